@@ -1,0 +1,189 @@
+"""Cross-object rules of a spec, all offline. Every broken rule is reported at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from mlops_spec.enums import FeatureKind, MonitorAction, ServingTier
+from mlops_spec.models.monitors import (
+    BiasMonitor,
+    DataDriftMonitor,
+    ModelQualityMonitor,
+    PredictionDriftMonitor,
+)
+from mlops_spec.naming import Names, check_name, physical_names
+from mlops_spec.types import suggest
+
+if TYPE_CHECKING:
+    from mlops_spec.models.environment import EnvironmentSettings
+    from mlops_spec.models.model import Model
+    from mlops_spec.models.spec import SystemSpec
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One broken rule, located by its spec path."""
+
+    loc: Loc
+    message: str
+    got: Any = None
+    allowed: str | None = None
+    suggestion: str | None = None
+
+
+def _unknown(loc: Loc, what: str, value: str, known: Iterable[str]) -> Issue:
+    options = sorted(known)
+    return Issue(
+        loc,
+        f"unknown {what}",
+        got=value,
+        allowed=", ".join(options) or "(none defined)",
+        suggestion=suggest(value, options),
+    )
+
+
+def model_features(spec: SystemSpec, model: Model) -> dict[str, FeatureKind]:
+    """The features a model sees: the union of its training inputs' features."""
+    features: dict[str, FeatureKind] = {}
+    for source_id in model.training.inputs:
+        source = spec.data_sources.get(source_id)
+        if source is not None:
+            features.update(source.features)
+    return features
+
+
+def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
+    issues: list[Issue] = []
+    base: Loc = ("models", model_id)
+    for index, source_id in enumerate(model.training.inputs):
+        source = spec.data_sources.get(source_id)
+        loc = (*base, "training", "inputs", index)
+        if source is None:
+            issues.append(_unknown(loc, "data source", source_id, spec.data_sources))
+        elif source.kind != "training":
+            issues.append(Issue(loc, "training inputs must be data sources of kind training",
+                                got=source_id))
+    features = model_features(spec, model)
+    tier = model.tier
+    serving = model.serving
+    if serving is not None and serving.tier == "batch":
+        batch_input = serving.input
+        if not batch_input.startswith("s3://") and batch_input not in spec.data_sources:
+            issues.append(_unknown((*base, "serving", "input"), "batch input (data source id "
+                                   "or s3:// URI)", batch_input, spec.data_sources))
+    for monitor_id, monitor in model.monitors.items():
+        loc = (*base, "monitors", monitor_id)
+        if monitor.endpoint_metric:
+            if tier not in (ServingTier.REALTIME, ServingTier.SERVERLESS):
+                issues.append(Issue((*loc, "type"), f"a {monitor.type} monitor watches an "
+                                    "endpoint; the model has no realtime or serverless serving",
+                                    got=monitor.type, allowed="realtime or serverless serving"))
+            elif monitor.type == "resource" and tier is ServingTier.SERVERLESS:
+                issues.append(Issue((*loc, "type"), "serverless endpoints publish no instance "
+                                    "metrics", got="resource", allowed="realtime serving"))
+        if monitor.action == MonitorAction.ROLLBACK:
+            if not monitor.endpoint_metric:
+                issues.append(Issue((*loc, "action"), "only endpoint-metric monitors (latency, "
+                                    "error_rate, invocations, resource) can roll back a "
+                                    "deployment", got="rollback", allowed="notify, retrain"))
+            elif tier is not ServingTier.REALTIME:
+                issues.append(Issue((*loc, "action"), "rollback needs a realtime endpoint "
+                                    "(blue/green deployments)", got="rollback",
+                                    allowed="notify, retrain"))
+        if isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
+            captures = (
+                tier is ServingTier.BATCH
+                or (tier is ServingTier.REALTIME and model.serving.data_capture_percent > 0)
+            )
+            if not captures:
+                issues.append(Issue((*loc, "type"), f"a {monitor.type} monitor reads captured "
+                                    "inferences; enable data_capture_percent on a realtime "
+                                    "endpoint or use batch serving", got=monitor.type))
+        if isinstance(monitor, DataDriftMonitor) and monitor.features:
+            for index, feature in enumerate(monitor.features):
+                if feature not in features:
+                    issues.append(_unknown((*loc, "features", index),
+                                           "feature (not in the model's training inputs)",
+                                           feature, features))
+        if isinstance(monitor, BiasMonitor):
+            feature = monitor.sensitive_feature
+            if feature not in features:
+                issues.append(_unknown((*loc, "sensitive_feature"), "feature", feature, features))
+            elif features[feature] is not FeatureKind.CATEGORICAL:
+                issues.append(Issue((*loc, "sensitive_feature"), "the sensitive feature must be "
+                                    "categorical", got=feature))
+        if isinstance(monitor, ModelQualityMonitor):
+            source_id = monitor.ground_truth.data_source
+            source = spec.data_sources.get(source_id)
+            gloc = (*loc, "ground_truth", "data_source")
+            if source is None:
+                issues.append(_unknown(gloc, "data source", source_id, spec.data_sources))
+            elif source.kind != "ground_truth" or source.label is None:
+                issues.append(Issue(gloc, "ground truth must be a data source of kind "
+                                    "ground_truth with a label column", got=source_id))
+    if model.serving is None and model.training.gate is None and not model.monitors:
+        pass  # a registry-only model is allowed
+    return issues
+
+
+def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
+    issues: list[Issue] = []
+    if settings.production:
+        if not spec.notifications.has_targets:
+            issues.append(Issue(("notifications",), "production mode needs at least one "
+                                "notification channel (emails, sns_topic_arns or webhook)",
+                                got="none"))
+        for model_id, model in spec.models.items():
+            if model.tier is ServingTier.REALTIME and not model.rollback_monitors:
+                issues.append(Issue(("models", model_id, "monitors"), "production mode needs at "
+                                    "least one monitor with action: rollback on each realtime "
+                                    "endpoint (latency, error_rate, invocations or resource)",
+                                    got="none"))
+    names = Names(spec.system.id, settings.name, spec.system.region, spec.system.bucket_namespace)
+    monitors = {mid: list(m.monitors) for mid, m in spec.models.items()}
+    seen: set[str] = set()
+    for loc, limit, name in physical_names(names, list(spec.models), monitors,
+                                           [k for k, s in spec.data_sources.items()
+                                            if s.creates_bucket]):
+        message = check_name(name, limit)
+        if message and name not in seen:
+            seen.add(name)
+            issues.append(Issue(loc, message + f" (environment {settings.name!r})", got=name))
+    return issues
+
+
+def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> list[Issue]:
+    """All cross-object problems; environment rules only when ``settings`` is given."""
+    issues: list[Issue] = []
+    for model_id, model in spec.models.items():
+        issues += _check_model(spec, model_id, model)
+    if settings is not None:
+        issues += _check_environment(spec, settings)
+    return issues
+
+
+def raise_semantic_errors(spec: SystemSpec, settings: EnvironmentSettings | None) -> None:
+    """Raise one ValidationError carrying every semantic issue (absolute spec paths)."""
+    issues = semantic_issues(spec, settings)
+    if not issues:
+        return
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "spec_semantic",
+                issue.message,
+                {"got": issue.got, "allowed": issue.allowed, "suggestion": issue.suggestion},
+            ),
+            loc=issue.loc,
+            input=issue.got,
+        )
+        for issue in issues
+    ]
+    raise ValidationError.from_exception_data("SystemSpec", details)

@@ -1,0 +1,218 @@
+"""The ``mlops`` command line (typer + rich). Exit codes: 0 ok, 1 invalid input, 2 usage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mlops_spec.errors import Problem, SpecError
+
+app = typer.Typer(
+    name="mlops",
+    help="Declarative infrastructure for ML systems: validate, explain and plan a spec.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out.width = 160
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")]
+StackOpt = Annotated[
+    str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
+    """Report problems (stderr for text, stdout JSON for machines); exit code 1."""
+    if fmt is Format.JSON:
+        _print_json({"valid": False, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            err.print(problem.render(), markup=False)
+        noun = "problem" if len(problems) == 1 else "problems"
+        err.print(f"[red]✗ {len(problems)} {noun}[/red]")
+    return typer.Exit(1)
+
+
+def _summary(stacks: dict[str, Any]) -> Table:
+    table = Table(title="Resolved spec per stack", show_lines=False)
+    for column in ("stack", "mode", "model", "serving", "capacity", "training", "monitors",
+                   "protect", "schedules", "paging"):
+        table.add_column(column)
+    for name, resolution in stacks.items():
+        resolved = resolution.resolved
+        env = resolved.environment
+        for model_id, model in resolved.spec.models.items():
+            serving = model.serving
+            capacity = "-"
+            if serving is not None and serving.tier == "realtime":
+                scale = serving.autoscaling
+                capacity = f"{serving.instance_type} x{scale.min_instances}-{scale.max_instances}"
+            elif serving is not None and serving.tier == "serverless":
+                capacity = f"{serving.memory_mb} MB, ≤{serving.max_concurrency} conc."
+            elif serving is not None:
+                capacity = f"{serving.instance_type} x{serving.instance_count}"
+            training = model.training
+            train = f"{training.instance_type or 'k8s'}{' spot' if training.spot else ''}"
+            table.add_row(
+                name, env.mode.value, model_id, serving.tier if serving else "-", capacity,
+                train, str(len(model.monitors)), "yes" if env.protect else "no",
+                "on" if env.schedules_enabled else "paused",
+                "on" if env.alarm_actions_enabled else "off",
+            )
+    return table
+
+
+@app.command()
+def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.TEXT) -> None:
+    """Validate SPEC and every environment overlay (or only --stack). Exit 1 if invalid."""
+    from mlops_spec.load import validate_file
+
+    try:
+        result = validate_file(spec, stack)
+    except SpecError as error:
+        raise fail(error.problems, format) from None
+    if format is Format.JSON:
+        _print_json({
+            "valid": True,
+            "file": str(spec),
+            "stacks": {
+                name: {
+                    "environment": r.resolved.environment.model_dump(mode="json"),
+                    "spec": r.resolved.spec.model_dump(mode="json"),
+                }
+                for name, r in result.stacks.items()
+            },
+        })
+        return
+    names = ", ".join(result.stacks) or "no environments declared"
+    out.print(f"[green]✓[/green] {spec} is valid ({names})")
+    if result.stacks:
+        out.print(_summary(result.stacks))
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Print the JSON Schema of spec files (for editors and CI)."""
+    from mlops_spec.schema import render
+
+    text = render()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def explain(
+    spec: SpecArg,
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")],
+    path: Annotated[
+        str | None, typer.Argument(help="Dotted spec path, e.g. models.churn.serving.")
+    ] = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Show resolved values under PATH and where each came from (default, base, preset,
+    overlay)."""
+    from mlops_spec.explain import explain as explain_values
+    from mlops_spec.load import validate_file
+
+    try:
+        result = validate_file(spec, stack)
+    except SpecError as error:
+        raise fail(error.problems, format) from None
+    try:
+        origins = explain_values(result.stacks[stack], path)
+    except KeyError:
+        raise fail([Problem(str(spec), None, None, (), f"no value at {path!r} in stack {stack!r}",
+                            hint="paths look like models.<id>.serving.instance_type")],
+                   format) from None
+    if format is Format.JSON:
+        _print_json([o.to_dict() for o in origins])
+        return
+    table = Table(title=f"{spec} [{stack}]")
+    table.add_column("path")
+    table.add_column("value")
+    table.add_column("from")
+    for origin in origins:
+        table.add_row(origin.path, json.dumps(origin.value, default=str), origin.describe())
+    out.print(table)
+
+
+class Tier(StrEnum):
+    REALTIME = "realtime"
+    SERVERLESS = "serverless"
+    BATCH = "batch"
+
+
+@app.command()
+def init(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
+        "mlops.yaml"),
+    system: Annotated[str, typer.Option(help="System id (lowercase).")] = "my-system",
+    owner: Annotated[str, typer.Option(help="Owner e-mail.")] = "team@example.com",
+    region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
+    model: Annotated[str, typer.Option(help="First model's id.")] = "my-model",
+    tier: Annotated[Tier, typer.Option(help="Serving tier of the first model.")] = Tier.REALTIME,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Scaffold a commented, valid spec (non-interactive)."""
+    from mlops_spec.load import validate_document
+    from mlops_spec.scaffold import render_spec
+    from mlops_spec.yamlio import parse
+
+    if output.exists() and not force:
+        raise fail([Problem(str(output), None, None, (), "file exists",
+                            hint="pass --force to overwrite")])
+    text = render_spec(system_id=system, owner=owner, region=region, model_id=model,
+                       tier=tier.value, filename=output.name)
+    try:
+        validate_document(parse(text, str(output)))
+    except SpecError as error:
+        raise fail(error.problems) from None
+    output.write_text(text, encoding="utf-8")
+    out.print(f"[green]✓[/green] wrote {output}; next: mlops validate {output}")
+
+
+def _mount_optional() -> None:
+    try:
+        from mlops_spec.drift.cli import app as drift_app
+    except ImportError:  # pragma: no cover - drift engine not installed
+        return
+    app.add_typer(drift_app, name="drift", help="Data drift: profiles and comparisons.")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Where each resolved value came from: a default, the base file, a preset or an overlay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_spec.errors import dotted
+from mlops_spec.load import Resolution
+from mlops_spec.yamlio import Loc
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The source of one resolved value."""
+
+    path: str
+    value: Any
+    source: str  # default | base | preset:<mode> | overlay:<stack>
+    file: str | None = None
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f" ({self.file}:{self.line})" if self.file and self.line else ""
+        return f"{self.source}{where}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "value": self.value, "source": self.source,
+                "file": self.file, "line": self.line}
+
+
+def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
+    if isinstance(value, dict) and value:
+        out: list[tuple[Loc, Any]] = []
+        for key, child in value.items():
+            out += _leaves(child, (*loc, key))
+        return out
+    return [(loc, value)]
+
+
+def parse_path(text: str) -> Loc:
+    """``models.churn.monitors`` / ``notifications.emails[0]`` -> a spec path tuple."""
+    loc: list[str | int] = []
+    for part in text.replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
+            loc.append(int(part[1:-1]))
+        else:
+            loc.append(part)
+    return tuple(loc)
+
+
+def _lookup(data: Any, loc: Loc) -> tuple[bool, Any]:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False, None
+    return True, data
+
+
+def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
+    """Origins of every leaf value under ``path`` (the whole spec when None)."""
+    assert resolution.resolved is not None
+    resolved = resolution.resolved.spec.model_dump(mode="json")
+    loc = parse_path(path) if path else ()
+    found, value = _lookup(resolved, loc)
+    if not found:
+        raise KeyError(dotted(loc))
+    origins = []
+    mode = resolution.settings.mode.value if resolution.settings else "?"
+    for leaf, leaf_value in _leaves(value, loc):
+        written, _ = _lookup(resolution.data, leaf)
+        position = resolution.positions.get(leaf) if written else None
+        if not written:
+            source = "default"
+        elif leaf in resolution.preset_paths:
+            source = f"preset:{mode}"
+            position = None
+        else:
+            source = position.layer if position else "base"
+        origins.append(Origin(
+            dotted(leaf), leaf_value, source,
+            position.file if position else None, position.line if position else None,
+        ))
+    return origins

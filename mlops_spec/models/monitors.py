@@ -1,0 +1,202 @@
+"""``models.<id>.monitors``: what is watched, when it alarms, and what happens then."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from mlops_spec.enums import DriftMethod, MonitorAction, Percentile, QualityMetric, ResourceMetric
+from mlops_spec.models.base import SpecModel
+from mlops_spec.types import ColumnName, Identifier, Schedule
+
+
+class MonitorBase(SpecModel):
+    """Fields every monitor shares: its alarm's evaluation window and its action."""
+
+    action: MonitorAction = MonitorAction.NOTIFY
+    """notify (alarm topic only) | retrain (also starts the training pipeline) | rollback
+    (also an auto-rollback alarm of the endpoint's deployments). Default: notify."""
+    periods: int = Field(default=3, ge=1, le=100)
+    """Evaluation periods of the alarm. Default: 3."""
+    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=100)
+    """Breaching datapoints among `periods` that trigger the alarm. Default: all periods."""
+    period_seconds: Literal[10, 30, 60, 300, 900, 3600, 21600, 86400] = 60
+    """Length of one period. Default: 60."""
+    description: str | None = Field(default=None, max_length=512)
+    """Shown in the alarm. Default: generated from the monitor."""
+
+    @model_validator(mode="after")
+    def _window(self) -> "MonitorBase":
+        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.periods:
+            raise ValueError(
+                f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds periods "
+                f"({self.periods})"
+            )
+        return self
+
+    @property
+    def alarm_datapoints(self) -> int:
+        return self.datapoints_to_alarm or self.periods
+
+    @property
+    def endpoint_metric(self) -> bool:
+        """True for monitors on the endpoint's CloudWatch metrics (usable for rollback)."""
+        return False
+
+
+class LatencyMonitor(MonitorBase):
+    """Model latency at a percentile (CloudWatch `ModelLatency`)."""
+
+    type: Literal["latency"]
+    percentile: Percentile = Percentile.P99
+    """Default: p99."""
+    threshold_ms: float = Field(gt=0)
+    """Alarm when the percentile exceeds this many milliseconds."""
+
+    @property
+    def endpoint_metric(self) -> bool:
+        return True
+
+
+class ErrorRateMonitor(MonitorBase):
+    """Share of invocations that return 5xx (`Invocation5XXErrors` / `Invocations`)."""
+
+    type: Literal["error_rate"]
+    threshold_percent: float = Field(gt=0, le=100)
+    """Alarm when the error rate exceeds this percentage."""
+    include_4xx: bool = False
+    """Also count client errors. Default: false."""
+
+    @property
+    def endpoint_metric(self) -> bool:
+        return True
+
+
+class InvocationsMonitor(MonitorBase):
+    """Traffic out of its expected band (`Invocations` per period)."""
+
+    type: Literal["invocations"]
+    min: float | None = Field(default=None, ge=0)
+    """Alarm below this many invocations per period. Default: unset."""
+    max: float | None = Field(default=None, gt=0)
+    """Alarm above this many invocations per period. Default: unset."""
+
+    @model_validator(mode="after")
+    def _band(self) -> "InvocationsMonitor":
+        if self.min is None and self.max is None:
+            raise ValueError("set min or max (or both)")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+    @property
+    def endpoint_metric(self) -> bool:
+        return True
+
+
+class ResourceMonitor(MonitorBase):
+    """Instance CPU, memory, disk or GPU utilisation (`/aws/sagemaker/Endpoints`)."""
+
+    type: Literal["resource"]
+    resource: ResourceMetric
+    """cpu | memory | disk | gpu."""
+    threshold_percent: float = Field(gt=0, le=100)
+    """Alarm above this utilisation (CPU is normalised per instance, not per core)."""
+
+    @property
+    def endpoint_metric(self) -> bool:
+        return True
+
+
+class ScheduledMonitorBase(MonitorBase):
+    """Monitors computed by a scheduled job over a window of captured data."""
+
+    schedule: Schedule = "rate(1 day)"
+    """When the job runs. Default: rate(1 day)."""
+    window_hours: int = Field(default=24, ge=1, le=24 * 31)
+    """How much captured data each run reads. Default: 24."""
+    period_seconds: Literal[3600, 21600, 86400] = 86400
+    """Alarm period; matches the schedule. Default: 86400."""
+    periods: int = Field(default=1, ge=1, le=100)
+    """Default: 1."""
+
+
+class DataDriftMonitor(ScheduledMonitorBase):
+    """Drift of input features against the training reference profile."""
+
+    type: Literal["data_drift"]
+    method: DriftMethod = DriftMethod.PSI
+    """psi | ks | chi2 | classifier. Default: psi (chi2 is used for categorical features
+    when method is ks)."""
+    threshold: float = Field(default=0.2, gt=0)
+    """psi: index above which a feature drifts; ks/chi2: significance level (Bonferroni
+    corrected); classifier: ROC AUC. Default: 0.2."""
+    features: list[ColumnName] | None = None
+    """Features to watch. Default: every feature of the model's inputs."""
+    max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
+    """Alarm when the share of drifted features exceeds this. Default: 0 (any feature)."""
+
+
+class PredictionDriftMonitor(ScheduledMonitorBase):
+    """Drift of the model's outputs against the training-time predictions."""
+
+    type: Literal["prediction_drift"]
+    method: DriftMethod = DriftMethod.PSI
+    """Default: psi."""
+    threshold: float = Field(default=0.1, gt=0)
+    """Default: 0.1."""
+
+
+class GroundTruth(SpecModel):
+    """Where labels for served predictions arrive."""
+
+    data_source: Identifier
+    """Id of a data source of kind ground_truth (joined on the inference id)."""
+
+
+class ModelQualityMonitor(ScheduledMonitorBase):
+    """A quality metric on served predictions joined with ground truth."""
+
+    type: Literal["model_quality"]
+    metric: QualityMetric
+    """Metric to compute."""
+    min: float | None = None
+    """Alarm below this. Default: unset."""
+    max: float | None = None
+    """Alarm above this (error metrics). Default: unset."""
+    ground_truth: GroundTruth
+
+    @model_validator(mode="after")
+    def _bound(self) -> "ModelQualityMonitor":
+        if self.min is None and self.max is None:
+            raise ValueError("set min or max for the quality metric")
+        return self
+
+
+class BiasMonitor(ScheduledMonitorBase):
+    """Demographic parity difference of positive predictions across a sensitive feature."""
+
+    type: Literal["bias"]
+    sensitive_feature: ColumnName
+    """A categorical feature of the model's inputs."""
+    max_demographic_parity_difference: float = Field(default=0.1, gt=0, le=1)
+    """Alarm above this difference in positive rates between groups. Default: 0.1."""
+
+
+Monitor = Annotated[
+    LatencyMonitor
+    | ErrorRateMonitor
+    | InvocationsMonitor
+    | ResourceMonitor
+    | DataDriftMonitor
+    | PredictionDriftMonitor
+    | ModelQualityMonitor
+    | BiasMonitor,
+    Field(discriminator="type"),
+]
+
+SCHEDULED_MONITOR_TYPES = (
+    DataDriftMonitor,
+    PredictionDriftMonitor,
+    ModelQualityMonitor,
+    BiasMonitor,
+)

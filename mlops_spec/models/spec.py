@@ -1,0 +1,49 @@
+"""The root of a spec file, and the resolved spec of one stack."""
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from mlops_spec.models.base import SpecModel
+from mlops_spec.models.data import DataSource
+from mlops_spec.models.environment import Environment, EnvironmentSettings
+from mlops_spec.models.model import Model
+from mlops_spec.models.notifications import Notifications
+from mlops_spec.models.system import System
+from mlops_spec.types import EnvironmentName, Identifier
+
+
+class SystemSpec(SpecModel):
+    """The ML system: everything but the environment overlays."""
+
+    spec_version: Literal[1] = Field(description="Version of the spec format. Only 1 exists.")
+    system: System
+    notifications: Notifications = Field(default_factory=Notifications)
+    """Default: no channels (refused in production)."""
+    data_sources: dict[Identifier, DataSource] = Field(min_length=1)
+    """Datasets by id."""
+    models: dict[Identifier, Model] = Field(min_length=1)
+    """Models by id (the id is part of every name of the model's resources)."""
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo) -> "SystemSpec":
+        from mlops_spec.checks import raise_semantic_errors
+
+        settings = (info.context or {}).get("environment")
+        raise_semantic_errors(self, settings)
+        return self
+
+
+class SpecFile(SystemSpec):
+    """A spec file as written: the system plus its per-stack overlays."""
+
+    environments: dict[EnvironmentName, Environment] = Field(default_factory=dict)
+    """Per stack name (dev, staging, prod): mode and overlay. Default: none; a stack with
+    no entry here cannot be deployed."""
+
+
+class ResolvedSpec(SpecModel):
+    """What one stack deploys: the overlaid, validated system and its environment policy."""
+
+    spec: SystemSpec
+    environment: EnvironmentSettings

@@ -1,0 +1,209 @@
+"""The only place that derives names. Names are a public contract: they come from stable spec
+keys (system id, environment, model/monitor/data-source ids), never from list positions.
+
+Renaming a derivation replaces the named resources; keep old logical names reachable with
+Pulumi ``aliases`` (see ``LEGACY_LOGICAL_NAMES``) and mention it in the changelog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+BucketPurpose = Literal["data", "artifacts", "capture", "reports", "logs"]
+
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    """An AWS naming rule a physical name must satisfy."""
+
+    kind: str
+    max_length: int
+    pattern: str | None = None
+
+
+LIMITS: dict[str, NameLimit] = {
+    "sagemaker": NameLimit("SageMaker name", 63, SAGEMAKER_NAME.pattern),
+    "pipeline": NameLimit("SageMaker pipeline name", 256, r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"),
+    "bucket": NameLimit("S3 bucket name", 63, r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"),
+    "role": NameLimit("IAM role name", 64, r"^[\w+=,.@-]+$"),
+    "function": NameLimit("Lambda function name", 64, r"^[a-zA-Z0-9-_]+$"),
+    "rule": NameLimit("EventBridge rule name", 64, r"^[\.\-_A-Za-z0-9]+$"),
+    "schedule": NameLimit("EventBridge Scheduler schedule name", 64, r"^[0-9a-zA-Z-_.]+$"),
+    "alarm": NameLimit("CloudWatch alarm name", 255),
+    "dashboard": NameLimit("CloudWatch dashboard name", 255, r"^[A-Za-z0-9\-_]+$"),
+    "topic": NameLimit("SNS topic name", 256, r"^[A-Za-z0-9_-]+$"),
+    "table": NameLimit("DynamoDB table name", 255, r"^[a-zA-Z0-9_.-]+$"),
+    "queue": NameLimit("SQS queue name", 80, r"^[a-zA-Z0-9_-]+$"),
+    "log_group": NameLimit("CloudWatch log group name", 512),
+    "kms_alias": NameLimit("KMS alias", 256, r"^alias/[a-zA-Z0-9/_-]+$"),
+}
+
+
+def content_hash(value: Any, length: int = 8) -> str:
+    """A short, stable hash of a JSON-serialisable value (sorted keys)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical and logical names of one system in one environment (stack)."""
+
+    system: str
+    environment: str
+    region: str
+    bucket_namespace: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.system}-{self.environment}"
+
+    # -- system-wide -------------------------------------------------------------------
+    def bucket(self, purpose: str) -> str:
+        """``[<namespace>-]<system>-<env>-<purpose>-<region>``."""
+        parts = [self.bucket_namespace, self.prefix, purpose, self.region]
+        return "-".join(p for p in parts if p)
+
+    def data_bucket(self, source_id: str) -> str:
+        return self.bucket(f"data-{source_id}")
+
+    def kms_alias(self) -> str:
+        return f"alias/mlops/{self.prefix}"
+
+    def topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    def table(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}"
+
+    def function(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}"
+
+    def queue(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}"
+
+    def rule(self, purpose: str) -> str:
+        return f"{self.prefix}-{purpose}"
+
+    def metric_namespace(self) -> str:
+        return f"MLOps/{self.system}"
+
+    def role(self, purpose: str, model: str | None = None) -> str:
+        return "-".join(p for p in (self.prefix, model, purpose) if p)
+
+    def log_group(self, kind: str, name: str) -> str:
+        return f"/mlops/{self.prefix}/{kind}/{name}"
+
+    # -- per model ---------------------------------------------------------------------
+    def model_base(self, model: str) -> str:
+        return f"{self.prefix}-{model}"
+
+    def model_package_group(self, model: str) -> str:
+        return self.model_base(model)
+
+    def pipeline(self, model: str) -> str:
+        return f"{self.model_base(model)}-train"
+
+    def monitoring_pipeline(self, model: str) -> str:
+        return f"{self.model_base(model)}-monitor"
+
+    def endpoint(self, model: str) -> str:
+        return self.model_base(model)
+
+    def sagemaker_model(self, model: str, digest: str) -> str:
+        return f"{self.model_base(model)}-{digest}"
+
+    def endpoint_config(self, model: str, digest: str) -> str:
+        return f"{self.model_base(model)}-{digest}"
+
+    def schedule(self, model: str, purpose: str) -> str:
+        return f"{self.model_base(model)}-{purpose}"
+
+    def alarm(self, model: str, monitor: str) -> str:
+        return f"{self.model_base(model)}-{monitor}"
+
+    def health_alarm(self, model: str) -> str:
+        return f"{self.model_base(model)}-health"
+
+    def dashboard(self, model: str) -> str:
+        return self.model_base(model)
+
+    def transform_job_prefix(self, model: str) -> str:
+        return f"{self.model_base(model)}-batch"
+
+
+# Logical (Pulumi) names: the resource name inside its component. They never contain the
+# environment (a stack is already one environment), so URNs stay equal across stacks.
+def logical(*parts: str) -> str:
+    """The logical name of a child resource: its stable keys joined with '-'."""
+    return "-".join(parts)
+
+
+# Logical names that changed, old -> new; components pass these as aliases.
+LEGACY_LOGICAL_NAMES: dict[str, str] = {}
+
+
+def physical_names(
+    names: Names, model_ids: list[str], monitors: dict[str, list[str]], data_sources: list[str]
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Every physical name a spec derives, as (spec path, limit key, name) for checking."""
+    digest = "0" * 8
+    found: list[tuple[tuple[str | int, ...], str, str]] = [
+        (("system", "id"), "bucket", names.bucket("artifacts")),
+        (("system", "id"), "bucket", names.bucket("capture")),
+        (("system", "id"), "bucket", names.bucket("reports")),
+        (("system", "id"), "bucket", names.bucket("logs")),
+        (("system", "id"), "topic", names.topic()),
+        (("system", "id"), "table", names.table("retraining")),
+        (("system", "id"), "function", names.function("retrain-trigger")),
+        (("system", "id"), "function", names.function("deploy")),
+        (("system", "id"), "role", names.role("retrain-trigger")),
+        (("system", "id"), "role", names.role("deploy")),
+        (("system", "id"), "queue", names.queue("events-dlq")),
+        (("system", "id"), "rule", names.rule("alarm-retrain")),
+        (("system", "id"), "rule", names.rule("package-approved")),
+        (("system", "id"), "kms_alias", names.kms_alias()),
+    ]
+    for source in data_sources:
+        path = ("data_sources", source)
+        found.append((path, "bucket", names.data_bucket(source)))
+        found.append((path, "rule", names.rule(f"new-data-{source}")))
+    for model in model_ids:
+        path = ("models", model)
+        found += [
+            (path, "sagemaker", names.model_package_group(model)),
+            (path, "sagemaker", names.endpoint(model)),
+            (path, "sagemaker", names.endpoint_config(model, digest)),
+            (path, "sagemaker", names.sagemaker_model(model, digest)),
+            (path, "pipeline", names.pipeline(model)),
+            (path, "pipeline", names.monitoring_pipeline(model)),
+            (path, "role", names.role("train", model)),
+            (path, "role", names.role("scheduler", model)),
+            (path, "schedule", names.schedule(model, "train")),
+            (path, "schedule", names.schedule(model, "monitor")),
+            (path, "schedule", names.schedule(model, "batch")),
+            (path, "alarm", names.health_alarm(model)),
+            (path, "dashboard", names.dashboard(model)),
+        ]
+        for monitor in monitors.get(model, []):
+            found.append((("models", model, "monitors", monitor), "alarm", names.alarm(model, monitor)))
+    return found
+
+
+def check_name(name: str, limit_key: str) -> str | None:
+    """A message if ``name`` breaks the AWS rule ``limit_key``, else None."""
+    limit = LIMITS[limit_key]
+    if len(name) > limit.max_length:
+        return (
+            f"derived {limit.kind} {name!r} is {len(name)} characters; AWS allows "
+            f"{limit.max_length}. Shorten the ids it is made of"
+        )
+    if limit.pattern and not re.match(limit.pattern, name):
+        return f"derived {limit.kind} {name!r} does not match AWS's rule {limit.pattern}"
+    return None

@@ -1,0 +1,58 @@
+"""Refuse values that look like secrets: the spec is committed, so secrets go by reference."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+Loc = tuple[str | int, ...]
+
+_VALUE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("a Slack webhook URL", re.compile(r"https://hooks\.slack\.com/services/\S+")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
+    ("a GitHub token", re.compile(r"\b(ghp|gho|ghs|ghu|github_pat)_[0-9A-Za-z_]{20,}")),
+    ("a JSON Web Token", re.compile(r"\beyJ[0-9A-Za-z_-]{10,}\.[0-9A-Za-z_-]{10,}\.")),
+    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
+]
+_SECRET_KEY = re.compile(
+    r"(^|[_-])(password|passwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret"
+    r"|private[_-]?key|credentials?)$",
+    re.IGNORECASE,
+)
+_REFERENCE_KEY = re.compile(r"_(ssm_parameter|secret_arn|parameter_name)$")
+
+
+def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _walk(child, (*loc, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _walk(child, (*loc, index))
+    else:
+        yield loc, value
+
+
+def find_secrets(data: Any) -> list[tuple[Loc, str]]:
+    """(spec path, what it looks like) for every value that looks like a secret."""
+    found: list[tuple[Loc, str]] = []
+    for loc, value in _walk(data, ()):
+        if not isinstance(value, str):
+            continue
+        key = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
+        for what, pattern in _VALUE_PATTERNS:
+            if pattern.search(value):
+                found.append((loc, what))
+                break
+        else:
+            if (
+                key
+                and _SECRET_KEY.search(key)
+                and not _REFERENCE_KEY.search(key)
+                and len(value) >= 8
+            ):
+                found.append((loc, f"a literal value for {key!r}"))
+    return found

@@ -1,0 +1,138 @@
+"""Reusable constrained types for the spec models (``Annotated`` aliases)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from mlops_spec import aws_catalog
+from mlops_spec.schedule import ScheduleError, validate_schedule
+
+
+def suggest(value: str, allowed: Iterable[str]) -> str | None:
+    """The closest allowed spelling of ``value``, if one is close enough."""
+    matches = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def choice_error(what: str, value: Any, allowed: Iterable[str], *, show: int = 8) -> Exception:
+    """A validation error for a value outside a closed set, with a 'did you mean'."""
+    options = sorted(allowed)
+    hint = suggest(str(value), options)
+    if len(options) > show:
+        near = difflib.get_close_matches(str(value), options, n=show, cutoff=0.5)
+        shown = ", ".join(near) + ("" if not near else ", ") + f"… ({len(options)} in all)"
+    else:
+        shown = ", ".join(options)
+    return PydanticCustomError(
+        "spec_choice",
+        "{what} is not allowed",
+        {"what": what, "got": value, "allowed": shown, "suggestion": hint},
+    )
+
+
+def _one_of(what: str, allowed: Callable[[], frozenset[str]]) -> tuple[Any, ...]:
+    def check(value: str) -> str:
+        options = allowed()
+        if value not in options:
+            raise choice_error(what, value, options)
+        return value
+
+    def schema_extra(schema: dict[str, Any]) -> None:
+        schema["enum"] = sorted(allowed())
+
+    return AfterValidator(check), Field(json_schema_extra=schema_extra)
+
+
+def _schedule(value: str) -> str:
+    try:
+        return validate_schedule(value)
+    except ScheduleError as error:
+        raise PydanticCustomError(
+            "spec_schedule",
+            "invalid EventBridge schedule: {reason}",
+            {"reason": str(error), "got": value},
+        ) from None
+
+
+ID_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+_ID_DOC = "lowercase letters, digits and '-', starting with a letter (used in resource names)"
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=32, pattern=ID_PATTERN),
+    Field(description=f"A stable key: {_ID_DOC}; 2-32 characters."),
+]
+SystemId = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=20, pattern=ID_PATTERN),
+    Field(description=f"The system's id: {_ID_DOC}; 2-20 characters."),
+]
+EnvironmentName = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=12, pattern=ID_PATTERN),
+    Field(description="A stack/environment name (dev, staging, prod): lowercase, 2-12 chars."),
+]
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254),
+    Field(description="An e-mail address."),
+]
+AwsRegion = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
+    Field(description="An AWS region code, e.g. eu-west-1."),
+]
+SnsTopicArn = Annotated[
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
+    Field(description="The ARN of an existing SNS topic."),
+]
+SsmParameterName = Annotated[
+    str,
+    StringConstraints(pattern=r"^/[A-Za-z0-9_.\-/]{1,1010}$"),
+    Field(description="The name of an SSM parameter (SecureString) holding a secret."),
+]
+ImageUri = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9.\-]+(:\d+)?/[a-z0-9._\-/]+(:[A-Za-z0-9._\-]{1,128}|@sha256:[a-f0-9]{64})$"
+    ),
+    Field(description="A container image URI with a tag or digest (ECR for SageMaker)."),
+]
+SCHEDULE_SCHEMA_PATTERN = (
+    r"^(cron\((\S+ ){5}\S+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
+)
+Schedule = Annotated[
+    str,
+    AfterValidator(_schedule),
+    Field(
+        json_schema_extra={"pattern": SCHEDULE_SCHEMA_PATTERN},
+        description="An EventBridge schedule expression: cron(min hour dom month dow year) "
+        "or rate(N unit).",
+        examples=["cron(0 3 ? * MON *)", "rate(1 day)"],
+    ),
+]
+Percent = Annotated[float, Field(ge=0, le=100)]
+PositiveInt = Annotated[int, Field(ge=1)]
+TrainingInstanceType = Annotated[
+    str, *_one_of("training instance type", aws_catalog.training_instance_types)
+]
+HostingInstanceType = Annotated[
+    str, *_one_of("endpoint instance type", aws_catalog.hosting_instance_types)
+]
+TransformInstanceType = Annotated[
+    str, *_one_of("batch transform instance type", aws_catalog.transform_instance_types)
+]
+ColumnName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$"),
+    Field(description="A column name in the data."),
+]
+
+S3_BUCKET_PATTERN = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")

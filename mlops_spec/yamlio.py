@@ -1,0 +1,172 @@
+"""Read YAML into plain Python values with the line and column of every key and value.
+
+Bounded against hostile input: file size, nesting depth and node count (which also stops
+alias bombs, since aliases are expanded while counting).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from mlops_spec.errors import Problem, SpecError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a value was written (1-based), and by which layer."""
+
+    file: str
+    line: int
+    column: int
+    layer: str = "base"
+
+
+@dataclass
+class Document:
+    """A YAML document as plain values, with positions keyed by spec path."""
+
+    file: str
+    data: Any
+    values: dict[Loc, Position] = field(default_factory=dict)
+    keys: dict[Loc, Position] = field(default_factory=dict)
+
+
+class _Walker:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.nodes = 0
+        self.values: dict[Loc, Position] = {}
+        self.keys: dict[Loc, Position] = {}
+
+    def _pos(self, line: int, col: int) -> Position:
+        return Position(self.file, line + 1, col + 1)
+
+    def walk(self, node: Any, loc: Loc) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise SpecError([Problem(self.file, None, None, loc, f"document has more than "
+                                     f"{MAX_NODES} nodes (an alias bomb or a generated file?)",
+                                     allowed=f"at most {MAX_NODES} nodes")])
+        if len(loc) > MAX_DEPTH:
+            raise SpecError([Problem(self.file, None, None, loc, f"nesting deeper than "
+                                     f"{MAX_DEPTH} levels", allowed=f"{MAX_DEPTH} levels")])
+        if isinstance(node, CommentedMap):
+            out: dict[str, Any] = {}
+            for key in node:
+                child = (*loc, str(key))
+                try:
+                    kl, kc = node.lc.key(key)
+                    vl, vc = node.lc.value(key)
+                    self.keys[child] = self._pos(kl, kc)
+                    self.values[child] = self._pos(vl, vc)
+                except (KeyError, TypeError, AttributeError):
+                    pass
+                out[str(key)] = self.walk(node[key], child)
+            return out
+        if isinstance(node, CommentedSeq):
+            items = []
+            for index, item in enumerate(node):
+                child = (*loc, index)
+                try:
+                    il, ic = node.lc.item(index)
+                    self.values[child] = self.keys[child] = self._pos(il, ic)
+                except (KeyError, TypeError, AttributeError):
+                    pass
+                items.append(self.walk(item, child))
+            return items
+        return _plain(node)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value if value is None else bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _decode(raw: bytes, file: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = error.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError([Problem(file, line, column, (), f"the file is not UTF-8 (byte "
+                                 f"0x{raw[error.start]:02x})", allowed="UTF-8 text",
+                                 hint="re-save the file as UTF-8")]) from None
+
+
+def parse(text: str, file: str) -> Document:
+    """Parse YAML text; raise SpecError with a position for any syntax problem."""
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise SpecError([Problem(file, 1, 1, (), "the spec file is empty",
+                                 hint="run `mlops init` to scaffold one")])
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        documents = list(yaml.load_all(text))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(p for p in (error.context, error.problem) if p)
+        if "\\t" in message or "'\\t'" in message or "tab" in message.lower():
+            message += " (YAML forbids tabs for indentation; use spaces)"
+        if "duplicate key" in message.lower() or "found duplicate" in message.lower():
+            message = message.split("\n")[0]
+        raise SpecError([Problem(file, mark.line + 1 if mark else None,
+                                 mark.column + 1 if mark else None, (),
+                                 f"YAML syntax: {message}")]) from None
+    except YAMLError as error:
+        raise SpecError([Problem(file, None, None, (), f"YAML syntax: {error}")]) from None
+    except RecursionError:
+        raise SpecError([Problem(file, None, None, (), f"nesting deeper than {MAX_DEPTH} levels",
+                                 allowed=f"{MAX_DEPTH} levels")]) from None
+    if len(documents) != 1:
+        raise SpecError([Problem(file, None, None, (), f"expected one YAML document, found "
+                                 f"{len(documents)}", hint="remove extra '---' separators")])
+    root = documents[0]
+    if not isinstance(root, CommentedMap):
+        raise SpecError([Problem(file, 1, 1, (), "the spec must be a mapping at the top level",
+                                 got=type(root).__name__)])
+    walker = _Walker(file)
+    data = walker.walk(root, ())
+    return Document(file, data, walker.values, walker.keys)
+
+
+def read(path: Path) -> Document:
+    """Read and parse a spec file with all bounds applied."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError([Problem(file, None, None, (), f"the file is {size} bytes",
+                                     allowed=f"at most {MAX_BYTES} bytes")])
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([Problem(file, None, None, (), "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecError([Problem(file, None, None, (), "is a directory, not a spec file")]) from None
+    except OSError as error:
+        raise SpecError([Problem(file, None, None, (), f"cannot read: {error.strerror}")]) from None
+    return parse(_decode(raw, file), file)
