@@ -68,57 +68,103 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
         if source is None:
             issues.append(_unknown(loc, "data source", source_id, spec.data_sources))
         elif source.kind != "training":
-            issues.append(Issue(loc, "training inputs must be data sources of kind training",
-                                got=source_id))
+            issues.append(
+                Issue(loc, "training inputs must be data sources of kind training", got=source_id)
+            )
     features = model_features(spec, model)
     tier = model.tier
     serving = model.serving
     if serving is not None and serving.tier == "batch":
         batch_input = serving.input
         if not batch_input.startswith("s3://") and batch_input not in spec.data_sources:
-            issues.append(_unknown((*base, "serving", "input"), "batch input (data source id "
-                                   "or s3:// URI)", batch_input, spec.data_sources))
+            issues.append(
+                _unknown(
+                    (*base, "serving", "input"),
+                    "batch input (data source id or s3:// URI)",
+                    batch_input,
+                    spec.data_sources,
+                )
+            )
     for monitor_id, monitor in model.monitors.items():
         loc = (*base, "monitors", monitor_id)
         if monitor.endpoint_metric:
             if tier not in (ServingTier.REALTIME, ServingTier.SERVERLESS):
-                issues.append(Issue((*loc, "type"), f"a {monitor.type} monitor watches an "
-                                    "endpoint; the model has no realtime or serverless serving",
-                                    got=monitor.type, allowed="realtime or serverless serving"))
+                issues.append(
+                    Issue(
+                        (*loc, "type"),
+                        f"a {monitor.type} monitor watches an "
+                        "endpoint; the model has no realtime or serverless serving",
+                        got=monitor.type,
+                        allowed="realtime or serverless serving",
+                    )
+                )
             elif monitor.type == "resource" and tier is ServingTier.SERVERLESS:
-                issues.append(Issue((*loc, "type"), "serverless endpoints publish no instance "
-                                    "metrics", got="resource", allowed="realtime serving"))
+                issues.append(
+                    Issue(
+                        (*loc, "type"),
+                        "serverless endpoints publish no instance metrics",
+                        got="resource",
+                        allowed="realtime serving",
+                    )
+                )
         if monitor.action == MonitorAction.ROLLBACK:
             if not monitor.endpoint_metric:
-                issues.append(Issue((*loc, "action"), "only endpoint-metric monitors (latency, "
-                                    "error_rate, invocations, resource) can roll back a "
-                                    "deployment", got="rollback", allowed="notify, retrain"))
+                issues.append(
+                    Issue(
+                        (*loc, "action"),
+                        "only endpoint-metric monitors (latency, "
+                        "error_rate, invocations, resource) can roll back a "
+                        "deployment",
+                        got="rollback",
+                        allowed="notify, retrain",
+                    )
+                )
             elif tier is not ServingTier.REALTIME:
-                issues.append(Issue((*loc, "action"), "rollback needs a realtime endpoint "
-                                    "(blue/green deployments)", got="rollback",
-                                    allowed="notify, retrain"))
+                issues.append(
+                    Issue(
+                        (*loc, "action"),
+                        "rollback needs a realtime endpoint (blue/green deployments)",
+                        got="rollback",
+                        allowed="notify, retrain",
+                    )
+                )
         if isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
-            captures = (
-                tier is ServingTier.BATCH
-                or (tier is ServingTier.REALTIME and model.serving.data_capture_percent > 0)
+            captures = tier is ServingTier.BATCH or (
+                tier is ServingTier.REALTIME and model.serving.data_capture_percent > 0
             )
             if not captures:
-                issues.append(Issue((*loc, "type"), f"a {monitor.type} monitor reads captured "
-                                    "inferences; enable data_capture_percent on a realtime "
-                                    "endpoint or use batch serving", got=monitor.type))
+                issues.append(
+                    Issue(
+                        (*loc, "type"),
+                        f"a {monitor.type} monitor reads captured "
+                        "inferences; enable data_capture_percent on a realtime "
+                        "endpoint or use batch serving",
+                        got=monitor.type,
+                    )
+                )
         if isinstance(monitor, DataDriftMonitor) and monitor.features:
             for index, feature in enumerate(monitor.features):
                 if feature not in features:
-                    issues.append(_unknown((*loc, "features", index),
-                                           "feature (not in the model's training inputs)",
-                                           feature, features))
+                    issues.append(
+                        _unknown(
+                            (*loc, "features", index),
+                            "feature (not in the model's training inputs)",
+                            feature,
+                            features,
+                        )
+                    )
         if isinstance(monitor, BiasMonitor):
             feature = monitor.sensitive_feature
             if feature not in features:
                 issues.append(_unknown((*loc, "sensitive_feature"), "feature", feature, features))
             elif features[feature] is not FeatureKind.CATEGORICAL:
-                issues.append(Issue((*loc, "sensitive_feature"), "the sensitive feature must be "
-                                    "categorical", got=feature))
+                issues.append(
+                    Issue(
+                        (*loc, "sensitive_feature"),
+                        "the sensitive feature must be categorical",
+                        got=feature,
+                    )
+                )
         if isinstance(monitor, ModelQualityMonitor):
             source_id = monitor.ground_truth.data_source
             source = spec.data_sources.get(source_id)
@@ -126,8 +172,14 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
             if source is None:
                 issues.append(_unknown(gloc, "data source", source_id, spec.data_sources))
             elif source.kind != "ground_truth" or source.label is None:
-                issues.append(Issue(gloc, "ground truth must be a data source of kind "
-                                    "ground_truth with a label column", got=source_id))
+                issues.append(
+                    Issue(
+                        gloc,
+                        "ground truth must be a data source of kind "
+                        "ground_truth with a label column",
+                        got=source_id,
+                    )
+                )
     if model.serving is None and model.training.gate is None and not model.monitors:
         pass  # a registry-only model is allowed
     return issues
@@ -137,21 +189,34 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
     issues: list[Issue] = []
     if settings.production:
         if not spec.notifications.has_targets:
-            issues.append(Issue(("notifications",), "production mode needs at least one "
-                                "notification channel (emails, sns_topic_arns or webhook)",
-                                got="none"))
+            issues.append(
+                Issue(
+                    ("notifications",),
+                    "production mode needs at least one "
+                    "notification channel (emails, sns_topic_arns or webhook)",
+                    got="none",
+                )
+            )
         for model_id, model in spec.models.items():
             if model.tier is ServingTier.REALTIME and not model.rollback_monitors:
-                issues.append(Issue(("models", model_id, "monitors"), "production mode needs at "
-                                    "least one monitor with action: rollback on each realtime "
-                                    "endpoint (latency, error_rate, invocations or resource)",
-                                    got="none"))
+                issues.append(
+                    Issue(
+                        ("models", model_id, "monitors"),
+                        "production mode needs at "
+                        "least one monitor with action: rollback on each realtime "
+                        "endpoint (latency, error_rate, invocations or resource)",
+                        got="none",
+                    )
+                )
     names = Names(spec.system.id, settings.name, spec.system.region, spec.system.bucket_namespace)
     monitors = {mid: list(m.monitors) for mid, m in spec.models.items()}
     seen: set[str] = set()
-    for loc, limit, name in physical_names(names, list(spec.models), monitors,
-                                           [k for k, s in spec.data_sources.items()
-                                            if s.creates_bucket]):
+    for loc, limit, name in physical_names(
+        names,
+        list(spec.models),
+        monitors,
+        [k for k, s in spec.data_sources.items() if s.creates_bucket],
+    ):
         message = check_name(name, limit)
         if message and name not in seen:
             seen.add(name)

@@ -32,7 +32,9 @@ class Format(StrEnum):
     JSON = "json"
 
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")]
+SpecArg = Annotated[
+    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
+]
 StackOpt = Annotated[
     str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
 ]
@@ -57,8 +59,18 @@ def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
 
 def _summary(stacks: dict[str, Any]) -> Table:
     table = Table(title="Resolved spec per stack", show_lines=False)
-    for column in ("stack", "mode", "model", "serving", "capacity", "training", "monitors",
-                   "protect", "schedules", "paging"):
+    for column in (
+        "stack",
+        "mode",
+        "model",
+        "serving",
+        "capacity",
+        "training",
+        "monitors",
+        "protect",
+        "schedules",
+        "paging",
+    ):
         table.add_column(column)
     for name, resolution in stacks.items():
         resolved = resolution.resolved
@@ -76,8 +88,14 @@ def _summary(stacks: dict[str, Any]) -> Table:
             training = model.training
             train = f"{training.instance_type or 'k8s'}{' spot' if training.spot else ''}"
             table.add_row(
-                name, env.mode.value, model_id, serving.tier if serving else "-", capacity,
-                train, str(len(model.monitors)), "yes" if env.protect else "no",
+                name,
+                env.mode.value,
+                model_id,
+                serving.tier if serving else "-",
+                capacity,
+                train,
+                str(len(model.monitors)),
+                "yes" if env.protect else "no",
                 "on" if env.schedules_enabled else "paused",
                 "on" if env.alarm_actions_enabled else "off",
             )
@@ -94,17 +112,19 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
     except SpecError as error:
         raise fail(error.problems, format) from None
     if format is Format.JSON:
-        _print_json({
-            "valid": True,
-            "file": str(spec),
-            "stacks": {
-                name: {
-                    "environment": r.resolved.environment.model_dump(mode="json"),
-                    "spec": r.resolved.spec.model_dump(mode="json"),
-                }
-                for name, r in result.stacks.items()
-            },
-        })
+        _print_json(
+            {
+                "valid": True,
+                "file": str(spec),
+                "stacks": {
+                    name: {
+                        "environment": r.resolved.environment.model_dump(mode="json"),
+                        "spec": r.resolved.spec.model_dump(mode="json"),
+                    }
+                    for name, r in result.stacks.items()
+                },
+            }
+        )
         return
     names = ", ".join(result.stacks) or "no environments declared"
     out.print(f"[green]✓[/green] {spec} is valid ({names})")
@@ -148,9 +168,19 @@ def explain(
     try:
         origins = explain_values(result.stacks[stack], path)
     except KeyError:
-        raise fail([Problem(str(spec), None, None, (), f"no value at {path!r} in stack {stack!r}",
-                            hint="paths look like models.<id>.serving.instance_type")],
-                   format) from None
+        raise fail(
+            [
+                Problem(
+                    str(spec),
+                    None,
+                    None,
+                    (),
+                    f"no value at {path!r} in stack {stack!r}",
+                    hint="paths look like models.<id>.serving.instance_type",
+                )
+            ],
+            format,
+        ) from None
     if format is Format.JSON:
         _print_json([o.to_dict() for o in origins])
         return
@@ -172,7 +202,8 @@ class Tier(StrEnum):
 @app.command()
 def init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
-        "mlops.yaml"),
+        "mlops.yaml"
+    ),
     system: Annotated[str, typer.Option(help="System id (lowercase).")] = "my-system",
     owner: Annotated[str, typer.Option(help="Owner e-mail.")] = "team@example.com",
     region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
@@ -186,10 +217,17 @@ def init(
     from mlops_spec.yamlio import parse
 
     if output.exists() and not force:
-        raise fail([Problem(str(output), None, None, (), "file exists",
-                            hint="pass --force to overwrite")])
-    text = render_spec(system_id=system, owner=owner, region=region, model_id=model,
-                       tier=tier.value, filename=output.name)
+        raise fail(
+            [Problem(str(output), None, None, (), "file exists", hint="pass --force to overwrite")]
+        )
+    text = render_spec(
+        system_id=system,
+        owner=owner,
+        region=region,
+        model_id=model,
+        tier=tier.value,
+        filename=output.name,
+    )
     try:
         validate_document(parse(text, str(output)))
     except SpecError as error:

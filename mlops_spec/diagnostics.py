@@ -81,7 +81,11 @@ def model_at(root: type[BaseModel], data: Any, path: Loc) -> type[BaseModel] | N
             elif origin is list and index < len(path):
                 annotation = _strip(get_args(annotation)[0])
                 part = path[index]
-                node = node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+                node = (
+                    node[part]
+                    if isinstance(node, list) and isinstance(part, int) and part < len(node)
+                    else None
+                )
                 index += 1
             elif origin in (Union, types.UnionType):
                 members = [_strip(a) for a in get_args(annotation)]
@@ -90,8 +94,10 @@ def model_at(root: type[BaseModel], data: Any, path: Loc) -> type[BaseModel] | N
                     if isinstance(member, type) and issubclass(member, BaseModel):
                         for tag in _TAGS:
                             tag_field = member.model_fields.get(tag)
-                            if tag_field and isinstance(node, dict) and node.get(tag) in get_args(
-                                tag_field.annotation
+                            if (
+                                tag_field
+                                and isinstance(node, dict)
+                                and node.get(tag) in get_args(tag_field.annotation)
                             ):
                                 chosen = member
                         if chosen is None and not any(t in member.model_fields for t in _TAGS):
@@ -125,7 +131,8 @@ def _position(
 
 def _expected_values(ctx: dict[str, Any]) -> list[str]:
     expected = str(ctx.get("expected", ctx.get("expected_tags", "")))
-    return re.findall(r"'([^']*)'", expected)
+    quoted = re.findall(r"'([^']*)'", expected)
+    return quoted or [p for p in re.split(r",\s*|\s+or\s+", expected) if p]
 
 
 def to_problems(
@@ -138,6 +145,7 @@ def to_problems(
     file: str,
     environment: str | None = None,
     loc_prefix: Loc = (),
+    fallback: Position | None = None,
 ) -> list[Problem]:
     """Every pydantic error as a Problem (file, line, spec path, value, allowed, hint)."""
     problems: list[Problem] = []
@@ -205,7 +213,7 @@ def to_problems(
         if kind in ("literal_error",) and path in seen_paths:
             continue  # the other branch of the same union
         seen_paths.add(path)
-        position = _position(path, values, keys, prefer_key)
+        position = _position(path, values, keys, prefer_key) or fallback
         problems.append(
             Problem(
                 position.file if position else file,

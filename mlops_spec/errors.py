@@ -54,8 +54,11 @@ class Problem:
         if self.hint:
             details.append(self.hint)
         env = f"[{self.environment}] " if self.environment else ""
-        text = f"{where}: {env}spec.{self.path}: {self.message}" if self.loc else (
-            f"{where}: {env}{self.message}")
+        text = (
+            f"{where}: {env}spec.{self.path}: {self.message}"
+            if self.loc
+            else (f"{where}: {env}{self.message}")
+        )
         return text + (f" ({'; '.join(details)})" if details else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,8 +69,9 @@ class Problem:
             "path": self.path if self.loc else None,
             "environment": self.environment,
             "message": self.message,
-            "got": self.got if isinstance(self.got, str | int | float | bool) else (
-                None if self.got is None else str(self.got)),
+            "got": self.got
+            if isinstance(self.got, str | int | float | bool)
+            else (None if self.got is None else str(self.got)),
             "allowed": self.allowed,
             "suggestion": self.suggestion,
             "hint": self.hint,

@@ -25,8 +25,13 @@ class Origin:
         return f"{self.source}{where}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "value": self.value, "source": self.source,
-                "file": self.file, "line": self.line}
+        return {
+            "path": self.path,
+            "value": self.value,
+            "source": self.source,
+            "file": self.file,
+            "line": self.line,
+        }
 
 
 def _leaves(value: Any, loc: Loc) -> list[tuple[Loc, Any]]:
@@ -53,9 +58,9 @@ def parse_path(text: str) -> Loc:
 
 def _lookup(data: Any, loc: Loc) -> tuple[bool, Any]:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        ):
             data = data[part]
         else:
             return False, None
@@ -82,8 +87,13 @@ def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
             position = None
         else:
             source = position.layer if position else "base"
-        origins.append(Origin(
-            dotted(leaf), leaf_value, source,
-            position.file if position else None, position.line if position else None,
-        ))
+        origins.append(
+            Origin(
+                dotted(leaf),
+                leaf_value,
+                source,
+                position.file if position else None,
+                position.line if position else None,
+            )
+        )
     return origins

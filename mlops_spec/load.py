@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,17 @@ def _secret_problems(document: Document) -> list[Problem]:
     problems = []
     for loc, what in find_secrets(document.data):
         pos = document.values.get(loc)
-        problems.append(Problem(
-            document.file, pos.line if pos else None, pos.column if pos else None, loc,
-            f"looks like {what}; secrets never go in the spec file",
-            hint="store it in SSM Parameter Store or Secrets Manager and reference its name "
-                 "(e.g. webhook_url_ssm_parameter)",
-        ))
+        problems.append(
+            Problem(
+                document.file,
+                pos.line if pos else None,
+                pos.column if pos else None,
+                loc,
+                f"looks like {what}; secrets never go in the spec file",
+                hint="store it in SSM Parameter Store or Secrets Manager and reference its name "
+                "(e.g. webhook_url_ssm_parameter)",
+            )
+        )
     return problems
 
 
@@ -63,8 +69,11 @@ def _resolve_data(document: Document, stack: str, environment: Environment) -> R
     base = _base(document)
     settings = settings_for(stack, environment)
     preset = preset_layer(base, environment.mode)
-    overlay_data = {k: v for k, v in (document.data["environments"][stack] or {}).items()
-                    if k in OVERLAY_SECTIONS}
+    overlay_data = {
+        k: v
+        for k, v in (document.data["environments"][stack] or {}).items()
+        if k in OVERLAY_SECTIONS
+    }
     layered = merge(base, preset)
     merged = merge(layered, overlay_data)
     prefix: Loc = ("environments", stack)
@@ -91,22 +100,34 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
     try:
         spec_file = SpecFile.model_validate(document.data)
     except ValidationError as error:
-        problems += to_problems(error, root=SpecFile, data=document.data,
-                                values=document.values, keys=document.keys, file=document.file)
+        problems += to_problems(
+            error,
+            root=SpecFile,
+            data=document.data,
+            values=document.values,
+            keys=document.keys,
+            file=document.file,
+            fallback=Position(document.file, 1, 1),
+        )
     result = Validation(document, spec_file)
     raw_envs = document.data.get("environments")
     environments: dict[str, Environment] = {}
     if isinstance(raw_envs, dict):
         for name, raw in raw_envs.items():
-            try:
+            with contextlib.suppress(ValidationError):  # reported through SpecFile
                 environments[name] = Environment.model_validate(raw or {})
-            except ValidationError:
-                pass  # already reported through SpecFile
     if stack is not None and stack not in (raw_envs or {}):
-        problems.append(Problem(document.file, None, None, ("environments",),
-                                f"no environment {stack!r} in the spec",
-                                allowed=", ".join(sorted(raw_envs or {})) or "(none declared)",
-                                hint=f"add environments.{stack} with a mode"))
+        problems.append(
+            Problem(
+                document.file,
+                None,
+                None,
+                ("environments",),
+                f"no environment {stack!r} in the spec",
+                allowed=", ".join(sorted(raw_envs or {})) or "(none declared)",
+                hint=f"add environments.{stack} with a mode",
+            )
+        )
     targets = [stack] if stack is not None else sorted(environments)
     for name in targets:
         if name not in environments:
@@ -118,9 +139,16 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
             )
             resolution.resolved = ResolvedSpec(spec=spec, environment=resolution.settings)
         except ValidationError as error:
-            problems += to_problems(error, root=SystemSpec, data=resolution.data,
-                                    values=resolution.positions, keys=resolution.keys,
-                                    file=document.file, environment=name)
+            problems += to_problems(
+                error,
+                root=SystemSpec,
+                data=resolution.data,
+                values=resolution.positions,
+                keys=resolution.keys,
+                file=document.file,
+                environment=name,
+                fallback=document.keys.get(("environments", name)),
+            )
         result.stacks[name] = resolution
     if problems:
         raise SpecError(problems)

@@ -30,7 +30,9 @@ class NameLimit:
 LIMITS: dict[str, NameLimit] = {
     "sagemaker": NameLimit("SageMaker name", 63, SAGEMAKER_NAME.pattern),
     "pipeline": NameLimit("SageMaker pipeline name", 256, r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"),
-    "bucket": NameLimit("S3 bucket name", 63, r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"),
+    "bucket": NameLimit(
+        "S3 bucket name", 63, r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"
+    ),
     "role": NameLimit("IAM role name", 64, r"^[\w+=,.@-]+$"),
     "function": NameLimit("Lambda function name", 64, r"^[a-zA-Z0-9-_]+$"),
     "rule": NameLimit("EventBridge rule name", 64, r"^[\.\-_A-Za-z0-9]+$"),
@@ -137,6 +139,22 @@ class Names:
     def transform_job_prefix(self, model: str) -> str:
         return f"{self.model_base(model)}-batch"
 
+    def batch_pipeline(self, model: str) -> str:
+        """The SageMaker pipeline whose Transform step scores a batch model's input."""
+        return self.transform_job_prefix(model)
+
+    def scaling_policy(self, model: str) -> str:
+        """The endpoint variant's target-tracking autoscaling policy."""
+        return f"{self.model_base(model)}-invocations"
+
+    def lambda_log_group(self, purpose: str) -> str:
+        """The log group Lambda writes to for ``function(purpose)``."""
+        return f"/aws/lambda/{self.function(purpose)}"
+
+    def system_alarm(self, purpose: str) -> str:
+        """An alarm on a system-wide resource (e.g. the events dead-letter queue)."""
+        return f"{self.prefix}-{purpose}"
+
 
 # Logical (Pulumi) names: the resource name inside its component. They never contain the
 # environment (a stack is already one environment), so URNs stay equal across stacks.
@@ -192,7 +210,9 @@ def physical_names(
             (path, "dashboard", names.dashboard(model)),
         ]
         for monitor in monitors.get(model, []):
-            found.append((("models", model, "monitors", monitor), "alarm", names.alarm(model, monitor)))
+            found.append(
+                (("models", model, "monitors", monitor), "alarm", names.alarm(model, monitor))
+            )
     return found
 
 

@@ -25,7 +25,7 @@ def strip_nulls(value: Any) -> Any:
 def merge(base: Any, overlay: Any) -> Any:
     """Overlay ``overlay`` on ``base`` by the rules above. Neither input is modified."""
     if isinstance(base, dict) and isinstance(overlay, dict):
-        merged = dict(base)
+        merged = strip_nulls(base)
         for key, value in overlay.items():
             if value is None:
                 merged.pop(key, None)
@@ -39,9 +39,9 @@ def merge(base: Any, overlay: Any) -> Any:
 
 def _exists(data: Any, loc: Loc) -> bool:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        ):
             data = data[part]
         else:
             return False

@@ -52,5 +52,7 @@ def preset_layer(base: dict[str, Any], mode: Mode) -> dict[str, Any]:
         serving = model.get("serving")
         if isinstance(serving, dict) and serving.get("tier") == "realtime":
             layer["serving"] = {"autoscaling": {"min_instances": 1, "max_instances": 1}}
+        elif isinstance(serving, dict) and serving.get("tier") == "batch":
+            layer["serving"] = {"instance_count": 1}
         models[model_id] = layer
     return {"models": models} if models else {}

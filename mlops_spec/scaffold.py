@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from string import Template
 
-_TEMPLATE = Template('''\
+_TEMPLATE = Template("""\
 # yaml-language-server: $$schema=$schema_url
 #
 # $system_id: an ML system described by mlops-spec. Validate with `mlops validate $filename`,
@@ -49,7 +49,7 @@ environments:
     mode: development          # smaller, schedules paused, no paging
   prod:
     mode: production           # protected, alarms page, rollback monitors required
-''')
+""")
 
 _SERVING = {
     "realtime": """\
@@ -90,6 +90,11 @@ def render_spec(
 ) -> str:
     """The starter spec text for the given choices."""
     return _TEMPLATE.substitute(
-        schema_url=SCHEMA_URL, system_id=system_id, owner=owner, region=region,
-        model_id=model_id, serving=_SERVING[tier], filename=filename,
+        schema_url=SCHEMA_URL,
+        system_id=system_id,
+        owner=owner,
+        region=region,
+        model_id=model_id,
+        serving=_SERVING[tier],
+        filename=filename,
     )

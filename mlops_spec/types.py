@@ -16,8 +16,13 @@ from mlops_spec.schedule import ScheduleError, validate_schedule
 
 def suggest(value: str, allowed: Iterable[str]) -> str | None:
     """The closest allowed spelling of ``value``, if one is close enough."""
-    matches = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    options = list(allowed)
+    matches = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    lowered = value.lower()
+    prefixed = [o for o in options if lowered and o.lower().startswith(lowered)]
+    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def choice_error(what: str, value: Any, allowed: Iterable[str], *, show: int = 8) -> Exception:

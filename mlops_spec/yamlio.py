@@ -57,12 +57,32 @@ class _Walker:
     def walk(self, node: Any, loc: Loc) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise SpecError([Problem(self.file, None, None, loc, f"document has more than "
-                                     f"{MAX_NODES} nodes (an alias bomb or a generated file?)",
-                                     allowed=f"at most {MAX_NODES} nodes")])
+            raise SpecError(
+                [
+                    Problem(
+                        self.file,
+                        None,
+                        None,
+                        loc,
+                        f"document has more than "
+                        f"{MAX_NODES} nodes (an alias bomb or a generated file?)",
+                        allowed=f"at most {MAX_NODES} nodes",
+                    )
+                ]
+            )
         if len(loc) > MAX_DEPTH:
-            raise SpecError([Problem(self.file, None, None, loc, f"nesting deeper than "
-                                     f"{MAX_DEPTH} levels", allowed=f"{MAX_DEPTH} levels")])
+            raise SpecError(
+                [
+                    Problem(
+                        self.file,
+                        None,
+                        None,
+                        loc,
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        allowed=f"{MAX_DEPTH} levels",
+                    )
+                ]
+            )
         if isinstance(node, CommentedMap):
             out: dict[str, Any] = {}
             for key in node:
@@ -111,9 +131,19 @@ def _decode(raw: bytes, file: str) -> str:
         before = raw[: error.start]
         line = before.count(b"\n") + 1
         column = error.start - (before.rfind(b"\n") + 1) + 1
-        raise SpecError([Problem(file, line, column, (), f"the file is not UTF-8 (byte "
-                                 f"0x{raw[error.start]:02x})", allowed="UTF-8 text",
-                                 hint="re-save the file as UTF-8")]) from None
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    (),
+                    f"the file is not UTF-8 (byte 0x{raw[error.start]:02x})",
+                    allowed="UTF-8 text",
+                    hint="re-save the file as UTF-8",
+                )
+            ]
+        ) from None
 
 
 def parse(text: str, file: str) -> Document:
@@ -121,8 +151,18 @@ def parse(text: str, file: str) -> Document:
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
-        raise SpecError([Problem(file, 1, 1, (), "the spec file is empty",
-                                 hint="run `mlops init` to scaffold one")])
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    (),
+                    "the spec file is empty",
+                    hint="run `mlops init` to scaffold one",
+                )
+            ]
+        )
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -134,21 +174,59 @@ def parse(text: str, file: str) -> Document:
             message += " (YAML forbids tabs for indentation; use spaces)"
         if "duplicate key" in message.lower() or "found duplicate" in message.lower():
             message = message.split("\n")[0]
-        raise SpecError([Problem(file, mark.line + 1 if mark else None,
-                                 mark.column + 1 if mark else None, (),
-                                 f"YAML syntax: {message}")]) from None
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    (),
+                    f"YAML syntax: {message}",
+                )
+            ]
+        ) from None
     except YAMLError as error:
         raise SpecError([Problem(file, None, None, (), f"YAML syntax: {error}")]) from None
     except RecursionError:
-        raise SpecError([Problem(file, None, None, (), f"nesting deeper than {MAX_DEPTH} levels",
-                                 allowed=f"{MAX_DEPTH} levels")]) from None
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    (),
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    allowed=f"{MAX_DEPTH} levels",
+                )
+            ]
+        ) from None
     if len(documents) != 1:
-        raise SpecError([Problem(file, None, None, (), f"expected one YAML document, found "
-                                 f"{len(documents)}", hint="remove extra '---' separators")])
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    (),
+                    f"expected one YAML document, found {len(documents)}",
+                    hint="remove extra '---' separators",
+                )
+            ]
+        )
     root = documents[0]
     if not isinstance(root, CommentedMap):
-        raise SpecError([Problem(file, 1, 1, (), "the spec must be a mapping at the top level",
-                                 got=type(root).__name__)])
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    (),
+                    "the spec must be a mapping at the top level",
+                    got=type(root).__name__,
+                )
+            ]
+        )
     walker = _Walker(file)
     data = walker.walk(root, ())
     return Document(file, data, walker.values, walker.keys)
@@ -160,13 +238,25 @@ def read(path: Path) -> Document:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError([Problem(file, None, None, (), f"the file is {size} bytes",
-                                     allowed=f"at most {MAX_BYTES} bytes")])
+            raise SpecError(
+                [
+                    Problem(
+                        file,
+                        None,
+                        None,
+                        (),
+                        f"the file is {size} bytes",
+                        allowed=f"at most {MAX_BYTES} bytes",
+                    )
+                ]
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError([Problem(file, None, None, (), "no such file")]) from None
     except IsADirectoryError:
-        raise SpecError([Problem(file, None, None, (), "is a directory, not a spec file")]) from None
+        raise SpecError(
+            [Problem(file, None, None, (), "is a directory, not a spec file")]
+        ) from None
     except OSError as error:
         raise SpecError([Problem(file, None, None, (), f"cannot read: {error.strerror}")]) from None
     return parse(_decode(raw, file), file)

@@ -12,7 +12,21 @@ from mlops_spec.models.system import System
 from mlops_spec.models.training import Gate, Training
 
 __all__ = [
-    "BatchServing", "DataSource", "Environment", "EnvironmentSettings", "Gate", "Model",
-    "Monitor", "Notifications", "RealtimeServing", "Registry", "ResolvedSpec", "Retraining",
-    "ServerlessServing", "SpecFile", "System", "SystemSpec", "Training",
+    "BatchServing",
+    "DataSource",
+    "Environment",
+    "EnvironmentSettings",
+    "Gate",
+    "Model",
+    "Monitor",
+    "Notifications",
+    "RealtimeServing",
+    "Registry",
+    "ResolvedSpec",
+    "Retraining",
+    "ServerlessServing",
+    "SpecFile",
+    "System",
+    "SystemSpec",
+    "Training",
 ]

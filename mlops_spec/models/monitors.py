@@ -28,8 +28,7 @@ class MonitorBase(SpecModel):
     def _window(self) -> "MonitorBase":
         if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.periods:
             raise ValueError(
-                f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds periods "
-                f"({self.periods})"
+                f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds periods ({self.periods})"
             )
         return self
 

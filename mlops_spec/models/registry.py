@@ -14,7 +14,7 @@ class Registry(SpecModel):
     approval: Approval = Approval.MANUAL
     """`auto`: a candidate that passes the gate is Approved at once; `manual`: it waits in
     PendingManualApproval for a person. Default: manual."""
-    cross_account_read_accounts: list[
-        Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-    ] = Field(default_factory=list)
+    cross_account_read_accounts: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = (
+        Field(default_factory=list)
+    )
     """12-digit AWS account ids allowed to read packages (group policy). Default: none."""

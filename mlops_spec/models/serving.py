@@ -137,6 +137,4 @@ class BatchServing(SpecModel):
     """Default: latest_approved."""
 
 
-Serving = Annotated[
-    RealtimeServing | ServerlessServing | BatchServing, Field(discriminator="tier")
-]
+Serving = Annotated[RealtimeServing | ServerlessServing | BatchServing, Field(discriminator="tier")]

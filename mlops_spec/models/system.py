@@ -7,7 +7,9 @@ from pydantic import Field, StringConstraints
 from mlops_spec.models.base import SpecModel
 from mlops_spec.types import AwsRegion, Email, SystemId
 
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+\-@ ]+$")]
+TagKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+\-@ ]+$")
+]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+\-@ ]*$")]
 
 

@@ -1,0 +1,73 @@
+"""Hostile and broken YAML gets one clear, located problem, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlops_spec.errors import SpecError
+from mlops_spec.load import validate_file
+from mlops_spec.yamlio import MAX_BYTES
+
+
+def _problems(tmp_path: Path, content: bytes | str) -> list[str]:
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SpecError) as caught:
+        validate_file(path)
+    return [p.render() for p in caught.value.problems]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert "spec.yaml:1:1: the spec file is empty" in _problems(tmp_path, "# only a comment\n")[0]
+
+
+def test_tabs(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "spec_version: 1\nsystem:\n\tid: x\n")
+    assert ":3:" in message and "YAML syntax" in message and "tab" in message
+
+
+def test_duplicate_keys(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "spec_version: 1\nsystem: {}\nsystem: {}\n")
+    assert ":3:" in message and "duplicate key" in message
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, b"spec_version: 1\nsystem:\n  id: caf\xe9\n")
+    assert "spec.yaml:3:" in message and "not UTF-8" in message
+
+
+def test_syntax_error_is_located(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "spec_version: 1\nsystem: [unclosed\n")
+    assert "YAML syntax" in message and "spec.yaml:" in message
+
+
+def test_alias_bomb_is_bounded(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for index in range(1, 8):
+        prev = chr(ord("a") + index - 1)
+        name = chr(ord("a") + index)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    (message,) = _problems(tmp_path, "\n".join(lines) + "\n")
+    assert "more than" in message and "nodes" in message
+
+
+def test_deep_nesting_is_bounded(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "a: " + "[" * 200 + "]" * 200 + "\n")
+    assert "nesting deeper than" in message
+
+
+def test_huge_file_is_refused(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "# " + "x" * (MAX_BYTES + 10) + "\n")
+    assert f"at most {MAX_BYTES} bytes" in message
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    (message,) = _problems(tmp_path, "- a\n- b\n")
+    assert "must be a mapping" in message
+
+
+def test_many_errors_reported_at_once(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, "spec_version: 3\nsystem: {id: X, owner: nope, colour: red}\n")
+    assert len(problems) >= 5  # version, id, owner, unknown key, missing sections
