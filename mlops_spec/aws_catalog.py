@@ -1,16 +1,37 @@
-"""Facts about AWS taken from the service model botocore ships (no network)."""
+"""Facts about AWS taken from the service model botocore ships (read offline, no network).
+
+The SageMaker model is read straight from botocore's data directory (about 25 ms) rather
+than through ``botocore.session`` (about 150 ms of imports), to keep `mlops validate` quick.
+"""
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
 from functools import cache
+from pathlib import Path
+from typing import Any
 
-import botocore.session
+
+@cache
+def _sagemaker_model() -> dict[str, Any]:
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed; it ships the SageMaker service model")
+    root = Path(next(iter(spec.submodule_search_locations))) / "data" / "sagemaker"
+    latest = max(p for p in root.iterdir() if p.is_dir())
+    for name in ("service-2.json.gz", "service-2.json"):
+        path = latest / name
+        if path.exists():
+            raw = path.read_bytes()
+            return json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+    raise RuntimeError(f"no SageMaker service model under {latest}")
 
 
 @cache
 def _sagemaker_enum(shape: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(shape).enum)
+    return frozenset(_sagemaker_model()["shapes"][shape]["enum"])
 
 
 def training_instance_types() -> frozenset[str]:
