@@ -1,0 +1,306 @@
+"""Compare two plan documents: what a change to the spec or code would add, change and delete.
+
+Resources match by URN. A head resource whose ``aliases`` hold an unmatched base URN is that
+resource renamed, not a delete plus a create. Input changes are listed by dotted path
+(``productionVariants[0].instanceType``). Danger rules, for the stateful types of
+:mod:`mlops_preview.stateful`:
+
+* deleting one;
+* changing an input that replaces it (from the table, or named by the resource's own
+  ``replace_on_changes`` option);
+* turning its ``protect`` or ``retain_on_delete`` off.
+
+Documents of different stacks or projects compare by the rest of the URN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_preview.document import PlanDocument, PlannedResource
+from mlops_preview.stateful import StatefulType, stateful_type
+from mlops_preview.urns import ROOT_STACK_TYPE, make_urn
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPTIONS = (
+    "parent",
+    "protect",
+    "retain_on_delete",
+    "delete_before_replace",
+    "ignore_changes",
+    "replace_on_changes",
+    "depends_on",
+    "provider",
+)
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    """One changed value. ``kind`` is ``added``, ``removed`` or ``changed``."""
+
+    path: str
+    kind: str
+    old: Any = None
+    new: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """A resource in both plans whose inputs or options differ, or which was renamed."""
+
+    urn: str
+    type: str
+    name: str
+    old_urn: str | None
+    inputs: tuple[PropertyChange, ...]
+    options: tuple[PropertyChange, ...]
+    replaces: tuple[str, ...]
+
+    @property
+    def renamed(self) -> bool:
+        return self.old_urn is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "old_urn": self.old_urn,
+            "type": self.type,
+            "name": self.name,
+            "inputs": [c.to_dict() for c in self.inputs],
+            "options": [c.to_dict() for c in self.options],
+            "replaces": list(self.replaces),
+        }
+
+
+@dataclass(frozen=True)
+class Danger:
+    """A change that can lose data or serving capacity."""
+
+    urn: str
+    type: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"urn": self.urn, "type": self.type, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """Differences from ``base`` to ``head``, each list sorted by URN."""
+
+    base: str
+    head: str
+    added: tuple[PlannedResource, ...]
+    removed: tuple[PlannedResource, ...]
+    changed: tuple[ResourceChange, ...]
+    outputs: tuple[PropertyChange, ...]
+    dangers: tuple[Danger, ...]
+
+    @property
+    def has_danger(self) -> bool:
+        return bool(self.dangers)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.outputs)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "changed": len(self.changed),
+            "renamed": sum(c.renamed for c in self.changed),
+            "dangers": len(self.dangers),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        def brief(resource: PlannedResource) -> dict[str, str]:
+            return {"urn": resource.urn, "type": resource.type, "name": resource.name}
+
+        return {
+            "base": self.base,
+            "head": self.head,
+            "summary": self.summary(),
+            "has_danger": self.has_danger,
+            "dangers": [d.to_dict() for d in self.dangers],
+            "added": [brief(r) for r in self.added],
+            "removed": [brief(r) for r in self.removed],
+            "changed": [c.to_dict() for c in self.changed],
+            "outputs": [c.to_dict() for c in self.outputs],
+        }
+
+
+def diff_plans(base: PlanDocument, head: PlanDocument) -> PlanDiff:
+    """What changes when the deployed ``base`` plan becomes ``head``."""
+    prefix = f"urn:pulumi:{head.stack}::{head.project}::"
+
+    def retarget(urn: str) -> str:
+        return prefix + urn.split("::", 2)[2] if urn.startswith("urn:pulumi:") else urn
+
+    old = {retarget(r.urn): r for r in base.resources}
+    new = {r.urn: r for r in head.resources}
+    pairs: list[tuple[PlannedResource, PlannedResource, str | None]] = []
+    for urn, after in new.items():
+        if urn in old:
+            pairs.append((old[urn], after, None))
+    matched_old = {urn for urn in new if urn in old}
+    added: list[PlannedResource] = []
+    for urn, after in new.items():
+        if urn in old:
+            continue
+        alias = next((a for a in after.aliases if a in old and a not in matched_old), None)
+        if alias is None:
+            added.append(after)
+        else:
+            matched_old.add(alias)
+            pairs.append((old[alias], after, old[alias].urn))
+    removed = [r for urn, r in old.items() if urn not in matched_old]
+
+    # A reference to a renamed resource (or to the same resource in another stack) is no change.
+    renamed = {retarget(b.urn): h.urn for b, h, old_urn in pairs if old_urn is not None}
+    renamed[retarget(_stack_urn(base))] = _stack_urn(head)
+
+    def translate(value: Any) -> Any:
+        if isinstance(value, str):
+            return (
+                renamed.get(retarget(value), retarget(value)) if value.startswith("urn:") else value
+            )
+        if isinstance(value, dict):
+            return {k: translate(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(translate(v) for v in value)
+        return value
+
+    changes = (_resource_change(b, h, old_urn, translate) for b, h, old_urn in pairs)
+    changed = [c for c in changes if c]
+    dangers = [_deletion(r) for r in removed if stateful_type(r.type)]
+    for change in changed:
+        dangers.extend(_change_dangers(change))
+    return PlanDiff(
+        base=f"{base.project}/{base.stack}",
+        head=f"{head.project}/{head.stack}",
+        added=tuple(sorted(added, key=lambda r: r.urn)),
+        removed=tuple(sorted(removed, key=lambda r: r.urn)),
+        changed=tuple(sorted(changed, key=lambda c: c.urn)),
+        outputs=tuple(_changes(base.outputs, head.outputs)),
+        dangers=tuple(sorted(dangers, key=lambda d: (d.urn, d.reason))),
+    )
+
+
+def _stack_urn(doc: PlanDocument) -> str:
+    return make_urn(doc.stack, doc.project, ROOT_STACK_TYPE, f"{doc.project}-{doc.stack}")
+
+
+def _resource_change(
+    before: PlannedResource,
+    after: PlannedResource,
+    old_urn: str | None,
+    translate: Callable[[Any], Any],
+) -> ResourceChange | None:
+    inputs = tuple(_changes(translate(before.inputs), after.inputs))
+    options = []
+    for name in _OPTIONS:
+        old_value, new_value = translate(getattr(before, name)), getattr(after, name)
+        if name == "depends_on":
+            old_value = tuple(sorted(old_value))
+        if old_value != new_value:
+            options.append(PropertyChange(name, "changed", _plain(old_value), _plain(new_value)))
+    if not (inputs or options or old_urn):
+        return None
+    return ResourceChange(
+        urn=after.urn,
+        type=after.type,
+        name=after.name,
+        old_urn=old_urn,
+        inputs=inputs,
+        options=tuple(options),
+        replaces=tuple(c.path for c in inputs if _forces_replacement(c.path, after)),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _forces_replacement(path: str, resource: PlannedResource) -> bool:
+    top = re.split(r"[.\[]", path, maxsplit=1)[0]
+    kind = stateful_type(resource.type)
+    if kind is not None and top in kind.replace_on:
+        return True
+    return any(
+        rule == "*" or path == rule or path.startswith((f"{rule}.", f"{rule}["))
+        for rule in resource.replace_on_changes
+    )
+
+
+def _deletion(resource: PlannedResource) -> Danger:
+    kind = stateful_type(resource.type)
+    assert kind is not None
+    reason = f"deletes {kind.description} {resource.name!r} and {kind.holds}"
+    if resource.protect:
+        reason += " (it is protected: `pulumi up` will refuse until protect is removed)"
+    if resource.retain_on_delete:
+        reason = (
+            f"drops {kind.description} {resource.name!r} from the stack "
+            "(retain_on_delete keeps it in AWS, unmanaged)"
+        )
+    return Danger(resource.urn, resource.type, reason)
+
+
+def _change_dangers(change: ResourceChange) -> Iterator[Danger]:
+    kind: StatefulType | None = stateful_type(change.type)
+    if kind is None:
+        return
+    label = f"{kind.description} {change.name!r}"
+    by_path = {c.path: c for c in change.inputs}
+    for path in change.replaces:
+        c = by_path[path]
+        yield Danger(
+            change.urn,
+            change.type,
+            f"replaces {label} (`{path}`: {_short(c.old)} -> {_short(c.new)}), losing {kind.holds}",
+        )
+    for option in change.options:
+        if option.path in ("protect", "retain_on_delete") and option.old and not option.new:
+            yield Danger(change.urn, change.type, f"turns off {option.path} on {label}")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _changes(old: Any, new: Any, path: str = "") -> Iterator[PropertyChange]:
+    """Leaf-level differences between two JSON values, as dotted paths."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            sub = _join(path, key)
+            if key not in new:
+                yield PropertyChange(sub, "removed", old[key], None)
+            elif key not in old:
+                yield PropertyChange(sub, "added", None, new[key])
+            else:
+                yield from _changes(old[key], new[key], sub)
+    elif isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            sub = f"{path}[{index}]"
+            if index >= len(new):
+                yield PropertyChange(sub, "removed", old[index], None)
+            elif index >= len(old):
+                yield PropertyChange(sub, "added", None, new[index])
+            else:
+                yield from _changes(old[index], new[index], sub)
+    elif old != new or type(old) is not type(new):
+        yield PropertyChange(path, "changed", old, new)
+
+
+def _join(path: str, key: str) -> str:
+    if _IDENTIFIER.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f'{path}["{key}"]'

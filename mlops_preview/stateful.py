@@ -1,0 +1,74 @@
+"""Stateful AWS resource types and the inputs whose change replaces them (data, in one place).
+
+Replacement means delete-and-create: for these types that loses data (objects, keys, tables,
+logs, images, registered model versions) or, for endpoints, serving capacity. The input names
+are the engine's camelCase names. Sources: the ``ForceNew: true`` fields of the Terraform AWS
+provider that pulumi-aws 7.x bridges (hashicorp/terraform-provider-aws ``internal/service``), plus
+``region``, which pulumi-aws 7 exposes on every resource and which always replaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StatefulType:
+    """What a resource type holds, and which top-level inputs force its replacement."""
+
+    description: str
+    holds: str
+    replace_on: frozenset[str]
+
+
+def _stateful(description: str, holds: str, *replace_on: str) -> StatefulType:
+    return StatefulType(description, holds, frozenset({*replace_on, "region"}))
+
+
+_BUCKET = _stateful("S3 bucket", "its objects", "bucket", "bucketPrefix", "objectLockEnabled")
+
+STATEFUL_TYPES: dict[str, StatefulType] = {
+    "aws:s3/bucket:Bucket": _BUCKET,
+    "aws:s3/bucketV2:BucketV2": _BUCKET,
+    "aws:kms/key:Key": _stateful(
+        "KMS key",
+        "every object encrypted with it",
+        "customerMasterKeySpec",
+        "keyUsage",
+        "multiRegion",
+        "customKeyStoreId",
+        "xksKeyId",
+    ),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _stateful(
+        "model package group",
+        "its registered model versions and approvals",
+        "modelPackageGroupName",
+        "modelPackageGroupDescription",
+    ),
+    "aws:sagemaker/endpoint:Endpoint": _stateful(
+        "SageMaker endpoint", "the traffic it serves (its URL changes)", "name"
+    ),
+    "aws:sagemaker/featureGroup:FeatureGroup": _stateful(
+        "feature group",
+        "its online and offline feature records",
+        "featureGroupName",
+        "recordIdentifierFeatureName",
+        "eventTimeFeatureName",
+        "offlineStoreConfig",
+        "roleArn",
+    ),
+    "aws:dynamodb/table:Table": _stateful(
+        "DynamoDB table", "its items", "name", "hashKey", "rangeKey", "localSecondaryIndexes"
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": _stateful(
+        "log group", "its log events", "name", "namePrefix", "logGroupClass"
+    ),
+    "aws:ecr/repository:Repository": _stateful(
+        "ECR repository", "its images", "name", "encryptionConfigurations"
+    ),
+}
+
+
+def stateful_type(type_: str) -> StatefulType | None:
+    """The entry for a resource type, or None when replacing it loses nothing."""
+    return STATEFUL_TYPES.get(type_)
