@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from mlops_spec.cli_common import Format, FormatOpt, SpecArg, StackOpt, err, fail, out, print_json
 from mlops_spec.errors import Problem, SpecError
 
 app = typer.Typer(
@@ -21,40 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    out.width = 160
-
-
-class Format(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-SpecArg = Annotated[
-    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
-]
-StackOpt = Annotated[
-    str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
-    """Report problems (stderr for text, stdout JSON for machines); exit code 1."""
-    if fmt is Format.JSON:
-        _print_json({"valid": False, "problems": [p.to_dict() for p in problems]})
-    else:
-        for problem in problems:
-            err.print(problem.render(), markup=False)
-        noun = "problem" if len(problems) == 1 else "problems"
-        err.print(f"[red]✗ {len(problems)} {noun}[/red]")
-    return typer.Exit(1)
 
 
 def _summary(stacks: dict[str, Any]) -> Table:
@@ -112,7 +78,7 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
     except SpecError as error:
         raise fail(error.problems, format) from None
     if format is Format.JSON:
-        _print_json(
+        print_json(
             {
                 "valid": True,
                 "file": str(spec),
@@ -156,8 +122,7 @@ def explain(
     ] = None,
     format: FormatOpt = Format.TEXT,
 ) -> None:
-    """Show resolved values under PATH and where each came from (default, base, preset,
-    overlay)."""
+    """Show resolved values under PATH and where each came from (default/base/preset/overlay)."""
     from mlops_spec.explain import explain as explain_values
     from mlops_spec.load import validate_file
 
@@ -182,7 +147,7 @@ def explain(
             format,
         ) from None
     if format is Format.JSON:
-        _print_json([o.to_dict() for o in origins])
+        print_json([o.to_dict() for o in origins])
         return
     table = Table(title=f"{spec} [{stack}]")
     table.add_column("path")
@@ -234,6 +199,15 @@ def init(
         raise fail(error.problems) from None
     output.write_text(text, encoding="utf-8")
     out.print(f"[green]✓[/green] wrote {output}; next: mlops validate {output}")
+
+
+def _mount_plan() -> None:
+    from mlops_spec.plan_cli import register
+
+    register(app)
+
+
+_mount_plan()
 
 
 def _mount_optional() -> None:

@@ -1,0 +1,51 @@
+"""Console, output format and failure reporting shared by the CLI's commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mlops_spec.errors import Problem
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out.width = 160
+
+
+class Format(StrEnum):
+    """Output format: text for people, json for machines."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+SpecArg = Annotated[
+    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
+]
+StackOpt = Annotated[
+    str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
+    """Report problems (stderr for text, stdout JSON for machines); exit code 1."""
+    if fmt is Format.JSON:
+        print_json({"valid": False, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            err.print(problem.render(), markup=False)
+        noun = "problem" if len(problems) == 1 else "problems"
+        err.print(f"[red]✗ {len(problems)} {noun}[/red]")
+    return typer.Exit(1)

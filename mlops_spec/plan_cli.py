@@ -1,0 +1,231 @@
+"""``mlops plan`` and ``mlops diff``: the offline preview of the real Pulumi program.
+
+The preview engine (``mlops_preview``) imports pulumi, so it is imported inside the
+commands only; importing this module keeps the core pure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlops_spec.cli_common import Format, err, fail, out
+from mlops_spec.errors import Problem, SpecError
+
+if TYPE_CHECKING:
+    from mlops_preview import PlanDocument
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``Pulumi.yaml``."""
+    for directory in (start, *start.parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    return None
+
+
+def _project_root(spec: Path, project_dir: Path | None) -> Path:
+    if project_dir is not None:
+        if not (project_dir / "Pulumi.yaml").is_file():
+            raise SpecError(
+                [
+                    Problem(
+                        str(project_dir), None, None, (), "no Pulumi.yaml in the project directory"
+                    )
+                ]
+            )
+        return project_dir.resolve()
+    found = find_project(Path.cwd().resolve()) or find_project(spec.resolve().parent)
+    if found is None:
+        raise SpecError(
+            [
+                Problem(
+                    str(spec),
+                    None,
+                    None,
+                    (),
+                    "no Pulumi.yaml found above the current directory or the spec",
+                    hint="pass --project-dir, or run from the Pulumi project",
+                )
+            ]
+        )
+    return found
+
+
+def run_plan(spec: Path, stack: str, project_dir: Path | None = None) -> PlanDocument:
+    """Validate ``spec`` for ``stack``, then preview the project's program offline."""
+    from mlops_spec.load import validate_file
+
+    validate_file(spec, stack)  # raises SpecError with every problem, before any pulumi work
+    root = _project_root(spec, project_dir)
+    from mlops_preview import PreviewError, preview_project
+
+    try:
+        return preview_project(root, stack, config={"mlops:spec": str(spec.resolve())})
+    except PreviewError as error:
+        raise SpecError(
+            [
+                Problem(
+                    str(spec), None, None, (), f"offline preview failed: {error}", environment=stack
+                )
+            ]
+        ) from None
+
+
+def _git_show(ref: str, spec: Path) -> str:
+    spec = spec.resolve()
+    top = subprocess.run(
+        ["git", "-C", str(spec.parent), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+    )
+    if top.returncode != 0:
+        raise SpecError(
+            [
+                Problem(
+                    str(spec),
+                    None,
+                    None,
+                    (),
+                    "not inside a git repository",
+                    hint="use `mlops diff BASE.json HEAD.json` instead",
+                )
+            ]
+        )
+    relative = spec.relative_to(Path(top.stdout.strip()).resolve())
+    shown = subprocess.run(
+        ["git", "-C", top.stdout.strip(), "show", f"{ref}:{relative}"],
+        capture_output=True,
+        text=True,
+    )
+    if shown.returncode != 0:
+        raise SpecError(
+            [
+                Problem(
+                    str(spec),
+                    None,
+                    None,
+                    (),
+                    f"cannot read the spec at git ref {ref!r}: {shown.stderr.strip()}",
+                )
+            ]
+        )
+    return shown.stdout
+
+
+def base_plan_from_git(spec: Path, stack: str, ref: str, project_dir: Path | None) -> PlanDocument:
+    """Plan the spec as it was at ``ref`` (with today's components), for a PR review diff."""
+    text = _git_show(ref, spec)
+    with tempfile.TemporaryDirectory(prefix="mlops-base-") as tmp:
+        base_spec = Path(tmp) / spec.name
+        base_spec.write_text(text, encoding="utf-8")
+        root = project_dir or _project_root(spec, None)
+        try:
+            return run_plan(base_spec, stack, root)
+        except SpecError as error:
+            raise SpecError(
+                [
+                    Problem(
+                        str(spec), None, None, (), f"the spec at {ref} is invalid: {p.render()}"
+                    )
+                    for p in error.problems
+                ]
+            ) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` and ``diff`` to the CLI app."""
+
+    @app.command()
+    def plan(
+        spec: Annotated[Path, typer.Argument(help="The spec file.", metavar="SPEC")],
+        stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment).")],
+        format: Annotated[Format, typer.Option("--format", "-f")] = Format.TEXT,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Also write the JSON plan here.")
+        ] = None,
+        project_dir: Annotated[Path | None, typer.Option(help="Directory of Pulumi.yaml.")] = None,
+    ) -> None:
+        """Offline preview: run the Pulumi program under recording mocks (no cloud, no CLI)."""
+        from mlops_preview.render import render_plan
+
+        try:
+            with err.status(f"planning {spec} for stack {stack} (offline)…"):
+                document = run_plan(spec, stack, project_dir)
+        except SpecError as error:
+            raise fail(error.problems, format) from None
+        if output is not None:
+            output.write_text(document.to_json(), encoding="utf-8")
+        if format is Format.JSON:
+            sys.stdout.write(document.to_json())
+        else:
+            out.print(render_plan(document))
+
+    @app.command()
+    def diff(
+        base: Annotated[
+            Path,
+            typer.Argument(
+                help="BASE.json plan, or the SPEC with --base-ref.", metavar="BASE|SPEC"
+            ),
+        ],
+        head: Annotated[Path | None, typer.Argument(help="HEAD.json plan.", metavar="HEAD")] = None,
+        stack: Annotated[str | None, typer.Option("--stack", "-s")] = None,
+        base_ref: Annotated[str | None, typer.Option(help="Git ref of the base spec.")] = None,
+        format: Annotated[Format, typer.Option("--format", "-f")] = Format.TEXT,
+        fail_on_danger: Annotated[
+            bool, typer.Option(help="Exit 1 when a stateful resource would be deleted or replaced.")
+        ] = False,
+        project_dir: Annotated[Path | None, typer.Option(help="Directory of Pulumi.yaml.")] = None,
+    ) -> None:
+        """Resource-level diff of two plans; dangerous changes to stateful resources flagged."""
+        from mlops_preview import PlanDocument, diff_plans
+        from mlops_preview.render import render_diff
+
+        try:
+            if base_ref is not None:
+                if stack is None or head is not None:
+                    raise typer.BadParameter("with --base-ref give SPEC and --stack, no HEAD")
+                with err.status(f"planning {base} at {base_ref} and now, stack {stack}…"):
+                    before = base_plan_from_git(base, stack, base_ref, project_dir)
+                    after = run_plan(base, stack, project_dir)
+            else:
+                if head is None:
+                    raise typer.BadParameter("give BASE.json and HEAD.json, or SPEC --base-ref")
+                before, after = (_read_plan(PlanDocument, p) for p in (base, head))
+        except SpecError as error:
+            raise fail(error.problems, format) from None
+        result = diff_plans(before, after)
+        if format is Format.JSON:
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
+        else:
+            out.print(render_diff(result))
+        if fail_on_danger and result.has_danger:
+            raise typer.Exit(1)
+
+
+def _read_plan(document_type, path: Path):
+    try:
+        return document_type.from_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SpecError(
+            [Problem(str(path), None, None, (), f"cannot read plan: {error.strerror}")]
+        ) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise SpecError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    (),
+                    f"not a plan JSON document (from `mlops plan -f json`): {error}",
+                )
+            ]
+        ) from None
