@@ -1,0 +1,516 @@
+"""Runtime configuration: one JSON document in one environment variable per unit.
+
+Each unit reads a frozen dataclass from ``MLOPS_RUNTIME_CONFIG``; the Pulumi components build
+the same dataclass and put ``config.to_env()`` into the Lambda or job environment. Unknown keys
+are rejected, so a typo in a component fails the first invocation loudly instead of being ignored.
+Every field carries its documentation (``metadata["doc"]``), rendered by ``reference_markdown``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field
+from typing import Any, TypeVar
+
+ENV_VAR = "MLOPS_RUNTIME_CONFIG"
+"""The one environment variable every runtime unit reads its configuration from."""
+
+STRATEGIES = ("all_at_once", "canary", "linear")
+TASKS = ("classification", "regression")
+
+T = TypeVar("T", bound="RuntimeConfig")
+
+
+class ConfigError(ValueError):
+    """The runtime configuration is missing or invalid."""
+
+
+def _field(doc: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
+    """A dataclass field carrying its documentation."""
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata={"doc": doc})
+    return field(default=default, metadata={"doc": doc})
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+class RuntimeConfig:
+    """Mixin: JSON and environment round trip for a frozen configuration dataclass."""
+
+    @classmethod
+    def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
+        """Build and validate from plain JSON data."""
+        return _convert(cls, data, cls.__name__)
+
+    @classmethod
+    def from_json(cls: type[T], text: str) -> T:
+        """Parse the JSON document."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{ENV_VAR} is not valid JSON: {error}") from error
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_env(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
+        """Read ``MLOPS_RUNTIME_CONFIG`` from the environment."""
+        text = (os.environ if environ is None else environ).get(ENV_VAR)
+        if not text:
+            raise ConfigError(f"environment variable {ENV_VAR} is not set or empty")
+        return cls.from_json(text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (tuples as lists)."""
+        return _plain(self)
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, no whitespace."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def to_env(self) -> dict[str, str]:
+        """The environment entry to give the Lambda function or Processing job."""
+        return {ENV_VAR: self.to_json()}
+
+
+# --- retraining trigger ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelTrigger:
+    """How one model is retrained."""
+
+    pipeline_name: str = _field("SageMaker pipeline name (or ARN) started for this model.")
+    cooldown_hours: float = _field("Minimum hours between two started runs; 0 disables.", 0.0)
+    max_runs_per_day: int | None = _field(
+        "Most runs started per UTC day; null means unlimited.", None
+    )
+    parameters: Mapping[str, str] = _field(
+        "Extra static PipelineParameters passed on every start.", factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.pipeline_name), "pipeline_name must not be empty")
+        _require(
+            self.cooldown_hours >= 0, f"cooldown_hours must be >= 0, got {self.cooldown_hours}"
+        )
+        _require(
+            self.max_runs_per_day is None or self.max_runs_per_day >= 1,
+            f"max_runs_per_day must be >= 1 or null, got {self.max_runs_per_day}",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSourceTrigger:
+    """New objects under ``s3://bucket/prefix`` retrain ``models``."""
+
+    bucket: str = _field("Bucket name whose 'Object Created' events retrain.")
+    prefix: str = _field("Key prefix that must match; empty matches the whole bucket.", "")
+    models: tuple[str, ...] = _field("Model ids retrained by new data here.")
+
+    def __post_init__(self) -> None:
+        _require(bool(self.bucket), "bucket must not be empty")
+        _require(bool(self.models), "models must name at least one model")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerConfig(RuntimeConfig):
+    """Configuration of ``mlops_runtime.trigger.handler``."""
+
+    system: str = _field("System name (logs and audit records).")
+    table_name: str = _field(
+        "DynamoDB table for idempotency, run ledger and audit: hash key 'pk' (S), range key "
+        "'sk' (S), TTL attribute 'expires_at'."
+    )
+    models: Mapping[str, ModelTrigger] = _field("Model id -> how it is retrained.")
+    alarms: Mapping[str, str] = _field(
+        "CloudWatch alarm name -> model id, for monitors whose action is 'retrain'.", factory=dict
+    )
+    schedule_rules: Mapping[str, str] = _field(
+        "EventBridge rule name -> model id, for standard 'Scheduled Event' deliveries.",
+        factory=dict,
+    )
+    data_sources: tuple[DataSourceTrigger, ...] = _field(
+        "Buckets/prefixes whose new objects retrain models.", ()
+    )
+    reason_parameter: str = _field(
+        "Pipeline parameter receiving the trigger reason; empty to pass none.", "TriggerReason"
+    )
+    idempotency_ttl_hours: int = _field("How long a seen event is remembered.", 168)
+    audit_ttl_days: int = _field("Audit record retention in days; 0 keeps them forever.", 90)
+    claim_lease_seconds: int = _field(
+        "After this long an unfinished claim (crashed invocation) may be retaken.", 900
+    )
+    max_attempts: int = _field(
+        "Attempts per AWS call, the first included (botocore standard retry mode).", 5
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.system), "system must not be empty")
+        _require(bool(self.table_name), "table_name must not be empty")
+        _require(bool(self.models), "models must configure at least one model")
+        known = set(self.models)
+        named = [*self.alarms.values(), *self.schedule_rules.values()]
+        named += [model for source in self.data_sources for model in source.models]
+        unknown = sorted(set(named) - known)
+        _require(not unknown, f"unknown model id(s) {unknown}; configured: {sorted(known)}")
+        _require(self.idempotency_ttl_hours >= 1, "idempotency_ttl_hours must be >= 1")
+        _require(self.audit_ttl_days >= 0, "audit_ttl_days must be >= 0")
+        _require(self.claim_lease_seconds >= 1, "claim_lease_seconds must be >= 1")
+        _require(self.max_attempts >= 1, "max_attempts must be >= 1")
+
+
+# --- evaluation and champion gate -----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateConfig:
+    """The promotion gate applied to the candidate's holdout metrics."""
+
+    metric: str = _field("Gate metric: auc, accuracy, f1, precision, recall, rmse, mae or r2.")
+    min_value: float | None = _field("The candidate must reach at least this value.", None)
+    max_value: float | None = _field("The candidate must stay at or below this value.", None)
+    min_improvement: float = _field(
+        "Margin by which the candidate must beat the champion (in the metric's better "
+        "direction); 0 means 'at least as good'.",
+        0.0,
+    )
+    higher_is_better: bool | None = _field(
+        "Direction of the metric; null derives it (rmse and mae lower, others higher).", None
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.metric), "metric must not be empty")
+        _require(self.min_improvement >= 0, "min_improvement must be >= 0")
+        if self.min_value is not None and self.max_value is not None:
+            _require(self.min_value <= self.max_value, "min_value must be <= max_value")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateConfig(RuntimeConfig):
+    """Configuration of ``python -m mlops_runtime.evaluate``."""
+
+    model_id: str = _field("Model id (recorded in evaluation.json).")
+    task: str = _field("'classification' or 'regression'.")
+    label: str = _field("Label column of the holdout set.")
+    gate: GateConfig = field(metadata={"doc": "The champion gate."})
+    model_package_group: str | None = _field(
+        "Model package group whose latest Approved package is the champion; null: no champion.",
+        None,
+    )
+    features: tuple[str, ...] = _field(
+        "Feature columns in model input order; empty: every column except the label.", ()
+    )
+    positive_label: str | None = _field(
+        "Positive class for binary metrics (compared as text); null: the model's last class.",
+        None,
+    )
+    max_attempts: int = _field(
+        "Attempts per AWS call, the first included (botocore standard retry mode).", 5
+    )
+
+    def __post_init__(self) -> None:
+        _require(self.task in TASKS, f"task must be one of {list(TASKS)}, got {self.task!r}")
+        _require(bool(self.label), "label must not be empty")
+        _require(self.label not in self.features, "features must not include the label")
+        _require(self.max_attempts >= 1, "max_attempts must be >= 1")
+
+
+# --- deploy ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficShift:
+    """Blue/green traffic shifting of an endpoint update."""
+
+    strategy: str = _field("'all_at_once', 'canary' or 'linear'.", "all_at_once")
+    step_percent: int = _field("Canary size, or linear step, in percent of capacity.", 10)
+    wait_minutes: int = _field("Minutes between traffic shifts (WaitIntervalInSeconds).", 5)
+    bake_minutes: int = _field(
+        "Minutes the old fleet is kept after full shift, watching alarms "
+        "(TerminationWaitInSeconds).",
+        10,
+    )
+    max_rollout_minutes: int | None = _field(
+        "Upper bound of the whole rollout (MaximumExecutionTimeoutInSeconds, 10-480); null: AWS "
+        "default.",
+        None,
+    )
+
+    def __post_init__(self) -> None:
+        _require(self.strategy in STRATEGIES, f"strategy must be one of {list(STRATEGIES)}")
+        _require(1 <= self.step_percent <= 100, "step_percent must be within 1..100")
+        _require(0 <= self.wait_minutes <= 60, "wait_minutes must be within 0..60")
+        _require(0 <= self.bake_minutes <= 60, "bake_minutes must be within 0..60")
+        _require(
+            self.max_rollout_minutes is None or 10 <= self.max_rollout_minutes <= 480,
+            "max_rollout_minutes must be within 10..480 or null",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataCapture:
+    """Data capture settings repeated in every endpoint config the deploy Lambda creates."""
+
+    destination_s3_uri: str = _field("DataCaptureConfig.DestinationS3Uri.")
+    sampling_percent: int = _field("InitialSamplingPercentage.", 100)
+    kms_key_id: str | None = _field("KMS key for captured objects.", None)
+    csv_content_types: tuple[str, ...] = _field("Content types captured as CSV.", ("text/csv",))
+    json_content_types: tuple[str, ...] = _field(
+        "Content types captured as JSON.", ("application/json",)
+    )
+
+    def __post_init__(self) -> None:
+        _require(self.destination_s3_uri.startswith("s3://"), "destination_s3_uri must be s3://")
+        _require(0 <= self.sampling_percent <= 100, "sampling_percent must be within 0..100")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointTarget:
+    """The endpoint that serves a model package group's latest approved package."""
+
+    model_id: str = _field("Model id (logs, audit, resource names).")
+    endpoint_name: str = _field("Existing endpoint, created by Pulumi with an initial config.")
+    execution_role_arn: str = _field("Role the SageMaker Model runs as (needs iam:PassRole).")
+    instance_type: str | None = _field("Instance type; null for a serverless variant.", None)
+    initial_instance_count: int = _field("Instances of the new fleet.", 1)
+    serverless_memory_mb: int | None = _field("Serverless memory; set for serverless.", None)
+    serverless_max_concurrency: int | None = _field("Serverless max concurrency.", None)
+    variant_name: str = _field("Production variant name.", "AllTraffic")
+    traffic: TrafficShift = field(
+        default_factory=TrafficShift, metadata={"doc": "Blue/green traffic shifting."}
+    )
+    rollback_alarms: tuple[str, ...] = _field(
+        "CloudWatch alarms that roll the update back (AutoRollbackConfiguration, at most 10).",
+        (),
+    )
+    data_capture: DataCapture | None = field(
+        default=None, metadata={"doc": "Data capture; null disables it."}
+    )
+    kms_key_id: str | None = _field("KMS key for the endpoint's ML storage volume.", None)
+    environment: Mapping[str, str] = _field("Environment of the model container.", factory=dict)
+    subnet_ids: tuple[str, ...] = _field("VPC subnets of the model; empty: no VPC.", ())
+    security_group_ids: tuple[str, ...] = _field("VPC security groups of the model.", ())
+    tags: Mapping[str, str] = _field("Tags on the created Model and EndpointConfig.", factory=dict)
+
+    @property
+    def serverless(self) -> bool:
+        return self.serverless_memory_mb is not None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.endpoint_name), "endpoint_name must not be empty")
+        _require(
+            (self.instance_type is None) == self.serverless,
+            "set exactly one of instance_type and serverless_memory_mb",
+        )
+        _require(self.initial_instance_count >= 1, "initial_instance_count must be >= 1")
+        _require(len(self.rollback_alarms) <= 10, "at most 10 rollback_alarms")
+        _require(
+            bool(self.subnet_ids) == bool(self.security_group_ids),
+            "subnet_ids and security_group_ids go together",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployConfig(RuntimeConfig):
+    """Configuration of ``mlops_runtime.deploy.handler`` (serving mode ``latest_approved``)."""
+
+    system: str = _field("System name (logs and audit records).")
+    endpoints: Mapping[str, EndpointTarget] = _field(
+        "Model package group name -> the endpoint serving its latest approved package."
+    )
+    table_name: str | None = _field(
+        "DynamoDB table for audit records (same layout as the trigger's); null: logs only.", None
+    )
+    audit_ttl_days: int = _field("Audit record retention in days; 0 keeps them forever.", 90)
+    max_attempts: int = _field(
+        "Attempts per AWS call, the first included (botocore standard retry mode).", 5
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.endpoints), "endpoints must configure at least one group")
+        _require(self.audit_ttl_days >= 0, "audit_ttl_days must be >= 0")
+        _require(self.max_attempts >= 1, "max_attempts must be >= 1")
+
+
+# --- monitoring job -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorConfig(RuntimeConfig):
+    """Configuration of ``python -m mlops_runtime.monitor_job``."""
+
+    system: str = _field("System name; the metric namespace defaults to 'MLOps/<system>'.")
+    model_id: str = _field("Model id: the 'Model' metric dimension.")
+    environment: str = _field("Environment (stack) name: the 'Environment' metric dimension.")
+    endpoint_name: str = _field("Endpoint whose captured requests are analysed.")
+    profile_uri: str = _field("s3:// URI of the reference profile JSON (drift engine format).")
+    capture_uri: str = _field(
+        "The endpoint's DataCaptureConfig.DestinationS3Uri; objects are read from "
+        "<capture_uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/."
+    )
+    reports_bucket: str = _field("Bucket receiving the JSON and HTML drift reports.")
+    reports_prefix: str = _field(
+        "Report key prefix; keys are <prefix>/<model>/yyyy/mm/dd/<HHMMSS>Z/drift.{json,html}.",
+        "drift",
+    )
+    window_hours: int = _field("Hours of captured traffic analysed, ending at the run time.", 24)
+    namespace: str | None = _field("CloudWatch namespace; null: 'MLOps/<system>'.", None)
+    variants: tuple[str, ...] = _field("Variants to read; empty: every variant found.", ())
+    methods: Mapping[str, str] = _field(
+        "Feature -> drift method override (psi, ks, chi2, ...); empty: engine defaults.",
+        factory=dict,
+    )
+    thresholds: Mapping[str, float] = _field(
+        "Feature -> drift threshold override; empty: engine defaults.", factory=dict
+    )
+    max_corrupt_fraction: float = _field(
+        "Fail the job when more than this fraction of captured records is unreadable.", 0.05
+    )
+    max_attempts: int = _field(
+        "Attempts per AWS call, the first included (botocore standard retry mode).", 5
+    )
+
+    @property
+    def metric_namespace(self) -> str:
+        return self.namespace or f"MLOps/{self.system}"
+
+    def __post_init__(self) -> None:
+        for name in ("profile_uri", "capture_uri"):
+            _require(getattr(self, name).startswith("s3://"), f"{name} must be an s3:// URI")
+        _require(self.window_hours >= 1, "window_hours must be >= 1")
+        _require(0 <= self.max_corrupt_fraction <= 1, "max_corrupt_fraction must be within 0..1")
+        _require(self.max_attempts >= 1, "max_attempts must be >= 1")
+
+
+CONFIGS: tuple[type[RuntimeConfig], ...] = (
+    TriggerConfig,
+    EvaluateConfig,
+    DeployConfig,
+    MonitorConfig,
+)
+
+
+# --- (de)serialisation ----------------------------------------------------------------------
+
+
+def _convert(tp: Any, value: Any, path: str) -> Any:
+    """``value`` (plain JSON) converted to the annotated type ``tp``, or a ConfigError."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        if value is None:
+            return None
+        return _convert(args[0], value, path)
+    if dataclasses.is_dataclass(tp):
+        return _convert_dataclass(tp, value, path)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{path}: expected a list, got {_kind(value)}")
+        (item,) = typing.get_args(tp)[:1]
+        return tuple(_convert(item, element, f"{path}[{i}]") for i, element in enumerate(value))
+    if origin in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: expected an object, got {_kind(value)}")
+        _, item = typing.get_args(tp)
+        return {str(k): _convert(item, v, f"{path}.{k}") for k, v in value.items()}
+    if tp is bool and not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{path}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: expected a number, got {value!r}")
+        return float(value)
+    if tp is str and not isinstance(value, str):
+        raise ConfigError(f"{path}: expected a string, got {value!r}")
+    return value
+
+
+def _convert_dataclass(tp: Any, value: Any, path: str) -> Any:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: expected an object, got {_kind(value)}")
+    hints = typing.get_type_hints(tp)
+    fields = {f.name: f for f in dataclasses.fields(tp)}
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise ConfigError(f"{path}: unknown field(s) {unknown}; allowed: {sorted(fields)}")
+    kwargs = {}
+    for name, spec in fields.items():
+        if name in value:
+            kwargs[name] = _convert(hints[name], value[name], f"{path}.{name}")
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            raise ConfigError(f"{path}.{name}: required field is missing")
+    try:
+        return tp(**kwargs)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def _kind(value: Any) -> str:
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), repr(value))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def reference_markdown() -> str:
+    """Markdown tables documenting every configuration dataclass and field (for the docs)."""
+    seen: list[Any] = []
+
+    def collect(tp: Any) -> None:
+        for arg in typing.get_args(tp):
+            collect(arg)
+        if dataclasses.is_dataclass(tp) and tp not in seen:
+            seen.append(tp)
+            for hint in typing.get_type_hints(tp).values():
+                collect(hint)
+
+    for config in CONFIGS:
+        collect(config)
+    blocks = []
+    for tp in seen:
+        hints = typing.get_type_hints(tp)
+        rows = [f"### `{tp.__name__}`", "", (tp.__doc__ or "").strip(), ""]
+        rows += ["| field | type | default | meaning |", "|---|---|---|---|"]
+        for spec in dataclasses.fields(tp):
+            rows.append(
+                f"| `{spec.name}` | `{_type_name(hints[spec.name])}` | {_default(spec)} "
+                f"| {spec.metadata.get('doc', '')} |"
+            )
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in typing.get_args(tp))
+    if origin is tuple:
+        return f"list[{_type_name(typing.get_args(tp)[0])}]"
+    if origin in (Mapping, dict):
+        return f"map[str, {_type_name(typing.get_args(tp)[1])}]"
+    return "null" if tp is type(None) else getattr(tp, "__name__", str(tp))
+
+
+def _default(spec: dataclasses.Field[Any]) -> str:
+    if spec.default is not MISSING:
+        return f"`{json.dumps(_plain(spec.default))}`"
+    if spec.default_factory is not MISSING:
+        return f"`{json.dumps(_plain(spec.default_factory()))}`"
+    return "required"

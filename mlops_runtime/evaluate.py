@@ -1,0 +1,131 @@
+"""Evaluation and champion gate: the pipeline's evaluation ProcessingStep.
+
+Runs on the SageMaker scikit-learn image as ``python -m mlops_runtime.evaluate`` with
+``MLOPS_RUNTIME_CONFIG`` holding an ``EvaluateConfig``. Reads the candidate artifact from
+``/opt/ml/processing/model`` and the holdout set from ``/opt/ml/processing/holdout``; writes
+``/opt/ml/processing/evaluation/evaluation.json``. The pipeline declares
+``PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")`` and
+its ConditionStep tests ``JsonGet(..., json_path="gate.passed") == True``; the register step
+attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataProperties.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlops_runtime import artifacts, gate, metrics
+from mlops_runtime.aws import client
+from mlops_runtime.clock import iso, utcnow
+from mlops_runtime.config import ConfigError, EvaluateConfig
+from mlops_runtime.logs import get_logger, log
+from mlops_runtime.processing import fail
+from mlops_runtime.registry import find_champion, package_metadata
+
+__all__ = ["EvaluationError", "main", "package_metadata", "run"]
+
+MODEL_DIR = "/opt/ml/processing/model"
+HOLDOUT_DIR = "/opt/ml/processing/holdout"
+OUTPUT_DIR = "/opt/ml/processing/evaluation"
+REPORT_NAME = "evaluation.json"
+PASSED = "passed"
+REJECTED = "rejected"
+
+logger = get_logger(__name__)
+
+
+class EvaluationError(RuntimeError):
+    """The candidate could not be evaluated (bad artifact, holdout or configuration)."""
+
+
+def run(
+    config: EvaluateConfig,
+    model_path: str | Path,
+    holdout_path: str | Path,
+    output_dir: str | Path,
+    *,
+    sagemaker: Any = None,
+    s3: Any = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Evaluate the candidate, apply the gate, write and return evaluation.json."""
+    try:
+        model = artifacts.load_model(model_path)
+        holdout = artifacts.load_table(holdout_path)
+    except artifacts.ArtifactError as error:
+        raise EvaluationError(str(error)) from error
+    features, labels = _split(config, holdout)
+    try:
+        values = metrics.compute(config.task, model, features, labels, config.positive_label)
+    except ValueError as error:
+        raise EvaluationError(f"scoring the holdout failed: {error}") from error
+    champion = None
+    if config.model_package_group:
+        champion = find_champion(
+            sagemaker or client("sagemaker", config.max_attempts),
+            s3 or client("s3", config.max_attempts),
+            config.model_package_group,
+        )
+    result = gate.apply(config.gate, values, champion.metrics if champion else None)
+    evaluation = {
+        "schema_version": 1,
+        "model_id": config.model_id,
+        "task": config.task,
+        "evaluated_at": iso(now or utcnow()),
+        "holdout": {"rows": len(holdout), "label": config.label, "features": list(features)},
+        "metrics": values,
+        "champion": champion.to_dict() if champion else None,
+        "gate": result.to_dict(),
+        "verdict": PASSED if result.passed else REJECTED,
+    }
+    evaluation["package_metadata"] = package_metadata(evaluation)
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / REPORT_NAME).write_text(json.dumps(evaluation, indent=2, sort_keys=True))
+    log(
+        logger,
+        f"evaluation: {evaluation['verdict']}",
+        model=config.model_id,
+        metrics=values,
+        gate=evaluation["gate"],
+        champion=evaluation["champion"],
+    )
+    return evaluation
+
+
+def _split(config: EvaluateConfig, holdout: Any) -> tuple[Any, Any]:
+    if config.label not in holdout.columns:
+        raise EvaluationError(
+            f"holdout has no label column {config.label!r}; columns: {list(holdout.columns)}"
+        )
+    names = list(config.features) or [c for c in holdout.columns if c != config.label]
+    missing = [name for name in names if name not in holdout.columns]
+    if missing:
+        raise EvaluationError(f"holdout lacks feature column(s) {missing}")
+    if holdout.empty:
+        raise EvaluationError("holdout set is empty")
+    return holdout[names], holdout[config.label]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Processing job entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m mlops_runtime.evaluate")
+    parser.add_argument("--model", default=MODEL_DIR, help="model.tar.gz or its directory")
+    parser.add_argument("--holdout", default=HOLDOUT_DIR, help="holdout file or directory")
+    parser.add_argument("--output", default=OUTPUT_DIR, help="directory for evaluation.json")
+    args = parser.parse_args(argv)
+    try:
+        config = EvaluateConfig.from_env()
+        run(config, args.model, args.holdout, args.output)
+    except (ConfigError, EvaluationError) as error:
+        return fail(f"evaluation failed: {error}", 2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

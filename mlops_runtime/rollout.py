@@ -1,0 +1,138 @@
+"""SageMaker requests for rolling an endpoint onto a model package (pure: no AWS calls).
+
+Model and EndpointConfig names end in a hash of their request, so the same inputs always give
+the same name (creating is idempotent) and new inputs give a new config: an update never
+replaces or deletes a config the endpoint, or its rollback, still uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from mlops_runtime.config import DataCapture, EndpointTarget, TrafficShift
+
+HASH_LENGTH = 12
+NAME_LENGTH = 63
+
+
+def content_hash(request: dict[str, Any]) -> str:
+    """Short SHA-256 of a request's canonical JSON."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]
+
+
+def hashed_name(base: str, request: dict[str, Any]) -> str:
+    """``<base>-<hash>`` within SageMaker's 63 characters and name pattern."""
+    stem = re.sub(r"[^a-zA-Z0-9-]", "-", base).strip("-")
+    stem = stem[: NAME_LENGTH - HASH_LENGTH - 1].rstrip("-")
+    return f"{stem}-{content_hash(request)}"
+
+
+def model_request(target: EndpointTarget, package_arn: str) -> dict[str, Any]:
+    """CreateModel for ``package_arn`` (named by content)."""
+    container: dict[str, Any] = {"ModelPackageName": package_arn}
+    if target.environment:
+        container["Environment"] = dict(target.environment)
+    request: dict[str, Any] = {
+        "ExecutionRoleArn": target.execution_role_arn,
+        "PrimaryContainer": container,
+    }
+    if target.subnet_ids:
+        request["VpcConfig"] = {
+            "Subnets": list(target.subnet_ids),
+            "SecurityGroupIds": list(target.security_group_ids),
+        }
+    name = hashed_name(target.endpoint_name, request)
+    return {"ModelName": name, **request, **_tags(target)}
+
+
+def endpoint_config_request(target: EndpointTarget, model_name: str) -> dict[str, Any]:
+    """CreateEndpointConfig serving ``model_name`` (named by content)."""
+    variant: dict[str, Any] = {"VariantName": target.variant_name, "ModelName": model_name}
+    if target.serverless:
+        serverless: dict[str, Any] = {"MemorySizeInMB": target.serverless_memory_mb}
+        if target.serverless_max_concurrency:
+            serverless["MaxConcurrency"] = target.serverless_max_concurrency
+        variant["ServerlessConfig"] = serverless
+    else:
+        variant["InstanceType"] = target.instance_type
+        variant["InitialInstanceCount"] = target.initial_instance_count
+        variant["InitialVariantWeight"] = 1.0
+    request: dict[str, Any] = {"ProductionVariants": [variant]}
+    if target.data_capture:
+        request["DataCaptureConfig"] = _data_capture(target.data_capture)
+    if target.kms_key_id:
+        request["KmsKeyId"] = target.kms_key_id
+    name = hashed_name(target.endpoint_name, request)
+    return {"EndpointConfigName": name, **request, **_tags(target)}
+
+
+def _data_capture(capture: DataCapture) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": capture.sampling_percent,
+        "DestinationS3Uri": capture.destination_s3_uri,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {
+            "CsvContentTypes": list(capture.csv_content_types),
+            "JsonContentTypes": list(capture.json_content_types),
+        },
+    }
+    if capture.kms_key_id:
+        config["KmsKeyId"] = capture.kms_key_id
+    return config
+
+
+def deployment_config(target: EndpointTarget) -> dict[str, Any] | None:
+    """UpdateEndpoint's DeploymentConfig: blue/green shifting plus alarm rollback.
+
+    Serverless endpoints take no deployment guardrails, so they get None.
+    """
+    if target.serverless:
+        return None
+    policy: dict[str, Any] = {
+        "TrafficRoutingConfiguration": _routing(target.traffic),
+        "TerminationWaitInSeconds": target.traffic.bake_minutes * 60,
+    }
+    if target.traffic.max_rollout_minutes is not None:
+        policy["MaximumExecutionTimeoutInSeconds"] = target.traffic.max_rollout_minutes * 60
+    config: dict[str, Any] = {"BlueGreenUpdatePolicy": policy}
+    if target.rollback_alarms:
+        config["AutoRollbackConfiguration"] = {
+            "Alarms": [{"AlarmName": alarm} for alarm in target.rollback_alarms]
+        }
+    return config
+
+
+def _routing(traffic: TrafficShift) -> dict[str, Any]:
+    routing: dict[str, Any] = {
+        "Type": traffic.strategy.upper(),
+        "WaitIntervalInSeconds": traffic.wait_minutes * 60,
+    }
+    size = {"Type": "CAPACITY_PERCENT", "Value": traffic.step_percent}
+    if traffic.strategy == "canary":
+        routing["CanarySize"] = size
+    elif traffic.strategy == "linear":
+        routing["LinearStepSize"] = size
+    return routing
+
+
+def update_request(target: EndpointTarget, config_name: str) -> dict[str, Any]:
+    """UpdateEndpoint onto ``config_name``, keeping autoscaled variant properties."""
+    request: dict[str, Any] = {
+        "EndpointName": target.endpoint_name,
+        "EndpointConfigName": config_name,
+    }
+    deployment = deployment_config(target)
+    if deployment is not None:
+        request["RetainAllVariantProperties"] = True
+        request["DeploymentConfig"] = deployment
+    return request
+
+
+def _tags(target: EndpointTarget) -> dict[str, Any]:
+    tags = {"mlops:model": target.model_id, **target.tags}
+    return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}

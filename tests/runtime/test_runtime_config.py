@@ -1,0 +1,136 @@
+"""Runtime configuration: the JSON contract between the Pulumi components and the runtime."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_runtime.config import (
+    CONFIGS,
+    ENV_VAR,
+    ConfigError,
+    DeployConfig,
+    EvaluateConfig,
+    MonitorConfig,
+    TriggerConfig,
+    reference_markdown,
+)
+
+DOCS = Path(__file__).parents[2] / "docs" / "runtime.md"
+
+EXAMPLES: dict[type, dict[str, Any]] = {
+    TriggerConfig: {
+        "system": "shop",
+        "table_name": "t",
+        "models": {
+            "churn": {
+                "pipeline_name": "p",
+                "cooldown_hours": 6,
+                "max_runs_per_day": 2,
+                "parameters": {"Region": "eu"},
+            }
+        },
+        "alarms": {"a": "churn"},
+        "schedule_rules": {"r": "churn"},
+        "data_sources": [{"bucket": "b", "prefix": "x/", "models": ["churn"]}],
+    },
+    EvaluateConfig: {
+        "model_id": "churn",
+        "task": "classification",
+        "label": "y",
+        "features": ["a", "b"],
+        "gate": {"metric": "auc", "min_value": 0.7, "min_improvement": 0.01},
+    },
+    DeployConfig: {
+        "system": "shop",
+        "endpoints": {
+            "churn": {
+                "model_id": "churn",
+                "endpoint_name": "e",
+                "execution_role_arn": "arn:aws:iam::1:role/r",
+                "instance_type": "ml.m5.large",
+                "traffic": {"strategy": "canary", "step_percent": 10},
+                "data_capture": {"destination_s3_uri": "s3://b/c"},
+            }
+        },
+    },
+    MonitorConfig: {
+        "system": "shop",
+        "model_id": "churn",
+        "environment": "dev",
+        "endpoint_name": "e",
+        "profile_uri": "s3://b/p.json",
+        "capture_uri": "s3://b/c",
+        "reports_bucket": "r",
+        "thresholds": {"spend": 0.01},
+    },
+}
+
+
+@pytest.mark.parametrize("kind", CONFIGS, ids=lambda c: c.__name__)
+def test_env_round_trip(kind: type) -> None:
+    config = kind.from_dict(EXAMPLES[kind])
+    env = config.to_env()
+    assert list(env) == [ENV_VAR]
+    assert kind.from_env(env) == config
+    assert kind.from_json(config.to_json()).to_dict() == config.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "message"),
+    [
+        (TriggerConfig, {"modles": {}}, r"unknown field\(s\) \['modles'\]"),
+        (TriggerConfig, {"alarms": {"a": "fraud"}}, r"unknown model id\(s\) \['fraud'\]"),
+        (
+            TriggerConfig,
+            {"models": {"churn": {"pipeline_name": "p", "cooldown_hours": -1}}},
+            r"TriggerConfig.models.churn: cooldown_hours must be >= 0, got -1.0",
+        ),
+        (EvaluateConfig, {"task": "ranking"}, "task must be one of"),
+        (
+            EvaluateConfig,
+            {"gate": {"metric": "auc", "min_value": "high"}},
+            r"EvaluateConfig.gate.min_value: expected a number, got 'high'",
+        ),
+        (
+            DeployConfig,
+            {
+                "endpoints": {
+                    "churn": {"model_id": "m", "endpoint_name": "e", "execution_role_arn": "r"}
+                }
+            },
+            "set exactly one of instance_type and serverless_memory_mb",
+        ),
+        (MonitorConfig, {"profile_uri": "/tmp/p.json"}, "profile_uri must be an s3:// URI"),
+        (MonitorConfig, {"window_hours": True}, "expected an integer, got True"),
+    ],
+)
+def test_invalid_configs_name_the_field(kind: type, change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        kind.from_dict({**EXAMPLES[kind], **change})
+
+
+def test_missing_required_field_and_missing_variable() -> None:
+    data = dict(EXAMPLES[MonitorConfig])
+    del data["endpoint_name"]
+    with pytest.raises(
+        ConfigError, match=r"MonitorConfig\.endpoint_name: required field is missing"
+    ):
+        MonitorConfig.from_dict(data)
+    with pytest.raises(ConfigError, match=f"{ENV_VAR} is not set"):
+        MonitorConfig.from_env({})
+
+
+def test_docs_carry_the_generated_field_reference() -> None:
+    text = DOCS.read_text()
+    match = re.search(
+        r"<!-- config-reference:start -->\n(.*)<!-- config-reference:end -->", text, re.S
+    )
+    assert match, "docs/runtime.md lacks the config-reference markers"
+    assert match.group(1) == reference_markdown(), (
+        "docs/runtime.md is stale: paste mlops_runtime.config.reference_markdown() between "
+        "the markers"
+    )

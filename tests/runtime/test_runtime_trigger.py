@@ -1,0 +1,245 @@
+"""Retraining trigger against moto: schedules, alarms, new data, dedup and limits."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from runtime_events import alarm_state_change, scheduled_event, scheduler_payload
+from runtime_support import boto, create_pipeline, executions
+
+from mlops_runtime import audit, trigger
+from mlops_runtime.clock import UTC
+from mlops_runtime.config import ENV_VAR, TriggerConfig
+
+PIPELINE = "churn-retrain"
+
+
+def make_config(table: str, **model: Any) -> TriggerConfig:
+    return TriggerConfig.from_dict(
+        {
+            "system": "shop",
+            "table_name": table,
+            "models": {"churn": {"pipeline_name": PIPELINE, **model}},
+            "alarms": {"churn-feature-drift": "churn"},
+            "schedule_rules": {"churn-nightly": "churn"},
+            "data_sources": [
+                {"bucket": "shop-data", "prefix": "churn/train/", "models": ["churn"]}
+            ],
+        }
+    )
+
+
+@pytest.fixture
+def config(table: str, monkeypatch: pytest.MonkeyPatch) -> TriggerConfig:
+    """The trigger configured through its environment variable, as the Lambda is."""
+    create_pipeline(PIPELINE)
+    config = make_config(table)
+    monkeypatch.setenv(ENV_VAR, config.to_json())
+    return config
+
+
+def decisions(result: dict[str, Any]) -> list[str]:
+    return [d["decision"] for d in result["decisions"]]
+
+
+def at(clock: list[datetime]) -> Any:
+    return lambda: clock[0]
+
+
+def test_scheduler_payload_starts_pipeline_with_reason(config: TriggerConfig) -> None:
+    # EventBridge Scheduler would deliver this payload; moto never fires schedules.
+    result = trigger.handler(scheduler_payload("churn", "2026-01-05T03:00:00Z"), None)
+
+    assert decisions(result) == ["started"]
+    runs = executions(PIPELINE)
+    assert len(runs) == 1
+    parameters = boto("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=runs[0]["PipelineExecutionArn"]
+    )["PipelineParameters"]
+    assert parameters == [{"Name": "TriggerReason", "Value": "schedule:2026-01-05T03:00:00Z"}]
+    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model="churn")
+    assert [r["decision"] for r in records] == ["started"]
+    assert records[0]["execution_arn"] == runs[0]["PipelineExecutionArn"]
+
+
+def test_rule_scheduled_event_starts_the_mapped_model(config: TriggerConfig) -> None:
+    result = trigger.handler(scheduled_event("churn-nightly", "2026-01-05T03:00:00Z"), None)
+    assert decisions(result) == ["started"]
+    assert result["decisions"][0]["reason"] == "schedule:churn-nightly@2026-01-05T03:00:00Z"
+    other = trigger.handler(scheduled_event("someone-elses-rule", "2026-01-05T03:00:00Z"), None)
+    assert decisions(other) == ["ignored"]
+    assert len(executions(PIPELINE)) == 1
+
+
+def test_alarm_entering_alarm_retrains_and_other_states_are_ignored(config: TriggerConfig) -> None:
+    cloudwatch = boto("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="churn-feature-drift",
+        Namespace="MLOps/shop",
+        MetricName="DriftScore",
+        Dimensions=[{"Name": "Model", "Value": "churn"}, {"Name": "Environment", "Value": "dev"}],
+        Statistic="Maximum",
+        Period=3600,
+        EvaluationPeriods=1,
+        Threshold=0.2,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+    def transition(state: str) -> dict[str, Any]:
+        # moto never evaluates alarms and emits no event: the test sets the state as CloudWatch
+        # would, then delivers the EventBridge event AWS would send for that transition.
+        cloudwatch.set_alarm_state(
+            AlarmName="churn-feature-drift", StateValue=state, StateReason="test"
+        )
+        alarm = cloudwatch.describe_alarms(AlarmNames=["churn-feature-drift"])["MetricAlarms"][0]
+        return trigger.handler(alarm_state_change(alarm), None)
+
+    assert decisions(transition("ALARM")) == ["started"]
+    assert decisions(transition("OK")) == ["ignored"]
+    assert len(executions(PIPELINE)) == 1
+    stranger = alarm_state_change(
+        {
+            "AlarmName": "cpu-high",
+            "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu-high",
+            "StateValue": "ALARM",
+            "StateUpdatedTimestamp": datetime.now(UTC),
+        }
+    )
+    assert decisions(trigger.handler(stranger, None)) == ["ignored"]
+
+
+def test_real_s3_object_created_events_retrain_only_under_the_prefix(config: TriggerConfig) -> None:
+    # These events are genuine: moto's S3 sends them to EventBridge, whose rule targets SQS.
+    s3, events, sqs = boto("s3"), boto("events"), boto("sqs")
+    s3.create_bucket(Bucket="shop-data")
+    s3.put_bucket_notification_configuration(
+        Bucket="shop-data", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    queue = sqs.create_queue(QueueName="trigger-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": ["shop-data"]}},
+    }
+    events.put_rule(Name="shop-data-created", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="shop-data-created", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    s3.put_object(Bucket="shop-data", Key="churn/train/part-0001.csv", Body=b"a,b\n1,2\n")
+    s3.put_object(Bucket="shop-data", Key="scratch/notes.txt", Body=b"hello")
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 2
+
+    results = [trigger.handler(json.loads(m["Body"]), None) for m in messages]
+
+    assert sorted(d for r in results for d in decisions(r)) == ["ignored", "started"]
+    (started,) = [d for r in results for d in r["decisions"] if d["decision"] == "started"]
+    assert started["reason"] == "data:s3://shop-data/churn/train/part-0001.csv"
+    assert len(executions(PIPELINE)) == 1
+
+
+def test_hundred_duplicate_events_start_one_execution(config: TriggerConfig) -> None:
+    event = scheduler_payload("churn", "2026-01-05T03:00:00Z")
+    outcomes = [decisions(trigger.handler(event, None))[0] for _ in range(100)]
+    assert outcomes.count("started") == 1
+    assert outcomes.count("duplicate") == 99
+    assert len(executions(PIPELINE)) == 1
+
+
+def test_hundred_concurrent_duplicates_start_one_execution(config: TriggerConfig) -> None:
+    event = scheduler_payload("churn", "2026-01-05T03:00:00Z")
+    trigger.Clients.create(config)  # warm the shared clients before the threads race
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(lambda _: decisions(trigger.handler(event, None))[0], range(100)))
+    assert outcomes.count("started") == 1
+    assert outcomes.count("duplicate") == 99
+    assert len(executions(PIPELINE)) == 1
+    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model="churn")
+    assert len(records) == 100
+
+
+def test_cooldown_blocks_until_it_has_passed(table: str) -> None:
+    create_pipeline(PIPELINE)
+    config = make_config(table, cooldown_hours=6)
+    clients = trigger.Clients.create(config)
+    clock = [datetime(2026, 1, 5, 3, 0, tzinfo=UTC)]
+
+    def fire(label: str) -> str:
+        event = scheduler_payload("churn", label)
+        return decisions(trigger.process(event, config, clients, now=at(clock)))[0]
+
+    assert fire("run-1") == "started"
+    clock[0] += timedelta(hours=5)
+    assert fire("run-2") == "cooldown"
+    clock[0] += timedelta(hours=1, seconds=1)
+    assert fire("run-3") == "started"
+    assert fire("run-2") == "duplicate"  # a blocked occurrence stays decided
+    assert len(executions(PIPELINE)) == 2
+
+
+def test_daily_limit_counts_runs_per_utc_day(table: str) -> None:
+    create_pipeline(PIPELINE)
+    config = make_config(table, max_runs_per_day=2)
+    clients = trigger.Clients.create(config)
+    clock = [datetime(2026, 1, 5, 22, 0, tzinfo=UTC)]
+    outcomes = []
+    for label in ("a", "b", "c"):
+        outcomes += decisions(
+            trigger.process(scheduler_payload("churn", label), config, clients, now=at(clock))
+        )
+    clock[0] += timedelta(hours=3)  # next UTC day
+    outcomes += decisions(
+        trigger.process(scheduler_payload("churn", "d"), config, clients, now=at(clock))
+    )
+    assert outcomes == ["started", "started", "daily-limit", "started"]
+    records = audit.records(boto("dynamodb"), table, unit="trigger", model="churn")
+    assert sorted(r["decision"] for r in records) == sorted(outcomes)  # same clock: no order
+    (blocked,) = [r for r in records if r["decision"] == "daily-limit"]
+    assert blocked["blocked_by"] == "2 run(s) already started on 2026-01-05; limit 2"
+
+
+def test_concurrent_distinct_events_cannot_exceed_the_daily_limit(table: str) -> None:
+    create_pipeline(PIPELINE)
+    config = make_config(table, max_runs_per_day=3)
+    clients = trigger.Clients.create(config)
+
+    def fire(index: int) -> str:
+        event = scheduler_payload("churn", f"occurrence-{index}")
+        return decisions(trigger.process(event, config, clients))[0]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(fire, range(12)))
+    assert outcomes.count("started") == 3
+    assert outcomes.count("daily-limit") == 9
+    assert len(executions(PIPELINE)) == 3
+
+
+def test_failed_start_is_audited_released_and_retried(table: str) -> None:
+    config = make_config(table, cooldown_hours=6)  # the pipeline does not exist yet
+    clients = trigger.Clients.create(config)
+    event = scheduler_payload("churn", "2026-01-05T03:00:00Z")
+
+    with pytest.raises(trigger.TriggerError, match="pipeline start"):
+        trigger.process(event, config, clients)
+
+    create_pipeline(PIPELINE)
+    # The claim and the cooldown reservation were given back, so the retried delivery runs.
+    assert decisions(trigger.process(event, config, clients)) == ["started"]
+    records = audit.records(boto("dynamodb"), table, unit="trigger", model="churn")
+    assert [r["decision"] for r in records] == ["error", "started"]
+    assert "error" in records[0]
+
+
+def test_unsupported_and_unknown_events_are_ignored_and_audited(config: TriggerConfig) -> None:
+    assert decisions(trigger.handler({"source": "aws.ec2", "detail-type": "x"}, None)) == [
+        "ignored"
+    ]
+    assert decisions(trigger.handler(scheduler_payload("nope", "t"), None)) == ["ignored"]
+    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model=None)
+    assert [r["decision"] for r in records] == ["ignored", "ignored"]
+    assert executions(PIPELINE) == []
