@@ -1,0 +1,1 @@
+"""Tests of the drift engine (mlops_spec.drift)."""
