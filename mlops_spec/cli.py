@@ -210,20 +210,19 @@ def _mount_plan() -> None:
 _mount_plan()
 
 
-def _mount_optional() -> None:
-    try:
-        from mlops_spec.drift.cli import app as drift_app
-    except ImportError:  # pragma: no cover - drift engine not installed
-        return
+def _mount_drift() -> None:
+    """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
+    from mlops_spec.drift.cli import app as drift_app
+
     app.add_typer(drift_app, name="drift", help="Data drift: profiles and comparisons.")
 
 
-_mount_optional()
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    app()
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("drift", "--help", "-h"):
+        _mount_drift()
+    app(args=args)
 
 
 if __name__ == "__main__":
