@@ -1,0 +1,51 @@
+"""Drift job: a model's scheduled monitoring pipeline (``python -m mlops_runtime.monitor_job``)
+that reads captured traffic, writes drift reports and publishes the drift metrics the model's
+drift alarms watch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.refs import StackContext, child
+from components.roles import Role, create_role
+from components.schedules import create_schedule
+from mlops_spec.plan.monitoring import MonitoringJobPlan
+
+
+@dataclass(frozen=True)
+class DriftJobArgs:
+    plan: MonitoringJobPlan
+    context: StackContext
+    scheduler: Role
+    """The model's scheduler role (``Training.scheduler``)."""
+
+
+class DriftJob(pulumi.ComponentResource):
+    """The monitoring pipeline and its schedule."""
+
+    pipeline_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DriftJobArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:drift_job:DriftJob", name, None, opts)
+        plan, tags = args.plan, args.context.policy.tag_map
+        role = create_role(self, name, plan.role, args.context.refs, tags)
+        pipeline = aws.sagemaker.Pipeline(
+            f"{name}-pipeline",
+            pipeline_name=plan.pipeline_name,
+            pipeline_display_name=plan.pipeline_name,
+            pipeline_description=f"Drift monitoring ({', '.join(plan.monitors)})",
+            pipeline_definition=args.context.refs.render(plan.definition),
+            role_arn=role.arn,
+            tags=tags,
+            opts=child(self, depends_on=[role.policy, *args.context.depends_on]),
+        )
+        create_schedule(self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline)
+        self.pipeline_name = pipeline.pipeline_name
+        self.role_arn = role.arn
+        self.register_outputs({"pipeline_name": self.pipeline_name, "role_arn": self.role_arn})

@@ -1,0 +1,112 @@
+"""Monitoring: the KMS-encrypted alarm topic and its subscriptions, one alarm per monitor
+(from the serving plan's metric descriptors and the system's custom metrics), a composite
+health alarm and a dashboard per model.
+
+Alarms are created before the endpoints: an endpoint's blue/green deployment names its
+rollback alarms, which must exist first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import create_alarm
+from components.refs import StackContext, child
+from mlops_spec.plan import MonitoringPlan
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    plan: MonitoringPlan
+    context: StackContext
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Alarm topic, alarms, health alarms and dashboards of every model."""
+
+    topic_arn: pulumi.Output[str]
+    alarm_actions: list[pulumi.Input[str]]
+    dashboard_names: dict[str, pulumi.Output[str]]
+    health_alarm_names: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:monitoring:Monitoring", name, None, opts)
+        plan, tags = args.plan, args.context.policy.tag_map
+        topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=plan.topic.name,
+            kms_master_key_id=args.context.refs.key_arn,
+            tags=tags,
+            opts=child(self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic.arn,
+            policy=args.context.refs.render(plan.topic.policy.to_json()),
+            opts=child(self),
+        )
+        for index, email in enumerate(plan.topic.emails):
+            aws.sns.TopicSubscription(
+                f"{name}-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child(self),
+            )
+        self.topic_arn = topic.arn
+        self.alarm_actions = [topic.arn, *plan.topic.external_topic_arns]
+        self.alarms: dict[tuple[str, str], aws.cloudwatch.MetricAlarm] = {}
+        self.alarms_by_name: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self.dashboard_names = {}
+        self.health_alarm_names = {}
+        for model in plan.models:
+            for alarm in model.alarms:
+                created = create_alarm(
+                    self,
+                    f"{model.model}-{alarm.monitor}-alarm",
+                    alarm,
+                    actions=self.alarm_actions,
+                    actions_enabled=plan.actions_enabled,
+                    tags=tags,
+                )
+                self.alarms[(model.model, alarm.monitor)] = created
+                self.alarms_by_name[alarm.name] = created
+            if model.health is not None:
+                health = aws.cloudwatch.CompositeAlarm(
+                    f"{model.model}-health-alarm",
+                    alarm_name=model.health.name,
+                    alarm_description=model.health.description,
+                    alarm_rule=model.health.rule,
+                    actions_enabled=plan.actions_enabled,
+                    alarm_actions=self.alarm_actions,
+                    ok_actions=self.alarm_actions,
+                    tags=tags,
+                    opts=child(
+                        self,
+                        depends_on=[self.alarms[(model.model, a.monitor)] for a in model.alarms],
+                    ),
+                )
+                self.health_alarm_names[model.model] = health.alarm_name
+            dashboard = aws.cloudwatch.Dashboard(
+                f"{model.model}-dashboard",
+                dashboard_name=model.dashboard_name,
+                dashboard_body=args.context.refs.render(model.dashboard_body),
+                opts=child(self),
+            )
+            self.dashboard_names[model.model] = dashboard.dashboard_name
+        self.register_outputs(
+            {
+                "topic_arn": self.topic_arn,
+                "dashboard_names": self.dashboard_names,
+                "health_alarm_names": self.health_alarm_names,
+            }
+        )
+
+    def alarms_named(self, names: tuple[str, ...]) -> list[aws.cloudwatch.MetricAlarm]:
+        """The created alarms with these physical names (e.g. a rollout's rollback alarms)."""
+        return [self.alarms_by_name[name] for name in names]

@@ -1,0 +1,70 @@
+"""Training: one model's SageMaker pipeline (train -> evaluate -> gate -> register), its
+scoped execution role, and its schedule with the scheduler role all of the model's schedules
+use.
+
+SageMaker writes job logs to the account-wide groups ``/aws/sagemaker/TrainingJobs`` and
+``/aws/sagemaker/ProcessingJobs``; this stack grants writes there but does not own those groups
+(another stack in the account would conflict), so their retention is an account setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.refs import StackContext, child
+from components.roles import Role, create_role
+from components.schedules import create_schedule
+from mlops_spec.plan import TrainingPlan
+
+
+@dataclass(frozen=True)
+class TrainingArgs:
+    plan: TrainingPlan
+    context: StackContext
+
+
+class Training(pulumi.ComponentResource):
+    """The pipeline of one model."""
+
+    pipeline_name: pulumi.Output[str]
+    pipeline_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    scheduler: Role | None
+    """The role all of the model's schedules assume (None when the model has none)."""
+
+    def __init__(
+        self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:training:Training", name, None, opts)
+        plan, tags = args.plan, args.context.policy.tag_map
+        role = create_role(self, name, plan.role, args.context.refs, tags)
+        pipeline = aws.sagemaker.Pipeline(
+            f"{name}-pipeline",
+            pipeline_name=plan.pipeline_name,
+            pipeline_display_name=plan.display_name,
+            pipeline_description=plan.description,
+            pipeline_definition=args.context.refs.render(plan.definition),
+            role_arn=role.arn,
+            tags=tags,
+            opts=child(self, depends_on=[role.policy, *args.context.depends_on]),
+        )
+        self.pipeline = pipeline
+        self.pipeline_name = pipeline.pipeline_name
+        self.pipeline_arn = pipeline.arn
+        self.role_arn = role.arn
+        self.scheduler = None
+        if plan.scheduler_role is not None:
+            scheduler = create_role(self, name, plan.scheduler_role, args.context.refs, tags)
+            self.scheduler = scheduler
+            if plan.schedule is not None:
+                create_schedule(self, f"{name}-schedule", plan.schedule, scheduler, pipeline)
+        self.register_outputs(
+            {
+                "pipeline_name": self.pipeline_name,
+                "pipeline_arn": self.pipeline_arn,
+                "role_arn": self.role_arn,
+            }
+        )

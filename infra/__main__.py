@@ -1,0 +1,38 @@
+"""The Pulumi program: stack config -> validated spec -> plan -> components -> outputs."""
+
+from pathlib import Path
+
+import pulumi
+
+import components as c
+from components.outputs import export_all, stack_outputs
+from mlops_spec.load import resolve
+from mlops_spec.plan import plan
+
+spec_path = Path(__file__).resolve().parent.parent / pulumi.Config("mlops").require("spec")
+deployment = plan(resolve(spec_path, pulumi.get_stack()))
+region = pulumi.Config("aws").get("region")
+if region and region != deployment.region:
+    raise ValueError(f"aws:region is {region}; {spec_path} deploys to {deployment.region}")
+
+storage = c.Storage("storage", c.StorageArgs(deployment.storage, deployment.policy))
+registry = c.Registry("registry", c.RegistryArgs(deployment.registry, storage.context))
+ctx = storage.context.after(registry)
+monitoring = c.Monitoring("monitoring", c.MonitoringArgs(deployment.monitoring, ctx))
+training = {
+    t.model: c.Training(f"{t.model}-training", c.TrainingArgs(t, ctx)) for t in deployment.training
+}
+serving = {}
+for s in deployment.serving:
+    alarms, scheduler = monitoring.alarms_named(s.rollback_alarms), training[s.model].scheduler
+    serving[s.model] = c.Serving(f"{s.model}-serving", c.ServingArgs(s, ctx, alarms, scheduler))
+for job in deployment.monitoring.jobs:
+    scheduler = training[job.model].scheduler
+    c.DriftJob(f"{job.model}-drift", c.DriftJobArgs(job, ctx, scheduler))
+retraining = None
+if deployment.retraining:
+    loop = ctx.after(*training.values(), *serving.values())
+    retraining = c.Retraining(
+        "retraining", c.RetrainingArgs(deployment.retraining, loop, monitoring.alarm_actions)
+    )
+export_all(stack_outputs(deployment, storage, registry, monitoring, training, serving, retraining))

@@ -1,0 +1,150 @@
+"""``plan(resolved) -> DeploymentPlan``: every resource of one stack, decided from the spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from mlops_spec.models import ResolvedSpec
+from mlops_spec.models.monitors import BiasMonitor, ModelQualityMonitor, PredictionDriftMonitor
+from mlops_spec.naming import Names
+from mlops_spec.plan.documents import partition_of
+from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
+from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
+from mlops_spec.plan.registry import RegistryPlan, plan_registry
+from mlops_spec.plan.retraining import RetrainingPlan, plan_retraining
+from mlops_spec.plan.serving import ServingPlan, plan_serving
+from mlops_spec.plan.storage import StoragePlan, plan_storage
+from mlops_spec.plan.training import TrainingPlan, plan_training, scheduler_role
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """What one stack deploys. Components build exactly this; nothing is decided later."""
+
+    system: str
+    environment: str
+    region: str
+    partition: str
+    metric_namespace: str
+    policy: EnvironmentPolicy
+    storage: StoragePlan
+    registry: RegistryPlan
+    training: tuple[TrainingPlan, ...]
+    serving: tuple[ServingPlan, ...]
+    monitoring: MonitoringPlan
+    retraining: RetrainingPlan | None
+    notes: tuple[str, ...]
+    """What the spec asks for that these resources do not do by themselves (and why)."""
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(t.model for t in self.training)
+
+    def training_for(self, model: str) -> TrainingPlan:
+        return next(t for t in self.training if t.model == model)
+
+    def serving_for(self, model: str) -> ServingPlan | None:
+        return next((s for s in self.serving if s.model == model), None)
+
+
+def _notes(
+    resolved: ResolvedSpec,
+    storage: StoragePlan,
+    serving: dict[str, ServingPlan],
+    monitoring: MonitoringPlan,
+) -> list[str]:
+    spec = resolved.spec
+    notes = []
+    for location in storage.data:
+        if location.retrain_on_new_data and not location.managed:
+            notes.append(
+                f"data_sources.{location.source}: enable 'Send notifications to Amazon "
+                f"EventBridge' on the existing bucket {location.bucket} yourself; the "
+                "retraining rule matches its events"
+            )
+    for model_id, plan in sorted(serving.items()):
+        endpoint = plan.endpoint
+        if endpoint and endpoint.owner == "deploy-function":
+            text = (
+                f"models.{model_id}.serving: endpoint {endpoint.name} follows latest_approved, "
+                "so the deploy function creates and updates it from approved packages; "
+                "Pulumi owns its role, alarms and dashboard"
+            )
+            spec_serving = spec.models[model_id].serving
+            scaling = getattr(spec_serving, "autoscaling", None)
+            if scaling is not None and scaling.enabled:
+                text += (
+                    f"; autoscaling {scaling.min_instances}-{scaling.max_instances} is "
+                    "not registered by Pulumi (the endpoint does not exist at deploy time)"
+                )
+            notes.append(text)
+    for model in monitoring.models:
+        spec_model = spec.models[model.model]
+        for monitor_id, monitor in sorted(spec_model.monitors.items()):
+            if isinstance(monitor, ModelQualityMonitor | BiasMonitor | PredictionDriftMonitor):
+                notes.append(
+                    f"models.{model.model}.monitors.{monitor_id}: alarm "
+                    f"{model.alarm(monitor_id).name} watches a metric no job of this "
+                    "stack publishes yet (the monitoring job computes input-feature drift only)"
+                )
+        drift = [m for m in spec_model.monitors.values() if m.type == "data_drift"]
+        if drift and model.job is None:
+            notes.append(
+                f"models.{model.model}.monitors: drift monitors need captured endpoint "
+                "traffic; no monitoring job runs for this model's serving tier"
+            )
+    if spec.notifications.webhook_url_ssm_parameter:
+        notes.append(
+            "notifications.webhook_url_ssm_parameter: webhook delivery is not built; "
+            "alarms go to the topic, its e-mails and sns_topic_arns"
+        )
+    return notes
+
+
+def plan(resolved: ResolvedSpec) -> DeploymentPlan:
+    """The deployment plan of one stack (pure: no cloud, no Pulumi)."""
+    spec = resolved.spec
+    system = spec.system
+    names = Names(system.id, resolved.environment.name, system.region, system.bucket_namespace)
+    partition = partition_of(system.region)
+    policy = environment_policy(resolved)
+    storage = plan_storage(resolved, names, policy)
+    registry = plan_registry(resolved, names, policy, partition)
+    training = {
+        m: plan_training(m, resolved, names, policy, storage, partition)
+        for m in sorted(spec.models)
+    }
+    serving = {
+        m: s
+        for m in sorted(spec.models)
+        if (s := plan_serving(m, resolved, names, policy, storage, partition))
+    }
+    monitoring = plan_monitoring(resolved, names, policy, storage, serving, partition)
+    for model_id, plan_ in training.items():
+        schedules = [plan_.schedule] if plan_.schedule else []
+        serving_plan = serving.get(model_id)
+        if serving_plan and serving_plan.batch:
+            schedules.append(serving_plan.batch.schedule)
+        job = monitoring.model(model_id).job
+        if job:
+            schedules.append(job.schedule)
+        if schedules:
+            training[model_id] = replace(
+                plan_, scheduler_role=scheduler_role(model_id, names, tuple(schedules))
+            )
+    retraining = plan_retraining(resolved, names, policy, storage, training, serving, partition)
+    return DeploymentPlan(
+        system=system.id,
+        environment=resolved.environment.name,
+        region=system.region,
+        partition=partition,
+        metric_namespace=names.metric_namespace(),
+        policy=policy,
+        storage=storage,
+        registry=registry,
+        training=tuple(training.values()),
+        serving=tuple(serving.values()),
+        monitoring=monitoring,
+        retraining=retraining,
+        notes=tuple(_notes(resolved, storage, serving, monitoring)),
+    )

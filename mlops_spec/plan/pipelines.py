@@ -1,0 +1,328 @@
+"""SageMaker pipeline definitions (schema 2020-12-01) built as plain JSON.
+
+Training: Train -> Evaluate (``python -m mlops_runtime.evaluate``) -> CheckGate on
+``gate.passed`` -> Register, else Fail. Without a gate: Train -> Register.
+Batch: [ResolveChampion] -> CreateModel -> Transform. Monitoring: one Processing step.
+Processing steps run on AWS's scikit-learn image and unpack the runtime code archive first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlops_spec.plan.documents import KEY_ARN, canonical_json
+
+VERSION = "2020-12-01"
+REASON_PARAMETER = "TriggerReason"
+"""Pipeline parameter carrying why a run started (schedule, alarm, new-data, manual)."""
+PROCESSING = "/opt/ml/processing"
+EVALUATION_PROPERTY_FILE = "EvaluationReport"
+EVALUATION_OUTPUT = "evaluation"
+EVALUATION_FILE = "evaluation.json"
+CHAMPION_PROPERTY_FILE = "Champion"
+CHAMPION_FILE = "champion.json"
+EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+
+
+def per_execution(prefix_uri: str, *rest: str) -> dict[str, Any]:
+    """``<prefix_uri>/<execution id>[/rest...]`` as a pipeline expression."""
+    return {"Std:Join": {"On": "/", "Values": [prefix_uri.rstrip("/"), EXECUTION_ID, *rest]}}
+
+
+def definition(steps: Sequence[Mapping[str, Any]]) -> str:
+    """A complete pipeline definition (with the TriggerReason parameter) as canonical JSON."""
+    return canonical_json(
+        {
+            "Version": VERSION,
+            "Metadata": {},
+            "Parameters": [{"Name": REASON_PARAMETER, "Type": "String", "DefaultValue": "manual"}],
+            "PipelineExperimentConfig": {
+                "ExperimentName": {"Get": "Execution.PipelineName"},
+                "TrialName": EXECUTION_ID,
+            },
+            "Steps": list(steps),
+        }
+    )
+
+
+def _s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "AppManaged": False,
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": local,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }
+
+
+def runtime_command(code_object_key: str, module: str, args: Sequence[str] = ()) -> list[str]:
+    """Unpack the runtime archive and run ``python3 -m module`` (a shell entrypoint)."""
+    archive = f"{PROCESSING}/code/{code_object_key.rsplit('/', 1)[-1]}"
+    tail = " ".join([f"python3 -m {module}", *args])
+    return [
+        "/bin/sh",
+        "-c",
+        f"python3 -m zipfile -e {archive} {PROCESSING}/runtime && cd {PROCESSING}/runtime "
+        f"&& exec {tail}",
+    ]
+
+
+def processing_step(
+    name: str,
+    *,
+    image: str,
+    role_arn: str,
+    instance_type: str,
+    code_uri: str,
+    code_object_key: str,
+    module: str,
+    args: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
+    inputs: Sequence[dict[str, Any]] = (),
+    outputs: Sequence[tuple[str, Any, str]] = (),
+    property_files: Sequence[tuple[str, str, str]] = (),
+    max_runtime_seconds: int = 3600,
+) -> dict[str, Any]:
+    """A Processing step running one runtime module. ``outputs``: (name, s3 uri, local path);
+    ``property_files``: (property file name, output name, file path)."""
+    arguments: dict[str, Any] = {
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceType": instance_type,
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 30,
+                "VolumeKmsKeyId": KEY_ARN,
+            }
+        },
+        "AppSpecification": {
+            "ImageUri": image,
+            "ContainerEntrypoint": runtime_command(code_object_key, module, args),
+        },
+        "RoleArn": role_arn,
+        "ProcessingInputs": [_s3_input("code", code_uri, f"{PROCESSING}/code"), *inputs],
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
+        "Environment": dict(environment or {}),
+    }
+    if outputs:
+        arguments["ProcessingOutputConfig"] = {
+            "Outputs": [
+                {
+                    "OutputName": out_name,
+                    "AppManaged": False,
+                    "S3Output": {"S3Uri": uri, "LocalPath": local, "S3UploadMode": "EndOfJob"},
+                }
+                for out_name, uri, local in outputs
+            ],
+            "KmsKeyId": KEY_ARN,
+        }
+    step: dict[str, Any] = {"Name": name, "Type": "Processing", "Arguments": arguments}
+    if property_files:
+        step["PropertyFiles"] = [
+            {"PropertyFileName": pf, "OutputName": out, "FilePath": path}
+            for pf, out, path in property_files
+        ]
+    return step
+
+
+def training_step(
+    *,
+    image: str,
+    role_arn: str,
+    entry_point: str,
+    instance_type: str,
+    instance_count: int,
+    volume_size_gb: int,
+    spot: bool,
+    max_runtime_seconds: int,
+    max_wait_seconds: int | None,
+    hyperparameters: Mapping[str, str],
+    channels: Sequence[tuple[str, str, str]],
+    output_uri: str,
+    checkpoint_uri: str | None,
+) -> dict[str, Any]:
+    """The Train step; ``channels``: (name, s3 uri, content type)."""
+    stopping: dict[str, Any] = {"MaxRuntimeInSeconds": max_runtime_seconds}
+    if spot and max_wait_seconds:
+        stopping["MaxWaitTimeInSeconds"] = max_wait_seconds
+    arguments: dict[str, Any] = {
+        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+        "RoleArn": role_arn,
+        "HyperParameters": dict(hyperparameters),
+        "Environment": {"SAGEMAKER_PROGRAM": entry_point},
+        "InputDataConfig": [
+            {
+                "ChannelName": name,
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": uri,
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+                "ContentType": content_type,
+                "InputMode": "File",
+            }
+            for name, uri, content_type in channels
+        ],
+        "OutputDataConfig": {"S3OutputPath": output_uri, "KmsKeyId": KEY_ARN},
+        "ResourceConfig": {
+            "InstanceType": instance_type,
+            "InstanceCount": instance_count,
+            "VolumeSizeInGB": volume_size_gb,
+            "VolumeKmsKeyId": KEY_ARN,
+        },
+        "StoppingCondition": stopping,
+        "EnableManagedSpotTraining": spot,
+        "EnableInterContainerTrafficEncryption": instance_count > 1,
+    }
+    if spot and checkpoint_uri:
+        arguments["CheckpointConfig"] = {"S3Uri": checkpoint_uri}
+    return {"Name": "Train", "Type": "Training", "Arguments": arguments}
+
+
+def register_step(
+    *,
+    group: str,
+    approval_status: str,
+    image: str,
+    content_type: str,
+    evaluation_uri_prefix: str | None,
+    gate_metric: str | None,
+    realtime_instance_types: Sequence[str] = (),
+    transform_instance_types: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The RegisterModel step (CreateModelPackage into the model's group)."""
+    inference: dict[str, Any] = {
+        "Containers": [
+            {"Image": image, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}
+        ],
+        "SupportedContentTypes": [content_type],
+        "SupportedResponseMIMETypes": ["application/json", "text/csv"],
+    }
+    if realtime_instance_types:
+        inference["SupportedRealtimeInferenceInstanceTypes"] = list(realtime_instance_types)
+    if transform_instance_types:
+        inference["SupportedTransformInstanceTypes"] = list(transform_instance_types)
+    metadata: dict[str, Any] = {"mlops:trigger": {"Get": f"Parameters.{REASON_PARAMETER}"}}
+    arguments: dict[str, Any] = {
+        "ModelPackageGroupName": group,
+        "ModelApprovalStatus": approval_status,
+        "InferenceSpecification": inference,
+        "CustomerMetadataProperties": metadata,
+    }
+    if evaluation_uri_prefix and gate_metric:
+        metadata["mlops:gate.metric"] = gate_metric
+        metadata["mlops:verdict"] = {
+            "Std:JsonGet": {
+                "PropertyFile": {"Get": f"Steps.Evaluate.PropertyFiles.{EVALUATION_PROPERTY_FILE}"},
+                "Path": "verdict",
+            }
+        }
+        arguments["ModelMetrics"] = {
+            "ModelQuality": {
+                "Statistics": {
+                    "ContentType": "application/json",
+                    "S3Uri": per_execution(evaluation_uri_prefix, EVALUATION_FILE),
+                }
+            }
+        }
+    return {"Name": "Register", "Type": "RegisterModel", "Arguments": arguments}
+
+
+def gate_steps(register: dict[str, Any], model: str) -> dict[str, Any]:
+    """CheckGate: Register when evaluation.json says ``gate.passed``, else Fail."""
+    return {
+        "Name": "CheckGate",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [
+                {
+                    "Type": "Equals",
+                    "LeftValue": {
+                        "Std:JsonGet": {
+                            "PropertyFile": {
+                                "Get": f"Steps.Evaluate.PropertyFiles.{EVALUATION_PROPERTY_FILE}"
+                            },
+                            "Path": "gate.passed",
+                        }
+                    },
+                    "RightValue": True,
+                }
+            ],
+            "IfSteps": [register],
+            "ElseSteps": [
+                {
+                    "Name": "GateFailed",
+                    "Type": "Fail",
+                    "Arguments": {
+                        "ErrorMessage": f"candidate for {model} did not pass the promotion gate "
+                        "(see evaluation.json)"
+                    },
+                }
+            ],
+        },
+    }
+
+
+def model_step(role_arn: str, package: Any) -> dict[str, Any]:
+    """CreateModel from a model package (an ARN or a pipeline expression)."""
+    return {
+        "Name": "CreateModel",
+        "Type": "Model",
+        "Arguments": {
+            "ExecutionRoleArn": role_arn,
+            "PrimaryContainer": {"ModelPackageName": package},
+        },
+    }
+
+
+def champion_expression() -> dict[str, Any]:
+    return {
+        "Std:JsonGet": {
+            "PropertyFile": {
+                "Get": f"Steps.ResolveChampion.PropertyFiles.{CHAMPION_PROPERTY_FILE}"
+            },
+            "Path": "model_package_arn",
+        }
+    }
+
+
+def transform_step(
+    *,
+    input_uri: str,
+    content_type: str,
+    split_type: str,
+    output_prefix: str,
+    instance_type: str,
+    instance_count: int,
+    max_payload_mb: int,
+) -> dict[str, Any]:
+    return {
+        "Name": "Transform",
+        "Type": "Transform",
+        "Arguments": {
+            "ModelName": {"Get": "Steps.CreateModel.ModelName"},
+            "MaxPayloadInMB": max_payload_mb,
+            "BatchStrategy": "MultiRecord" if split_type != "None" else "SingleRecord",
+            "TransformInput": {
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}},
+                "ContentType": content_type,
+                "SplitType": split_type,
+            },
+            "TransformOutput": {
+                "S3OutputPath": per_execution(output_prefix),
+                "KmsKeyId": KEY_ARN,
+                "AssembleWith": "Line" if split_type == "Line" else "None",
+            },
+            "TransformResources": {
+                "InstanceType": instance_type,
+                "InstanceCount": instance_count,
+                "VolumeKmsKeyId": KEY_ARN,
+            },
+        },
+    }

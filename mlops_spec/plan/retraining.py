@@ -1,0 +1,461 @@
+"""Retraining and deployment loop: trigger and deploy Lambdas, their table, rules and DLQ.
+
+- trigger (``mlops_runtime.trigger.handler``): alarms of ``retrain`` monitors and new objects in
+  ``retrain_on_new_data`` sources start the model's training pipeline, within the model's
+  cooldown and daily limit (scheduled retraining starts the pipeline from EventBridge
+  Scheduler directly, see the training plan).
+- deploy (``mlops_runtime.deploy.handler``): an Approved package of a ``latest_approved`` model
+  rolls its endpoint onto it (blue/green, alarm rollback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops_runtime.config import (
+    DataCapture,
+    DataSourceTrigger,
+    DeployConfig,
+    EndpointTarget,
+    ModelTrigger,
+    TrafficShift,
+    TriggerConfig,
+)
+from mlops_spec.enums import MonitorAction
+from mlops_spec.models import ResolvedSpec
+from mlops_spec.naming import Names
+from mlops_spec.plan import iam
+from mlops_spec.plan.alarms import GT, AlarmPlan
+from mlops_spec.plan.documents import (
+    ACCOUNT,
+    KEY_ARN,
+    Condition,
+    PolicyDocument,
+    Statement,
+    canonical_json,
+)
+from mlops_spec.plan.metrics import MetricDescriptor
+from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.serving import ServingPlan
+from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.training import TrainingPlan, package_arns
+
+LAMBDA_RUNTIME = "python3.12"
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+RETRY_ATTEMPTS = 4
+MAX_EVENT_AGE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    key: str
+    """trigger or deploy."""
+    name: str
+    arn: str
+    handler: str
+    description: str
+    role: iam.RolePlan
+    log_group: str
+    timeout_seconds: int
+    memory_mb: int
+    config: str
+    """Runtime config JSON (``MLOPS_RUNTIME_CONFIG``) with ``${account}``/``${key_arn}``."""
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    key: str
+    name: str
+    arn: str
+    description: str
+    event_pattern: str
+    function: str
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    name: str
+    arn: str
+    hash_key: str
+    range_key: str
+    ttl_attribute: str
+    retain: bool
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    name: str
+    arn: str
+    retention_seconds: int
+    policy: PolicyDocument
+    alarm: AlarmPlan
+
+
+@dataclass(frozen=True)
+class RetrainingPlan:
+    table: TablePlan
+    queue: QueuePlan
+    functions: tuple[FunctionPlan, ...]
+    rules: tuple[RulePlan, ...]
+    retry_attempts: int = RETRY_ATTEMPTS
+    max_event_age_seconds: int = MAX_EVENT_AGE_SECONDS
+
+    def function(self, key: str) -> FunctionPlan | None:
+        return next((f for f in self.functions if f.key == key), None)
+
+
+def _arn(partition: str, region: str, service: str, resource: str) -> str:
+    return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
+
+
+def _function(
+    key: str,
+    name: str,
+    handler: str,
+    description: str,
+    grants: list,
+    config: str,
+    partition: str,
+    region: str,
+    names: Names,
+    purpose: str,
+    table: TablePlan,
+    queue_arn: str,
+    timeout: int,
+) -> FunctionPlan:
+    log_group = names.lambda_log_group(purpose)
+    log_arn = _arn(partition, region, "logs", f"log-group:{log_group}")
+    role = iam.role(
+        key,
+        names.role(purpose),
+        "lambda.amazonaws.com",
+        description,
+        *grants,
+        iam.dynamodb_items(table.arn),
+        iam.kms_use(encrypt=True),
+        iam.log_writes((log_arn,)),
+        iam.send_messages(queue_arn),
+    )
+    return FunctionPlan(
+        key=key,
+        name=name,
+        arn=_arn(partition, region, "lambda", f"function:{name}"),
+        handler=handler,
+        description=description,
+        role=role,
+        log_group=log_group,
+        timeout_seconds=timeout,
+        memory_mb=256,
+        config=config,
+    )
+
+
+def plan_retraining(
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    training: dict[str, TrainingPlan],
+    serving: dict[str, ServingPlan],
+    partition: str,
+) -> RetrainingPlan | None:
+    """None when no model retrains on alarms or data and none follows latest_approved."""
+    spec = resolved.spec
+    region = spec.system.region
+    alarms = {
+        names.alarm(model_id, monitor_id): model_id
+        for model_id, model in sorted(spec.models.items())
+        for monitor_id in model.monitors_with_action(MonitorAction.RETRAIN)
+    }
+    sources = []
+    for source_id, source in sorted(spec.data_sources.items()):
+        readers = tuple(
+            m for m, model in sorted(spec.models.items()) if source_id in model.training.inputs
+        )
+        if source.retrain_on_new_data and readers:
+            sources.append((source_id, storage.location(source_id), readers))
+    deployed = [
+        s
+        for _, s in sorted(serving.items())
+        if s.endpoint is not None and s.endpoint.owner == "deploy-function"
+    ]
+    if not alarms and not sources and not deployed:
+        return None
+    table = TablePlan(
+        name=names.table("retraining"),
+        arn=_arn(partition, region, "dynamodb", f"table/{names.table('retraining')}"),
+        hash_key="pk",
+        range_key="sk",
+        ttl_attribute="expires_at",
+        retain=policy.protect,
+    )
+    queue_name = names.queue("events-dlq")
+    queue_arn = _arn(partition, region, "sqs", queue_name)
+    functions: list[FunctionPlan] = []
+    rules: list[RulePlan] = []
+
+    def rule(key: str, purpose: str, description: str, pattern: dict, function: str) -> None:
+        name = names.rule(purpose)
+        rules.append(
+            RulePlan(
+                key,
+                name,
+                _arn(partition, region, "events", f"rule/{name}"),
+                description,
+                canonical_json(pattern),
+                function,
+            )
+        )
+
+    retrained = sorted(set(alarms.values()) | {m for *_, readers in sources for m in readers})
+    if retrained:
+        config = TriggerConfig(
+            system=spec.system.id,
+            table_name=table.name,
+            models={
+                m: ModelTrigger(
+                    pipeline_name=training[m].pipeline_name,
+                    cooldown_hours=float(spec.models[m].retraining.cooldown_hours),
+                    max_runs_per_day=spec.models[m].retraining.max_runs_per_day,
+                )
+                for m in retrained
+            },
+            alarms=alarms,
+            data_sources=tuple(
+                DataSourceTrigger(bucket=loc.bucket, prefix=loc.prefix, models=readers)
+                for _, loc, readers in sources
+            ),
+            audit_ttl_days=policy.log_retention_days,
+        )
+        pipelines = tuple(sorted(training[m].pipeline_arn for m in retrained))
+        functions.append(
+            _function(
+                "trigger",
+                names.function("retrain-trigger"),
+                "mlops_runtime.trigger.handler",
+                f"{names.prefix}: start retraining on drift alarms and new data",
+                [iam.start_pipelines(pipelines)],
+                config.to_json(),
+                partition,
+                region,
+                names,
+                "retrain-trigger",
+                table,
+                queue_arn,
+                timeout=60,
+            )
+        )
+        if alarms:
+            rule(
+                "alarm-retrain",
+                "alarm-retrain",
+                "Retrain monitors entered ALARM",
+                {
+                    "source": ["aws.cloudwatch"],
+                    "detail-type": ["CloudWatch Alarm State Change"],
+                    "detail": {"alarmName": sorted(alarms), "state": {"value": ["ALARM"]}},
+                },
+                "trigger",
+            )
+        for source_id, loc, _readers in sources:
+            detail: dict = {"bucket": {"name": [loc.bucket]}}
+            if loc.prefix:
+                detail["object"] = {"key": [{"prefix": loc.prefix}]}
+            rule(
+                f"new-data-{source_id}",
+                f"new-data-{source_id}",
+                f"New objects in data source {source_id}",
+                {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail},
+                "trigger",
+            )
+    if deployed:
+        targets = {p.package_group: _deploy_target(p, partition, policy) for p in deployed}
+        grants = _deploy_grants(deployed, names, partition, region)
+        deploy_config = DeployConfig(
+            system=spec.system.id,
+            endpoints=targets,
+            table_name=table.name,
+            audit_ttl_days=policy.log_retention_days,
+        )
+        functions.append(
+            _function(
+                "deploy",
+                names.function("deploy"),
+                "mlops_runtime.deploy.handler",
+                f"{names.prefix}: roll endpoints onto newly approved packages",
+                grants,
+                deploy_config.to_json(),
+                partition,
+                region,
+                names,
+                "deploy",
+                table,
+                queue_arn,
+                timeout=120,
+            )
+        )
+        rule(
+            "package-approved",
+            "package-approved",
+            "A model package was approved",
+            {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Package State Change"],
+                "detail": {
+                    "ModelPackageGroupName": sorted(targets),
+                    "ModelApprovalStatus": ["Approved"],
+                },
+            },
+            "deploy",
+        )
+    queue_policy = PolicyDocument(
+        (
+            Statement(
+                sid="EventBridgeDeadLetters",
+                principals=(("Service", "events.amazonaws.com"),),
+                actions=("sqs:SendMessage",),
+                resources=(queue_arn,),
+                conditions=(Condition("ArnEquals", "aws:SourceArn", tuple(r.arn for r in rules)),),
+            ),
+            Statement(
+                sid="DenyInsecureTransport",
+                effect="Deny",
+                principals=(("*", "*"),),
+                actions=("sqs:SendMessage", "sqs:ReceiveMessage"),
+                resources=(queue_arn,),
+                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
+            ),
+        )
+    )
+    dlq_alarm = AlarmPlan(
+        model="",
+        monitor="events-dlq",
+        name=names.system_alarm("events-dlq"),
+        kind="dead_letters",
+        action="notify",
+        description=f"{names.prefix}: retraining/deploy events failed and wait in {queue_name}",
+        comparison=GT,
+        threshold=0.0,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        period_seconds=300,
+        treat_missing_data="notBreaching",
+        metric=MetricDescriptor(
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", queue_name),), "Maximum"
+        ),
+    )
+    return RetrainingPlan(
+        table=table,
+        queue=QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, queue_policy, dlq_alarm),
+        functions=tuple(functions),
+        rules=tuple(rules),
+    )
+
+
+def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy) -> EndpointTarget:
+    """The deploy function's view of a ``latest_approved`` endpoint (same settings as Pulumi's
+    would be: variant, capture, KMS, blue/green shifting and rollback alarms)."""
+    endpoint = plan.endpoint
+    assert endpoint is not None
+    capture = None
+    if endpoint.capture:
+        capture = DataCapture(
+            destination_s3_uri=endpoint.capture.destination_uri,
+            sampling_percent=endpoint.capture.sampling_percent,
+            kms_key_id=KEY_ARN,
+        )
+    rollout = endpoint.rollout
+    traffic = TrafficShift()
+    if rollout:
+        traffic = TrafficShift(
+            strategy=rollout.strategy.lower(),
+            step_percent=rollout.step_percent,
+            wait_minutes=rollout.wait_seconds // 60,
+            bake_minutes=rollout.termination_wait_seconds // 60,
+        )
+    serverless = endpoint.serverless
+    return EndpointTarget(
+        model_id=plan.model,
+        endpoint_name=endpoint.name,
+        execution_role_arn=plan.role.arn(partition),
+        instance_type=endpoint.instance_type,
+        initial_instance_count=endpoint.initial_instance_count,
+        serverless_memory_mb=serverless.memory_mb if serverless else None,
+        serverless_max_concurrency=serverless.max_concurrency if serverless else None,
+        variant_name=endpoint.variant,
+        traffic=traffic,
+        rollback_alarms=plan.rollback_alarms,
+        data_capture=capture,
+        kms_key_id=KEY_ARN if serverless is None else None,
+        tags=policy.tag_map,
+    )
+
+
+def _deploy_grants(
+    deployed: list[ServingPlan], names: Names, partition: str, region: str
+) -> list[tuple[Statement, ...]]:
+    """What the deploy function does to its endpoints (see docs/runtime.md, 'IAM')."""
+    grants: list[tuple[Statement, ...]] = []
+    for plan in deployed:
+        endpoint = plan.endpoint
+        assert endpoint is not None
+        group_arn, packages = package_arns(partition, region, plan.package_group)
+        base = names.model_base(plan.model)
+        statements = [
+            Statement(
+                sid="ServeModel",
+                actions=(
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:CreateEndpointConfig",
+                    "sagemaker:CreateModel",
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:UpdateEndpoint",
+                ),
+                resources=(
+                    _arn(partition, region, "sagemaker", f"endpoint/{endpoint.name}"),
+                    _arn(partition, region, "sagemaker", f"endpoint-config/{base}-*"),
+                    _arn(partition, region, "sagemaker", f"model/{base}-*"),
+                ),
+            ),
+            Statement(
+                sid="ReadPackages",
+                actions=("sagemaker:DescribeModelPackage",),
+                resources=(group_arn, packages),
+            ),
+        ]
+        if plan.rollback_alarms:
+            statements.append(
+                Statement(
+                    sid="ReadRollbackAlarms",
+                    actions=("cloudwatch:DescribeAlarms",),
+                    resources=tuple(
+                        _arn(partition, region, "cloudwatch", f"alarm:{alarm}")
+                        for alarm in plan.rollback_alarms
+                    ),
+                )
+            )
+        grants.append(tuple(statements))
+    grants.append(
+        (
+            Statement(
+                sid="FindLatestApproved",
+                actions=("sagemaker:ListModelPackages",),
+                resources=("*",),
+            ),
+            Statement(
+                sid="GrantKeyToSageMaker",
+                actions=("kms:CreateGrant",),
+                resources=(KEY_ARN,),
+                conditions=(Condition("Bool", "kms:GrantIsForAWSResource", ("true",)),),
+            ),
+        )
+    )
+    grants.append(
+        iam.pass_role(
+            tuple(sorted(p.role.arn(partition) for p in deployed)), "sagemaker.amazonaws.com"
+        )
+    )
+    return grants

@@ -1,0 +1,450 @@
+"""Serving plan per model: realtime or serverless endpoint, or scheduled batch transform.
+
+Who owns the endpoint is decided by ``model_version``:
+
+- ``pinned``: Pulumi owns Model, EndpointConfiguration (content-hashed names, created before
+  the old ones are deleted) and the Endpoint (blue/green deployment config, alarm rollback);
+  promoting a version is a spec change.
+- ``latest_approved``: which package is served is runtime state, unknown when Pulumi runs (no
+  package exists on a first deployment). The deploy function creates and updates the endpoint
+  from each approved package with the same settings (its config is planned in
+  :mod:`mlops_spec.plan.retraining`); Pulumi owns everything around it (role, alarms on the
+  endpoint's fixed name, dashboard, the approval rule).
+
+Batch runs a pipeline [ResolveChampion] -> CreateModel -> Transform on a schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from mlops_spec.enums import ServingTier
+from mlops_spec.models import ResolvedSpec
+from mlops_spec.models.serving import (
+    BatchServing,
+    PinnedVersion,
+    RealtimeServing,
+    ServerlessServing,
+)
+from mlops_spec.naming import Names, content_hash
+from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan.documents import ACCOUNT, Statement
+from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.images import image, sklearn_image
+from mlops_spec.plan.metrics import VARIANT, MetricDescriptor, endpoint_metrics
+from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
+from mlops_spec.plan.storage import StoragePlan, bucket_arn
+from mlops_spec.plan.training import job_grants, package_arns
+
+MAX_ROLLBACK_ALARMS = 10
+RESOLVE_INSTANCE_TYPE = "ml.t3.medium"
+Owner = Literal["pulumi", "deploy-function"]
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    """Blue/green traffic shifting (SageMaker deployment guardrails)."""
+
+    strategy: str
+    """ALL_AT_ONCE, CANARY or LINEAR (SageMaker's TrafficRoutingConfig types)."""
+    step_percent: int
+    wait_seconds: int
+    termination_wait_seconds: int
+    rollback_alarms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AutoscalingPlan:
+    """Target tracking on invocations per instance of the stable variant."""
+
+    resource_id: str
+    policy_name: str
+    min_capacity: int
+    max_capacity: int
+    target_invocations_per_instance: int
+    scale_in_cooldown_seconds: int
+    scale_out_cooldown_seconds: int
+    scalable_dimension: str = "sagemaker:variant:DesiredInstanceCount"
+    predefined_metric: str = "SageMakerVariantInvocationsPerInstance"
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    destination_uri: str
+    sampling_percent: int
+
+
+@dataclass(frozen=True)
+class ServerlessPlan:
+    memory_mb: int
+    max_concurrency: int
+    provisioned_concurrency: int | None
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    """A realtime or serverless endpoint (one variant, ``AllTraffic``)."""
+
+    name: str
+    arn: str
+    owner: Owner
+    variant: str
+    package_version: int | None
+    package_arn: str | None
+    model_name: str | None
+    """Pulumi-owned only: ``<base>-<hash of the model inputs>``."""
+    config_name: str | None
+    """Pulumi-owned only: ``<base>-<hash of the endpoint-config inputs>``."""
+    instance_type: str | None
+    initial_instance_count: int
+    serverless: ServerlessPlan | None
+    capture: CapturePlan | None
+    rollout: RolloutPlan | None
+    autoscaling: AutoscalingPlan | None
+    log_group: str
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Scheduled batch transform through a pipeline."""
+
+    pipeline_name: str
+    pipeline_arn: str
+    schedule: SchedulePlan
+    input_uri: str
+    output_uri: str
+    content_type: str
+    split_type: str
+    instance_type: str
+    instance_count: int
+    max_payload_mb: int
+    package_version: int | None
+    """None: the pipeline resolves the group's latest Approved package at run time."""
+    definition: str
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    model: str
+    tier: str
+    role: iam.RolePlan
+    package_group: str
+    endpoint: EndpointPlan | None
+    batch: BatchPlan | None
+    metrics: tuple[tuple[str, MetricDescriptor], ...]
+    """Endpoint metric descriptors by key (invocations, model_latency, errors_5xx, ...)."""
+
+    def metric(self, key: str) -> MetricDescriptor:
+        return dict(self.metrics)[key]
+
+    @property
+    def rollback_alarms(self) -> tuple[str, ...]:
+        """Alarm names that roll a deployment back (empty unless realtime with auto-rollback)."""
+        rollout = self.endpoint.rollout if self.endpoint else None
+        return rollout.rollback_alarms if rollout else ()
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    prefix = parsed.path.lstrip("/")
+    return parsed.netloc, prefix
+
+
+def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
+    return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:{resource}"
+
+
+def _rollout(serving: RealtimeServing, rollback_alarms: tuple[str, ...]) -> RolloutPlan:
+    rollout = serving.rollout
+    return RolloutPlan(
+        strategy=str(rollout.strategy).upper(),
+        step_percent=max(1, round(rollout.traffic_percent)),
+        wait_seconds=rollout.bake_minutes * 60,
+        termination_wait_seconds=rollout.termination_wait_minutes * 60,
+        rollback_alarms=rollback_alarms if rollout.auto_rollback else (),
+    )
+
+
+def _endpoint(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    storage: StoragePlan,
+    partition: str,
+    role_name: str,
+) -> EndpointPlan:
+    spec_model = resolved.spec.models[model_id]
+    serving = spec_model.serving
+    assert isinstance(serving, RealtimeServing | ServerlessServing)
+    region = resolved.spec.system.region
+    name = names.endpoint(model_id)
+    group = names.model_package_group(model_id)
+    pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
+    owner: Owner = "pulumi" if pinned else "deploy-function"
+    package_arn = (
+        _sagemaker_arn(partition, region, f"model-package/{group}/{pinned.pinned}")
+        if pinned
+        else None
+    )
+    rollback = tuple(sorted(names.alarm(model_id, m) for m in spec_model.rollback_monitors))
+    if len(rollback) > MAX_ROLLBACK_ALARMS:
+        raise PlanError(
+            f"models.{model_id}.monitors: {len(rollback)} rollback monitors; "
+            f"SageMaker accepts at most {MAX_ROLLBACK_ALARMS} rollback alarms"
+        )
+    capture = serverless = autoscaling = rollout = None
+    instance_type, count = None, 1
+    if isinstance(serving, RealtimeServing):
+        instance_type, count = serving.instance_type, serving.autoscaling.min_instances
+        rollout = _rollout(serving, rollback)
+        if serving.data_capture_percent > 0:
+            capture = CapturePlan(
+                destination_uri=f"s3://{storage.bucket('capture').name}/endpoints",
+                sampling_percent=max(1, round(serving.data_capture_percent)),
+            )
+        scaling = serving.autoscaling
+        if scaling.enabled and owner == "pulumi":
+            autoscaling = AutoscalingPlan(
+                resource_id=f"endpoint/{name}/variant/{VARIANT}",
+                policy_name=names.scaling_policy(model_id),
+                min_capacity=scaling.min_instances,
+                max_capacity=scaling.max_instances,
+                target_invocations_per_instance=scaling.target_invocations_per_instance,
+                scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+                scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+            )
+    else:
+        serverless = ServerlessPlan(
+            serving.memory_mb, serving.max_concurrency, serving.provisioned_concurrency
+        )
+    model_name = config_name = None
+    if owner == "pulumi":
+        model_name = names.sagemaker_model(
+            model_id, content_hash({"package": package_arn, "role": role_name})
+        )
+        config_name = names.endpoint_config(
+            model_id,
+            content_hash(
+                {
+                    "model": model_name,
+                    "variant": VARIANT,
+                    "instance_type": instance_type,
+                    "count": count,
+                    "serverless": serverless and vars(serverless),
+                    "capture": capture and vars(capture),
+                    "kms": True,
+                }
+            ),
+        )
+    return EndpointPlan(
+        name=name,
+        arn=_sagemaker_arn(partition, region, f"endpoint/{name.lower()}"),
+        owner=owner,
+        variant=VARIANT,
+        package_version=pinned.pinned if pinned else None,
+        package_arn=package_arn,
+        model_name=model_name,
+        config_name=config_name,
+        instance_type=instance_type,
+        initial_instance_count=count,
+        serverless=serverless,
+        capture=capture,
+        rollout=rollout,
+        autoscaling=autoscaling,
+        log_group=f"/aws/sagemaker/Endpoints/{name}",
+    )
+
+
+def _batch(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    partition: str,
+    role_arn: str,
+    role_name: str,
+) -> BatchPlan:
+    serving = resolved.spec.models[model_id].serving
+    assert isinstance(serving, BatchServing)
+    region = resolved.spec.system.region
+    group = names.model_package_group(model_id)
+    if serving.input in resolved.spec.data_sources:
+        location = storage.location(serving.input)
+        input_uri, content_type = location.uri, location.content_type
+    else:
+        input_uri, content_type = serving.input, "text/csv"
+    split = "None" if content_type == "application/x-parquet" else "Line"
+    output = serving.output or f"s3://{storage.bucket('reports').name}/batch/{model_id}/"
+    pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
+    base = f"s3://{storage.bucket('artifacts').name}/models/{model_id}/batch"
+    steps: list[dict[str, Any]] = []
+    package: Any
+    if pinned:
+        package = _sagemaker_arn(partition, region, f"model-package/{group}/{pinned.pinned}")
+    else:
+        steps.append(
+            pipelines.processing_step(
+                "ResolveChampion",
+                image=sklearn_image(region, partition).uri,
+                role_arn=role_arn,
+                instance_type=RESOLVE_INSTANCE_TYPE,
+                code_uri=storage.code.uri,
+                code_object_key=storage.code.object_key,
+                module="mlops_runtime.champion",
+                args=("--group", group, "--output", f"{pipelines.PROCESSING}/champion"),
+                outputs=[
+                    (
+                        "champion",
+                        pipelines.per_execution(f"{base}/champion"),
+                        f"{pipelines.PROCESSING}/champion",
+                    )
+                ],
+                property_files=[
+                    (pipelines.CHAMPION_PROPERTY_FILE, "champion", pipelines.CHAMPION_FILE)
+                ],
+                max_runtime_seconds=900,
+            )
+        )
+        package = pipelines.champion_expression()
+    steps.append(pipelines.model_step(role_arn, package))
+    steps.append(
+        pipelines.transform_step(
+            input_uri=input_uri,
+            content_type=content_type,
+            split_type=split,
+            output_prefix=output,
+            instance_type=serving.instance_type,
+            instance_count=serving.instance_count,
+            max_payload_mb=serving.max_payload_mb,
+        )
+    )
+    pipeline = names.batch_pipeline(model_id)
+    return BatchPlan(
+        pipeline_name=pipeline,
+        pipeline_arn=pipeline_arn(partition, region, pipeline),
+        schedule=start_pipeline_schedule(
+            name=names.schedule(model_id, "batch"),
+            expression=serving.schedule,
+            enabled=policy.schedules_enabled,
+            pipeline=pipeline,
+            partition=partition,
+            region=region,
+            role_name=names.role("scheduler", model_id),
+            reason="schedule",
+            description=f"{names.prefix}/{model_id}: scheduled batch transform",
+        ),
+        input_uri=input_uri,
+        output_uri=output,
+        content_type=content_type,
+        split_type=split,
+        instance_type=serving.instance_type,
+        instance_count=serving.instance_count,
+        max_payload_mb=serving.max_payload_mb,
+        package_version=pinned.pinned if pinned else None,
+        definition=pipelines.definition(steps),
+    )
+
+
+def plan_serving(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    partition: str,
+) -> ServingPlan | None:
+    """None for a model without serving (trained and registered only)."""
+    spec_model = resolved.spec.models[model_id]
+    serving = spec_model.serving
+    if serving is None:
+        return None
+    region = resolved.spec.system.region
+    role_name = names.role("serve", model_id)
+    role_arn = iam.role_arn(partition, role_name)
+    group = names.model_package_group(model_id)
+    group_arn, packages = package_arns(partition, region, group)
+    artifacts = storage.bucket("artifacts")
+    model_image = image(spec_model.training.image, partition)
+    grants: list[tuple[Statement, ...]] = [
+        iam.s3_read(artifacts.arn, f"models/{model_id}/"),
+        iam.kms_use(encrypt=True),
+    ]
+    endpoint = batch = None
+    if spec_model.tier is ServingTier.BATCH:
+        batch = _batch(model_id, resolved, names, policy, storage, partition, role_arn, role_name)
+        in_bucket, in_prefix = _split_s3(batch.input_uri)
+        out_bucket, out_prefix = _split_s3(batch.output_uri)
+        resolve = batch.package_version is None
+        kinds = ("transform", "processing") if resolve else ("transform",)
+        grants += [
+            iam.s3_read(bucket_arn(partition, in_bucket), in_prefix),
+            iam.s3_write(bucket_arn(partition, out_bucket), out_prefix),
+            job_grants(partition, region, kinds),
+            (
+                Statement(
+                    sid="CreateModels",
+                    actions=(
+                        "sagemaker:AddTags",
+                        "sagemaker:CreateModel",
+                        "sagemaker:DescribeModel",
+                    ),
+                    resources=(_sagemaker_arn(partition, region, "model/pipelines-*"),),
+                ),
+                Statement(
+                    sid="ReadPackages",
+                    actions=("sagemaker:DescribeModelPackage",),
+                    resources=(group_arn, packages),
+                ),
+            ),
+            iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+        ]
+        if resolve:
+            grants += [
+                iam.s3_read(artifacts.arn, storage.code.object_key),
+                iam.s3_write(artifacts.arn, f"models/{model_id}/batch/"),
+                (
+                    Statement(
+                        sid="FindChampion",
+                        actions=("sagemaker:ListModelPackages",),
+                        resources=("*",),
+                    ),
+                ),
+            ]
+        repos = {model_image.repository_arn, sklearn_image(region, partition).repository_arn}
+    else:
+        endpoint = _endpoint(model_id, resolved, names, storage, partition, role_name)
+        if endpoint.capture:
+            bucket, prefix = _split_s3(endpoint.capture.destination_uri)
+            grants.append(iam.s3_write(bucket_arn(partition, bucket), f"{prefix}/{endpoint.name}/"))
+        log_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{endpoint.log_group}"
+        grants.append(iam.log_writes((log_arn,)))
+        grants.append(
+            (
+                Statement(
+                    sid="ReadPackages",
+                    actions=("sagemaker:DescribeModelPackage",),
+                    resources=(group_arn, packages),
+                ),
+            )
+        )
+        repos = {model_image.repository_arn}
+    grants.append(iam.ecr_pull(tuple(sorted(r for r in repos if r))))
+    return ServingPlan(
+        model=model_id,
+        tier=str(spec_model.tier),
+        role=iam.role(
+            "serve",
+            role_name,
+            "sagemaker.amazonaws.com",
+            f"SageMaker serving of {model_id}",
+            *grants,
+        ),
+        package_group=group,
+        endpoint=endpoint,
+        batch=batch,
+        metrics=endpoint_metrics(endpoint.name) if endpoint else (),
+    )

@@ -1,0 +1,373 @@
+"""Storage plan: the system's KMS key, its buckets, and where each data source lives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops_spec.models import ResolvedSpec
+from mlops_spec.naming import BucketPurpose, Names
+from mlops_spec.plan.documents import (
+    ACCOUNT,
+    KEY_ARN,
+    Condition,
+    PolicyDocument,
+    Statement,
+    partition_of,
+)
+from mlops_spec.plan.policy import EnvironmentPolicy
+
+RUNTIME_CODE_KEY = "code/mlops_runtime.zip"
+"""Key of the runtime code archive in the artifacts bucket (evaluation and monitoring jobs)."""
+RUNTIME_PACKAGES = ("mlops_runtime", "mlops_spec/drift")
+"""Source trees (relative to the repository root) packed into the runtime archive."""
+ABORT_MULTIPART_DAYS = 7
+
+_CONTENT_TYPES = {
+    "parquet": "application/x-parquet",
+    "csv": "text/csv",
+    "jsonl": "application/jsonlines",
+}
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule of a bucket (applies under ``prefix``)."""
+
+    id: str
+    prefix: str = ""
+    expiration_days: int | None = None
+    noncurrent_days: int | None = None
+    abort_multipart_days: int = ABORT_MULTIPART_DAYS
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """A managed bucket and every setting its split resources carry."""
+
+    key: str
+    """Stable logical key: artifacts, capture, reports, logs or data-<source>."""
+    purpose: BucketPurpose
+    name: str
+    arn: str
+    kms: bool
+    """SSE-KMS with the system key and bucket keys; False only for the access-log bucket,
+    because S3 server access logging cannot deliver to an SSE-KMS bucket (SSE-S3 instead)."""
+    versioning: bool
+    lifecycle: tuple[LifecycleRule, ...]
+    access_log_prefix: str | None
+    """Server access logs go to the logs bucket under this prefix; None for the logs bucket."""
+    eventbridge: bool
+    """Send S3 events to EventBridge (data sources with ``retrain_on_new_data``)."""
+    retain: bool
+    policy: PolicyDocument
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class DataLocation:
+    """Where one data source's objects are (managed or existing bucket)."""
+
+    source: str
+    bucket: str
+    bucket_arn: str
+    prefix: str
+    managed: bool
+    format: str
+    content_type: str
+    kind: str
+    retrain_on_new_data: bool
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    @property
+    def objects_arn(self) -> str:
+        return f"{self.bucket_arn}/{self.prefix}*"
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """The system's customer-managed KMS key."""
+
+    alias: str
+    description: str
+    deletion_window_days: int
+    rotation: bool
+    retain: bool
+    policy: PolicyDocument
+
+
+@dataclass(frozen=True)
+class RuntimeCodePlan:
+    """The runtime code archive the SageMaker jobs download and unpack."""
+
+    bucket_key: str
+    object_key: str
+    packages: tuple[str, ...]
+    uri: str
+
+
+@dataclass(frozen=True)
+class StoragePlan:
+    """Key, buckets (logs bucket first) and data locations."""
+
+    key: KeyPlan
+    buckets: tuple[BucketPlan, ...]
+    data: tuple[DataLocation, ...]
+    code: RuntimeCodePlan
+
+    def bucket(self, key: str) -> BucketPlan:
+        return next(b for b in self.buckets if b.key == key)
+
+    def location(self, source: str) -> DataLocation:
+        return next(d for d in self.data if d.source == source)
+
+
+def bucket_arn(partition: str, name: str) -> str:
+    return f"arn:{partition}:s3:::{name}"
+
+
+def _bucket_name(ref: str) -> str:
+    return ref.rsplit(":", 1)[-1] if ref.startswith("arn:") else ref
+
+
+def deny_insecure_transport(arn: str) -> Statement:
+    return Statement(
+        sid="DenyInsecureTransport",
+        effect="Deny",
+        principals=(("*", "*"),),
+        actions=("s3:*",),
+        resources=(arn, f"{arn}/*"),
+        conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
+    )
+
+
+def _deny_wrong_encryption(arn: str) -> tuple[Statement, ...]:
+    """Uploads that ask for another encryption or another key are refused.
+
+    Uploads without encryption headers get the bucket default (SSE-KMS with the system key),
+    so they are allowed; a Deny on a *missing* header would break clients relying on it.
+    """
+    sse = "s3:x-amz-server-side-encryption"
+    key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    return (
+        Statement(
+            sid="DenyNonKmsEncryption",
+            effect="Deny",
+            principals=(("*", "*"),),
+            actions=("s3:PutObject",),
+            resources=(f"{arn}/*",),
+            conditions=(
+                Condition("StringNotEquals", sse, ("aws:kms",)),
+                Condition("Null", sse, ("false",)),
+            ),
+        ),
+        Statement(
+            sid="DenyOtherKmsKeys",
+            effect="Deny",
+            principals=(("*", "*"),),
+            actions=("s3:PutObject",),
+            resources=(f"{arn}/*",),
+            conditions=(
+                Condition("StringNotEquals", key_id, (KEY_ARN,)),
+                Condition("Null", key_id, ("false",)),
+            ),
+        ),
+    )
+
+
+def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyDocument:
+    region = resolved.spec.system.region
+    statements = [
+        Statement(
+            sid="EnableIamPolicies",
+            principals=(("AWS", f"arn:{partition}:iam::{ACCOUNT}:root"),),
+            actions=("kms:*",),
+            resources=("*",),
+        ),
+        Statement(
+            sid="CloudWatchLogs",
+            principals=(("Service", f"logs.{region}.amazonaws.com"),),
+            actions=(
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ),
+            resources=("*",),
+            conditions=(
+                Condition(
+                    "ArnLike",
+                    "kms:EncryptionContext:aws:logs:arn",
+                    (
+                        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
+                        f"/aws/lambda/{names.prefix}-*",
+                        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
+                        f"/aws/sagemaker/Endpoints/{names.prefix}-*",
+                    ),
+                ),
+            ),
+        ),
+        Statement(
+            sid="CloudWatchAlarmsPublishToEncryptedTopic",
+            principals=(("Service", "cloudwatch.amazonaws.com"),),
+            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            resources=("*",),
+        ),
+        Statement(
+            sid="EventBridgeDeadLetterQueue",
+            principals=(("Service", "events.amazonaws.com"),),
+            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            resources=("*",),
+            conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
+        ),
+    ]
+    readers = sorted(
+        {a for m in resolved.spec.models.values() for a in m.registry.cross_account_read_accounts}
+    )
+    if readers:
+        statements.append(
+            Statement(
+                sid="CrossAccountModelReaders",
+                principals=tuple(("AWS", f"arn:{partition}:iam::{a}:root") for a in readers),
+                actions=("kms:Decrypt", "kms:DescribeKey"),
+                resources=("*",),
+                conditions=(
+                    Condition("StringEquals", "kms:ViaService", (f"s3.{region}.amazonaws.com",)),
+                ),
+            )
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def _rules(purpose: str, policy: EnvironmentPolicy) -> tuple[LifecycleRule, ...]:
+    expiration = {
+        "capture": policy.capture_expiration_days,
+        "logs": policy.log_retention_days,
+    }.get(purpose)
+    return (
+        LifecycleRule(
+            id="expire" if expiration else "noncurrent-versions",
+            expiration_days=expiration,
+            noncurrent_days=policy.noncurrent_version_days,
+        ),
+    )
+
+
+def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy) -> StoragePlan:
+    """Buckets: logs, artifacts, capture, reports and one per ``bucket: create`` data source."""
+    spec = resolved.spec
+    partition = partition_of(spec.system.region)
+    logs_arn = bucket_arn(partition, names.bucket("logs"))
+    managed: list[tuple[str, BucketPurpose, str, str | None, bool]] = [
+        ("artifacts", "artifacts", names.bucket("artifacts"), None, False),
+        ("capture", "capture", names.bucket("capture"), None, False),
+        ("reports", "reports", names.bucket("reports"), None, False),
+    ]
+    data: list[DataLocation] = []
+    for source_id, source in sorted(spec.data_sources.items()):
+        if source.creates_bucket:
+            name = names.data_bucket(source_id)
+            managed.append(
+                (f"data-{source_id}", "data", name, source_id, source.retrain_on_new_data)
+            )
+        else:
+            name = _bucket_name(source.bucket)
+        data.append(
+            DataLocation(
+                source=source_id,
+                bucket=name,
+                bucket_arn=bucket_arn(partition, name),
+                prefix=source.prefix,
+                managed=source.creates_bucket,
+                format=str(source.format),
+                content_type=_CONTENT_TYPES[str(source.format)],
+                kind=source.kind,
+                retrain_on_new_data=source.retrain_on_new_data,
+            )
+        )
+    readers = {
+        model_id: tuple(m.registry.cross_account_read_accounts)
+        for model_id, m in sorted(spec.models.items())
+        if m.registry.cross_account_read_accounts
+    }
+    buckets: list[BucketPlan] = []
+    for key, purpose, name, owner, eventbridge in managed:
+        arn = bucket_arn(partition, name)
+        statements = [deny_insecure_transport(arn), *_deny_wrong_encryption(arn)]
+        if key == "artifacts":
+            for model_id, accounts in readers.items():
+                statements.append(
+                    Statement(
+                        sid=f"CrossAccountRead{''.join(p.title() for p in model_id.split('-'))}",
+                        principals=tuple(
+                            ("AWS", f"arn:{partition}:iam::{a}:root") for a in accounts
+                        ),
+                        actions=("s3:GetObject",),
+                        resources=(f"{arn}/models/{model_id}/*",),
+                    )
+                )
+        buckets.append(
+            BucketPlan(
+                key=key,
+                purpose=purpose,
+                name=name,
+                arn=arn,
+                kms=True,
+                versioning=True,
+                lifecycle=_rules(purpose, policy),
+                access_log_prefix=f"{name}/",
+                eventbridge=eventbridge,
+                retain=policy.protect,
+                policy=PolicyDocument(tuple(statements)),
+                source=owner,
+            )
+        )
+    logs = BucketPlan(
+        key="logs",
+        purpose="logs",
+        name=names.bucket("logs"),
+        arn=logs_arn,
+        kms=False,
+        versioning=True,
+        lifecycle=_rules("logs", policy),
+        access_log_prefix=None,
+        eventbridge=False,
+        retain=policy.protect,
+        policy=PolicyDocument(
+            (
+                deny_insecure_transport(logs_arn),
+                Statement(
+                    sid="S3ServerAccessLogDelivery",
+                    principals=(("Service", "logging.s3.amazonaws.com"),),
+                    actions=("s3:PutObject",),
+                    resources=(f"{logs_arn}/*",),
+                    conditions=(
+                        Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),
+                        Condition("ArnLike", "aws:SourceArn", tuple(b.arn for b in buckets)),
+                    ),
+                ),
+            )
+        ),
+    )
+    artifacts = names.bucket("artifacts")
+    return StoragePlan(
+        key=KeyPlan(
+            alias=names.kms_alias(),
+            description=f"mlops-spec {names.prefix}: buckets, capture, topics, queues, tables",
+            deletion_window_days=policy.kms_deletion_window_days,
+            rotation=True,
+            retain=policy.protect,
+            policy=_key_policy(resolved, names, partition),
+        ),
+        buckets=(logs, *buckets),
+        data=tuple(data),
+        code=RuntimeCodePlan(
+            bucket_key="artifacts",
+            object_key=RUNTIME_CODE_KEY,
+            packages=RUNTIME_PACKAGES,
+            uri=f"s3://{artifacts}/{RUNTIME_CODE_KEY}",
+        ),
+    )

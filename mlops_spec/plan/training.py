@@ -1,0 +1,383 @@
+"""Training plan per model: the pipeline (train -> evaluate -> gate -> register), its role,
+and its schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlops_runtime.config import EvaluateConfig, GateConfig
+from mlops_spec.enums import Approval, QualityMetric
+from mlops_spec.models import Model, ResolvedSpec
+from mlops_spec.models.serving import BatchServing, RealtimeServing
+from mlops_spec.naming import Names
+from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan.documents import ACCOUNT, Condition, Statement
+from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.images import Image, image, sklearn_image
+from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
+from mlops_spec.plan.storage import StoragePlan
+
+EVALUATION_INSTANCE_TYPE = "ml.m5.large"
+REGRESSION_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE, QualityMetric.R2})
+APPROVAL_STATUS = {Approval.AUTO: "Approved", Approval.MANUAL: "PendingManualApproval"}
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A training input channel (named after its data source)."""
+
+    name: str
+    uri: str
+    content_type: str
+    bucket_arn: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class GatePlan:
+    """The evaluation step's gate and the EvaluateConfig it runs with."""
+
+    metric: str
+    min_value: float | None
+    max_value: float | None
+    min_improvement: float
+    task: str
+    label: str
+    holdout_uri: str
+    """Evaluated data: the first training input (the spec has no separate holdout source)."""
+    evaluation_uri: str
+    """Per-execution evaluation.json lands under ``<evaluation_uri>/<execution id>/``."""
+    config: str
+    """``EvaluateConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A model's SageMaker training pipeline."""
+
+    model: str
+    pipeline_name: str
+    pipeline_arn: str
+    display_name: str
+    description: str
+    role: iam.RolePlan
+    image: str
+    instance_type: str
+    instance_count: int
+    volume_size_gb: int
+    spot: bool
+    max_runtime_seconds: int
+    max_wait_seconds: int | None
+    hyperparameters: tuple[tuple[str, str], ...]
+    channels: tuple[Channel, ...]
+    output_uri: str
+    checkpoint_uri: str | None
+    package_group: str
+    approval_status: str
+    gate: GatePlan | None
+    schedule: SchedulePlan | None
+    definition: str
+    """Pipeline definition JSON with ``${account}``/``${key_arn}`` placeholders."""
+    scheduler_role: iam.RolePlan | None = None
+    """The role every schedule of this model (train, batch, monitor) assumes."""
+
+
+def _value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
+    return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:{resource}"
+
+
+def job_grants(partition: str, region: str, kinds: tuple[str, ...]) -> tuple[Statement, ...]:
+    """Run pipeline-created jobs (``pipelines-*``) of ``kinds`` and write their logs."""
+    resources = tuple(
+        _sagemaker_arn(partition, region, f"{kind}-job/pipelines-*") for kind in kinds
+    )
+    actions = tuple(
+        sorted(
+            {
+                f"sagemaker:{verb}{kind.title()}Job"
+                for kind in kinds
+                for verb in ("Create", "Describe", "Stop")
+            }
+            | {"sagemaker:AddTags"}
+        )
+    )
+    log_groups = tuple(
+        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:/aws/sagemaker/{kind.title()}Jobs"
+        for kind in kinds
+    )
+    namespaces = tuple(f"/aws/sagemaker/{kind.title()}Jobs" for kind in kinds)
+    return (
+        Statement(sid="PipelineJobs", actions=actions, resources=resources),
+        *iam.log_writes(log_groups),
+        Statement(
+            sid="JobMetrics",
+            actions=("cloudwatch:PutMetricData",),
+            resources=("*",),
+            conditions=(Condition("StringEquals", "cloudwatch:namespace", namespaces),),
+        ),
+    )
+
+
+def package_arns(partition: str, region: str, group: str) -> tuple[str, str]:
+    """(group ARN, ARN pattern of its packages)."""
+    return (
+        _sagemaker_arn(partition, region, f"model-package-group/{group}"),
+        _sagemaker_arn(partition, region, f"model-package/{group}/*"),
+    )
+
+
+def _gate(
+    spec_model: Model,
+    model_id: str,
+    resolved: ResolvedSpec,
+    storage: StoragePlan,
+    group: str,
+    evaluation_uri: str,
+) -> GatePlan | None:
+    gate = spec_model.training.gate
+    if gate is None:
+        return None
+    first = spec_model.training.inputs[0]
+    source = resolved.spec.data_sources[first]
+    if source.label is None:
+        raise PlanError(
+            f"models.{model_id}.training.gate needs a label column on data source "
+            f"{first!r} (the evaluation step scores its first input)"
+        )
+    task = "regression" if gate.metric in REGRESSION_METRICS else "classification"
+    features = tuple(source.features)
+    config = EvaluateConfig(
+        model_id=model_id,
+        task=task,
+        label=source.label,
+        gate=GateConfig(
+            metric=str(gate.metric),
+            min_value=gate.min,
+            max_value=gate.max,
+            min_improvement=gate.must_beat_champion_by,
+            higher_is_better=gate.higher_is_better,
+        ),
+        model_package_group=group,
+        features=features,
+    )
+    return GatePlan(
+        metric=str(gate.metric),
+        min_value=gate.min,
+        max_value=gate.max,
+        min_improvement=gate.must_beat_champion_by,
+        task=task,
+        label=source.label,
+        holdout_uri=storage.location(first).uri,
+        evaluation_uri=evaluation_uri,
+        config=config.to_json(),
+    )
+
+
+def plan_training(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    partition: str,
+) -> TrainingPlan:
+    """The pipeline of one SageMaker-trained model."""
+    spec_model = resolved.spec.models[model_id]
+    training = spec_model.training
+    if training.platform != "sagemaker":
+        raise PlanError(
+            f"models.{model_id}.training.platform: {training.platform} training is "
+            "not built by the AWS components; use platform: sagemaker"
+        )
+    region = resolved.spec.system.region
+    artifacts = storage.bucket("artifacts")
+    base = f"s3://{artifacts.name}/models/{model_id}"
+    group = names.model_package_group(model_id)
+    pipeline = names.pipeline(model_id)
+    role_name = names.role("train", model_id)
+    role_arn = iam.role_arn(partition, role_name)
+    train_image = image(training.image, partition)
+    eval_image = sklearn_image(region, partition)
+    channels = tuple(
+        Channel(
+            source,
+            storage.location(source).uri,
+            storage.location(source).content_type,
+            storage.location(source).bucket_arn,
+            storage.location(source).prefix,
+        )
+        for source in training.inputs
+    )
+    gate = _gate(spec_model, model_id, resolved, storage, group, f"{base}/evaluation")
+    serving = spec_model.serving
+    register = pipelines.register_step(
+        group=group,
+        approval_status=APPROVAL_STATUS[spec_model.registry.approval],
+        image=training.image,
+        content_type=channels[0].content_type,
+        evaluation_uri_prefix=gate.evaluation_uri if gate else None,
+        gate_metric=gate.metric if gate else None,
+        realtime_instance_types=(
+            (serving.instance_type,) if isinstance(serving, RealtimeServing) else ()
+        ),
+        transform_instance_types=(
+            (serving.instance_type,) if isinstance(serving, BatchServing) else ()
+        ),
+    )
+    max_wait = training.effective_max_wait_minutes
+    hyperparameters = tuple(sorted((k, _value(v)) for k, v in training.hyperparameters.items()))
+    steps: list[dict] = [
+        pipelines.training_step(
+            image=training.image,
+            role_arn=role_arn,
+            entry_point=training.entry_point,
+            instance_type=str(training.instance_type),
+            instance_count=training.instance_count,
+            volume_size_gb=training.volume_size_gb,
+            spot=training.spot,
+            max_runtime_seconds=training.max_runtime_minutes * 60,
+            max_wait_seconds=max_wait * 60 if max_wait else None,
+            hyperparameters=dict(hyperparameters),
+            channels=[(c.name, c.uri, c.content_type) for c in channels],
+            output_uri=f"{base}/training",
+            checkpoint_uri=f"{base}/checkpoints",
+        )
+    ]
+    if gate:
+        steps.append(
+            pipelines.processing_step(
+                "Evaluate",
+                image=eval_image.uri,
+                role_arn=role_arn,
+                instance_type=EVALUATION_INSTANCE_TYPE,
+                code_uri=storage.code.uri,
+                code_object_key=storage.code.object_key,
+                module="mlops_runtime.evaluate",
+                environment={"MLOPS_RUNTIME_CONFIG": gate.config},
+                inputs=[
+                    pipelines._s3_input(
+                        "model",
+                        {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
+                        f"{pipelines.PROCESSING}/model",
+                    ),
+                    pipelines._s3_input(
+                        "holdout", gate.holdout_uri, f"{pipelines.PROCESSING}/holdout"
+                    ),
+                ],
+                outputs=[
+                    (
+                        pipelines.EVALUATION_OUTPUT,
+                        pipelines.per_execution(gate.evaluation_uri),
+                        f"{pipelines.PROCESSING}/evaluation",
+                    )
+                ],
+                property_files=[
+                    (
+                        pipelines.EVALUATION_PROPERTY_FILE,
+                        pipelines.EVALUATION_OUTPUT,
+                        pipelines.EVALUATION_FILE,
+                    )
+                ],
+            )
+        )
+        steps.append(pipelines.gate_steps(register, model_id))
+    else:
+        steps.append(register)
+    group_arn, packages = package_arns(partition, region, group)
+    grants = [
+        *(iam.s3_read(c.bucket_arn, c.prefix) for c in channels),
+        iam.s3_read(artifacts.arn, f"models/{model_id}/"),
+        iam.s3_write(artifacts.arn, f"models/{model_id}/"),
+        iam.s3_read(artifacts.arn, storage.code.object_key),
+        iam.kms_use(encrypt=True),
+        iam.ecr_pull(
+            tuple(
+                sorted(
+                    {
+                        i.repository_arn
+                        for i in (train_image, eval_image)
+                        if isinstance(i, Image) and i.repository_arn
+                    }
+                )
+            )
+        ),
+        job_grants(partition, region, ("training", "processing") if gate else ("training",)),
+        (
+            Statement(
+                sid="RegisterPackages",
+                actions=(
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                ),
+                resources=(group_arn, packages),
+            ),
+            Statement(
+                sid="FindChampion", actions=("sagemaker:ListModelPackages",), resources=("*",)
+            ),
+        ),
+        iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+    ]
+    schedule = None
+    if training.schedule:
+        schedule = start_pipeline_schedule(
+            name=names.schedule(model_id, "train"),
+            expression=training.schedule,
+            enabled=policy.schedules_enabled,
+            pipeline=pipeline,
+            partition=partition,
+            region=region,
+            role_name=names.role("scheduler", model_id),
+            reason="schedule",
+            description=f"{names.prefix}/{model_id}: scheduled retraining",
+        )
+    return TrainingPlan(
+        model=model_id,
+        pipeline_name=pipeline,
+        pipeline_arn=pipeline_arn(partition, region, pipeline),
+        display_name=pipeline,
+        description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
+        role=iam.role(
+            "train",
+            role_name,
+            "sagemaker.amazonaws.com",
+            f"SageMaker training pipeline of {model_id}",
+            *grants,
+        ),
+        image=training.image,
+        instance_type=str(training.instance_type),
+        instance_count=training.instance_count,
+        volume_size_gb=training.volume_size_gb,
+        spot=training.spot,
+        max_runtime_seconds=training.max_runtime_minutes * 60,
+        max_wait_seconds=max_wait * 60 if max_wait else None,
+        hyperparameters=hyperparameters,
+        channels=channels,
+        output_uri=f"{base}/training",
+        checkpoint_uri=f"{base}/checkpoints" if training.spot else None,
+        package_group=group,
+        approval_status=APPROVAL_STATUS[spec_model.registry.approval],
+        gate=gate,
+        schedule=schedule,
+        definition=pipelines.definition(steps),
+    )
+
+
+def scheduler_role(
+    model_id: str, names: Names, schedules: tuple[SchedulePlan, ...]
+) -> iam.RolePlan:
+    """The role the model's schedules assume: start exactly their pipelines."""
+    arns = tuple(sorted({s.pipeline_arn for s in schedules}))
+    return iam.role(
+        "scheduler",
+        names.role("scheduler", model_id),
+        "scheduler.amazonaws.com",
+        f"EventBridge Scheduler: start the pipelines of {model_id}",
+        iam.start_pipelines(arns),
+        source_account=True,
+    )

@@ -1,0 +1,121 @@
+"""The real program under mocks: components, counts, outputs contract, rendered documents."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from mlops_spec.outputs import parse
+from tests.components.conftest import STACKS, Stack
+
+pytestmark = pytest.mark.xdist_group("components")
+
+COMPONENTS = {
+    "mlops:storage:Storage",
+    "mlops:registry:Registry",
+    "mlops:monitoring:Monitoring",
+    "mlops:training:Training",
+    "mlops:serving:Serving",
+    "mlops:drift_job:DriftJob",
+    "mlops:retraining:Retraining",
+}
+
+
+# buckets, pipelines, schedules, metric alarms, health alarms, endpoints, functions, rules
+COUNTS = {
+    "churn-dev": (6, 2, 2, 9, 1, 0, 2, 2),
+    "churn-staging": (6, 2, 2, 9, 1, 0, 2, 2),
+    "churn-prod": (6, 2, 2, 9, 1, 0, 2, 2),
+    "ltv-dev": (5, 3, 2, 4, 2, 0, 2, 3),
+    "ltv-prod": (5, 3, 2, 4, 2, 1, 1, 2),
+    "full-dev": (6, 9, 4, 12, 3, 2, 2, 4),
+    "full-prod": (6, 9, 4, 12, 3, 2, 2, 4),
+}
+COUNTED = (
+    "aws:s3/bucket:Bucket",
+    "aws:sagemaker/pipeline:Pipeline",
+    "aws:scheduler/schedule:Schedule",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    "aws:sagemaker/endpoint:Endpoint",
+    "aws:lambda/function:Function",
+    "aws:cloudwatch/eventRule:EventRule",
+)
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_resource_counts(stacks: dict[str, Stack], key: str) -> None:
+    counts = stacks[key].doc.counts_by_type()
+    assert tuple(counts.get(t, 0) for t in COUNTED) == COUNTS[key]
+
+
+def test_full_prod_serving_resources(stacks: dict[str, Stack]) -> None:
+    counts = stacks["full-prod"].doc.counts_by_type()
+    expected = {
+        "aws:sagemaker/model:Model": 2,
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 2,
+        "aws:appautoscaling/target:Target": 1,
+        "aws:appautoscaling/policy:Policy": 1,
+        "mlops:serving:Serving": 5,
+        "mlops:drift_job:DriftJob": 1,
+        "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": 1,
+        "aws:s3/bucketNotification:BucketNotification": 1,
+        "aws:sns/topicSubscription:TopicSubscription": 2,
+    }
+    assert {t: counts.get(t, 0) for t in expected} == expected
+    assert "aws:appautoscaling/target:Target" not in stacks["full-dev"].doc.counts_by_type()
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_every_resource_belongs_to_a_component(stacks: dict[str, Stack], key: str) -> None:
+    doc = stacks[key].doc
+    by_urn = {r.urn: r for r in doc.resources}
+    for resource in doc.resources:
+        if resource.custom:
+            assert resource.parent in by_urn, resource.urn
+            assert by_urn[resource.parent].type in COMPONENTS, resource.urn
+        else:
+            assert resource.type in COMPONENTS
+    urns = Counter(r.urn for r in doc.resources)
+    assert max(urns.values()) == 1
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_no_placeholder_survives_rendering(stacks: dict[str, Stack], key: str) -> None:
+    text = stacks[key].doc.to_json()
+    assert "${account}" not in text and "${key_arn}" not in text
+    for resource in stacks[key].of_type("aws:sagemaker/pipeline:Pipeline"):
+        definition = json.loads(resource.inputs["pipelineDefinition"])
+        assert definition["Version"] == "2020-12-01"
+        assert resource.inputs["pipelineDisplayName"] == resource.inputs["pipelineName"]
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_outputs_follow_the_contract(stacks: dict[str, Stack], key: str) -> None:
+    stack = stacks[key]
+    outputs = parse(stack.doc.outputs)
+    assert (outputs.system, outputs.environment) == (stack.plan.system, stack.stack)
+    assert set(outputs.models) == set(stack.plan.models)
+    endpoints = {r.inputs["name"] for r in stack.of_type("aws:sagemaker/endpoint:Endpoint")}
+    for model_id, model in outputs.models.items():
+        serving = stack.plan.serving_for(model_id)
+        assert model.serving_tier == (serving.tier if serving else None)
+        if model.endpoint_owner == "pulumi":
+            assert model.endpoint_name in endpoints
+        if serving and serving.endpoint:
+            assert model.endpoint_name == serving.endpoint.name
+            assert model.endpoint_arn and model.endpoint_arn.endswith(serving.endpoint.name)
+    buckets = {r.inputs["bucket"] for r in stack.of_type("aws:s3/bucket:Bucket")}
+    assert set(outputs.buckets.values()) == buckets
+
+
+def test_runtime_code_archive_holds_the_runtime_and_drift_engine(stacks: dict[str, Stack]) -> None:
+    (code,) = stacks["churn-dev"].of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    files = code.inputs["source"]["archive"]["assets"]
+    assert "mlops_runtime/evaluate.py" in files and "mlops_spec/drift/compare.py" in files
+    assert "mlops_spec/__init__.py" in files and not any("__pycache__" in f for f in files)
+    assert all(not a["asset"]["path"].startswith("/") for a in files.values())
+    assert code.inputs["key"] == "code/mlops_runtime.zip"
+    assert code.inputs["serverSideEncryption"] == "aws:kms"

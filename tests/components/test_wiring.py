@@ -1,0 +1,170 @@
+"""Wiring between resources: rollback alarms, alarm dimensions, schedules, runtime configs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlops_runtime.config import ENV_VAR, DeployConfig, TriggerConfig
+from mlops_spec.load import resolve
+from tests.components.conftest import STACKS, Stack
+
+pytestmark = pytest.mark.xdist_group("components")
+
+
+def _alarm_names(stack: Stack) -> set[str]:
+    return {a.inputs["name"] for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+
+
+def _deploy_config(stack: Stack) -> DeployConfig | None:
+    for function in stack.of_type("aws:lambda/function:Function"):
+        if function.inputs["handler"] == "mlops_runtime.deploy.handler":
+            return DeployConfig.from_json(function.inputs["environment"]["variables"][ENV_VAR])
+    return None
+
+
+def _endpoint_names(stack: Stack) -> set[str]:
+    """Endpoints Pulumi creates, and those the deploy function creates from its config."""
+    names = {e.inputs["name"] for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")}
+    deploy = _deploy_config(stack)
+    return names | ({t.endpoint_name for t in deploy.endpoints.values()} if deploy else set())
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_rollback_alarms_exist_and_come_first(stacks: dict[str, Stack], key: str) -> None:
+    stack = stacks[key]
+    alarms = {
+        a.inputs["name"]: a.urn for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    for endpoint in stack.of_type("aws:sagemaker/endpoint:Endpoint"):
+        rollback = endpoint.inputs.get("deploymentConfig", {}).get("autoRollbackConfiguration")
+        names = [a["alarmName"] for a in rollback["alarms"]] if rollback else []
+        for name in names:
+            assert name in alarms and alarms[name] in endpoint.depends_on
+    deploy = _deploy_config(stack)
+    for target in deploy.endpoints.values() if deploy else ():
+        assert set(target.rollback_alarms) <= set(alarms)
+    expected = {name for s in stack.plan.serving for name in s.rollback_alarms}
+    found = {
+        a["alarmName"]
+        for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")
+        for a in e.inputs.get("deploymentConfig", {})
+        .get("autoRollbackConfiguration", {})
+        .get("alarms", [])
+    }
+    found |= {n for t in (deploy.endpoints.values() if deploy else ()) for n in t.rollback_alarms}
+    assert found == expected
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_alarm_dimensions_name_real_endpoints(stacks: dict[str, Stack], key: str) -> None:
+    stack = stacks[key]
+    endpoints = _endpoint_names(stack)
+    for alarm in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        dimensions = [alarm.inputs.get("dimensions") or {}]
+        dimensions += [
+            q["metric"].get("dimensions", {})
+            for q in alarm.inputs.get("metricQueries", [])
+            if "metric" in q
+        ]
+        for dims in dimensions:
+            if "EndpointName" in dims:
+                assert dims["EndpointName"] in endpoints, alarm.name
+                assert dims["VariantName"] == "AllTraffic"
+            if "Model" in dims:
+                assert dims["Environment"] == stack.stack
+                assert dims["Model"] in stack.plan.models
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_schedules_match_the_spec(stacks: dict[str, Stack], key: str) -> None:
+    stack = stacks[key]
+    spec_path, name, _ = STACKS[key]
+    spec = resolve(spec_path, name).spec
+    pipelines = {p.inputs["pipelineName"] for p in stack.of_type("aws:sagemaker/pipeline:Pipeline")}
+    schedules = {s.inputs["name"]: s for s in stack.of_type("aws:scheduler/schedule:Schedule")}
+    expected: dict[str, str] = {}
+    for model_id, model in spec.models.items():
+        if model.training.schedule:
+            expected[f"{spec.system.id}-{name}-{model_id}-train"] = model.training.schedule
+        if model.serving is not None and model.serving.tier == "batch":
+            expected[f"{spec.system.id}-{name}-{model_id}-batch"] = model.serving.schedule
+    for plan in stack.plan.monitoring.jobs:
+        expected[plan.schedule.name] = plan.schedule.expression
+    assert {n: s.inputs["scheduleExpression"] for n, s in schedules.items()} == expected
+    state = "ENABLED" if stack.plan.policy.schedules_enabled else "DISABLED"
+    for schedule in schedules.values():
+        assert schedule.inputs["state"] == state
+        target = schedule.inputs["target"]
+        assert target["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
+        assert json.loads(target["input"])["PipelineName"] in pipelines
+        assert target["roleArn"].endswith("-scheduler") or "scheduler" in target["roleArn"]
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_lambda_configs_name_real_resources(stacks: dict[str, Stack], key: str) -> None:
+    stack = stacks[key]
+    pipelines = {p.inputs["pipelineName"] for p in stack.of_type("aws:sagemaker/pipeline:Pipeline")}
+    tables = {t.inputs["name"] for t in stack.of_type("aws:dynamodb/table:Table")}
+    for function in stack.of_type("aws:lambda/function:Function"):
+        text = function.inputs["environment"]["variables"][ENV_VAR]
+        assert function.inputs["runtime"] == "python3.12"
+        assert "mlops_runtime/trigger.py" in function.inputs["code"]["archive"]["assets"]
+        if function.inputs["handler"] == "mlops_runtime.trigger.handler":
+            config = TriggerConfig.from_json(text)
+            assert {m.pipeline_name for m in config.models.values()} <= pipelines
+            assert set(config.alarms) <= _alarm_names(stack)
+            assert config.table_name in tables
+    rules = {r.inputs["name"]: r for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")}
+    targets = stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert len(targets) == len(rules)
+    for target in targets:
+        assert target.inputs["retryPolicy"]["maximumRetryAttempts"] > 0
+        assert target.inputs["deadLetterConfig"]["arn"]
+    permissions = stack.of_type("aws:lambda/permission:Permission")
+    assert len(permissions) == len(rules)
+    assert all(p.inputs["principal"] == "events.amazonaws.com" for p in permissions)
+
+
+def test_pinned_endpoint_chain(stacks: dict[str, Stack]) -> None:
+    stack = stacks["full-prod"]
+    models = {m.inputs["name"]: m for m in stack.of_type("aws:sagemaker/model:Model")}
+    configs = {
+        c.inputs["name"]: c
+        for c in stack.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    }
+    (endpoint,) = [
+        e
+        for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")
+        if e.inputs["name"] == "full-prod-rt"
+    ]
+    config = configs[endpoint.inputs["endpointConfigName"]]
+    (variant,) = config.inputs["productionVariants"]
+    assert variant["variantName"] == "AllTraffic" and variant["modelName"] in models
+    model = models[variant["modelName"]]
+    assert model.inputs["primaryContainer"]["modelPackageName"] == (
+        "arn:aws:sagemaker:us-west-2:123456789012:model-package/full-prod-rt/3"
+    )
+    assert not model.delete_before_replace and not config.delete_before_replace
+    policy = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]
+    assert policy["trafficRoutingConfiguration"]["type"] == "LINEAR"
+    (target,) = stack.of_type("aws:appautoscaling/target:Target")
+    assert target.inputs["resourceId"] == "endpoint/full-prod-rt/variant/AllTraffic"
+    assert endpoint.urn in target.depends_on
+    (scaling,) = stack.of_type("aws:appautoscaling/policy:Policy")
+    assert scaling.inputs["resourceId"] == target.inputs["resourceId"]
+
+
+def test_training_pipeline_uses_its_own_role(stacks: dict[str, Stack]) -> None:
+    stack = stacks["churn-prod"]
+    roles = {r.urn: r.inputs["name"] for r in stack.of_type("aws:iam/role:Role")}
+    (pipeline,) = [
+        p
+        for p in stack.of_type("aws:sagemaker/pipeline:Pipeline")
+        if p.inputs["pipelineName"].endswith("-train")
+    ]
+    (role_urn,) = pipeline.property_dependencies["roleArn"]
+    assert roles[role_urn] == "churn-prod-churn-classifier-train"
+    definition = pipeline.inputs["pipelineDefinition"]
+    assert "arn:aws:iam::123456789012:role/churn-prod-churn-classifier-train" in definition

@@ -1,0 +1,92 @@
+"""Plans of every example and of the all-tiers spec, in every environment (pure, fast)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_spec.load import resolve, validate_file
+from mlops_spec.models import EnvironmentSettings, ResolvedSpec, SystemSpec
+from mlops_spec.plan import DeploymentPlan, plan
+from tests.conftest import EXAMPLES, ROOT
+
+FULL_SPEC = ROOT / "tests/components/specs/full.yaml"
+SPECS = [*EXAMPLES, FULL_SPEC]
+
+
+def stacks_of(path: Path) -> list[str]:
+    return sorted(validate_file(path).stacks)
+
+
+CASES = [(path, stack) for path in SPECS for stack in stacks_of(path)]
+CASE_IDS = [f"{p.parent.name if p.name == 'mlops.yaml' else p.stem}-{s}" for p, s in CASES]
+
+
+@pytest.fixture(scope="session")
+def all_plans() -> dict[str, DeploymentPlan]:
+    return {
+        case: plan(resolve(path, stack))
+        for case, (path, stack) in zip(CASE_IDS, CASES, strict=True)
+    }
+
+
+def full(stack: str = "dev") -> DeploymentPlan:
+    return plan(resolve(FULL_SPEC, stack))
+
+
+def example(name: str, stack: str) -> DeploymentPlan:
+    return plan(resolve(ROOT / f"examples/{name}/mlops.yaml", stack))
+
+
+DEV = EnvironmentSettings(
+    name="dev",
+    mode="development",
+    protect=False,
+    schedules_enabled=False,
+    alarm_actions_enabled=False,
+    log_retention_days=14,
+    capture_expiration_days=7,
+)
+PROD = EnvironmentSettings(
+    name="prod",
+    mode="production",
+    protect=True,
+    schedules_enabled=True,
+    alarm_actions_enabled=True,
+    log_retention_days=365,
+    capture_expiration_days=90,
+)
+
+MINIMAL: dict[str, Any] = {
+    "spec_version": 1,
+    "system": {"id": "mini", "owner": "owner@example.com", "region": "eu-west-1"},
+    "notifications": {"emails": ["a@example.com"]},
+    "data_sources": {
+        "ds": {"prefix": "p/", "features": {"x": "numeric", "c": "categorical"}, "label": "y"}
+    },
+    "models": {
+        "mm": {
+            "training": {
+                "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1",
+                "inputs": ["ds"],
+            },
+            "serving": {"tier": "realtime", "model_version": {"pinned": 4}},
+            "monitors": {"lat": {"type": "latency", "threshold_ms": 100, "action": "rollback"}},
+        }
+    },
+}
+
+
+def mini(
+    changes: dict[str, Any] | None = None, settings: EnvironmentSettings = DEV, **model: Any
+) -> DeploymentPlan:
+    """Plan of the minimal spec; ``model`` keys replace keys of model ``mm``."""
+    data = copy.deepcopy(MINIMAL)
+    data["models"]["mm"].update(copy.deepcopy(model))
+    for key, value in (changes or {}).items():
+        data[key] = value
+    spec = SystemSpec.model_validate(data, context={"environment": settings})
+    return plan(ResolvedSpec(spec=spec, environment=settings))

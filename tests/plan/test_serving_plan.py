@@ -1,0 +1,159 @@
+"""Serving plan: endpoint ownership, hashed names, rollout, autoscaling, batch pipelines."""
+
+from __future__ import annotations
+
+import json
+
+from mlops_spec.plan.metrics import ENDPOINT_METRIC_KEYS
+from tests.plan.conftest import PROD, example, full, mini
+
+
+def test_pinned_realtime_is_owned_by_pulumi_with_hashed_names() -> None:
+    rt = full("prod").serving_for("rt")
+    assert rt is not None and rt.endpoint is not None
+    endpoint = rt.endpoint
+    assert endpoint.owner == "pulumi" and endpoint.name == "full-prod-rt"
+    assert endpoint.package_arn == (
+        "arn:aws:sagemaker:us-west-2:${account}:model-package/full-prod-rt/3"
+    )
+    assert endpoint.model_name and endpoint.model_name.startswith("full-prod-rt-")
+    assert endpoint.config_name and endpoint.config_name.startswith("full-prod-rt-")
+    assert endpoint.model_name != endpoint.config_name
+    assert (endpoint.instance_type, endpoint.initial_instance_count) == ("ml.c5.xlarge", 2)
+    assert endpoint.capture and endpoint.capture.sampling_percent == 50
+    assert endpoint.capture.destination_uri == "s3://acme-full-prod-capture-us-west-2/endpoints"
+
+
+def test_a_new_version_gets_new_model_and_config_names() -> None:
+    four = mini().serving_for("mm")
+    five = mini(serving={"tier": "realtime", "model_version": {"pinned": 5}}).serving_for("mm")
+    assert four and five and four.endpoint and five.endpoint
+    assert four.endpoint.name == five.endpoint.name
+    assert four.endpoint.model_name != five.endpoint.model_name
+    assert four.endpoint.config_name != five.endpoint.config_name
+    bigger = mini(
+        serving={
+            "tier": "realtime",
+            "model_version": {"pinned": 4},
+            "instance_type": "ml.m5.xlarge",
+        }
+    ).serving_for("mm")
+    assert bigger and bigger.endpoint
+    assert bigger.endpoint.model_name == four.endpoint.model_name
+    assert bigger.endpoint.config_name != four.endpoint.config_name
+
+
+def test_rollout_strategies() -> None:
+    linear = full("prod").serving_for("rt").endpoint.rollout  # type: ignore[union-attr]
+    assert linear and (linear.strategy, linear.step_percent) == ("LINEAR", 25)
+    assert (linear.wait_seconds, linear.termination_wait_seconds) == (300, 180)
+    assert linear.rollback_alarms == (
+        "full-prod-rt-cpu",
+        "full-prod-rt-errors",
+        "full-prod-rt-latency",
+    )
+    canary = example("churn", "prod").serving_for("churn-classifier")
+    assert canary and canary.endpoint and canary.endpoint.rollout
+    assert (canary.endpoint.rollout.strategy, canary.endpoint.rollout.step_percent) == (
+        "CANARY",
+        10,
+    )
+    assert canary.rollback_alarms == (
+        "churn-prod-churn-classifier-p99-latency",
+        "churn-prod-churn-classifier-server-errors",
+    )
+    off = mini(
+        serving={
+            "tier": "realtime",
+            "model_version": {"pinned": 4},
+            "rollout": {"auto_rollback": False},
+        }
+    ).serving_for("mm")
+    assert off and off.rollback_alarms == ()
+
+
+def test_rollback_alarms_are_alarms_of_the_monitoring_plan() -> None:
+    for deployment in (full("prod"), example("churn", "prod")):
+        alarm_names = {a.name for a in deployment.monitoring.alarms}
+        for serving in deployment.serving:
+            assert set(serving.rollback_alarms) <= alarm_names
+
+
+def test_autoscaling_targets_the_stable_variant() -> None:
+    scaling = full("prod").serving_for("rt").endpoint.autoscaling  # type: ignore[union-attr]
+    assert scaling is not None
+    assert scaling.resource_id == "endpoint/full-prod-rt/variant/AllTraffic"
+    assert (scaling.min_capacity, scaling.max_capacity) == (2, 4)
+    assert scaling.predefined_metric == "SageMakerVariantInvocationsPerInstance"
+    assert scaling.target_invocations_per_instance == 150
+    assert full("dev").serving_for("rt").endpoint.autoscaling is None  # type: ignore[union-attr]
+
+
+def test_latest_approved_endpoints_belong_to_the_deploy_function() -> None:
+    churn = example("churn", "prod").serving_for("churn-classifier")
+    assert churn and churn.endpoint
+    assert churn.endpoint.owner == "deploy-function"
+    assert churn.endpoint.model_name is None and churn.endpoint.autoscaling is None
+    assert churn.endpoint.arn == (
+        "arn:aws:sagemaker:eu-west-1:${account}:endpoint/churn-prod-churn-classifier"
+    )
+
+
+def test_serverless() -> None:
+    sl = full("prod").serving_for("sl")
+    assert sl and sl.endpoint and sl.endpoint.serverless
+    assert (sl.endpoint.serverless.memory_mb, sl.endpoint.serverless.provisioned_concurrency) == (
+        4096,
+        2,
+    )
+    assert sl.endpoint.rollout is None and sl.endpoint.capture is None
+    assert sl.endpoint.instance_type is None
+
+
+def test_metric_descriptors_name_the_endpoint() -> None:
+    rt = full().serving_for("rt")
+    assert rt and tuple(k for k, _ in rt.metrics) == ENDPOINT_METRIC_KEYS
+    for _, metric in rt.metrics:
+        assert metric.dimension_map == {"EndpointName": "full-dev-rt", "VariantName": "AllTraffic"}
+    assert rt.metric("model_latency").unit == "Microseconds"
+    assert full().serving_for("bt").metrics == ()  # type: ignore[union-attr]
+
+
+def test_pinned_batch_pipeline_creates_the_model_then_transforms() -> None:
+    bt = full("prod").serving_for("bt")
+    assert bt and bt.batch and bt.endpoint is None
+    steps = json.loads(bt.batch.definition)["Steps"]
+    assert [s["Name"] for s in steps] == ["CreateModel", "Transform"]
+    package = steps[0]["Arguments"]["PrimaryContainer"]["ModelPackageName"]
+    assert package == "arn:aws:sagemaker:us-west-2:${account}:model-package/full-prod-bt/1"
+    transform = steps[1]["Arguments"]
+    assert transform["ModelName"] == {"Get": "Steps.CreateModel.ModelName"}
+    assert transform["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"] == (
+        "s3://acme-scoring-inputs/daily/"
+    )
+    assert transform["TransformOutput"]["S3OutputPath"]["Std:Join"]["Values"][0] == (
+        "s3://acme-scoring-outputs/bt"
+    )
+    assert bt.batch.schedule.expression == "cron(0 2 * * ? *)"
+    assert bt.batch.schedule.enabled and bt.batch.schedule.pipeline_name == "full-prod-bt-batch"
+
+
+def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
+    ltv = example("ltv", "prod").serving_for("lifetime-value")
+    assert ltv and ltv.batch and ltv.batch.package_version is None
+    steps = json.loads(ltv.batch.definition)["Steps"]
+    assert [s["Name"] for s in steps] == ["ResolveChampion", "CreateModel", "Transform"]
+    assert (
+        "mlops_runtime.champion --group ltv-prod-lifetime-value"
+        in (steps[0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"][2])
+    )
+    model_package = steps[1]["Arguments"]["PrimaryContainer"]["ModelPackageName"]
+    assert model_package["Std:JsonGet"]["Path"] == "model_package_arn"
+    assert ltv.batch.input_uri == "s3://ltv-prod-data-orders-us-east-1/orders/"
+    assert ltv.batch.split_type == "None"  # parquet is not split into records
+    assert ltv.batch.output_uri == "s3://ltv-prod-reports-us-east-1/batch/lifetime-value/"
+
+
+def test_models_without_serving_have_no_serving_plan() -> None:
+    assert full().serving_for("reg") is None
+    assert mini(settings=PROD).serving_for("mm") is not None

@@ -1,0 +1,105 @@
+"""Storage plan: buckets, encryption, lifecycle, policies, the key and data locations."""
+
+from __future__ import annotations
+
+from mlops_spec.plan.documents import KEY_ARN
+from tests.plan.conftest import example, full
+
+
+def _sids(document: object) -> set[str]:
+    return {s.sid for s in document.statements}  # type: ignore[attr-defined]
+
+
+def test_buckets_of_churn() -> None:
+    storage = example("churn", "dev").storage
+    assert [b.key for b in storage.buckets] == [
+        "logs",
+        "artifacts",
+        "capture",
+        "reports",
+        "data-churn-labels",
+        "data-customer-events",
+    ]
+    assert storage.bucket("artifacts").name == "acme-churn-dev-artifacts-eu-west-1"
+    assert all(b.versioning for b in storage.buckets)
+
+
+def test_only_the_log_bucket_uses_sse_s3_and_it_logs_nowhere() -> None:
+    storage = full().storage
+    logs = storage.bucket("logs")
+    assert (logs.kms, logs.access_log_prefix) == (False, None)
+    for bucket in storage.buckets[1:]:
+        assert bucket.kms and bucket.access_log_prefix == f"{bucket.name}/"
+
+
+def test_policies_deny_insecure_transport_and_foreign_keys() -> None:
+    storage = full().storage
+    for bucket in storage.buckets:
+        tls = next(s for s in bucket.policy.statements if s.sid == "DenyInsecureTransport")
+        assert tls.effect == "Deny" and tls.resources == (bucket.arn, f"{bucket.arn}/*")
+        assert tls.conditions[0].key == "aws:SecureTransport"
+    artifacts = storage.bucket("artifacts").policy
+    assert {"DenyNonKmsEncryption", "DenyOtherKmsKeys"} <= _sids(artifacts)
+    wrong_key = next(s for s in artifacts.statements if s.sid == "DenyOtherKmsKeys")
+    assert wrong_key.conditions[0].values == (KEY_ARN,)
+    assert {c.operator for c in wrong_key.conditions} == {"StringNotEquals", "Null"}
+    delivery = next(
+        s for s in storage.bucket("logs").policy.statements if s.sid == "S3ServerAccessLogDelivery"
+    )
+    assert set(delivery.conditions[1].values) == {b.arn for b in storage.buckets[1:]}
+
+
+def test_lifecycle_follows_the_environment() -> None:
+    dev, prod = example("churn", "dev").storage, example("churn", "prod").storage
+    assert dev.bucket("capture").lifecycle[0].expiration_days == 7
+    assert prod.bucket("capture").lifecycle[0].expiration_days == 90
+    assert prod.bucket("logs").lifecycle[0].expiration_days == 365
+    assert prod.bucket("artifacts").lifecycle[0].expiration_days is None
+    assert prod.bucket("artifacts").lifecycle[0].noncurrent_days == 90
+    assert dev.bucket("artifacts").lifecycle[0].noncurrent_days == 30
+
+
+def test_retention_and_eventbridge() -> None:
+    dev, prod = full("dev").storage, full("prod").storage
+    assert not any(b.retain for b in dev.buckets) and dev.key.retain is False
+    assert all(b.retain for b in prod.buckets) and prod.key.retain is True
+    assert [b.key for b in prod.buckets if b.eventbridge] == ["data-events"]
+
+
+def test_data_locations_cover_managed_and_existing_buckets() -> None:
+    storage = full().storage
+    shared = storage.location("shared")
+    assert (shared.bucket, shared.managed, shared.uri) == (
+        "acme-shared-exports",
+        False,
+        "s3://acme-shared-exports/exports/",
+    )
+    assert shared.content_type == "application/jsonlines"
+    events = storage.location("events")
+    assert events.managed and events.bucket == "acme-full-dev-data-events-us-west-2"
+    assert "data-shared" not in [b.key for b in storage.buckets]
+
+
+def test_key_policy_is_scoped() -> None:
+    key = full("prod").storage.key
+    assert key.rotation and key.deletion_window_days == 30
+    assert _sids(key.policy) == {
+        "EnableIamPolicies",
+        "CloudWatchLogs",
+        "CloudWatchAlarmsPublishToEncryptedTopic",
+        "EventBridgeDeadLetterQueue",
+        "CrossAccountModelReaders",
+    }
+    logs = next(s for s in key.policy.statements if s.sid == "CloudWatchLogs")
+    assert all("full-prod-" in v for v in logs.conditions[0].values)
+    readers = next(s for s in key.policy.statements if s.sid == "CrossAccountModelReaders")
+    assert readers.principals == (("AWS", "arn:aws:iam::210987654321:root"),)
+    assert readers.conditions[0].key == "kms:ViaService"
+    assert "CrossAccountModelReaders" not in _sids(example("churn", "prod").storage.key.policy)
+
+
+def test_cross_account_readers_may_read_only_their_model() -> None:
+    policy = full().storage.bucket("artifacts").policy
+    reader = next(s for s in policy.statements if s.sid.startswith("CrossAccountRead"))
+    assert reader.actions == ("s3:GetObject",)
+    assert reader.resources == ("arn:aws:s3:::acme-full-dev-artifacts-us-west-2/models/rt/*",)
