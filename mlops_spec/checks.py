@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mlops_spec.models.spec import SystemSpec
 
 Loc = tuple[str | int, ...]
+MAX_ROLLBACK_ALARMS = 10  # AutoRollbackConfiguration.Alarms, SageMaker API limit
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,30 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
             issues.append(
                 Issue(loc, "training inputs must be data sources of kind training", got=source_id)
             )
+    holdout = model.training.holdout
+    if holdout is not None and holdout not in spec.data_sources:
+        issues.append(
+            _unknown((*base, "training", "holdout"), "data source", holdout, spec.data_sources)
+        )
+    gate_source = spec.data_sources.get(model.training.holdout_source)
+    if model.training.gate is not None and gate_source is not None and gate_source.label is None:
+        issues.append(
+            Issue(
+                (*base, "training", "gate"),
+                f"the gate scores candidates on data source {model.training.holdout_source!r}, "
+                "which has no label column",
+                allowed="a holdout data source with `label`",
+                got=model.training.holdout_source,
+            )
+        )
+    if len(model.rollback_monitors) > MAX_ROLLBACK_ALARMS:
+        issues.append(
+            Issue(
+                (*base, "monitors"),
+                f"SageMaker auto-rollback watches at most {MAX_ROLLBACK_ALARMS} alarms",
+                got=f"{len(model.rollback_monitors)} monitors with action: rollback",
+            )
+        )
     features = model_features(spec, model)
     tier = model.tier
     serving = model.serving

@@ -72,6 +72,9 @@ class Training(SpecModel):
     """Training volume size. Default: 30."""
     inputs: list[Identifier] = Field(min_length=1)
     """Ids of the data_sources the job reads (channels named after them)."""
+    holdout: Identifier | None = None
+    """Data source the evaluation step scores the candidate on (needs a label column).
+    Default: the first of `inputs`."""
     schedule: Schedule | None = None
     """Retrain on this schedule (paused in development mode). Default: unset, no schedule."""
     gate: Gate | None = None
@@ -94,6 +97,11 @@ class Training(SpecModel):
                 f"({self.max_runtime_minutes})"
             )
         return self
+
+    @property
+    def holdout_source(self) -> str:
+        """The data source the gate evaluates on."""
+        return self.holdout or self.inputs[0]
 
     @property
     def effective_max_wait_minutes(self) -> int | None:
