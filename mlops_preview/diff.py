@@ -2,7 +2,9 @@
 
 Resources match by URN. A head resource whose ``aliases`` hold an unmatched base URN is that
 resource renamed, not a delete plus a create. Input changes are listed by dotted path
-(``productionVariants[0].instanceType``). Danger rules, for the stateful types of
+(``productionVariants[0].instanceType``); JSON held in a string input (policies, pipeline
+definitions, Lambda configs) is compared structurally, its paths marked ``<json>``
+(``policy<json>.Statement[0].Action``). Danger rules, for the stateful types of
 :mod:`mlops_preview.stateful`:
 
 * deleting one;
@@ -15,6 +17,7 @@ Documents of different stacks or projects compare by the rest of the URN.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -296,8 +299,27 @@ def _changes(old: Any, new: Any, path: str = "") -> Iterator[PropertyChange]:
                 yield PropertyChange(sub, "added", None, new[index])
             else:
                 yield from _changes(old[index], new[index], sub)
+    elif (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and old != new
+        and ((parsed := _json_pair(old, new)) is not None)
+    ):
+        # JSON held in a string (policies, pipeline definitions, Lambda configs): compare
+        # structurally, so a reviewer sees `definition<json>.Steps[0]...` instead of two blobs.
+        yield from _changes(parsed[0], parsed[1], f"{path}<json>")
     elif old != new or type(old) is not type(new):
         yield PropertyChange(path, "changed", old, new)
+
+
+def _json_pair(old: str, new: str) -> tuple[Any, Any] | None:
+    """Both strings parsed as JSON objects/arrays, or None when either is not one."""
+    if not (old[:1] in "{[" and new[:1] in "{[" and old[:1] == new[:1]):
+        return None
+    try:
+        return json.loads(old), json.loads(new)
+    except ValueError:
+        return None
 
 
 def _join(path: str, key: str) -> str:

@@ -62,12 +62,16 @@ def run_plan(spec: Path, stack: str, project_dir: Path | None = None) -> PlanDoc
     """Validate ``spec`` for ``stack``, then preview the project's program offline."""
     from mlops_spec.load import validate_file
 
-    validate_file(spec, stack)  # raises SpecError with every problem, before any pulumi work
+    # every problem is reported here, before any pulumi work
+    resolved = validate_file(spec, stack).stacks[stack].resolved
+    assert resolved is not None
     root = _project_root(spec, project_dir)
     from mlops_preview import PreviewError, preview_project
 
+    # The spec decides the region; a stack file of another spec must not override it.
+    config = {"mlops:spec": str(spec.resolve()), "aws:region": resolved.spec.system.region}
     try:
-        return preview_project(root, stack, config={"mlops:spec": str(spec.resolve())})
+        return preview_project(root, stack, config=config)
     except PreviewError as error:
         raise SpecError(
             [

@@ -178,3 +178,17 @@ def test_document_version_is_checked(base):
     data["format_version"] = 99
     with pytest.raises(ValueError, match="format_version 99"):
         PlanDocument.from_dict(data)
+
+
+def test_json_held_in_a_string_is_compared_structurally():
+    fn = "aws:lambda/function:Function"
+    before = '{"endpoints": {"e": {"instance_type": "ml.c5.large", "count": 1}}}'
+    after = '{"endpoints": {"e": {"instance_type": "ml.c5.xlarge", "count": 1}}}'
+    diff = diff_plans(
+        _doc(_res("f", fn, inputs={"env": {"CONFIG": before}, "handler": "{not json"})),
+        _doc(_res("f", fn, inputs={"env": {"CONFIG": after}, "handler": "{still not"})),
+    )
+    assert [(c.path, c.old, c.new) for c in diff.changed[0].inputs] == [
+        ("env.CONFIG<json>.endpoints.e.instance_type", "ml.c5.large", "ml.c5.xlarge"),
+        ("handler", "{not json", "{still not"),
+    ]
