@@ -26,6 +26,7 @@ class Model(SpecModel):
     description: str | None = Field(default=None, max_length=256)
     """Free text, shown on dashboards. Default: unset."""
     training: Training
+    """How the model is trained, evaluated and registered (required)."""
     registry: Registry = Field(default_factory=Registry)
     """Default: manual approval."""
     serving: Serving | None = None

@@ -46,6 +46,7 @@ class LatencyMonitor(MonitorBase):
     """Model latency at a percentile (CloudWatch `ModelLatency`)."""
 
     type: Literal["latency"]
+    """p-th percentile latency of the endpoint."""
     percentile: Percentile = Percentile.P99
     """Default: p99."""
     threshold_ms: float = Field(gt=0)
@@ -60,6 +61,7 @@ class ErrorRateMonitor(MonitorBase):
     """Share of invocations that return 5xx (`Invocation5XXErrors` / `Invocations`)."""
 
     type: Literal["error_rate"]
+    """Server error rate of the endpoint."""
     threshold_percent: float = Field(gt=0, le=100)
     """Alarm when the error rate exceeds this percentage."""
     include_4xx: bool = False
@@ -74,6 +76,7 @@ class InvocationsMonitor(MonitorBase):
     """Traffic out of its expected band (`Invocations` per period)."""
 
     type: Literal["invocations"]
+    """Invocation count outside a band."""
     min: float | None = Field(default=None, ge=0)
     """Alarm below this many invocations per period. Default: unset."""
     max: float | None = Field(default=None, gt=0)
@@ -96,6 +99,7 @@ class ResourceMonitor(MonitorBase):
     """Instance CPU, memory, disk or GPU utilisation (`/aws/sagemaker/Endpoints`)."""
 
     type: Literal["resource"]
+    """Instance utilisation."""
     resource: ResourceMetric
     """cpu | memory | disk | gpu."""
     threshold_percent: float = Field(gt=0, le=100)
@@ -123,6 +127,7 @@ class DataDriftMonitor(ScheduledMonitorBase):
     """Drift of input features against the training reference profile."""
 
     type: Literal["data_drift"]
+    """Input feature drift against the reference profile."""
     method: DriftMethod = DriftMethod.PSI
     """psi | ks | chi2 | classifier. Default: psi (chi2 is used for categorical features
     when method is ks)."""
@@ -139,6 +144,7 @@ class PredictionDriftMonitor(ScheduledMonitorBase):
     """Drift of the model's outputs against the training-time predictions."""
 
     type: Literal["prediction_drift"]
+    """Output drift against training-time predictions."""
     method: DriftMethod = DriftMethod.PSI
     """Default: psi."""
     threshold: float = Field(default=0.1, gt=0)
@@ -156,6 +162,7 @@ class ModelQualityMonitor(ScheduledMonitorBase):
     """A quality metric on served predictions joined with ground truth."""
 
     type: Literal["model_quality"]
+    """Quality metric against ground truth."""
     metric: QualityMetric
     """Metric to compute."""
     min: float | None = None
@@ -163,6 +170,7 @@ class ModelQualityMonitor(ScheduledMonitorBase):
     max: float | None = None
     """Alarm above this (error metrics). Default: unset."""
     ground_truth: GroundTruth
+    """Where the labels come from."""
 
     @model_validator(mode="after")
     def _bound(self) -> "ModelQualityMonitor":
@@ -175,6 +183,7 @@ class BiasMonitor(ScheduledMonitorBase):
     """Demographic parity difference of positive predictions across a sensitive feature."""
 
     type: Literal["bias"]
+    """Demographic parity across a sensitive feature."""
     sensitive_feature: ColumnName
     """A categorical feature of the model's inputs."""
     max_demographic_parity_difference: float = Field(default=0.1, gt=0, le=1)

@@ -68,6 +68,7 @@ class RealtimeServing(SpecModel):
     """A real-time SageMaker endpoint."""
 
     tier: Literal["realtime"]
+    """A real-time endpoint on dedicated instances."""
     instance_type: HostingInstanceType = "ml.m5.large"
     """Endpoint instance type. Default: ml.m5.large."""
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
@@ -86,6 +87,7 @@ class ServerlessServing(SpecModel):
     """A serverless SageMaker endpoint."""
 
     tier: Literal["serverless"]
+    """A serverless endpoint: pay per request, scales to zero."""
     memory_mb: int = 2048
     """Memory size: 1024-6144 in 1024 steps. Default: 2048."""
     max_concurrency: int = Field(default=5, ge=1, le=200)
@@ -121,6 +123,7 @@ class BatchServing(SpecModel):
     """Scheduled batch transform."""
 
     tier: Literal["batch"]
+    """Batch transform on a schedule."""
     instance_type: TransformInstanceType = "ml.m5.xlarge"
     """Transform instance type. Default: ml.m5.xlarge."""
     instance_count: PositiveInt = 1

@@ -18,6 +18,7 @@ class SystemSpec(SpecModel):
 
     spec_version: Literal[1] = Field(description="Version of the spec format. Only 1 exists.")
     system: System
+    """The system: id, owner, region, tags (required)."""
     notifications: Notifications = Field(default_factory=Notifications)
     """Default: no channels (refused in production)."""
     data_sources: dict[Identifier, DataSource] = Field(min_length=1)

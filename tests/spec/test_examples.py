@@ -64,3 +64,15 @@ def test_ltv_overlay_switches_pinned_to_latest_in_dev(root: Path) -> None:
     assert prod.spec.models["ticket-router"].serving.model_version.pinned == 7
     assert prod.spec.models["ticket-router"].training.spot is False
     assert dev.spec.models["ticket-router"].training.spot is True  # development preset
+
+
+def test_every_schema_field_is_described() -> None:
+    """Field descriptions feed the schema, editors and docs: none may be missing."""
+    schema = json_schema()
+    missing = [
+        f"{name}.{prop}"
+        for name, definition in schema["$defs"].items()
+        for prop, value in definition.get("properties", {}).items()
+        if "description" not in value
+    ] + [f"(root).{p}" for p, v in schema["properties"].items() if "description" not in v]
+    assert not missing, missing
