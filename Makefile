@@ -22,11 +22,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview components
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview components
 
 format: $(STAMP)
 	$(BIN)/ruff format .

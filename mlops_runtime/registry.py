@@ -82,23 +82,54 @@ def metrics_from_report(report: Mapping[str, Any]) -> dict[str, float]:
     return found
 
 
+class NoChampionError(LookupError):
+    """The model package group has no Approved package."""
+
+
+def latest_approved(sagemaker: Any, group: str) -> dict[str, Any] | None:
+    """The ``ModelPackageSummary`` of the group's most recently created Approved package.
+
+    Every page of ``ListModelPackages`` (Approved only) is read and the newest is chosen here
+    by (CreationTime, ModelPackageVersion), so the answer does not depend on the server's sort
+    order and a tie in creation time goes to the higher version. None when there is none.
+    """
+    newest: dict[str, Any] | None = None
+    kwargs: dict[str, Any] = {
+        "ModelPackageGroupName": group,
+        "ModelApprovalStatus": "Approved",
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": 100,
+    }
+    while True:
+        page = sagemaker.list_model_packages(**kwargs)
+        for summary in page.get("ModelPackageSummaryList", []):
+            if newest is None or _recency(summary) > _recency(newest):
+                newest = summary
+        token = page.get("NextToken")
+        if not token:
+            return newest
+        kwargs["NextToken"] = token
+
+
+def _recency(summary: Mapping[str, Any]) -> tuple[float, int]:
+    created = summary.get("CreationTime")
+    timestamp = getattr(created, "timestamp", None)
+    stamp = float(timestamp()) if callable(timestamp) else 0.0
+    return stamp, int(summary.get("ModelPackageVersion") or 0)
+
+
 def find_champion(sagemaker: Any, s3: Any, group: str) -> Champion | None:
     """The group's latest Approved package and its metrics; None when there is none."""
     try:
-        listed = sagemaker.list_model_packages(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus="Approved",
-            SortBy="CreationTime",
-            SortOrder="Descending",
-            MaxResults=1,
-        )["ModelPackageSummaryList"]
+        latest = latest_approved(sagemaker, group)
     except Exception as error:
         if error_code(error) in {"ResourceNotFound", "ValidationException"}:
             return None
         raise
-    if not listed:
+    if latest is None:
         return None
-    arn = listed[0]["ModelPackageArn"]
+    arn = latest["ModelPackageArn"]
     package = sagemaker.describe_model_package(ModelPackageName=arn)
     metrics = metrics_from_metadata(package.get("CustomerMetadataProperties") or {})
     if metrics:

@@ -16,6 +16,7 @@ from mlops_spec.models.monitors import (
     ModelQualityMonitor,
     PredictionDriftMonitor,
 )
+from mlops_spec.models.serving import RealtimeServing
 from mlops_spec.naming import Names, check_name, physical_names
 from mlops_spec.types import suggest
 
@@ -155,7 +156,7 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
                 )
         if isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
             captures = tier is ServingTier.BATCH or (
-                tier is ServingTier.REALTIME and model.serving.data_capture_percent > 0
+                isinstance(serving, RealtimeServing) and serving.data_capture_percent > 0
             )
             if not captures:
                 issues.append(

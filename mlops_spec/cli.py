@@ -84,8 +84,8 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
                 "file": str(spec),
                 "stacks": {
                     name: {
-                        "environment": r.resolved.environment.model_dump(mode="json"),
-                        "spec": r.resolved.spec.model_dump(mode="json"),
+                        "environment": r.spec.environment.model_dump(mode="json"),
+                        "spec": r.spec.spec.model_dump(mode="json"),
                     }
                     for name, r in result.stacks.items()
                 },

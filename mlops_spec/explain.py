@@ -7,6 +7,7 @@ from typing import Any
 
 from mlops_spec.errors import dotted
 from mlops_spec.load import Resolution
+from mlops_spec.overlay import lookup
 from mlops_spec.yamlio import Loc
 
 
@@ -56,29 +57,18 @@ def parse_path(text: str) -> Loc:
     return tuple(loc)
 
 
-def _lookup(data: Any, loc: Loc) -> tuple[bool, Any]:
-    for part in loc:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and part < len(data)
-        ):
-            data = data[part]
-        else:
-            return False, None
-    return True, data
-
-
 def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
     """Origins of every leaf value under ``path`` (the whole spec when None)."""
     assert resolution.resolved is not None
     resolved = resolution.resolved.spec.model_dump(mode="json")
     loc = parse_path(path) if path else ()
-    found, value = _lookup(resolved, loc)
+    found, value = lookup(resolved, loc)
     if not found:
         raise KeyError(dotted(loc))
     origins = []
     mode = resolution.settings.mode.value if resolution.settings else "?"
     for leaf, leaf_value in _leaves(value, loc):
-        written, _ = _lookup(resolution.data, leaf)
+        written, _ = lookup(resolution.data, leaf)
         position = resolution.positions.get(leaf) if written else None
         if not written:
             source = "default"

@@ -29,9 +29,16 @@ class Resolution:
     data: dict[str, Any]
     positions: dict[Loc, Position]
     keys: dict[Loc, Position]
-    settings: EnvironmentSettings | None
+    settings: EnvironmentSettings
     resolved: ResolvedSpec | None = None
     preset_paths: frozenset[Loc] = frozenset()
+
+    @property
+    def spec(self) -> ResolvedSpec:
+        """The validated spec (only on a successful validation)."""
+        if self.resolved is None:
+            raise RuntimeError(f"stack {self.stack!r} did not validate")
+        return self.resolved
 
 
 @dataclass

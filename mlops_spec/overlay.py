@@ -37,15 +37,22 @@ def merge(base: Any, overlay: Any) -> Any:
     return strip_nulls(overlay)
 
 
-def _exists(data: Any, loc: Loc) -> bool:
+def lookup(data: Any, loc: Loc) -> tuple[bool, Any]:
+    """(True, value) at ``loc`` in nested mappings and lists, else (False, None)."""
     for part in loc:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and part < len(data)
-        ):
+        if isinstance(data, dict):
+            if part not in data:
+                return False, None
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
         else:
-            return False
-    return True
+            return False, None
+    return True, data
+
+
+def _exists(data: Any, loc: Loc) -> bool:
+    return lookup(data, loc)[0]
 
 
 def _replaced(overlay: Any, loc: Loc) -> bool:
