@@ -22,6 +22,8 @@ ENV_VAR = "MLOPS_RUNTIME_CONFIG"
 
 STRATEGIES = ("all_at_once", "canary", "linear")
 TASKS = ("classification", "regression")
+FEATURE_KINDS = ("numeric", "categorical")
+DATA_FORMATS = ("parquet", "csv", "jsonl")
 
 T = TypeVar("T", bound="RuntimeConfig")
 
@@ -273,11 +275,45 @@ class DataCapture:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AutoscalingTarget:
+    """Target tracking on invocations per instance of the endpoint's variant."""
+
+    min_capacity: int = _field("MinCapacity of the scalable target (instances).")
+    max_capacity: int = _field("MaxCapacity of the scalable target (instances).")
+    target_invocations_per_instance: float = _field(
+        "TargetValue of SageMakerVariantInvocationsPerInstance (invocations per instance per "
+        "minute)."
+    )
+    scale_in_cooldown_seconds: int = _field("ScaleInCooldown of the policy, in seconds.")
+    scale_out_cooldown_seconds: int = _field("ScaleOutCooldown of the policy, in seconds.")
+    policy_name: str = _field("Name of the target-tracking scaling policy.")
+
+    def __post_init__(self) -> None:
+        _require(self.min_capacity >= 1, f"min_capacity must be >= 1, got {self.min_capacity}")
+        _require(
+            self.max_capacity >= self.min_capacity,
+            f"max_capacity ({self.max_capacity}) must be >= min_capacity ({self.min_capacity})",
+        )
+        _require(
+            self.target_invocations_per_instance > 0,
+            "target_invocations_per_instance must be > 0",
+        )
+        _require(
+            self.scale_in_cooldown_seconds >= 0 and self.scale_out_cooldown_seconds >= 0,
+            "cooldowns must be >= 0",
+        )
+        _require(0 < len(self.policy_name) <= 256, "policy_name must be 1..256 characters long")
+
+
+@dataclass(frozen=True, kw_only=True)
 class EndpointTarget:
     """The endpoint that serves a model package group's latest approved package."""
 
     model_id: str = _field("Model id (logs, audit, resource names).")
-    endpoint_name: str = _field("Existing endpoint, created by Pulumi with an initial config.")
+    endpoint_name: str = _field(
+        "Endpoint serving the group; the deploy function creates it on the first approval and "
+        "updates it on later ones (Pulumi does not create latest_approved endpoints)."
+    )
     execution_role_arn: str = _field("Role the SageMaker Model runs as (needs iam:PassRole).")
     instance_type: str | None = _field("Instance type; null for a serverless variant.", None)
     initial_instance_count: int = _field("Instances of the new fleet.", 1)
@@ -298,7 +334,17 @@ class EndpointTarget:
     environment: Mapping[str, str] = _field("Environment of the model container.", factory=dict)
     subnet_ids: tuple[str, ...] = _field("VPC subnets of the model; empty: no VPC.", ())
     security_group_ids: tuple[str, ...] = _field("VPC security groups of the model.", ())
-    tags: Mapping[str, str] = _field("Tags on the created Model and EndpointConfig.", factory=dict)
+    tags: Mapping[str, str] = _field(
+        "Tags on the created Model, EndpointConfig and Endpoint.", factory=dict
+    )
+    autoscaling: AutoscalingTarget | None = field(
+        default=None,
+        metadata={
+            "doc": "Target-tracking autoscaling of the variant, registered by the deploy "
+            "function once the endpoint is InService; null: none (an existing registration "
+            "is left alone)."
+        },
+    )
 
     @property
     def serverless(self) -> bool:
@@ -315,6 +361,10 @@ class EndpointTarget:
         _require(
             bool(self.subnet_ids) == bool(self.security_group_ids),
             "subnet_ids and security_group_ids go together",
+        )
+        _require(
+            self.autoscaling is None or not self.serverless,
+            "autoscaling applies to instance-based variants, not serverless ones",
         )
 
 
@@ -390,11 +440,51 @@ class MonitorConfig(RuntimeConfig):
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")
 
 
+# --- reference profile job -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProfileConfig(RuntimeConfig):
+    """Configuration of ``python -m mlops_runtime.profile_job``."""
+
+    model_id: str = _field("Model id (logs and the profile's source).")
+    features: Mapping[str, str] = _field(
+        "Feature name -> 'numeric' or 'categorical', in model input order; the profile holds "
+        "exactly these."
+    )
+    format: str = _field(
+        "Format of the training data files: 'parquet', 'csv' or 'jsonl' (files of other "
+        "formats under the input are skipped)."
+    )
+    sample_rows: int = _field(
+        "Most rows profiled; larger data is reduced to a seeded uniform random sample of "
+        "this many rows.",
+        1_000_000,
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.model_id), "model_id must not be empty")
+        _require(bool(self.features), "features must name at least one feature")
+        bad = {name: kind for name, kind in self.features.items() if kind not in FEATURE_KINDS}
+        _require(not bad, f"feature kinds must be one of {list(FEATURE_KINDS)}, got {bad}")
+        _require(
+            self.format in DATA_FORMATS,
+            f"format must be one of {list(DATA_FORMATS)}, got {self.format!r}",
+        )
+        _require(self.sample_rows >= 1, f"sample_rows must be >= 1, got {self.sample_rows}")
+
+    def to_json(self) -> str:
+        """Compact JSON keeping ``features`` in order (not sorted: the order is the model's
+        input order, which the monitor reads headerless CSV captures in)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
 CONFIGS: tuple[type[RuntimeConfig], ...] = (
     TriggerConfig,
     EvaluateConfig,
     DeployConfig,
     MonitorConfig,
+    ProfileConfig,
 )
 
 

@@ -128,8 +128,9 @@ def load_profile(s3: Any, uri: str) -> Profile:
         code = error_code(error)
         if code in {"NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"}:
             raise MonitorError(
-                f"reference profile {uri} cannot be read ({code}); build it from the training "
-                "data with `mlops drift profile` and upload it there"
+                f"reference profile {uri} cannot be read ({code}); the training pipeline's "
+                "Profile step writes it when a candidate passes the gate (or build it with "
+                "`mlops drift profile` and upload it there)"
             ) from error
         raise
     try:

@@ -20,6 +20,8 @@ from mlops_runtime.aws import error_code, split_s3_uri
 
 PREFIX = "mlops:"
 METRIC_PREFIX = "mlops:metric."
+PAGE_SIZE = 100
+"""ListModelPackages page size (the API's maximum)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def latest_approved(sagemaker: Any, group: str) -> dict[str, Any] | None:
         "ModelApprovalStatus": "Approved",
         "SortBy": "CreationTime",
         "SortOrder": "Descending",
-        "MaxResults": 100,
+        "MaxResults": PAGE_SIZE,
     }
     while True:
         page = sagemaker.list_model_packages(**kwargs)

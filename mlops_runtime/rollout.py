@@ -1,4 +1,4 @@
-"""SageMaker requests for rolling an endpoint onto a model package (pure: no AWS calls).
+"""SageMaker requests for serving a model package on an endpoint (pure: no AWS calls).
 
 Model and EndpointConfig names end in a hash of their request, so the same inputs always give
 the same name (creating is idempotent) and new inputs give a new config: an update never
@@ -131,6 +131,18 @@ def update_request(target: EndpointTarget, config_name: str) -> dict[str, Any]:
         request["RetainAllVariantProperties"] = True
         request["DeploymentConfig"] = deployment
     return request
+
+
+def endpoint_request(target: EndpointTarget, config_name: str) -> dict[str, Any]:
+    """CreateEndpoint on ``config_name`` (the first approval), tagged like its Model and config.
+
+    No DeploymentConfig: blue/green shifting and auto-rollback come with every UpdateEndpoint.
+    """
+    return {
+        "EndpointName": target.endpoint_name,
+        "EndpointConfigName": config_name,
+        **_tags(target),
+    }
 
 
 def _tags(target: EndpointTarget) -> dict[str, Any]:

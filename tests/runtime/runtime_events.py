@@ -83,3 +83,24 @@ def model_package_state_change(package: dict[str, Any]) -> dict[str, Any]:
         detail,
         datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+
+
+def endpoint_state_change(endpoint: dict[str, Any], status: str = "IN_SERVICE") -> dict[str, Any]:
+    """The 'SageMaker Endpoint State Change' event for ``describe_endpoint`` output (moto never
+    emits it; AWS sends one on every status change, with the status in upper snake case)."""
+    detail = {
+        "EndpointName": endpoint["EndpointName"],
+        "EndpointArn": endpoint["EndpointArn"],
+        "EndpointConfigName": endpoint["EndpointConfigName"],
+        "EndpointStatus": status,
+        "CreationTime": int(endpoint["CreationTime"].timestamp() * 1000),
+        "LastModifiedTime": int(endpoint["LastModifiedTime"].timestamp() * 1000),
+        "Tags": {},
+    }
+    return _envelope(
+        "aws.sagemaker",
+        "SageMaker Endpoint State Change",
+        [endpoint["EndpointArn"]],
+        detail,
+        datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )

@@ -15,6 +15,7 @@ from mlops_runtime.config import (
     DeployConfig,
     EvaluateConfig,
     MonitorConfig,
+    ProfileConfig,
     TriggerConfig,
     reference_markdown,
 )
@@ -54,6 +55,14 @@ EXAMPLES: dict[type, dict[str, Any]] = {
                 "instance_type": "ml.m5.large",
                 "traffic": {"strategy": "canary", "step_percent": 10},
                 "data_capture": {"destination_s3_uri": "s3://b/c"},
+                "autoscaling": {
+                    "min_capacity": 1,
+                    "max_capacity": 4,
+                    "target_invocations_per_instance": 100,
+                    "scale_in_cooldown_seconds": 300,
+                    "scale_out_cooldown_seconds": 60,
+                    "policy_name": "e-invocations",
+                },
             }
         },
     },
@@ -67,7 +76,15 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         "reports_bucket": "r",
         "thresholds": {"spend": 0.01},
     },
+    ProfileConfig: {
+        "model_id": "churn",
+        "features": {"tenure": "numeric", "plan": "categorical"},
+        "format": "parquet",
+        "sample_rows": 50_000,
+    },
 }
+
+SCALING = EXAMPLES[DeployConfig]["endpoints"]["churn"]["autoscaling"]
 
 
 @pytest.mark.parametrize("kind", CONFIGS, ids=lambda c: c.__name__)
@@ -104,13 +121,46 @@ def test_env_round_trip(kind: type) -> None:
             },
             "set exactly one of instance_type and serverless_memory_mb",
         ),
+        (
+            DeployConfig,
+            {
+                "endpoints": {
+                    "churn": {
+                        **EXAMPLES[DeployConfig]["endpoints"]["churn"],
+                        "autoscaling": {**SCALING, "min_capacity": 5},
+                    }
+                }
+            },
+            r"endpoints.churn.autoscaling: max_capacity \(4\) must be >= min_capacity \(5\)",
+        ),
+        (
+            DeployConfig,
+            {
+                "endpoints": {
+                    "churn": {
+                        **EXAMPLES[DeployConfig]["endpoints"]["churn"],
+                        "instance_type": None,
+                        "serverless_memory_mb": 2048,
+                    }
+                }
+            },
+            "autoscaling applies to instance-based variants",
+        ),
         (MonitorConfig, {"profile_uri": "/tmp/p.json"}, "profile_uri must be an s3:// URI"),
         (MonitorConfig, {"window_hours": True}, "expected an integer, got True"),
+        (ProfileConfig, {"features": {"plan": "text"}}, r"feature kinds must be one of"),
+        (ProfileConfig, {"format": "xlsx"}, r"format must be one of \['parquet', 'csv', 'jsonl'\]"),
     ],
 )
 def test_invalid_configs_name_the_field(kind: type, change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         kind.from_dict({**EXAMPLES[kind], **change})
+
+
+def test_profile_config_keeps_the_feature_order_through_the_environment() -> None:
+    features = {"tenure": "numeric", "spend": "numeric", "calls": "numeric", "plan": "categorical"}
+    config = ProfileConfig(model_id="churn", features=features, format="csv")
+    assert list(ProfileConfig.from_env(config.to_env()).features) == list(features)
 
 
 def test_missing_required_field_and_missing_variable() -> None:

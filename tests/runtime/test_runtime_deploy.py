@@ -1,14 +1,20 @@
-"""Deploy Lambda against moto; UpdateEndpoint (HTTP 500 in moto) goes through a Stubber."""
+"""Deploy Lambda against moto; UpdateEndpoint (HTTP 500 in moto) goes through a Stubber.
+
+Application Auto Scaling (RegisterScalableTarget, PutScalingPolicy, Describe*, Deregister) is
+real moto over HTTP. moto's endpoints are InService at once and it emits no EventBridge events:
+the tests build the 'SageMaker Endpoint State Change' AWS would send once the endpoint is
+InService, and a Stubber on DescribeEndpoint plays an endpoint that is not.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from runtime_events import model_package_state_change
+from runtime_events import endpoint_state_change, model_package_state_change
 from runtime_support import ROLE_ARN, OperationStubber, boto
 
-from mlops_runtime import audit, deploy, rollout
+from mlops_runtime import audit, autoscaling, deploy, rollout
 from mlops_runtime.config import ENV_VAR, DeployConfig
 
 GROUP = "churn"
@@ -24,7 +30,17 @@ TARGET = {
     "traffic": {"strategy": "canary", "step_percent": 10, "wait_minutes": 5, "bake_minutes": 15},
     "rollback_alarms": ["churn-prod-5xx", "churn-prod-latency"],
     "data_capture": {"destination_s3_uri": "s3://shop-capture/churn", "sampling_percent": 20},
+    "tags": {"mlops:system": "shop"},
 }
+SCALING = {
+    "min_capacity": 2,
+    "max_capacity": 6,
+    "target_invocations_per_instance": 120,
+    "scale_in_cooldown_seconds": 600,
+    "scale_out_cooldown_seconds": 60,
+    "policy_name": "churn-prod-invocations",
+}
+RESOURCE_ID = f"endpoint/{ENDPOINT}/variant/AllTraffic"
 
 
 @pytest.fixture
@@ -37,6 +53,34 @@ def config(table: str) -> DeployConfig:
 @pytest.fixture
 def clients(config: DeployConfig) -> deploy.Clients:
     return deploy.Clients.create(config)
+
+
+def scaled_config(table: str, **changes: Any) -> DeployConfig:
+    """The deploy configuration with autoscaling (and other target changes)."""
+    target = {**TARGET, "autoscaling": SCALING, **changes}
+    return DeployConfig.from_dict(
+        {"system": "shop", "table_name": table, "endpoints": {GROUP: target}}
+    )
+
+
+def scaling_state() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The variant's scalable targets and scaling policies, as Application Auto Scaling has them."""
+    aas = boto("application-autoscaling")
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[RESOURCE_ID])
+    policies = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=RESOURCE_ID)
+    return targets["ScalableTargets"], policies["ScalingPolicies"]
+
+
+def in_service_event() -> dict[str, Any]:
+    # moto emits no endpoint events: the test builds the one EventBridge would deliver.
+    return endpoint_state_change(boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT))
+
+
+def decisions(table: str | None) -> list[str]:
+    assert table
+    return [
+        r["decision"] for r in audit.records(boto("dynamodb"), table, unit="deploy", model="churn")
+    ]
 
 
 def register(status: str = "Approved") -> str:
@@ -176,6 +220,12 @@ def test_endpoint_already_on_the_package_is_skipped(
         record = deploy.process(approval_event(serving), config, clients)
     assert record["decision"] == "already-deployed"
     assert "churn-prod-initial" in record["reason"]
+    assert "autoscaling" not in record
+    # A redelivered approval still heals missing autoscaling (the endpoint is InService).
+    scaled = scaled_config(str(config.table_name))
+    record = deploy.process(approval_event(serving), scaled, clients)
+    assert (record["decision"], record["autoscaling"]) == ("already-deployed", autoscaling.APPLIED)
+    assert scaling_state()[0][0]["MaxCapacity"] == 6
 
 
 def test_rollout_in_progress_is_skipped(
@@ -235,15 +285,162 @@ def test_handler_reads_its_config_and_ignores_other_groups(
     assert deploy.handler({"source": "aws.s3"}, None)["decision"] == "ignored"
 
 
-def test_missing_endpoint_is_an_audited_error(
+def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
+    table: str,
+) -> None:
+    config = scaled_config(table)
+    clients = deploy.Clients.create(config)
+    boto("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    first = register()
+    model_name, config_name = hashed_names(first)
+
+    record = deploy.process(approval_event(first), config, clients)
+
+    assert record["decision"] == "created"
+    assert record["autoscaling"] == autoscaling.PENDING
+    sagemaker = boto("sagemaker")
+    endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == config_name
+    tags = sagemaker.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"mlops:model": "churn", "mlops:system": "shop"}
+    assert sagemaker.describe_model(ModelName=model_name)["PrimaryContainer"] == {
+        "ModelPackageName": first
+    }
+    assert scaling_state() == ([], [])  # not while Creating: SageMaker would refuse it
+
+    # The endpoint reaches InService; EventBridge delivers the state change (twice, as it may).
+    assert deploy.process(in_service_event(), config, clients)["decision"] == autoscaling.APPLIED
+    assert deploy.process(in_service_event(), config, clients)["decision"] == (
+        autoscaling.UNCHANGED
+    )
+    (target,), (policy,) = scaling_state()
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
+    assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert policy["PolicyName"] == "churn-prod-invocations"
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
+        "TargetValue": 120.0,
+        "PredefinedMetricSpecification": {
+            "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+        },
+        "ScaleInCooldown": 600,
+        "ScaleOutCooldown": 60,
+    }
+    assert decisions(table) == ["created", autoscaling.APPLIED, autoscaling.UNCHANGED]
+
+
+def test_a_changed_autoscaling_configuration_is_reapplied(serving: str, table: str) -> None:
+    clients = deploy.Clients.create(scaled_config(table))
+    deploy.process(in_service_event(), scaled_config(table), clients)
+    changed = scaled_config(table, autoscaling={**SCALING, "max_capacity": 10})
+    assert deploy.process(in_service_event(), changed, clients)["decision"] == autoscaling.APPLIED
+    (target,), (policy,) = scaling_state()
+    assert target["MaxCapacity"] == 10
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 120.0
+
+
+def test_the_next_approval_registers_autoscaling_before_updating(serving: str, table: str) -> None:
+    """An endpoint without autoscaling (its IN_SERVICE event was missed, or autoscaling was
+    added to the spec later) gets it on the next approval, while it is still InService."""
+    config = scaled_config(table)
+    clients = deploy.Clients.create(config)
+    candidate = register()
+    _, config_name = hashed_names(candidate)
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+        stub.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+        )
+        record = deploy.process(approval_event(candidate), config, clients)
+    assert record["decision"] == "deployed"
+    assert record["autoscaling"] == autoscaling.APPLIED
+    (target,), (_policy,) = scaling_state()
+    assert target["MinCapacity"] == 2
+
+
+def test_an_instance_type_change_deregisters_autoscaling_for_the_update(
+    serving: str, table: str
+) -> None:
+    """SageMaker fails an update that changes a scalable variant's instance type."""
+    clients = deploy.Clients.create(scaled_config(table))
+    deploy.process(in_service_event(), scaled_config(table), clients)
+    assert scaling_state()[0]
+    bigger = scaled_config(table, instance_type="ml.c5.xlarge")
+    candidate = register()
+    parsed = bigger.endpoints[GROUP]
+    config_name = rollout.endpoint_config_request(
+        parsed, rollout.model_request(parsed, candidate)["ModelName"]
+    )["EndpointConfigName"]
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+        stub.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+        )
+        record = deploy.process(approval_event(candidate), bigger, clients)
+        stub.assert_no_pending_responses()
+    assert record["decision"] == "deployed"
+    assert record["autoscaling_deregistered"] is True
+    assert record["autoscaling"] == autoscaling.PENDING
+    assert scaling_state() == ([], [])  # back on the IN_SERVICE event after the update
+
+
+def test_endpoint_events_only_touch_configured_autoscaled_endpoints(
+    serving: str, table: str
+) -> None:
+    scaled = scaled_config(table)
+    clients = deploy.Clients.create(scaled)
+    other = {
+        **in_service_event(),
+        "detail": {"EndpointName": "fraud", "EndpointStatus": "IN_SERVICE"},
+    }
+    assert deploy.process(other, scaled, clients)["decision"] == "ignored"
+    creating = {**in_service_event()}
+    creating["detail"] = {**creating["detail"], "EndpointStatus": "CREATING"}
+    assert deploy.process(creating, scaled, clients)["decision"] == "ignored"
+    unscaled = DeployConfig.from_dict(
+        {"system": "shop", "table_name": table, "endpoints": {GROUP: TARGET}}
+    )
+    record = deploy.process(in_service_event(), unscaled, clients)
+    assert (record["decision"], record["reason"]) == ("ignored", "no autoscaling configured")
+    # Updating again by the time the event arrives: wait for the next IN_SERVICE.
+    with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
+        stub.add_response(
+            "describe_endpoint",
+            {
+                "EndpointName": ENDPOINT,
+                "EndpointArn": ENDPOINT_ARN,
+                "EndpointConfigName": "churn-prod-initial",
+                "EndpointStatus": "Updating",
+                "CreationTime": "2026-01-01T00:00:00Z",
+                "LastModifiedTime": "2026-01-01T00:00:00Z",
+            },
+            {"EndpointName": ENDPOINT},
+        )
+        record = deploy.process(in_service_event(), scaled, clients)
+    assert record["decision"] == autoscaling.PENDING
+    assert scaling_state() == ([], [])
+
+
+def test_a_failed_creation_is_an_audited_error_and_a_lost_race_is_not(
     config: DeployConfig, clients: deploy.Clients
 ) -> None:
     boto("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     candidate = register()
-    with pytest.raises(deploy.DeployError, match="churn-prod"):
-        deploy.process(approval_event(candidate), config, clients)
-    records = audit.records(boto("dynamodb"), config.table_name, unit="deploy", model="churn")
-    assert [r["decision"] for r in records] == ["error"]
+    with OperationStubber(clients.sagemaker, "CreateEndpoint") as stub:
+        stub.add_client_error(
+            "create_endpoint",
+            service_error_code="ResourceLimitExceeded",
+            service_message="The account-level service limit 'ml.m5.large for endpoint usage' is 0",
+        )
+        with pytest.raises(deploy.DeployError, match="churn-prod"):
+            deploy.process(approval_event(candidate), config, clients)
+        stub.add_client_error(
+            "create_endpoint",
+            service_error_code="ValidationException",
+            service_message=f'Cannot create already existing endpoint "{ENDPOINT_ARN}".',
+        )
+        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+            "rollout-in-progress"
+        )
+    assert decisions(config.table_name) == ["error", "rollout-in-progress"]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 Captured traffic drifts -> the monitoring job publishes metrics and a report -> the drift alarm
 fires -> the trigger starts the retraining pipeline -> the candidate is evaluated against the
 champion -> it is registered approved or rejected -> an approval rolls the endpoint onto it.
+The first approved model is deployed the way a new system's is: the deploy function creates the
+endpoint, and the profile job writes the reference profile the monitoring job reads.
 
 moto stores state but runs nothing: the test plays CloudWatch (evaluating the alarm), the
 pipeline's training, Processing I/O, condition and register steps, and EventBridge (delivering
@@ -43,11 +45,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from mlops_runtime import audit, deploy, evaluate, monitor_job, trigger
+from mlops_runtime import audit, deploy, evaluate, monitor_job, profile_job, trigger
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import DeployConfig, EvaluateConfig, MonitorConfig, TriggerConfig
+from mlops_runtime.config import (
+    DeployConfig,
+    EvaluateConfig,
+    MonitorConfig,
+    ProfileConfig,
+    TriggerConfig,
+)
 from mlops_runtime.evaluate import package_metadata
-from mlops_spec.drift import build_profile
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 GROUP, ENDPOINT, PIPELINE, ALARM = "churn", "churn-dev", "churn-retrain", "churn-dev-drift"
@@ -85,7 +92,7 @@ CONFIGS = {
             "model_id": "churn",
             "environment": "dev",
             "endpoint_name": ENDPOINT,
-            "profile_uri": "s3://shop-models/churn/profile.json",
+            "profile_uri": "s3://shop-models/models/churn/reference/profile.json",
             "capture_uri": "s3://shop-capture/datacapture",
             "reports_bucket": "shop-reports",
         }
@@ -108,6 +115,7 @@ CONFIGS = {
             "gate": {"metric": "auc", "min_value": 0.6, "min_improvement": 0.01},
         }
     ),
+    "profile": ProfileConfig(model_id="churn", features=FEATURES, format="parquet"),
     "deploy": DeployConfig.from_dict(
         {
             "system": "shop",
@@ -191,26 +199,20 @@ def system(table: str, tmp_path: Path) -> str:
     # The first model (a weak one) passed the gate with no champion and was approved.
     champion, champion_arn = evaluate_candidate(tmp_path, DecisionTreeClassifier(max_depth=1), "v1")
     assert champion["verdict"] == "passed"
-    sagemaker.create_model(
-        ModelName="churn-dev-initial",
-        ExecutionRoleArn=ROLE_ARN,
-        PrimaryContainer={"ModelPackageName": champion_arn},
+    # The profile step of that run: training data in, profile.json out; the ProcessingOutput
+    # (played here) uploads it to the monitor's profile_uri.
+    (tmp_path / "train").mkdir()
+    churn_data(3000, seed=1).to_parquet(tmp_path / "train" / "part-0.parquet")
+    profile_job.run(CONFIGS["profile"], tmp_path / "train", tmp_path / "profile")
+    s3.put_object(
+        Bucket="shop-models",
+        Key="models/churn/reference/profile.json",
+        Body=(tmp_path / "profile" / "profile.json").read_bytes(),
     )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="churn-dev-initial",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": "churn-dev-initial",
-                "InstanceType": "ml.m5.large",
-                "InitialInstanceCount": 1,
-            }
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-dev-initial")
-    # The training step's profile of the reference data.
-    profile = build_profile(churn_data(3000, seed=1)[list(FEATURES)], FEATURES)
-    s3.put_object(Bucket="shop-models", Key="churn/profile.json", Body=profile.to_json().encode())
+    # Its approval: Pulumi created no endpoint for latest_approved, the deploy function does.
+    clients = deploy.Clients.create(CONFIGS["deploy"])
+    created = deploy.process(approval_event(champion_arn), CONFIGS["deploy"], clients)
+    assert created["decision"] == "created"
     cloudwatch = boto("cloudwatch")
     cloudwatch.put_metric_alarm(
         AlarmName=ALARM,
@@ -335,7 +337,7 @@ def test_drift_retrains_and_a_better_candidate_reaches_the_endpoint(
         ]
         for unit in ("trigger", "deploy")
     }
-    assert decisions == {"trigger": ["started", "duplicate"], "deploy": ["deployed"]}
+    assert decisions == {"trigger": ["started", "duplicate"], "deploy": ["created", "deployed"]}
 
 
 def test_drift_retrains_but_a_worse_candidate_is_rejected_and_never_deployed(
@@ -344,6 +346,7 @@ def test_drift_retrains_but_a_worse_candidate_is_rejected_and_never_deployed(
     start_retraining(drift_until_alarm())
 
     evaluation, candidate = evaluate_candidate(tmp_path, DummyClassifier(strategy="prior"), "v2")
+    serving = boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
 
     assert evaluation["verdict"] == "rejected"
     package = boto("sagemaker").describe_model_package(ModelPackageName=candidate)
@@ -354,5 +357,5 @@ def test_drift_retrains_but_a_worse_candidate_is_rejected_and_never_deployed(
         record = deploy.process(approval_event(candidate), CONFIGS["deploy"], clients)
     assert record["decision"] == "ignored"
     assert boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
-        "churn-dev-initial"
+        serving
     )

@@ -37,6 +37,12 @@ def test_lambda_handlers_need_only_boto3() -> None:
 
 def test_jobs_never_import_pulumi_or_pydantic() -> None:
     done = imports_cleanly(
-        ["mlops_runtime.evaluate", "mlops_runtime.monitor_job"], {"pulumi", "pydantic"}
+        [
+            "mlops_runtime.evaluate",
+            "mlops_runtime.monitor_job",
+            "mlops_runtime.profile_job",
+            "mlops_runtime.champion",
+        ],
+        {"pulumi", "pydantic"},
     )
     assert done.returncode == 0, done.stderr
