@@ -45,7 +45,9 @@ class DriftJob(pulumi.ComponentResource):
             tags=tags,
             opts=child(self, depends_on=[role.policy, *args.context.depends_on]),
         )
-        create_schedule(self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline)
+        create_schedule(
+            self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline, args.context.refs
+        )
         self.pipeline_name = pipeline.pipeline_name
         self.role_arn = role.arn
         self.register_outputs({"pipeline_name": self.pipeline_name, "role_arn": self.role_arn})

@@ -1,11 +1,13 @@
 """Retraining: the trigger and deploy Lambdas (runtime code as an asset archive, config in
 ``MLOPS_RUNTIME_CONFIG``), least-privilege roles, the idempotency/audit table (PITR, KMS, TTL),
-EventBridge rules with retries and a KMS-encrypted dead-letter queue, and an alarm on it."""
+EventBridge rules with retries and a KMS-encrypted dead-letter queue, an alarm on it, and the
+models' training schedules, which invoke the trigger function (so cooldown and daily limit
+apply to scheduled runs too)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +16,8 @@ from components.alarms import create_alarm
 from components.code import source_archive
 from components.refs import StackContext, child
 from components.roles import create_role
+from components.schedules import create_schedule
+from components.training import Training
 from mlops_runtime.config import ENV_VAR
 from mlops_spec.plan import RetrainingPlan
 from mlops_spec.plan.retraining import LAMBDA_RUNTIME
@@ -27,6 +31,8 @@ class RetrainingArgs:
     context: StackContext
     alarm_actions: Sequence[pulumi.Input[str]]
     """Where the dead-letter alarm notifies (Monitoring.alarm_actions)."""
+    training: Mapping[str, Training] = field(default_factory=dict)
+    """Training components by model: their scheduler roles run the training schedules."""
 
 
 class Retraining(pulumi.ComponentResource):
@@ -145,6 +151,21 @@ class Retraining(pulumi.ComponentResource):
                 ),
                 dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
                 opts=child(self, depends_on=[permission]),
+            )
+        for schedule in plan.schedules:
+            training = args.training.get(schedule.model)
+            if training is None or training.scheduler is None:
+                raise ValueError(
+                    f"schedule {schedule.name}: no scheduler role for {schedule.model}"
+                )
+            create_schedule(
+                self,
+                f"{name}-{schedule.model}-schedule",
+                schedule,
+                training.scheduler,
+                functions["trigger"],
+                refs,
+                aliases=[training.schedule_alias],
             )
         self.table_name = table.name
         self.queue_url = queue.url

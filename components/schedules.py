@@ -1,11 +1,14 @@
-"""Create an EventBridge Scheduler schedule that starts a SageMaker pipeline."""
+"""Create an EventBridge Scheduler schedule from a :class:`SchedulePlan`: a SageMaker pipeline
+(universal ``startPipelineExecution`` target) or the retraining trigger function."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from components.refs import child
+from components.refs import Refs, child
 from components.roles import Role
 from mlops_spec.plan.schedules import SchedulePlan
 
@@ -18,10 +21,12 @@ def create_schedule(
     logical_name: str,
     plan: SchedulePlan,
     role: Role,
-    pipeline: pulumi.Resource,
+    target: pulumi.Resource,
+    refs: Refs,
+    aliases: Sequence[pulumi.Alias] = (),
 ) -> aws.scheduler.Schedule:
-    """A schedule with the universal ``startPipelineExecution`` target (DISABLED when paused),
-    created after the pipeline it starts and the permissions of the role it assumes."""
+    """A schedule (DISABLED when schedules are paused), created after the pipeline or function
+    it calls (``target``) and the permissions of the role it assumes."""
     return aws.scheduler.Schedule(
         logical_name,
         name=plan.name,
@@ -31,7 +36,7 @@ def create_schedule(
         state=plan.state,
         flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
         target=aws.scheduler.ScheduleTargetArgs(
-            arn=plan.target_arn,
+            arn=refs.render(plan.target_arn),
             role_arn=role.arn,
             input=plan.input,
             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
@@ -39,5 +44,8 @@ def create_schedule(
                 maximum_retry_attempts=RETRY_ATTEMPTS,
             ),
         ),
-        opts=child(parent, depends_on=[pipeline, role.policy]),
+        opts=pulumi.ResourceOptions.merge(
+            child(parent, depends_on=[target, role.policy]),
+            pulumi.ResourceOptions(aliases=list(aliases)) if aliases else None,
+        ),
     )

@@ -7,8 +7,9 @@ whose auto-rollback alarms are the model's rollback monitors (created first, by 
 Autoscaling targets the stable variant ``AllTraffic`` (``endpoint/<name>/variant/AllTraffic``),
 so it survives endpoint updates.
 
-``latest_approved``: the deploy function owns the endpoint (see docs/components.md); this
-component creates its role and log group and exposes its fixed name, ARN and metrics.
+``latest_approved``: the deploy function owns the endpoint and registers its autoscaling (see
+docs/components.md); this component creates its role and log group and exposes its fixed name,
+ARN and metrics.
 """
 
 from __future__ import annotations
@@ -73,7 +74,12 @@ class Serving(pulumi.ComponentResource):
             if args.scheduler is None:
                 raise ValueError(f"serving {plan.model}: a batch schedule needs a scheduler role")
             create_schedule(
-                self, f"{name}-batch-schedule", batch.schedule, args.scheduler, pipeline
+                self,
+                f"{name}-batch-schedule",
+                batch.schedule,
+                args.scheduler,
+                pipeline,
+                args.context.refs,
             )
             self.batch_pipeline_name = pipeline.pipeline_name
         self.register_outputs(

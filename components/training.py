@@ -1,6 +1,7 @@
-"""Training: one model's SageMaker pipeline (train -> evaluate -> gate -> register), its
-scoped execution role, and its schedule with the scheduler role all of the model's schedules
-use.
+"""Training: one model's SageMaker pipeline (train -> evaluate -> gate -> profile + register),
+its scoped execution role, and the scheduler role all of the model's schedules use. The
+training schedule itself invokes the retraining trigger, so the Retraining component creates it
+(after the function).
 
 SageMaker writes job logs to the account-wide groups ``/aws/sagemaker/TrainingJobs`` and
 ``/aws/sagemaker/ProcessingJobs``; this stack grants writes there but does not own those groups
@@ -16,7 +17,6 @@ import pulumi_aws as aws
 
 from components.refs import StackContext, child
 from components.roles import Role, create_role
-from components.schedules import create_schedule
 from mlops_spec.plan import TrainingPlan
 
 
@@ -34,6 +34,9 @@ class Training(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     scheduler: Role | None
     """The role all of the model's schedules assume (None when the model has none)."""
+    schedule_alias: pulumi.Alias
+    """Where the training schedule was registered before it moved to Retraining (an alias
+    keeps existing stacks from replacing it)."""
 
     def __init__(
         self, name: str, args: TrainingArgs, opts: pulumi.ResourceOptions | None = None
@@ -57,10 +60,8 @@ class Training(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.scheduler = None
         if plan.scheduler_role is not None:
-            scheduler = create_role(self, name, plan.scheduler_role, args.context.refs, tags)
-            self.scheduler = scheduler
-            if plan.schedule is not None:
-                create_schedule(self, f"{name}-schedule", plan.schedule, scheduler, pipeline)
+            self.scheduler = create_role(self, name, plan.scheduler_role, args.context.refs, tags)
+        self.schedule_alias = pulumi.Alias(name=f"{name}-schedule", parent=self)
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,

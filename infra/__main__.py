@@ -33,6 +33,7 @@ retraining = None
 if deployment.retraining:
     loop = ctx.after(*training.values(), *serving.values())
     retraining = c.Retraining(
-        "retraining", c.RetrainingArgs(deployment.retraining, loop, monitoring.alarm_actions)
+        "retraining",
+        c.RetrainingArgs(deployment.retraining, loop, monitoring.alarm_actions, training),
     )
 export_all(stack_outputs(deployment, storage, registry, monitoring, training, serving, retraining))

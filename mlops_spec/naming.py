@@ -147,6 +147,11 @@ class Names:
         """The endpoint variant's target-tracking autoscaling policy."""
         return f"{self.model_base(model)}-invocations"
 
+    def endpoint_in_service_rule(self, model: str) -> str:
+        """The EventBridge rule telling the deploy function that a ``latest_approved``
+        endpoint is in service (so it applies the endpoint's autoscaling)."""
+        return self.rule(f"{model}-in-service")
+
     def lambda_log_group(self, purpose: str) -> str:
         """The log group Lambda writes to for ``function(purpose)``."""
         return f"/aws/lambda/{self.function(purpose)}"

@@ -12,9 +12,10 @@ from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
 from mlops_spec.plan.registry import RegistryPlan, plan_registry
 from mlops_spec.plan.retraining import RetrainingPlan, plan_retraining
+from mlops_spec.plan.schedules import SchedulePlan, scheduler_role
 from mlops_spec.plan.serving import ServingPlan, plan_serving
 from mlops_spec.plan.storage import StoragePlan, plan_storage
-from mlops_spec.plan.training import TrainingPlan, plan_training, scheduler_role
+from mlops_spec.plan.training import TrainingPlan, plan_training
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,19 @@ class DeploymentPlan:
     def serving_for(self, model: str) -> ServingPlan | None:
         return next((s for s in self.serving if s.model == model), None)
 
+    def schedules_for(self, model: str) -> tuple[SchedulePlan, ...]:
+        """Every schedule of a model: retraining (via the trigger), batch, drift job."""
+        schedules = []
+        if self.retraining and (train := self.retraining.schedule_for(model)):
+            schedules.append(train)
+        serving = self.serving_for(model)
+        if serving and serving.batch:
+            schedules.append(serving.batch.schedule)
+        job = self.monitoring.model(model).job
+        if job:
+            schedules.append(job.schedule)
+        return tuple(schedules)
+
 
 def _notes(
     resolved: ResolvedSpec,
@@ -65,19 +79,18 @@ def _notes(
     for model_id, plan in sorted(serving.items()):
         endpoint = plan.endpoint
         if endpoint and endpoint.owner == "deploy-function":
-            text = (
+            notes.append(
                 f"models.{model_id}.serving: endpoint {endpoint.name} follows latest_approved, "
-                "so the deploy function creates and updates it from approved packages; "
-                "Pulumi owns its role, alarms and dashboard"
+                "so the deploy function creates it on the first approved package and updates "
+                "it on later ones; Pulumi owns its role, alarms and dashboard"
             )
-            spec_serving = spec.models[model_id].serving
-            scaling = getattr(spec_serving, "autoscaling", None)
-            if scaling is not None and scaling.enabled:
-                text += (
-                    f"; autoscaling {scaling.min_instances}-{scaling.max_instances} is "
-                    "not registered by Pulumi (the endpoint does not exist at deploy time)"
-                )
-            notes.append(text)
+    for model_id, spec_model in sorted(spec.models.items()):
+        inputs = spec_model.training.inputs
+        if len(inputs) > 1:
+            notes.append(
+                f"models.{model_id}.training: the reference profile is computed from the first "
+                f"input, {inputs[0]!r}, only"
+            )
     for model in monitoring.models:
         spec_model = spec.models[model.model]
         for monitor_id, monitor in sorted(spec_model.monitors.items()):
@@ -111,8 +124,7 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     storage = plan_storage(resolved, names, policy)
     registry = plan_registry(resolved, names, policy, partition)
     training = {
-        m: plan_training(m, resolved, names, policy, storage, partition)
-        for m in sorted(spec.models)
+        m: plan_training(m, resolved, names, storage, partition) for m in sorted(spec.models)
     }
     serving = {
         m: s
@@ -120,20 +132,8 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
         if (s := plan_serving(m, resolved, names, policy, storage, partition))
     }
     monitoring = plan_monitoring(resolved, names, policy, storage, serving, partition)
-    for model_id, plan_ in training.items():
-        schedules = [plan_.schedule] if plan_.schedule else []
-        serving_plan = serving.get(model_id)
-        if serving_plan and serving_plan.batch:
-            schedules.append(serving_plan.batch.schedule)
-        job = monitoring.model(model_id).job
-        if job:
-            schedules.append(job.schedule)
-        if schedules:
-            training[model_id] = replace(
-                plan_, scheduler_role=scheduler_role(model_id, names, tuple(schedules))
-            )
     retraining = plan_retraining(resolved, names, policy, storage, training, serving, partition)
-    return DeploymentPlan(
+    deployment = DeploymentPlan(
         system=system.id,
         environment=resolved.environment.name,
         region=system.region,
@@ -148,3 +148,9 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
         retraining=retraining,
         notes=tuple(_notes(resolved, storage, serving, monitoring)),
     )
+    roles = {
+        model: replace(plan_, scheduler_role=scheduler_role(model, names, schedules))
+        for model, plan_ in training.items()
+        if (schedules := deployment.schedules_for(model))
+    }
+    return replace(deployment, training=tuple(roles.get(t.model, t) for t in deployment.training))

@@ -1,7 +1,8 @@
 """IAM roles as data, and intent-level grants that add KMS rights where data is encrypted.
 
 Every grant names exact resources. The few statements AWS only accepts with ``Resource: "*"``
-are built here and listed in :data:`UNSCOPABLE_ACTIONS` with the reason.
+are built here and listed in :data:`UNSCOPABLE_ACTIONS` with the reason; those that can only be
+scoped to the account and region (``...:alarm:*``) are in :data:`REGION_WIDE_ACTIONS`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,38 @@ UNSCOPABLE_ACTIONS: dict[str, str] = {
     "ecr:GetAuthorizationToken": "registry-wide token; ECR has no resource-level permission",
     "cloudwatch:PutMetricData": "no resource-level permission; scoped by cloudwatch:namespace",
     "sagemaker:ListModelPackages": "List* calls take no resource; the group is a parameter",
+    "application-autoscaling:DescribeScalableTargets": (
+        "Describe* calls take no resource; the endpoint variant is a parameter"
+    ),
+    "application-autoscaling:DescribeScalingPolicies": (
+        "Describe* calls take no resource; the endpoint variant is a parameter"
+    ),
 }
 """Actions that only work with ``Resource: "*"`` and why (checked by the tests)."""
+
+REGION_WIDE_ACTIONS: dict[str, str] = {
+    "application-autoscaling:RegisterScalableTarget": (
+        "scalable targets get an opaque id when registered, so their ARN is not known in "
+        "advance; the endpoint variant is a request parameter"
+    ),
+    "application-autoscaling:PutScalingPolicy": (
+        "the policy's scalable target has an opaque id (as for RegisterScalableTarget)"
+    ),
+    "cloudwatch:PutMetricAlarm": (
+        "Application Auto Scaling validates the caller's CloudWatch rights with a request that "
+        "names no alarm before it registers a target; the alarms themselves are created by its "
+        "service-linked role"
+    ),
+    "cloudwatch:DeleteAlarms": "the same validation (a DeleteAlarms request naming no alarm)",
+    "cloudwatch:DescribeAlarms": "the same validation (DescribeAlarms with MaxRecords=1)",
+}
+"""Actions granted on every resource of their type in the stack's account and region only
+(``arn:...:<region>:<account>:<type>*``), and why (checked by the tests)."""
+
+SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
+SCALING_ROLE = "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+"""The service-linked role Application Auto Scaling creates on the first registration of a
+SageMaker endpoint variant in an account."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +205,65 @@ def start_pipelines(pipeline_arns: tuple[str, ...]) -> tuple[Statement, ...]:
             sid="StartPipelines",
             actions=("sagemaker:StartPipelineExecution",),
             resources=pipeline_arns,
+        ),
+    )
+
+
+def invoke_functions(function_arns: tuple[str, ...]) -> tuple[Statement, ...]:
+    return (
+        Statement(
+            sid="InvokeFunctions", actions=("lambda:InvokeFunction",), resources=function_arns
+        ),
+    )
+
+
+def endpoint_autoscaling(partition: str, region: str) -> tuple[Statement, ...]:
+    """Register target tracking for SageMaker endpoint variants (Application Auto Scaling).
+
+    Besides its own actions, Application Auto Scaling requires the caller to hold
+    ``sagemaker:DescribeEndpoint``, ``DescribeEndpointConfig`` and
+    ``UpdateEndpointWeightsAndCapacities`` on the endpoint (granted per endpoint) and the
+    CloudWatch alarm actions below, and to be able to create its service-linked role the first
+    time (AWS, "Application Auto Scaling identity-based policy examples").
+    """
+
+    def scoped(service: str, resource: str) -> str:
+        return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
+
+    return (
+        Statement(
+            sid="RegisterScaling",
+            actions=(
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:RegisterScalableTarget",
+            ),
+            resources=(scoped("application-autoscaling", "scalable-target/*"),),
+        ),
+        Statement(
+            sid="DescribeScaling",
+            actions=(
+                "application-autoscaling:DescribeScalableTargets",
+                "application-autoscaling:DescribeScalingPolicies",
+            ),
+            resources=("*",),
+        ),
+        Statement(
+            sid="ScalingAlarmChecks",
+            actions=(
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:PutMetricAlarm",
+            ),
+            resources=(scoped("cloudwatch", "alarm:*"),),
+        ),
+        Statement(
+            sid="CreateScalingRole",
+            actions=("iam:CreateServiceLinkedRole",),
+            resources=(
+                f"arn:{partition}:iam::{ACCOUNT}:role/aws-service-role/{SCALING_SERVICE}/"
+                f"{SCALING_ROLE}",
+            ),
+            conditions=(Condition("StringEquals", "iam:AWSServiceName", (SCALING_SERVICE,)),),
         ),
     )
 

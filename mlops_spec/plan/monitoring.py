@@ -20,7 +20,7 @@ from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
 from mlops_spec.plan.serving import ServingPlan
 from mlops_spec.plan.storage import StoragePlan
-from mlops_spec.plan.training import job_grants
+from mlops_spec.plan.training import job_grants, reference_profile_uri
 
 JOB_INSTANCE_TYPE = "ml.m5.xlarge"
 DRIFT_REPORTS_PREFIX = "drift"
@@ -61,7 +61,8 @@ class MonitoringJobPlan:
     schedule: SchedulePlan
     monitors: tuple[str, ...]
     profile_uri: str
-    """Reference profile the job compares with (written when a model is trained/profiled)."""
+    """Reference profile the job compares with (written by the training pipeline's Profile
+    step whenever a candidate passes the gate)."""
     config: str
     definition: str
 
@@ -171,7 +172,7 @@ def _job(
         thresholds[feature] = driver.threshold
     artifacts = storage.bucket("artifacts")
     reports = storage.bucket("reports")
-    profile_uri = f"s3://{artifacts.name}/models/{model_id}/reference/profile.json"
+    profile_uri = reference_profile_uri(storage, model_id)
     config = MonitorConfig(
         system=spec.system.id,
         model_id=model_id,
@@ -230,6 +231,7 @@ def _job(
         ),
         schedule=start_pipeline_schedule(
             name=names.schedule(model_id, "monitor"),
+            model=model_id,
             expression=driver.schedule,
             enabled=policy.schedules_enabled,
             pipeline=pipeline,

@@ -1,8 +1,10 @@
 """SageMaker pipeline definitions (schema 2020-12-01) built as plain JSON.
 
 Training: Train -> Evaluate (``python -m mlops_runtime.evaluate``) -> CheckGate on
-``gate.passed`` -> Register, else Fail. Without a gate: Train -> Register.
-Batch: [ResolveChampion] -> CreateModel -> Transform. Monitoring: one Processing step.
+``gate.passed`` -> Profile (``python -m mlops_runtime.profile_job``) and Register, else Fail.
+Without a gate: Train -> Profile and Register.
+Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel -> Transform.
+Monitoring: one Processing step.
 Processing steps run on AWS's scikit-learn image and unpack the runtime code archive first.
 """
 
@@ -21,7 +23,15 @@ EVALUATION_PROPERTY_FILE = "EvaluationReport"
 EVALUATION_OUTPUT = "evaluation"
 EVALUATION_FILE = "evaluation.json"
 CHAMPION_PROPERTY_FILE = "Champion"
+CHAMPION_OUTPUT = "champion"
 CHAMPION_FILE = "champion.json"
+CHAMPION_DIR = f"{PROCESSING}/champion"
+"""Where ``python -m mlops_runtime.champion --output`` writes ``champion.json``."""
+PROFILE_STEP = "Profile"
+PROFILE_INPUT = f"{PROCESSING}/input/data"
+"""Where the Profile step (``python -m mlops_runtime.profile_job``) reads the training data."""
+PROFILE_OUTPUT = f"{PROCESSING}/profile"
+"""Where it writes ``profile.json`` (uploaded to the model's reference prefix)."""
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 
 
@@ -46,7 +56,7 @@ def definition(steps: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
+def s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
     return {
         "InputName": name,
         "AppManaged": False,
@@ -104,7 +114,7 @@ def processing_step(
             "ContainerEntrypoint": runtime_command(code_object_key, module, args),
         },
         "RoleArn": role_arn,
-        "ProcessingInputs": [_s3_input("code", code_uri, f"{PROCESSING}/code"), *inputs],
+        "ProcessingInputs": [s3_input("code", code_uri, f"{PROCESSING}/code"), *inputs],
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         "Environment": dict(environment or {}),
     }
@@ -234,8 +244,9 @@ def register_step(
     return {"Name": "Register", "Type": "RegisterModel", "Arguments": arguments}
 
 
-def gate_steps(register: dict[str, Any], model: str) -> dict[str, Any]:
-    """CheckGate: Register when evaluation.json says ``gate.passed``, else Fail."""
+def gate_steps(passed: Sequence[dict[str, Any]], model: str) -> dict[str, Any]:
+    """CheckGate: the ``passed`` steps (Profile, Register) when evaluation.json says
+    ``gate.passed``, else Fail."""
     return {
         "Name": "CheckGate",
         "Type": "Condition",
@@ -254,7 +265,7 @@ def gate_steps(register: dict[str, Any], model: str) -> dict[str, Any]:
                     "RightValue": True,
                 }
             ],
-            "IfSteps": [register],
+            "IfSteps": list(passed),
             "ElseSteps": [
                 {
                     "Name": "GateFailed",

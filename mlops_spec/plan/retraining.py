@@ -1,11 +1,13 @@
-"""Retraining and deployment loop: trigger and deploy Lambdas, their table, rules and DLQ.
+"""Retraining and deployment loop: trigger and deploy Lambdas, their table, rules, schedules
+and DLQ.
 
-- trigger (``mlops_runtime.trigger.handler``): alarms of ``retrain`` monitors and new objects in
+- trigger (``mlops_runtime.trigger.handler``): ``training.schedule`` (an EventBridge Scheduler
+  schedule invoking the function), alarms of ``retrain`` monitors and new objects in
   ``retrain_on_new_data`` sources start the model's training pipeline, within the model's
-  cooldown and daily limit (scheduled retraining starts the pipeline from EventBridge
-  Scheduler directly, see the training plan).
+  cooldown and daily limit: every automatic run goes through it.
 - deploy (``mlops_runtime.deploy.handler``): an Approved package of a ``latest_approved`` model
-  rolls its endpoint onto it (blue/green, alarm rollback).
+  creates its endpoint or rolls it onto the package (blue/green, alarm rollback); when a
+  realtime endpoint is in service, the function registers its autoscaling.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops_runtime.config import (
+    AutoscalingTarget,
     DataCapture,
     DataSourceTrigger,
     DeployConfig,
@@ -21,9 +24,10 @@ from mlops_runtime.config import (
     TrafficShift,
     TriggerConfig,
 )
+from mlops_runtime.trigger_events import SCHEDULE_SOURCE
 from mlops_spec.enums import MonitorAction
 from mlops_spec.models import ResolvedSpec
-from mlops_spec.naming import Names
+from mlops_spec.naming import Names, check_name
 from mlops_spec.plan import iam
 from mlops_spec.plan.alarms import GT, AlarmPlan
 from mlops_spec.plan.documents import (
@@ -34,8 +38,15 @@ from mlops_spec.plan.documents import (
     Statement,
     canonical_json,
 )
+from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.metrics import MetricDescriptor
 from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.schedules import (
+    SCHEDULED_TIME,
+    SchedulePlan,
+    function_arn,
+    invoke_function_schedule,
+)
 from mlops_spec.plan.serving import ServingPlan
 from mlops_spec.plan.storage import StoragePlan
 from mlops_spec.plan.training import TrainingPlan, package_arns
@@ -97,11 +108,16 @@ class RetrainingPlan:
     queue: QueuePlan
     functions: tuple[FunctionPlan, ...]
     rules: tuple[RulePlan, ...]
+    schedules: tuple[SchedulePlan, ...] = ()
+    """``training.schedule`` of each model: invokes the trigger function (by model id)."""
     retry_attempts: int = RETRY_ATTEMPTS
     max_event_age_seconds: int = MAX_EVENT_AGE_SECONDS
 
     def function(self, key: str) -> FunctionPlan | None:
         return next((f for f in self.functions if f.key == key), None)
+
+    def schedule_for(self, model: str) -> SchedulePlan | None:
+        return next((s for s in self.schedules if s.model == model), None)
 
 
 def _arn(partition: str, region: str, service: str, resource: str) -> str:
@@ -139,7 +155,7 @@ def _function(
     return FunctionPlan(
         key=key,
         name=name,
-        arn=_arn(partition, region, "lambda", f"function:{name}"),
+        arn=function_arn(partition, region, name),
         handler=handler,
         description=description,
         role=role,
@@ -159,9 +175,14 @@ def plan_retraining(
     serving: dict[str, ServingPlan],
     partition: str,
 ) -> RetrainingPlan | None:
-    """None when no model retrains on alarms or data and none follows latest_approved."""
+    """None when no model retrains (on a schedule, alarms or data) and none follows
+    latest_approved."""
     spec = resolved.spec
     region = spec.system.region
+    scheduled: dict[str, str] = {}
+    for model_id, model in sorted(spec.models.items()):
+        if model.training.schedule:
+            scheduled[model_id] = model.training.schedule
     alarms = {
         names.alarm(model_id, monitor_id): model_id
         for model_id, model in sorted(spec.models.items())
@@ -179,7 +200,7 @@ def plan_retraining(
         for _, s in sorted(serving.items())
         if s.endpoint is not None and s.endpoint.owner == "deploy-function"
     ]
-    if not alarms and not sources and not deployed:
+    if not scheduled and not alarms and not sources and not deployed:
         return None
     table = TablePlan(
         name=names.table("retraining"),
@@ -193,6 +214,7 @@ def plan_retraining(
     queue_arn = _arn(partition, region, "sqs", queue_name)
     functions: list[FunctionPlan] = []
     rules: list[RulePlan] = []
+    schedules: list[SchedulePlan] = []
 
     def rule(key: str, purpose: str, description: str, pattern: dict, function: str) -> None:
         name = names.rule(purpose)
@@ -207,7 +229,9 @@ def plan_retraining(
             )
         )
 
-    retrained = sorted(set(alarms.values()) | {m for *_, readers in sources for m in readers})
+    retrained = sorted(
+        set(scheduled) | set(alarms.values()) | {m for *_, readers in sources for m in readers}
+    )
     if retrained:
         config = TriggerConfig(
             system=spec.system.id,
@@ -233,7 +257,7 @@ def plan_retraining(
                 "trigger",
                 names.function("retrain-trigger"),
                 "mlops_runtime.trigger.handler",
-                f"{names.prefix}: start retraining on drift alarms and new data",
+                f"{names.prefix}: start retraining on schedules, drift alarms and new data",
                 [iam.start_pipelines(pipelines)],
                 config.to_json(),
                 partition,
@@ -245,6 +269,24 @@ def plan_retraining(
                 timeout=60,
             )
         )
+        trigger = functions[-1]
+        for model_id, expression in scheduled.items():
+            schedules.append(
+                invoke_function_schedule(
+                    name=names.schedule(model_id, "train"),
+                    model=model_id,
+                    expression=expression,
+                    enabled=policy.schedules_enabled,
+                    function=trigger.arn,
+                    role_name=names.role("scheduler", model_id),
+                    description=f"{names.prefix}/{model_id}: scheduled retraining",
+                    event={
+                        "source": SCHEDULE_SOURCE,
+                        "model": model_id,
+                        "scheduled_time": SCHEDULED_TIME,
+                    },
+                )
+            )
         if alarms:
             rule(
                 "alarm-retrain",
@@ -308,6 +350,33 @@ def plan_retraining(
             },
             "deploy",
         )
+        for served in deployed:
+            endpoint = served.endpoint
+            if endpoint is None or endpoint.serverless is not None:
+                continue
+            name = names.endpoint_in_service_rule(served.model)
+            problem = check_name(name, "rule")
+            if problem:
+                raise PlanError(f"models.{served.model}: {problem}")
+            rules.append(
+                RulePlan(
+                    f"endpoint-in-service-{served.model}",
+                    name,
+                    _arn(partition, region, "events", f"rule/{name}"),
+                    f"Endpoint {endpoint.name} is in service (apply its autoscaling)",
+                    canonical_json(
+                        {
+                            "source": ["aws.sagemaker"],
+                            "detail-type": ["SageMaker Endpoint State Change"],
+                            "detail": {
+                                "EndpointName": [endpoint.name],
+                                "EndpointStatus": ["IN_SERVICE"],
+                            },
+                        }
+                    ),
+                    "deploy",
+                )
+            )
     queue_policy = PolicyDocument(
         (
             Statement(
@@ -349,12 +418,13 @@ def plan_retraining(
         queue=QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, queue_policy, dlq_alarm),
         functions=tuple(functions),
         rules=tuple(rules),
+        schedules=tuple(schedules),
     )
 
 
 def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy) -> EndpointTarget:
     """The deploy function's view of a ``latest_approved`` endpoint (same settings as Pulumi's
-    would be: variant, capture, KMS, blue/green shifting and rollback alarms)."""
+    would be: variant, capture, KMS, blue/green shifting, rollback alarms and autoscaling)."""
     endpoint = plan.endpoint
     assert endpoint is not None
     capture = None
@@ -374,6 +444,17 @@ def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy)
             bake_minutes=rollout.termination_wait_seconds // 60,
         )
     serverless = endpoint.serverless
+    scaling = endpoint.autoscaling
+    autoscaling = None
+    if scaling is not None:
+        autoscaling = AutoscalingTarget(
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            target_invocations_per_instance=float(scaling.target_invocations_per_instance),
+            scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+            policy_name=scaling.policy_name,
+        )
     return EndpointTarget(
         model_id=plan.model,
         endpoint_name=endpoint.name,
@@ -388,6 +469,7 @@ def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy)
         data_capture=capture,
         kms_key_id=KEY_ARN if serverless is None else None,
         tags=policy.tag_map,
+        autoscaling=autoscaling,
     )
 
 
@@ -415,7 +497,7 @@ def _deploy_grants(
                     "sagemaker:UpdateEndpoint",
                 ),
                 resources=(
-                    _arn(partition, region, "sagemaker", f"endpoint/{endpoint.name}"),
+                    endpoint.arn,
                     _arn(partition, region, "sagemaker", f"endpoint-config/{base}-*"),
                     _arn(partition, region, "sagemaker", f"model/{base}-*"),
                 ),
@@ -426,6 +508,15 @@ def _deploy_grants(
                 resources=(group_arn, packages),
             ),
         ]
+        if endpoint.autoscaling is not None:
+            # Application Auto Scaling checks the caller's rights on the target (see iam.py).
+            statements.append(
+                Statement(
+                    sid="ScaleEndpoint",
+                    actions=("sagemaker:UpdateEndpointWeightsAndCapacities",),
+                    resources=(endpoint.arn,),
+                )
+            )
         if plan.rollback_alarms:
             statements.append(
                 Statement(
@@ -453,6 +544,8 @@ def _deploy_grants(
             ),
         )
     )
+    if any(p.endpoint and p.endpoint.autoscaling for p in deployed):
+        grants.append(iam.endpoint_autoscaling(partition, region))
     grants.append(
         iam.pass_role(
             tuple(sorted(p.role.arn(partition) for p in deployed)), "sagemaker.amazonaws.com"

@@ -6,10 +6,10 @@ Who owns the endpoint is decided by ``model_version``:
   the old ones are deleted) and the Endpoint (blue/green deployment config, alarm rollback);
   promoting a version is a spec change.
 - ``latest_approved``: which package is served is runtime state, unknown when Pulumi runs (no
-  package exists on a first deployment). The deploy function creates and updates the endpoint
-  from each approved package with the same settings (its config is planned in
-  :mod:`mlops_spec.plan.retraining`); Pulumi owns everything around it (role, alarms on the
-  endpoint's fixed name, dashboard, the approval rule).
+  package exists on a first deployment). The deploy function creates the endpoint on the first
+  approval, updates it on later ones with the same settings, and registers its autoscaling once
+  it is in service (its config is planned in :mod:`mlops_spec.plan.retraining`); Pulumi owns
+  everything around it (role, alarms on the endpoint's fixed name, dashboard, the rules).
 
 Batch runs a pipeline [ResolveChampion] -> CreateModel -> Transform on a schedule.
 """
@@ -31,7 +31,6 @@ from mlops_spec.models.serving import (
 from mlops_spec.naming import Names, content_hash
 from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.documents import ACCOUNT, Statement
-from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.images import image, sklearn_image
 from mlops_spec.plan.metrics import VARIANT, MetricDescriptor, endpoint_metrics
 from mlops_spec.plan.policy import EnvironmentPolicy
@@ -39,7 +38,6 @@ from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline
 from mlops_spec.plan.storage import StoragePlan, bucket_arn
 from mlops_spec.plan.training import job_grants, package_arns
 
-MAX_ROLLBACK_ALARMS = 10
 RESOLVE_INSTANCE_TYPE = "ml.t3.medium"
 Owner = Literal["pulumi", "deploy-function"]
 
@@ -58,7 +56,8 @@ class RolloutPlan:
 
 @dataclass(frozen=True)
 class AutoscalingPlan:
-    """Target tracking on invocations per instance of the stable variant."""
+    """Target tracking on invocations per instance of the stable variant (``min < max`` only).
+    Pulumi registers it for pinned endpoints; the deploy function for ``latest_approved``."""
 
     resource_id: str
     policy_name: str
@@ -189,12 +188,8 @@ def _endpoint(
         if pinned
         else None
     )
+    # At most checks.MAX_ROLLBACK_ALARMS, enforced when the spec is loaded.
     rollback = tuple(sorted(names.alarm(model_id, m) for m in spec_model.rollback_monitors))
-    if len(rollback) > MAX_ROLLBACK_ALARMS:
-        raise PlanError(
-            f"models.{model_id}.monitors: {len(rollback)} rollback monitors; "
-            f"SageMaker accepts at most {MAX_ROLLBACK_ALARMS} rollback alarms"
-        )
     capture = serverless = autoscaling = rollout = None
     instance_type, count = None, 1
     if isinstance(serving, RealtimeServing):
@@ -206,7 +201,7 @@ def _endpoint(
                 sampling_percent=max(1, round(serving.data_capture_percent)),
             )
         scaling = serving.autoscaling
-        if scaling.enabled and owner == "pulumi":
+        if scaling.enabled:
             autoscaling = AutoscalingPlan(
                 resource_id=f"endpoint/{name}/variant/{VARIANT}",
                 policy_name=names.scaling_policy(model_id),
@@ -295,16 +290,20 @@ def _batch(
                 code_uri=storage.code.uri,
                 code_object_key=storage.code.object_key,
                 module="mlops_runtime.champion",
-                args=("--group", group, "--output", f"{pipelines.PROCESSING}/champion"),
+                args=("--group", group, "--output", pipelines.CHAMPION_DIR),
                 outputs=[
                     (
-                        "champion",
+                        pipelines.CHAMPION_OUTPUT,
                         pipelines.per_execution(f"{base}/champion"),
-                        f"{pipelines.PROCESSING}/champion",
+                        pipelines.CHAMPION_DIR,
                     )
                 ],
                 property_files=[
-                    (pipelines.CHAMPION_PROPERTY_FILE, "champion", pipelines.CHAMPION_FILE)
+                    (
+                        pipelines.CHAMPION_PROPERTY_FILE,
+                        pipelines.CHAMPION_OUTPUT,
+                        pipelines.CHAMPION_FILE,
+                    )
                 ],
                 max_runtime_seconds=900,
             )
@@ -328,6 +327,7 @@ def _batch(
         pipeline_arn=pipeline_arn(partition, region, pipeline),
         schedule=start_pipeline_schedule(
             name=names.schedule(model_id, "batch"),
+            model=model_id,
             expression=serving.schedule,
             enabled=policy.schedules_enabled,
             pipeline=pipeline,

@@ -1,11 +1,13 @@
-"""Training plan per model: the pipeline (train -> evaluate -> gate -> register), its role,
-and its schedule."""
+"""Training plan per model: the pipeline (train -> evaluate -> gate -> profile + register) and
+its role. Scheduled retraining goes through the trigger function (see the retraining plan)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from mlops_runtime.config import EvaluateConfig, GateConfig
+from mlops_runtime.config import EvaluateConfig, GateConfig, ProfileConfig
+from mlops_spec.checks import model_features
 from mlops_spec.enums import Approval, QualityMetric
 from mlops_spec.models import Model, ResolvedSpec
 from mlops_spec.models.serving import BatchServing, RealtimeServing
@@ -14,11 +16,13 @@ from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.documents import ACCOUNT, Condition, Statement
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.images import Image, image, sklearn_image
-from mlops_spec.plan.policy import EnvironmentPolicy
-from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
+from mlops_spec.plan.schedules import pipeline_arn
 from mlops_spec.plan.storage import StoragePlan
 
 EVALUATION_INSTANCE_TYPE = "ml.m5.large"
+PROFILE_INSTANCE_TYPE = "ml.m5.xlarge"
+"""Profiles up to ``ProfileConfig.sample_rows`` (1M) rows in memory."""
+PROFILE_FILE = "profile.json"
 REGRESSION_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE, QualityMetric.R2})
 APPROVAL_STATUS = {Approval.AUTO: "Approved", Approval.MANUAL: "PendingManualApproval"}
 
@@ -44,12 +48,30 @@ class GatePlan:
     min_improvement: float
     task: str
     label: str
+    holdout: str
+    """The data source scored: ``training.holdout``, by default the first input."""
     holdout_uri: str
-    """Evaluated data: the first training input (the spec has no separate holdout source)."""
     evaluation_uri: str
     """Per-execution evaluation.json lands under ``<evaluation_uri>/<execution id>/``."""
     config: str
     """``EvaluateConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
+
+
+@dataclass(frozen=True)
+class ProfilePlan:
+    """The Profile step: the reference profile the drift job compares traffic with, computed
+    from the training data of every candidate that passes the gate."""
+
+    source: str
+    """The data source profiled: the first training input (the training data channel)."""
+    input_uri: str
+    output_uri: str
+    """S3 prefix receiving ``/opt/ml/processing/profile`` (so ``profile.json`` lands at
+    ``profile_uri``)."""
+    profile_uri: str
+    """``MonitorConfig.profile_uri`` of the model's drift job."""
+    config: str
+    """``ProfileConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +98,7 @@ class TrainingPlan:
     package_group: str
     approval_status: str
     gate: GatePlan | None
-    schedule: SchedulePlan | None
+    profile: ProfilePlan
     definition: str
     """Pipeline definition JSON with ``${account}``/``${key_arn}`` placeholders."""
     scheduler_role: iam.RolePlan | None = None
@@ -131,6 +153,12 @@ def package_arns(partition: str, region: str, group: str) -> tuple[str, str]:
     )
 
 
+def reference_profile_uri(storage: StoragePlan, model_id: str) -> str:
+    """Where a model's reference profile lives (written by its training pipeline's Profile
+    step, read by its drift job)."""
+    return f"s3://{storage.bucket('artifacts').name}/models/{model_id}/reference/{PROFILE_FILE}"
+
+
 def _gate(
     spec_model: Model,
     model_id: str,
@@ -142,15 +170,12 @@ def _gate(
     gate = spec_model.training.gate
     if gate is None:
         return None
-    first = spec_model.training.inputs[0]
-    source = resolved.spec.data_sources[first]
-    if source.label is None:
-        raise PlanError(
-            f"models.{model_id}.training.gate needs a label column on data source "
-            f"{first!r} (the evaluation step scores its first input)"
-        )
+    holdout = spec_model.training.holdout_source
+    source = resolved.spec.data_sources[holdout]
+    # Load-time validation (mlops_spec.checks) refuses a gate whose holdout has no label.
+    assert source.label is not None, f"models.{model_id}.training.gate: holdout without label"
     task = "regression" if gate.metric in REGRESSION_METRICS else "classification"
-    features = tuple(source.features)
+    features = tuple(model_features(resolved.spec, spec_model))
     config = EvaluateConfig(
         model_id=model_id,
         task=task,
@@ -172,9 +197,34 @@ def _gate(
         min_improvement=gate.must_beat_champion_by,
         task=task,
         label=source.label,
-        holdout_uri=storage.location(first).uri,
+        holdout=holdout,
+        holdout_uri=storage.location(holdout).uri,
         evaluation_uri=evaluation_uri,
         config=config.to_json(),
+    )
+
+
+def _profile(
+    spec_model: Model, model_id: str, resolved: ResolvedSpec, storage: StoragePlan
+) -> ProfilePlan:
+    source = spec_model.training.inputs[0]
+    location = storage.location(source)
+    profile_uri = reference_profile_uri(storage, model_id)
+    config = ProfileConfig(
+        model_id=model_id,
+        features={
+            name: str(kind) for name, kind in model_features(resolved.spec, spec_model).items()
+        },
+        format=location.format,
+    )
+    return ProfilePlan(
+        source=source,
+        input_uri=location.uri,
+        output_uri=profile_uri.rsplit("/", 1)[0],
+        profile_uri=profile_uri,
+        # Not config.to_json(): its sorted keys would lose the features' order, which is the
+        # column order of CSV captures the drift job reads against the profile.
+        config=json.dumps(config.to_dict(), separators=(",", ":")),
     )
 
 
@@ -182,7 +232,6 @@ def plan_training(
     model_id: str,
     resolved: ResolvedSpec,
     names: Names,
-    policy: EnvironmentPolicy,
     storage: StoragePlan,
     partition: str,
 ) -> TrainingPlan:
@@ -214,6 +263,7 @@ def plan_training(
         for source in training.inputs
     )
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{base}/evaluation")
+    profile = _profile(spec_model, model_id, resolved, storage)
     serving = spec_model.serving
     register = pipelines.register_step(
         group=group,
@@ -231,6 +281,18 @@ def plan_training(
     )
     max_wait = training.effective_max_wait_minutes
     hyperparameters = tuple(sorted((k, _value(v)) for k, v in training.hyperparameters.items()))
+    profile_step = pipelines.processing_step(
+        pipelines.PROFILE_STEP,
+        image=eval_image.uri,
+        role_arn=role_arn,
+        instance_type=PROFILE_INSTANCE_TYPE,
+        code_uri=storage.code.uri,
+        code_object_key=storage.code.object_key,
+        module="mlops_runtime.profile_job",
+        environment={"MLOPS_RUNTIME_CONFIG": profile.config},
+        inputs=[pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)],
+        outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
+    )
     steps: list[dict] = [
         pipelines.training_step(
             image=training.image,
@@ -260,12 +322,12 @@ def plan_training(
                 module="mlops_runtime.evaluate",
                 environment={"MLOPS_RUNTIME_CONFIG": gate.config},
                 inputs=[
-                    pipelines._s3_input(
+                    pipelines.s3_input(
                         "model",
                         {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
                         f"{pipelines.PROCESSING}/model",
                     ),
-                    pipelines._s3_input(
+                    pipelines.s3_input(
                         "holdout", gate.holdout_uri, f"{pipelines.PROCESSING}/holdout"
                     ),
                 ],
@@ -285,12 +347,18 @@ def plan_training(
                 ],
             )
         )
-        steps.append(pipelines.gate_steps(register, model_id))
+        steps.append(pipelines.gate_steps([profile_step, register], model_id))
     else:
-        steps.append(register)
+        steps += [{**profile_step, "DependsOn": ["Train"]}, register]
     group_arn, packages = package_arns(partition, region, group)
+    read_sources = [c.name for c in channels]
+    if gate and gate.holdout not in read_sources:
+        read_sources.append(gate.holdout)
     grants = [
-        *(iam.s3_read(c.bucket_arn, c.prefix) for c in channels),
+        *(
+            iam.s3_read(storage.location(s).bucket_arn, storage.location(s).prefix)
+            for s in read_sources
+        ),
         iam.s3_read(artifacts.arn, f"models/{model_id}/"),
         iam.s3_write(artifacts.arn, f"models/{model_id}/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
@@ -306,7 +374,7 @@ def plan_training(
                 )
             )
         ),
-        job_grants(partition, region, ("training", "processing") if gate else ("training",)),
+        job_grants(partition, region, ("training", "processing")),
         (
             Statement(
                 sid="RegisterPackages",
@@ -323,19 +391,6 @@ def plan_training(
         ),
         iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
     ]
-    schedule = None
-    if training.schedule:
-        schedule = start_pipeline_schedule(
-            name=names.schedule(model_id, "train"),
-            expression=training.schedule,
-            enabled=policy.schedules_enabled,
-            pipeline=pipeline,
-            partition=partition,
-            region=region,
-            role_name=names.role("scheduler", model_id),
-            reason="schedule",
-            description=f"{names.prefix}/{model_id}: scheduled retraining",
-        )
     return TrainingPlan(
         model=model_id,
         pipeline_name=pipeline,
@@ -363,21 +418,6 @@ def plan_training(
         package_group=group,
         approval_status=APPROVAL_STATUS[spec_model.registry.approval],
         gate=gate,
-        schedule=schedule,
+        profile=profile,
         definition=pipelines.definition(steps),
-    )
-
-
-def scheduler_role(
-    model_id: str, names: Names, schedules: tuple[SchedulePlan, ...]
-) -> iam.RolePlan:
-    """The role the model's schedules assume: start exactly their pipelines."""
-    arns = tuple(sorted({s.pipeline_arn for s in schedules}))
-    return iam.role(
-        "scheduler",
-        names.role("scheduler", model_id),
-        "scheduler.amazonaws.com",
-        f"EventBridge Scheduler: start the pipelines of {model_id}",
-        iam.start_pipelines(arns),
-        source_account=True,
     )

@@ -1,5 +1,7 @@
 """Every example stack and the all-tiers spec, run once through the real Pulumi program
-(infra/__main__.py) under mlops_preview's recording mocks. Tests assert on recorded inputs."""
+(infra/__main__.py) under mlops_preview's recording mocks, by the same code path as
+``mlops plan <spec> --stack <name>`` (``plan_cli.run_plan``: the spec decides the region).
+Tests assert on recorded inputs."""
 
 from __future__ import annotations
 
@@ -7,21 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from mlops_preview import PlanDocument, preview_project
-from mlops_spec.load import resolve
+from mlops_preview import PlanDocument
+from mlops_spec.load import resolve, validate_file
 from mlops_spec.plan import DeploymentPlan, plan
-from tests.conftest import ROOT
+from mlops_spec.plan_cli import run_plan
+from tests.conftest import EXAMPLES, ROOT
 
 FULL_SPEC = ROOT / "tests/components/specs/full.yaml"
-STACKS: dict[str, tuple[Path, str, str]] = {
-    "churn-dev": (ROOT / "examples/churn/mlops.yaml", "dev", "eu-west-1"),
-    "churn-staging": (ROOT / "examples/churn/mlops.yaml", "staging", "eu-west-1"),
-    "churn-prod": (ROOT / "examples/churn/mlops.yaml", "prod", "eu-west-1"),
-    "ltv-dev": (ROOT / "examples/ltv/mlops.yaml", "dev", "us-east-1"),
-    "ltv-prod": (ROOT / "examples/ltv/mlops.yaml", "prod", "us-east-1"),
-    "full-dev": (FULL_SPEC, "dev", "us-west-2"),
-    "full-prod": (FULL_SPEC, "prod", "us-west-2"),
+
+
+def _key(spec: Path, stack: str) -> str:
+    return f"{spec.parent.name if spec.name == 'mlops.yaml' else spec.stem}-{stack}"
+
+
+STACKS: dict[str, tuple[Path, str]] = {
+    _key(spec, stack): (spec, stack)
+    for spec in [*EXAMPLES, FULL_SPEC]
+    for stack in sorted(validate_file(spec).stacks)
 }
+"""Every stack of every example, and of the all-tiers spec: ``<example>-<stack>``."""
 PRODUCTION = {"churn-staging", "churn-prod", "ltv-prod", "full-prod"}
 
 
@@ -29,11 +35,9 @@ class Stack:
     """A previewed stack: its recorded plan document and the planner's plan."""
 
     def __init__(self, key: str) -> None:
-        spec, stack, region = STACKS[key]
+        spec, stack = STACKS[key]
         self.key, self.stack = key, stack
-        self.doc: PlanDocument = preview_project(
-            ROOT, stack, config={"mlops:spec": str(spec), "aws:region": region}
-        )
+        self.doc: PlanDocument = run_plan(spec, stack, ROOT)
         self.plan: DeploymentPlan = plan(resolve(spec, stack))
 
     def of_type(self, type_: str) -> list:

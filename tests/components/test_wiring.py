@@ -80,7 +80,7 @@ def test_alarm_dimensions_name_real_endpoints(stacks: dict[str, Stack], key: str
 @pytest.mark.parametrize("key", STACKS)
 def test_schedules_match_the_spec(stacks: dict[str, Stack], key: str) -> None:
     stack = stacks[key]
-    spec_path, name, _ = STACKS[key]
+    spec_path, name = STACKS[key]
     spec = resolve(spec_path, name).spec
     pipelines = {p.inputs["pipelineName"] for p in stack.of_type("aws:sagemaker/pipeline:Pipeline")}
     schedules = {s.inputs["name"]: s for s in stack.of_type("aws:scheduler/schedule:Schedule")}
@@ -94,12 +94,32 @@ def test_schedules_match_the_spec(stacks: dict[str, Stack], key: str) -> None:
         expected[plan.schedule.name] = plan.schedule.expression
     assert {n: s.inputs["scheduleExpression"] for n, s in schedules.items()} == expected
     state = "ENABLED" if stack.plan.policy.schedules_enabled else "DISABLED"
-    for schedule in schedules.values():
+    functions = stack.of_type("aws:lambda/function:Function")
+    trigger = next((f for f in functions if f.name == "retraining-trigger"), None)
+    function_arn = f"arn:aws:lambda:{stack.plan.region}:123456789012:function:"
+    for name_, schedule in schedules.items():
         assert schedule.inputs["state"] == state
         target = schedule.inputs["target"]
-        assert target["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
-        assert json.loads(target["input"])["PipelineName"] in pipelines
-        assert target["roleArn"].endswith("-scheduler") or "scheduler" in target["roleArn"]
+        assert target["roleArn"].endswith("-scheduler")
+        if name_.endswith("-train"):  # retraining goes through the trigger (cooldown, limit)
+            assert trigger is not None
+            assert target["arn"] == function_arn + trigger.inputs["name"]
+            assert trigger.urn in schedule.depends_on
+            event = json.loads(target["input"])
+            assert event["source"] == "mlops.schedule"
+            assert event["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+            config = TriggerConfig.from_json(trigger.inputs["environment"]["variables"][ENV_VAR])
+            assert event["model"] in config.models
+            assert f"{spec.system.id}-{name}-{event['model']}-train" == name_
+        else:
+            assert target["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
+            assert json.loads(target["input"])["PipelineName"] in pipelines
+    for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if policy.inputs["name"] == "scheduler":  # may invoke the trigger function only
+            for statement in json.loads(policy.inputs["policy"])["Statement"]:
+                if statement["Action"] == "lambda:InvokeFunction":
+                    assert trigger is not None
+                    assert statement["Resource"] == function_arn + trigger.inputs["name"]
 
 
 @pytest.mark.parametrize("key", STACKS)
@@ -168,3 +188,65 @@ def test_training_pipeline_uses_its_own_role(stacks: dict[str, Stack]) -> None:
     assert roles[role_urn] == "churn-prod-churn-classifier-train"
     definition = pipeline.inputs["pipelineDefinition"]
     assert "arn:aws:iam::123456789012:role/churn-prod-churn-classifier-train" in definition
+
+
+def test_training_schedule_moved_with_an_alias(stacks: dict[str, Stack]) -> None:
+    """The schedule used to be a child of Training; the alias keeps deployed stacks from
+    replacing it (a replacement would collide on its fixed name)."""
+    stack = stacks["churn-prod"]
+    (schedule,) = [
+        s
+        for s in stack.of_type("aws:scheduler/schedule:Schedule")
+        if s.name.endswith("-schedule") and s.inputs["name"].endswith("-train")
+    ]
+    assert schedule.parent.endswith("mlops:retraining:Retraining::retraining")
+    assert schedule.aliases == (
+        "urn:pulumi:prod::mlops-spec::mlops:training:Training$aws:scheduler/schedule:Schedule"
+        "::churn-classifier-training-schedule",
+    )
+
+
+def test_in_service_rules_reach_the_deploy_function(stacks: dict[str, Stack]) -> None:
+    stack = stacks["churn-prod"]
+    (rule,) = [
+        r
+        for r in stack.of_type("aws:cloudwatch/eventRule:EventRule")
+        if r.inputs["name"] == "churn-prod-churn-classifier-in-service"
+    ]
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["detail"]["EndpointStatus"] == ["IN_SERVICE"]
+    (target,) = stack.linked("aws:cloudwatch/eventTarget:EventTarget", rule.urn, "rule")
+    (deploy,) = [
+        f for f in stack.of_type("aws:lambda/function:Function") if f.name.endswith("deploy")
+    ]
+    assert deploy.urn in target.property_dependencies["arn"]
+    assert target.inputs["retryPolicy"] == {
+        "maximumEventAgeInSeconds": 3600,
+        "maximumRetryAttempts": 4,
+    }
+    (queue,) = stack.of_type("aws:sqs/queue:Queue")
+    assert queue.urn in target.property_dependencies["deadLetterConfig"]
+    # Pulumi registers no autoscaling for the endpoint: the deploy function does
+    assert stack.of_type("aws:appautoscaling/target:Target") == []
+    config = _deploy_config(stack)
+    assert config and config.endpoints["churn-prod-churn-classifier"].autoscaling is not None
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_training_pipelines_profile_where_drift_jobs_read(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    stack = stacks[key]
+    profiles = {}
+    for pipeline in stack.of_type("aws:sagemaker/pipeline:Pipeline"):
+        if not pipeline.inputs["pipelineName"].endswith("-train"):
+            continue
+        text = pipeline.inputs["pipelineDefinition"]
+        assert "python3 -m mlops_runtime.profile_job" in text
+        definition = json.loads(text)
+        steps = definition["Steps"][-1]["Arguments"].get("IfSteps") or definition["Steps"]
+        (profile,) = [s for s in steps if s["Name"] == "Profile"]
+        (output,) = profile["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+        profiles[pipeline.inputs["pipelineName"]] = output["S3Output"]["S3Uri"] + "/profile.json"
+    for job in stack.plan.monitoring.jobs:
+        assert json.loads(job.config)["profile_uri"] in profiles.values()

@@ -57,6 +57,9 @@ def test_physical_names_follow_aws_rules(all_plans: dict[str, DeploymentPlan], c
     checks += [(t.pipeline_name, "pipeline") for t in deployment.training]
     checks += [(t.role.name, "role") for t in deployment.training]
     checks += [(a.name, "alarm") for a in deployment.monitoring.alarms]
+    if deployment.retraining:
+        checks += [(r.name, "rule") for r in deployment.retraining.rules]
+        checks += [(s.name, "schedule") for s in deployment.retraining.schedules]
     for serving in deployment.serving:
         checks.append((serving.role.name, "role"))
         if serving.endpoint:
@@ -78,9 +81,11 @@ def test_names_come_from_naming() -> None:
     assert deployment.monitoring.topic.name == names.topic()
     training = deployment.training_for("churn-classifier")
     assert training.pipeline_name == names.pipeline("churn-classifier")
-    assert training.schedule and training.schedule.name == names.schedule(
-        "churn-classifier", "train"
-    )
+    assert deployment.retraining is not None
+    schedule = deployment.retraining.schedule_for("churn-classifier")
+    assert schedule and schedule.name == names.schedule("churn-classifier", "train")
+    rule = next(r for r in deployment.retraining.rules if r.key.startswith("endpoint-in-service"))
+    assert rule.name == names.endpoint_in_service_rule("churn-classifier")
     alarm = deployment.monitoring.model("churn-classifier").alarm("p99-latency")
     assert alarm.name == names.alarm("churn-classifier", "p99-latency")
     assert deployment.metric_namespace == names.metric_namespace() == "MLOps/churn"
@@ -110,7 +115,8 @@ def test_log_retention_rounds_up_to_a_cloudwatch_value() -> None:
 
 def test_notes_say_what_is_not_built() -> None:
     notes = "\n".join(example("churn", "dev").notes)
-    assert "deploy function creates and updates it" in notes
+    assert "deploy function creates it on the first approved package" in notes
+    assert "autoscaling" not in notes  # the deploy function registers it
     assert "webhook delivery is not built" in notes
     assert "quality" in notes and "fairness" in notes
     ltv = "\n".join(example("ltv", "prod").notes)

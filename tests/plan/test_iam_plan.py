@@ -3,11 +3,16 @@ except for the actions AWS only accepts with "*" (listed with their reasons)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mlops_spec.plan import DeploymentPlan
-from mlops_spec.plan.iam import UNSCOPABLE_ACTIONS, RolePlan
-from tests.plan.conftest import CASE_IDS
+from mlops_spec.plan.iam import REGION_WIDE_ACTIONS, SCALING_ROLE, UNSCOPABLE_ACTIONS, RolePlan
+from tests.plan.conftest import CASE_IDS, example, full
+
+REGION_WIDE = re.compile(r"^arn:[^:]+:[^:]+:[a-z0-9-]+:\$\{account\}:[a-z-]+[:/]\*$")
+"""Every resource of a type in the stack's account and region (``...:alarm:*``)."""
 
 
 def roles_of(deployment: DeploymentPlan) -> list[RolePlan]:
@@ -39,6 +44,8 @@ def test_role_policies_are_least_privilege(all_plans: dict[str, DeploymentPlan],
                 if resource != "*":
                     assert resource.startswith("arn:") or resource == "${key_arn}", resource
                     assert resource.split(":", 5)[-1] not in ("*", ""), resource
+                if REGION_WIDE.match(resource):
+                    assert set(statement.actions) <= set(REGION_WIDE_ACTIONS), statement
             if "iam:PassRole" in statement.actions:
                 assert statement.conditions[0].key == "iam:PassedToService"
 
@@ -62,6 +69,9 @@ def test_resources_belong_to_this_system(all_plans: dict[str, DeploymentPlan], c
                     )
                 ):
                     name = resource.rsplit(":", 1)[1].split("/", 1)[-1]
+                    if name.endswith(f"/{SCALING_ROLE}"):  # the service-linked role
+                        assert "iam:AWSServiceName" in {c.key for c in statement.conditions}
+                        continue
                     assert name.startswith((prefix, "pipelines-")), (role.name, resource)
                 if resource.startswith("arn:aws:s3:::"):
                     bucket = resource[len("arn:aws:s3:::") :].split("/", 1)[0]
@@ -69,8 +79,6 @@ def test_resources_belong_to_this_system(all_plans: dict[str, DeploymentPlan], c
 
 
 def test_trust_policies_name_one_service() -> None:
-    from tests.plan.conftest import full
-
     services = {r.name: r.service for r in roles_of(full("prod"))}
     assert services["full-prod-rt-train"] == "sagemaker.amazonaws.com"
     assert services["full-prod-rt-scheduler"] == "scheduler.amazonaws.com"
@@ -83,3 +91,44 @@ def test_trust_policies_name_one_service() -> None:
 
 def test_unscopable_actions_have_reasons() -> None:
     assert all(reason for reason in UNSCOPABLE_ACTIONS.values())
+    assert all(reason for reason in REGION_WIDE_ACTIONS.values())
+
+
+def test_deploy_role_may_register_autoscaling_only_when_an_endpoint_scales() -> None:
+    deploy = example("churn", "prod").retraining.function("deploy")  # type: ignore[union-attr]
+    assert deploy is not None
+    statements = {s.sid: s for s in deploy.role.policy.statements}
+    assert statements["RegisterScaling"].actions == (
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:RegisterScalableTarget",
+    )
+    assert statements["RegisterScaling"].resources == (
+        "arn:aws:application-autoscaling:eu-west-1:${account}:scalable-target/*",
+    )
+    assert statements["DescribeScaling"].resources == ("*",)
+    assert statements["ScaleEndpoint"].actions == ("sagemaker:UpdateEndpointWeightsAndCapacities",)
+    assert statements["ScaleEndpoint"].resources == (
+        "arn:aws:sagemaker:eu-west-1:${account}:endpoint/churn-prod-churn-classifier",
+    )
+    assert statements["ScalingAlarmChecks"].resources == (
+        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:*",
+    )
+    slr = statements["CreateScalingRole"]
+    assert slr.actions == ("iam:CreateServiceLinkedRole",)
+    assert slr.resources == (
+        "arn:aws:iam::${account}:role/aws-service-role/"
+        "sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+    )
+    (condition,) = slr.conditions
+    assert (condition.operator, condition.key, condition.values) == (
+        "StringEquals",
+        "iam:AWSServiceName",
+        ("sagemaker.application-autoscaling.amazonaws.com",),
+    )
+    # serverless (ltv dev) and fixed-size (full: la) endpoints register nothing
+    for deployment in (example("ltv", "dev"), full("prod")):
+        role = deployment.retraining.function("deploy").role  # type: ignore[union-attr]
+        actions = {a for s in role.policy.statements for a in s.actions}
+        assert not any(a.startswith("application-autoscaling:") for a in actions)
+        assert "iam:CreateServiceLinkedRole" not in actions

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mlops_runtime.config import DeployConfig, TriggerConfig
-from mlops_spec.plan import render
-from tests.plan.conftest import example, full, mini
+from mlops_spec.plan import PlanError, render
+from tests.plan.conftest import MINIMAL, example, full, mini
 
 REFS = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
 
@@ -68,7 +70,13 @@ def test_rules_and_dead_letters() -> None:
     retraining = full("prod").retraining
     assert retraining is not None
     rules = {r.key: r for r in retraining.rules}
-    assert set(rules) == {"alarm-retrain", "new-data-events", "new-data-shared", "package-approved"}
+    assert set(rules) == {
+        "alarm-retrain",
+        "new-data-events",
+        "new-data-shared",
+        "package-approved",
+        "endpoint-in-service-la",
+    }
     alarm = json.loads(rules["alarm-retrain"].event_pattern)
     assert alarm["detail"] == {"alarmName": ["full-prod-rt-drift"], "state": {"value": ["ALARM"]}}
     data = json.loads(rules["new-data-events"].event_pattern)
@@ -95,6 +103,94 @@ def test_no_loop_without_triggers_or_latest_approved() -> None:
     assert mini().retraining is None
 
 
+def test_a_training_schedule_alone_creates_the_trigger() -> None:
+    training = {**MINIMAL["models"]["mm"]["training"], "schedule": "rate(1 day)"}
+    retraining = mini(training=training, retraining={"cooldown_hours": 12}).retraining
+    assert retraining is not None
+    trigger = retraining.function("trigger")
+    assert trigger is not None and [f.key for f in retraining.functions] == ["trigger"]
+    assert retraining.rules == ()  # the schedule invokes the function directly
+    (schedule,) = retraining.schedules
+    assert (schedule.model, schedule.target_arn, schedule.state) == ("mm", trigger.arn, "DISABLED")
+    config = TriggerConfig.from_json(render(trigger.config, REFS))
+    assert config.models["mm"].pipeline_name == "mini-dev-mm-train"
+    assert config.models["mm"].cooldown_hours == 12.0  # scheduled runs obey the cooldown
+    statements = {s.sid: s for s in trigger.role.policy.statements}
+    assert statements["StartPipelines"].resources == (
+        "arn:aws:sagemaker:eu-west-1:${account}:pipeline/mini-dev-mm-train",
+    )
+
+
+def test_schedule_events_are_what_the_trigger_understands() -> None:
+    from datetime import UTC, datetime
+
+    from mlops_runtime.trigger_events import Request, interpret
+
+    retraining = example("churn", "prod").retraining
+    assert retraining is not None
+    trigger, schedule = retraining.function("trigger"), retraining.schedule_for("churn-classifier")
+    assert trigger and schedule
+    config = TriggerConfig.from_json(render(trigger.config, REFS))
+    # EventBridge Scheduler fills the context attribute in before it invokes the function
+    event = json.loads(
+        schedule.input.replace("<aws.scheduler.scheduled-time>", "2026-01-05T03:00:00Z")
+    )
+    (request,) = interpret(event, config, datetime(2026, 1, 5, 3, 0, 1, tzinfo=UTC))
+    assert isinstance(request, Request)
+    assert (request.model, request.trigger) == ("churn-classifier", "schedule")
+    assert "2026-01-05T03:00:00Z" in request.key
+
+
+def test_latest_approved_realtime_endpoints_get_autoscaling_and_an_in_service_rule() -> None:
+    deployment = example("churn", "prod")
+    retraining = deployment.retraining
+    assert retraining is not None
+    deploy = retraining.function("deploy")
+    assert deploy is not None
+    target = DeployConfig.from_json(render(deploy.config, REFS)).endpoints[
+        "churn-prod-churn-classifier"
+    ]
+    assert target.autoscaling is not None
+    scaling = target.autoscaling
+    assert (scaling.min_capacity, scaling.max_capacity) == (2, 6)
+    assert scaling.target_invocations_per_instance == 200.0
+    assert (scaling.scale_in_cooldown_seconds, scaling.scale_out_cooldown_seconds) == (300, 60)
+    assert scaling.policy_name == "churn-prod-churn-classifier-invocations"
+    rule = next(r for r in retraining.rules if r.key == "endpoint-in-service-churn-classifier")
+    assert rule.name == "churn-prod-churn-classifier-in-service"
+    assert rule.function == "deploy"
+    assert json.loads(rule.event_pattern) == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Endpoint State Change"],
+        "detail": {
+            "EndpointName": ["churn-prod-churn-classifier"],
+            "EndpointStatus": ["IN_SERVICE"],
+        },
+    }
+    sender = next(
+        s for s in retraining.queue.policy.statements if s.sid == "EventBridgeDeadLetters"
+    )
+    assert rule.arn in sender.conditions[0].values  # the same dead-letter queue as the others
+    # staging scales 1-2; a fixed-size endpoint (full: la, 1-1) has no autoscaling but the rule
+    staging = example("churn", "staging").retraining.function("deploy")  # type: ignore[union-attr]
+    staged = DeployConfig.from_json(render(staging.config, REFS))  # type: ignore[union-attr]
+    assert staged.endpoints["churn-staging-churn-classifier"].autoscaling.max_capacity == 2  # type: ignore[union-attr]
+    full_prod = full("prod").retraining
+    assert full_prod is not None
+    la = DeployConfig.from_json(render(full_prod.function("deploy").config, REFS))  # type: ignore[union-attr]
+    assert la.endpoints["full-prod-la"].autoscaling is None
+    assert any(r.key == "endpoint-in-service-la" for r in full_prod.rules)
+
+
+def test_serverless_latest_approved_endpoints_have_no_in_service_rule() -> None:
+    retraining = example("ltv", "dev").retraining
+    assert retraining is not None
+    assert not any(r.key.startswith("endpoint-in-service") for r in retraining.rules)
+    deploy = retraining.function("deploy")
+    config = DeployConfig.from_json(render(deploy.config, REFS))  # type: ignore[union-attr]
+    assert config.endpoints["ltv-dev-ticket-router"].autoscaling is None
+
+
 def test_deploy_role_can_roll_out_with_rollback_and_encryption() -> None:
     deploy = example("churn", "prod").retraining.function("deploy")  # type: ignore[union-attr]
     assert deploy is not None
@@ -112,3 +208,11 @@ def test_deploy_role_can_roll_out_with_rollback_and_encryption() -> None:
     assert "arn:aws:sagemaker:eu-west-1:${account}:endpoint/churn-prod-churn-classifier" in (
         statements["ServeModel"].resources
     )
+
+
+def test_an_in_service_rule_name_over_the_eventbridge_limit_is_refused() -> None:
+    system = {**MINIMAL["system"], "id": "a" * 20}
+    model = {**MINIMAL["models"]["mm"], "serving": {"tier": "realtime"}}  # latest_approved
+    long_id = "m" * 29  # <system>-dev-<model> is 54 characters: the role names still fit
+    with pytest.raises(PlanError, match=rf"models\.{long_id}: derived EventBridge rule name"):
+        mini({"system": system, "models": {long_id: model}})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from mlops_spec.plan.metrics import ENDPOINT_METRIC_KEYS
 from tests.plan.conftest import PROD, example, full, mini
@@ -93,7 +94,11 @@ def test_latest_approved_endpoints_belong_to_the_deploy_function() -> None:
     churn = example("churn", "prod").serving_for("churn-classifier")
     assert churn and churn.endpoint
     assert churn.endpoint.owner == "deploy-function"
-    assert churn.endpoint.model_name is None and churn.endpoint.autoscaling is None
+    assert churn.endpoint.model_name is None and churn.endpoint.config_name is None
+    # planned like a pinned endpoint's, registered by the deploy function once in service
+    scaling = churn.endpoint.autoscaling
+    assert scaling and (scaling.min_capacity, scaling.max_capacity) == (2, 6)
+    assert scaling.resource_id == "endpoint/churn-prod-churn-classifier/variant/AllTraffic"
     assert churn.endpoint.arn == (
         "arn:aws:sagemaker:eu-west-1:${account}:endpoint/churn-prod-churn-classifier"
     )
@@ -139,16 +144,31 @@ def test_pinned_batch_pipeline_creates_the_model_then_transforms() -> None:
 
 
 def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
+    from mlops_runtime import champion
+
     ltv = example("ltv", "prod").serving_for("lifetime-value")
     assert ltv and ltv.batch and ltv.batch.package_version is None
     steps = json.loads(ltv.batch.definition)["Steps"]
     assert [s["Name"] for s in steps] == ["ResolveChampion", "CreateModel", "Transform"]
-    assert (
-        "mlops_runtime.champion --group ltv-prod-lifetime-value"
-        in (steps[0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"][2])
+    resolve = steps[0]
+    command = resolve["Arguments"]["AppSpecification"]["ContainerEntrypoint"][2]
+    assert command.endswith(
+        "exec python3 -m mlops_runtime.champion --group ltv-prod-lifetime-value "
+        f"--output {champion.OUTPUT_DIR}"
     )
+    (output,) = resolve["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert output["S3Output"]["LocalPath"] == champion.OUTPUT_DIR
+    (property_file,) = resolve["PropertyFiles"]
+    assert property_file == {
+        "PropertyFileName": "Champion",
+        "OutputName": output["OutputName"],
+        "FilePath": champion.CHAMPION_FILE,
+    }
     model_package = steps[1]["Arguments"]["PrimaryContainer"]["ModelPackageName"]
-    assert model_package["Std:JsonGet"]["Path"] == "model_package_arn"
+    assert model_package["Std:JsonGet"] == {
+        "PropertyFile": {"Get": "Steps.ResolveChampion.PropertyFiles.Champion"},
+        "Path": "model_package_arn",
+    }
     assert ltv.batch.input_uri == "s3://ltv-prod-data-orders-us-east-1/orders/"
     assert ltv.batch.split_type == "None"  # parquet is not split into records
     assert ltv.batch.output_uri == "s3://ltv-prod-reports-us-east-1/batch/lifetime-value/"
@@ -157,3 +177,38 @@ def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
 def test_models_without_serving_have_no_serving_plan() -> None:
     assert full().serving_for("reg") is None
     assert mini(settings=PROD).serving_for("mm") is not None
+
+
+class _Registry:
+    """The two SageMaker calls ``mlops_runtime.champion`` makes, answered from memory."""
+
+    ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/ltv-prod-lifetime-value/3"
+
+    def list_model_packages(self, **kwargs: object) -> dict[str, object]:
+        assert kwargs["ModelApprovalStatus"] == "Approved"
+        return {
+            "ModelPackageSummaryList": [
+                {"ModelPackageArn": self.ARN, "ModelPackageVersion": 3, "CreationTime": 1}
+            ]
+        }
+
+    def describe_model_package(self, ModelPackageName: str) -> dict[str, object]:
+        return {
+            "ModelPackageVersion": 3,
+            "InferenceSpecification": {
+                "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"}]
+            },
+        }
+
+
+def test_champion_json_answers_the_pipeline_expression(tmp_path: Path) -> None:
+    from mlops_runtime import champion
+
+    ltv = example("ltv", "prod").serving_for("lifetime-value")
+    assert ltv and ltv.batch
+    create_model = json.loads(ltv.batch.definition)["Steps"][1]
+    path = create_model["Arguments"]["PrimaryContainer"]["ModelPackageName"]["Std:JsonGet"]["Path"]
+    champion.run("ltv-prod-lifetime-value", tmp_path, client=_Registry())
+    written = json.loads((tmp_path / champion.CHAMPION_FILE).read_text())
+    assert written[path] == _Registry.ARN
+    assert set(written) == {"model_package_arn", "model_package_version", "model_data_url", "image"}

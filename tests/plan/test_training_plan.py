@@ -1,4 +1,4 @@
-"""Training plan: pipeline definition, role, gate, schedule."""
+"""Training plan: pipeline definition, role, gate, holdout, reference profile, schedule."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from mlops_runtime.config import EvaluateConfig
+from mlops_runtime.config import EvaluateConfig, ProfileConfig
+from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.errors import PlanError
-from tests.plan.conftest import PROD, example, full, mini
+from tests.plan.conftest import CASE_IDS, MINIMAL, PROD, example, full, mini
+
+IMAGE = MINIMAL["models"]["mm"]["training"]["image"]
 
 
 def _steps(definition: str) -> dict[str, Any]:
@@ -51,6 +55,8 @@ def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     condition = steps["CheckGate"]["Arguments"]["Conditions"][0]
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "gate.passed"
     assert condition["RightValue"] is True
+    passed = steps["CheckGate"]["Arguments"]["IfSteps"]
+    assert [s["Name"] for s in passed] == ["Profile", "Register"]
     assert steps["GateFailed"]["Type"] == "Fail"
     register = steps["Register"]["Arguments"]
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
@@ -103,10 +109,12 @@ def test_dev_auto_approval_and_regression_gate() -> None:
     assert "CheckpointConfig" not in train
 
 
-def test_without_a_gate_the_candidate_is_registered_directly() -> None:
+def test_without_a_gate_the_candidate_is_profiled_and_registered_directly() -> None:
     la = full().training_for("la")
     assert la.gate is None
-    assert [s["Name"] for s in json.loads(la.definition)["Steps"]] == ["Train", "Register"]
+    steps = json.loads(la.definition)["Steps"]
+    assert [s["Name"] for s in steps] == ["Train", "Profile", "Register"]
+    assert steps[1]["DependsOn"] == ["Train"]  # profiles the data of a model that trained
 
 
 def test_hyperparameters_are_strings_and_multi_instance_traffic_is_encrypted() -> None:
@@ -120,32 +128,43 @@ def test_hyperparameters_are_strings_and_multi_instance_traffic_is_encrypted() -
     assert _steps(rt.definition)["Train"]["Arguments"]["EnableInterContainerTrafficEncryption"]
 
 
-def test_schedules_are_paused_in_development() -> None:
-    dev = example("churn", "dev").training_for("churn-classifier").schedule
-    prod = example("churn", "prod").training_for("churn-classifier").schedule
+def test_schedules_invoke_the_trigger_and_are_paused_in_development() -> None:
+    dev, prod = example("churn", "dev").retraining, example("churn", "prod").retraining
     assert dev and prod
-    assert (dev.state, prod.state) == ("DISABLED", "ENABLED")
-    assert prod.expression == "cron(0 3 ? * MON *)"
-    assert prod.target_arn == "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"
-    assert json.loads(prod.input) == {
-        "PipelineName": "churn-prod-churn-classifier-train",
-        "PipelineParameters": [{"Name": "TriggerReason", "Value": "schedule"}],
-        "PipelineExecutionDescription": "churn-prod/churn-classifier: scheduled retraining",
+    dev_schedule, schedule = (
+        dev.schedule_for("churn-classifier"),
+        prod.schedule_for("churn-classifier"),
+    )
+    assert dev_schedule and schedule
+    assert (dev_schedule.state, schedule.state) == ("DISABLED", "ENABLED")
+    assert schedule.expression == "cron(0 3 ? * MON *)"
+    trigger = prod.function("trigger")
+    assert trigger and schedule.target_arn == trigger.arn == (
+        "arn:aws:lambda:eu-west-1:${account}:function:churn-prod-retrain-trigger"
+    )
+    assert json.loads(schedule.input) == {
+        "source": "mlops.schedule",
+        "model": "churn-classifier",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
     }
+    assert schedule.role_name == "churn-prod-churn-classifier-scheduler"
 
 
-def test_scheduler_role_starts_exactly_the_models_pipelines() -> None:
+def test_scheduler_role_starts_exactly_the_models_pipelines_and_invokes_the_trigger() -> None:
     deployment = full("prod")
     rt = deployment.training_for("rt")
     assert rt.scheduler_role is not None
-    (statement,) = rt.scheduler_role.policy.statements
-    assert statement.actions == ("sagemaker:StartPipelineExecution",)
-    assert {r.rsplit("/", 1)[1] for r in statement.resources} == {
-        "full-prod-rt-train",
-        "full-prod-rt-monitor",
-    }
+    start, invoke = rt.scheduler_role.policy.statements
+    assert start.actions == ("sagemaker:StartPipelineExecution",)
+    assert {r.rsplit("/", 1)[1] for r in start.resources} == {"full-prod-rt-monitor"}
+    assert invoke.actions == ("lambda:InvokeFunction",)
+    assert invoke.resources == (
+        "arn:aws:lambda:us-west-2:${account}:function:full-prod-retrain-trigger",
+    )
     assert rt.scheduler_role.trust.statements[0].conditions[0].key == "aws:SourceAccount"
     assert deployment.training_for("reg").scheduler_role is None
+    ltv = example("ltv", "prod").training_for("ticket-router").scheduler_role
+    assert ltv and [s.sid for s in ltv.policy.statements] == ["InvokeFunctions"]
 
 
 def test_kubernetes_training_is_refused_with_the_spec_path() -> None:
@@ -161,15 +180,137 @@ def test_kubernetes_training_is_refused_with_the_spec_path() -> None:
         )
 
 
-def test_a_gate_needs_a_label_on_the_first_input() -> None:
-    changes = {"data_sources": {"ds": {"features": {"x": "numeric"}}}}
-    with pytest.raises(PlanError, match="label"):
-        mini(
-            changes,
-            training={
-                "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1",
-                "inputs": ["ds"],
-                "gate": {"metric": "auc", "min": 0.5},
-            },
-            settings=PROD,
-        )
+def test_a_gate_needs_a_labelled_holdout_when_the_spec_is_loaded() -> None:
+    unlabelled = {"data_sources": {"ds": {"features": {"x": "numeric"}}}}
+    training = {"image": IMAGE, "inputs": ["ds"], "gate": {"metric": "auc", "min": 0.5}}
+    with pytest.raises(ValidationError, match="has no label column"):
+        mini(unlabelled, training=training, settings=PROD)
+
+
+def _two_sources(holdout_label: str | None = "y") -> dict[str, Any]:
+    holdout: dict[str, Any] = {"prefix": "holdout/", "features": {"x": "numeric"}}
+    if holdout_label:
+        holdout["label"] = holdout_label
+    return {
+        "data_sources": {
+            "ds": {"prefix": "p/", "features": {"x": "numeric", "c": "categorical"}},
+            "hold": holdout,
+        }
+    }
+
+
+def test_the_gate_scores_the_holdout_source() -> None:
+    training = {
+        "image": IMAGE,
+        "inputs": ["ds"],
+        "holdout": "hold",
+        "gate": {"metric": "auc", "min": 0.5},
+    }
+    plan = mini(_two_sources(), training=training).training_for("mm")
+    assert plan.gate and (plan.gate.holdout, plan.gate.label) == ("hold", "y")
+    assert plan.gate.holdout_uri == "s3://mini-dev-data-hold-eu-west-1/holdout/"
+    evaluate = _steps(plan.definition)["Evaluate"]["Arguments"]
+    holdout = next(i for i in evaluate["ProcessingInputs"] if i["InputName"] == "holdout")
+    assert holdout["S3Input"]["S3Uri"] == plan.gate.holdout_uri
+    config = EvaluateConfig.from_json(evaluate["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    assert (config.label, config.features) == ("y", ("x", "c"))  # the model's input order
+    reads = {
+        r
+        for s in plan.role.policy.statements
+        if s.actions == ("s3:GetObject",)
+        for r in s.resources
+    }
+    assert "arn:aws:s3:::mini-dev-data-hold-eu-west-1/holdout/*" in reads
+    # the channels stay the training inputs
+    assert [c.name for c in plan.channels] == ["ds"]
+    with pytest.raises(ValidationError, match="'hold', which has no label column"):
+        mini(_two_sources(holdout_label=None), training=training)
+
+
+def test_more_than_ten_rollback_monitors_fail_when_the_spec_is_loaded() -> None:
+    monitors = {
+        f"lat-{i}": {"type": "latency", "threshold_ms": 100 + i, "action": "rollback"}
+        for i in range(11)
+    }
+    with pytest.raises(ValidationError, match="at most 10 alarms"):
+        mini(monitors=monitors)
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_every_pipeline_writes_the_profile_the_drift_job_reads(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    deployment = all_plans[case]
+    for training in deployment.training:
+        profile = training.profile
+        step = _steps(training.definition)["Profile"]
+        args = step["Arguments"]
+        config = ProfileConfig.from_json(args["Environment"]["MLOPS_RUNTIME_CONFIG"])
+        assert config.model_id == training.model
+        (output,) = args["ProcessingOutputConfig"]["Outputs"]
+        assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/profile"
+        assert f"{output['S3Output']['S3Uri']}/profile.json" == profile.profile_uri
+        job = deployment.monitoring.model(training.model).job
+        if job:
+            assert job.profile_uri == profile.profile_uri
+            assert json.loads(job.config)["profile_uri"] == profile.profile_uri
+
+
+def test_profile_step_runs_the_runtime_like_the_evaluation_step() -> None:
+    training = example("churn", "dev").training_for("churn-classifier")
+    steps = _steps(training.definition)
+    profile, evaluate = steps["Profile"]["Arguments"], steps["Evaluate"]["Arguments"]
+    assert profile["AppSpecification"]["ImageUri"] == evaluate["AppSpecification"]["ImageUri"]
+    command = profile["AppSpecification"]["ContainerEntrypoint"]
+    assert command[2].endswith("exec python3 -m mlops_runtime.profile_job")
+    assert (
+        command[2].split(" && ")[:2]
+        == evaluate["AppSpecification"]["ContainerEntrypoint"][2].split(" && ")[:2]
+    )  # unpack the same archive the same way
+    from mlops_runtime import profile_job
+
+    inputs = {i["InputName"]: i["S3Input"] for i in profile["ProcessingInputs"]}
+    assert (
+        inputs["code"]
+        == {i["InputName"]: i["S3Input"] for i in evaluate["ProcessingInputs"]}["code"]
+    )
+    assert inputs["data"]["LocalPath"] == profile_job.INPUT_DIR == "/opt/ml/processing/input/data"
+    (output,) = profile["ProcessingOutputConfig"]["Outputs"]
+    assert output["S3Output"]["LocalPath"] == profile_job.OUTPUT_DIR
+    assert inputs["data"]["S3Uri"] == training.channels[0].uri
+    config = ProfileConfig.from_json(profile["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    assert list(config.features) == [  # spec order, which is the captured CSV column order
+        "tenure_months",
+        "monthly_charges",
+        "total_charges",
+        "support_tickets_90d",
+        "logins_30d",
+        "contract",
+        "payment_method",
+        "region",
+    ]
+    assert config.features["contract"] == "categorical"
+    assert (config.format, config.sample_rows) == ("parquet", 1_000_000)
+    assert training.profile.profile_uri == (
+        "s3://acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/reference/"
+        + profile_job.PROFILE_FILE
+    )
+    writes = {
+        r
+        for s in training.role.policy.statements
+        if "s3:PutObject" in s.actions
+        for r in s.resources
+    }
+    assert "arn:aws:s3:::acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/*" in writes
+    tickets = example("ltv", "dev").training_for("ticket-router").profile
+    assert ProfileConfig.from_json(tickets.config).format == "jsonl"
+
+
+def test_a_multi_input_model_is_profiled_from_its_first_input() -> None:
+    changes = _two_sources()
+    changes["data_sources"]["hold"]["features"] = {"z": "numeric"}
+    deployment = mini(changes, training={"image": IMAGE, "inputs": ["ds", "hold"]})
+    profile = deployment.training_for("mm").profile
+    assert profile.source == "ds"
+    assert list(json.loads(profile.config)["features"]) == ["x", "c", "z"]
+    assert any("computed from the first input, 'ds', only" in n for n in deployment.notes)
