@@ -6,14 +6,18 @@ import pulumi
 
 import components as c
 from components.outputs import export_all, stack_outputs
+from mlops_spec.errors import SpecError
 from mlops_spec.load import resolve
-from mlops_spec.plan import plan
+from mlops_spec.plan import PlanError, plan
 
 spec_path = Path(__file__).resolve().parent.parent / pulumi.Config("mlops").require("spec")
-deployment = plan(resolve(spec_path, pulumi.get_stack()))
+try:  # a bad spec is the user's input, not a bug: report it without a traceback
+    deployment = plan(resolve(spec_path, pulumi.get_stack()))
+except (SpecError, PlanError) as error:
+    raise pulumi.RunError(str(error)) from None
 region = pulumi.Config("aws").get("region")
 if region and region != deployment.region:
-    raise ValueError(f"aws:region is {region}; {spec_path} deploys to {deployment.region}")
+    raise pulumi.RunError(f"aws:region is {region}; {spec_path} deploys to {deployment.region}")
 
 storage = c.Storage("storage", c.StorageArgs(deployment.storage, deployment.policy))
 registry = c.Registry("registry", c.RegistryArgs(deployment.registry, storage.context))

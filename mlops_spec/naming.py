@@ -211,6 +211,7 @@ def physical_names(
             (path, "schedule", names.schedule(model, "train")),
             (path, "schedule", names.schedule(model, "monitor")),
             (path, "schedule", names.schedule(model, "batch")),
+            (path, "rule", names.endpoint_in_service_rule(model)),
             (path, "alarm", names.health_alarm(model)),
             (path, "dashboard", names.dashboard(model)),
         ]

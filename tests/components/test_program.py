@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,14 @@ def test_runtime_code_archive_holds_the_runtime_and_drift_engine(stacks: dict[st
     assert all(not a["asset"]["path"].startswith("/") for a in files.values())
     assert code.inputs["key"] == "code/mlops_runtime.zip"
     assert code.inputs["serverSideEncryption"] == "aws:kms"
+
+
+def test_a_bad_spec_fails_the_program_as_a_user_error(root: Path) -> None:
+    """Under `pulumi up` the program reports spec problems as a RunError (no traceback)."""
+    from mlops_preview import PreviewError, preview_project
+
+    bad = root / "tests/spec/corpus/bad/tier_typo.yaml"
+    with pytest.raises(PreviewError) as caught:
+        preview_project(root, "dev", config={"mlops:spec": str(bad)})
+    message = str(caught.value)
+    assert "RunError" in message and "unknown tier (got 'realtme'" in message
