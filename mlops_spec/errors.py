@@ -92,3 +92,8 @@ class SpecError(Exception):
         unique.sort(key=lambda p: (p.file, p.line or 0, p.column or 0, p.environment or ""))
         self.problems = unique
         super().__init__("\n".join(p.render() for p in unique))
+
+
+def file_error(file: str, message: str, **details: Any) -> SpecError:
+    """A SpecError about a whole file (no position): missing, unreadable, not a plan..."""
+    return SpecError([Problem(file, None, None, (), message, **details)])

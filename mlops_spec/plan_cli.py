@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlops_spec.cli_common import Format, err, fail, out
-from mlops_spec.errors import Problem, SpecError
+from mlops_spec.errors import Problem, SpecError, file_error
 
 if TYPE_CHECKING:
     from mlops_preview import PlanDocument
@@ -33,27 +33,14 @@ def find_project(start: Path) -> Path | None:
 def _project_root(spec: Path, project_dir: Path | None) -> Path:
     if project_dir is not None:
         if not (project_dir / "Pulumi.yaml").is_file():
-            raise SpecError(
-                [
-                    Problem(
-                        str(project_dir), None, None, (), "no Pulumi.yaml in the project directory"
-                    )
-                ]
-            )
+            raise file_error(str(project_dir), "no Pulumi.yaml in the project directory")
         return project_dir.resolve()
     found = find_project(Path.cwd().resolve()) or find_project(spec.resolve().parent)
     if found is None:
-        raise SpecError(
-            [
-                Problem(
-                    str(spec),
-                    None,
-                    None,
-                    (),
-                    "no Pulumi.yaml found above the current directory or the spec",
-                    hint="pass --project-dir, or run from the Pulumi project",
-                )
-            ]
+        raise file_error(
+            str(spec),
+            "no Pulumi.yaml found above the current directory or the spec",
+            hint="pass --project-dir, or run from the Pulumi project",
         )
     return found
 
@@ -73,13 +60,7 @@ def run_plan(spec: Path, stack: str, project_dir: Path | None = None) -> PlanDoc
     try:
         return preview_project(root, stack, config=config)
     except PreviewError as error:
-        raise SpecError(
-            [
-                Problem(
-                    str(spec), None, None, (), f"offline preview failed: {error}", environment=stack
-                )
-            ]
-        ) from None
+        raise file_error(str(spec), f"offline preview failed: {error}", environment=stack) from None
 
 
 def _git_show(ref: str, spec: Path) -> str:
@@ -90,17 +71,10 @@ def _git_show(ref: str, spec: Path) -> str:
         text=True,
     )
     if top.returncode != 0:
-        raise SpecError(
-            [
-                Problem(
-                    str(spec),
-                    None,
-                    None,
-                    (),
-                    "not inside a git repository",
-                    hint="use `mlops diff BASE.json HEAD.json` instead",
-                )
-            ]
+        raise file_error(
+            str(spec),
+            "not inside a git repository",
+            hint="use `mlops diff BASE.json HEAD.json` instead",
         )
     relative = spec.relative_to(Path(top.stdout.strip()).resolve())
     shown = subprocess.run(
@@ -109,16 +83,8 @@ def _git_show(ref: str, spec: Path) -> str:
         text=True,
     )
     if shown.returncode != 0:
-        raise SpecError(
-            [
-                Problem(
-                    str(spec),
-                    None,
-                    None,
-                    (),
-                    f"cannot read the spec at git ref {ref!r}: {shown.stderr.strip()}",
-                )
-            ]
+        raise file_error(
+            str(spec), f"cannot read the spec at git ref {ref!r}: {shown.stderr.strip()}"
         )
     return shown.stdout
 
@@ -218,18 +184,8 @@ def _read_plan(document_type, path: Path):
     try:
         return document_type.from_json(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise SpecError(
-            [Problem(str(path), None, None, (), f"cannot read plan: {error.strerror}")]
-        ) from None
+        raise file_error(str(path), f"cannot read plan: {error.strerror}") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise SpecError(
-            [
-                Problem(
-                    str(path),
-                    None,
-                    None,
-                    (),
-                    f"not a plan JSON document (from `mlops plan -f json`): {error}",
-                )
-            ]
+        raise file_error(
+            str(path), f"not a plan JSON document (from `mlops plan -f json`): {error}"
         ) from None

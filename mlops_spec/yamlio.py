@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from mlops_spec.errors import Problem, SpecError
+from mlops_spec.errors import Problem, SpecError, file_error
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -186,32 +186,16 @@ def parse(text: str, file: str) -> Document:
             ]
         ) from None
     except YAMLError as error:
-        raise SpecError([Problem(file, None, None, (), f"YAML syntax: {error}")]) from None
+        raise file_error(file, f"YAML syntax: {error}") from None
     except RecursionError:
-        raise SpecError(
-            [
-                Problem(
-                    file,
-                    None,
-                    None,
-                    (),
-                    f"nesting deeper than {MAX_DEPTH} levels",
-                    allowed=f"{MAX_DEPTH} levels",
-                )
-            ]
+        raise file_error(
+            file, f"nesting deeper than {MAX_DEPTH} levels", allowed=f"{MAX_DEPTH} levels"
         ) from None
     if len(documents) != 1:
-        raise SpecError(
-            [
-                Problem(
-                    file,
-                    None,
-                    None,
-                    (),
-                    f"expected one YAML document, found {len(documents)}",
-                    hint="remove extra '---' separators",
-                )
-            ]
+        raise file_error(
+            file,
+            f"expected one YAML document, found {len(documents)}",
+            hint="remove extra '---' separators",
         )
     root = documents[0]
     if not isinstance(root, CommentedMap):
@@ -238,25 +222,14 @@ def read(path: Path) -> Document:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError(
-                [
-                    Problem(
-                        file,
-                        None,
-                        None,
-                        (),
-                        f"the file is {size} bytes",
-                        allowed=f"at most {MAX_BYTES} bytes",
-                    )
-                ]
+            raise file_error(
+                file, f"the file is {size} bytes", allowed=f"at most {MAX_BYTES} bytes"
             )
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError([Problem(file, None, None, (), "no such file")]) from None
+        raise file_error(file, "no such file") from None
     except IsADirectoryError:
-        raise SpecError(
-            [Problem(file, None, None, (), "is a directory, not a spec file")]
-        ) from None
+        raise file_error(file, "is a directory, not a spec file") from None
     except OSError as error:
-        raise SpecError([Problem(file, None, None, (), f"cannot read: {error.strerror}")]) from None
+        raise file_error(file, f"cannot read: {error.strerror}") from None
     return parse(_decode(raw, file), file)
