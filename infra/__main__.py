@@ -10,11 +10,13 @@ from mlops_spec.errors import SpecError
 from mlops_spec.load import resolve
 from mlops_spec.plan import PlanError, plan
 
-spec_path = Path(__file__).resolve().parent.parent / pulumi.Config("mlops").require("spec")
+spec_path = Path(__file__).resolve().parent.parent / pulumi.Config().require("spec")
 try:  # a bad spec is the user's input, not a bug: report it without a traceback
     deployment = plan(resolve(spec_path, pulumi.get_stack()))
 except (SpecError, PlanError) as error:
     raise pulumi.RunError(str(error)) from None
+for note in deployment.notes:  # what the spec asks for that these resources do not do
+    pulumi.log.warn(note)
 region = pulumi.Config("aws").get("region")
 if region and region != deployment.region:
     raise pulumi.RunError(f"aws:region is {region}; {spec_path} deploys to {deployment.region}")

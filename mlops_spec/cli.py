@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mlops_spec.cli_common import Format, FormatOpt, SpecArg, StackOpt, err, fail, out, print_json
@@ -77,6 +78,7 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
         result = validate_file(spec, stack)
     except SpecError as error:
         raise fail(error.problems, format) from None
+    notes = {name: _deployment_notes(r.spec) for name, r in result.stacks.items()}
     if format is Format.JSON:
         print_json(
             {
@@ -86,6 +88,7 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
                     name: {
                         "environment": r.spec.environment.model_dump(mode="json"),
                         "spec": r.spec.spec.model_dump(mode="json"),
+                        "notes": notes[name],
                     }
                     for name, r in result.stacks.items()
                 },
@@ -96,6 +99,19 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
     out.print(f"[green]✓[/green] {spec} is valid ({names})")
     if result.stacks:
         out.print(_summary(result.stacks))
+    for name, lines in notes.items():
+        for line in lines:
+            err.print(f"[yellow]note[/yellow] {escape(f'[{name}] {line}')}")
+
+
+def _deployment_notes(resolved: Any) -> list[str]:
+    """What the AWS components will not do for this stack (the planner's notes)."""
+    from mlops_spec.plan import PlanError, plan
+
+    try:
+        return list(plan(resolved).notes)
+    except PlanError as error:
+        return [f"the AWS components cannot deploy this stack: {error}"]
 
 
 @app.command()

@@ -56,7 +56,7 @@ def run_plan(spec: Path, stack: str, project_dir: Path | None = None) -> PlanDoc
     from mlops_preview import PreviewError, preview_project
 
     # The spec decides the region; a stack file of another spec must not override it.
-    config = {"mlops:spec": str(spec.resolve()), "aws:region": resolved.spec.system.region}
+    config = {"spec": str(spec.resolve()), "aws:region": resolved.spec.system.region}
     try:
         return preview_project(root, stack, config=config)
     except PreviewError as error:

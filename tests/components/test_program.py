@@ -128,6 +128,6 @@ def test_a_bad_spec_fails_the_program_as_a_user_error(root: Path) -> None:
 
     bad = root / "tests/spec/corpus/bad/tier_typo.yaml"
     with pytest.raises(PreviewError) as caught:
-        preview_project(root, "dev", config={"mlops:spec": str(bad)})
+        preview_project(root, "dev", config={"spec": str(bad)})
     message = str(caught.value)
     assert "RunError" in message and "unknown tier (got 'realtme'" in message
