@@ -14,6 +14,7 @@ _VALUE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("a Slack webhook URL", re.compile(r"https://hooks\.slack\.com/services/\S+")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}")),
     ("a GitHub token", re.compile(r"\b(ghp|gho|ghs|ghu|github_pat)_[0-9A-Za-z_]{20,}")),
+    ("an API secret key", re.compile(r"\b(sk|rk)[-_](live_|test_|proj-)?[0-9A-Za-z_-]{20,}")),
     ("a JSON Web Token", re.compile(r"\beyJ[0-9A-Za-z_-]{10,}\.[0-9A-Za-z_-]{10,}\.")),
     ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")),
 ]
@@ -48,11 +49,6 @@ def find_secrets(data: Any) -> list[tuple[Loc, str]]:
                 found.append((loc, what))
                 break
         else:
-            if (
-                key
-                and _SECRET_KEY.search(key)
-                and not _REFERENCE_KEY.search(key)
-                and len(value) >= 8
-            ):
+            if key and _SECRET_KEY.search(key) and not _REFERENCE_KEY.search(key) and value:
                 found.append((loc, f"a literal value for {key!r}"))
     return found
