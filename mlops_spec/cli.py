@@ -12,7 +12,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mlops_spec.cli_common import Format, FormatOpt, SpecArg, StackOpt, err, fail, out, print_json
+from mlops_spec.cli_common import (
+    Format,
+    FormatOpt,
+    SpecArg,
+    StackOpt,
+    err,
+    fail,
+    out,
+    print_json,
+    write_output,
+)
 from mlops_spec.errors import Problem, SpecError
 
 app = typer.Typer(
@@ -123,7 +133,7 @@ def schema(
 
     text = render()
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         err.print(f"wrote {output}")
     else:
         sys.stdout.write(text)
@@ -180,24 +190,37 @@ class Tier(StrEnum):
     BATCH = "batch"
 
 
+_INIT_OPTIONS = {
+    ("system", "id"): "--system",
+    ("system", "owner"): "--owner",
+    ("system", "region"): "--region",
+    ("models",): "--model",
+}
+
+
 @app.command()
 def init(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write.")] = Path(
-        "mlops.yaml"
-    ),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write ('-' for stdout).")
+    ] = Path("mlops.yaml"),
     system: Annotated[str, typer.Option(help="System id (lowercase).")] = "my-system",
     owner: Annotated[str, typer.Option(help="Owner e-mail.")] = "team@example.com",
     region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
     model: Annotated[str, typer.Option(help="First model's id.")] = "my-model",
     tier: Annotated[Tier, typer.Option(help="Serving tier of the first model.")] = Tier.REALTIME,
+    schema: Annotated[
+        bool, typer.Option(help="Also write the JSON Schema beside the spec for editors.")
+    ] = True,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Scaffold a commented, valid spec (non-interactive)."""
     from mlops_spec.load import validate_document
-    from mlops_spec.scaffold import render_spec
+    from mlops_spec.scaffold import SCHEMA_FILE, render_spec
+    from mlops_spec.schema import render as render_schema
     from mlops_spec.yamlio import parse
 
-    if output.exists() and not force:
+    to_stdout = str(output) == "-"
+    if not to_stdout and output.exists() and not force:
         raise fail(
             [Problem(str(output), None, None, (), "file exists", hint="pass --force to overwrite")]
         )
@@ -207,13 +230,29 @@ def init(
         region=region,
         model_id=model,
         tier=tier.value,
-        filename=output.name,
+        filename="mlops.yaml" if to_stdout else output.name,
+        schema=schema and not to_stdout,
     )
     try:
         validate_document(parse(text, str(output)))
-    except SpecError as error:
+    except SpecError as error:  # the options made an invalid spec: a usage error
+        for problem in error.problems:
+            for prefix, option in _INIT_OPTIONS.items():
+                if problem.loc[: len(prefix)] == prefix:
+                    detail = (
+                        f" (got {problem.got!r}; allowed {problem.allowed})"
+                        if (problem.allowed)
+                        else f" (got {problem.got!r})"
+                    )
+                    raise typer.BadParameter(problem.message + detail, param_hint=option) from None
         raise fail(error.problems) from None
-    output.write_text(text, encoding="utf-8")
+    if to_stdout:
+        sys.stdout.write(text)
+        return
+    write_output(output, text)
+    if schema:
+        (output.parent / SCHEMA_FILE).parent.mkdir(parents=True, exist_ok=True)
+        write_output(output.parent / SCHEMA_FILE, render_schema())
     out.print(f"[green]✓[/green] wrote {output}; next: mlops validate {output}")
 
 

@@ -49,3 +49,24 @@ def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
         noun = "problem" if len(problems) == 1 else "problems"
         err.print(f"[red]✗ {len(problems)} {noun}[/red]")
     return typer.Exit(1)
+
+
+def write_output(path: Path, text: str, fmt: Format = Format.TEXT) -> None:
+    """Write ``text`` to ``path``; an unwritable path is a clear error (exit 1)."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise fail(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    (),
+                    f"cannot write: {reason}",
+                    hint="check that the directory exists and is writable",
+                )
+            ],
+            fmt,
+        ) from None

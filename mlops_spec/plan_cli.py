@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlops_spec.cli_common import Format, err, fail, out
+from mlops_spec.cli_common import Format, err, fail, out, write_output
 from mlops_spec.errors import Problem, SpecError, file_error
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
         except SpecError as error:
             raise fail(error.problems, format) from None
         if output is not None:
-            output.write_text(document.to_json(), encoding="utf-8")
+            write_output(output, document.to_json(), format)
         if format is Format.JSON:
             sys.stdout.write(document.to_json())
         else:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from string import Template
 
 _TEMPLATE = Template("""\
-# yaml-language-server: $$schema=$schema_url
-#
+$modeline#
 # $system_id: an ML system described by mlops-spec. Validate with `mlops validate $filename`,
 # preview with `mlops plan $filename --stack dev`. Every key is documented in docs/spec.md.
 spec_version: 1
@@ -56,7 +55,8 @@ _SERVING = {
     serving:
       tier: realtime
       instance_type: ml.m5.large
-      autoscaling: {min_instances: 1, max_instances: 4, target_invocations_per_instance: 100}
+      # production runs at least 2 instances; development runs 1 whatever this says
+      autoscaling: {min_instances: 2, max_instances: 4, target_invocations_per_instance: 100}
       rollout: {strategy: canary, traffic_percent: 10, bake_minutes: 10}
     monitors:
       p99-latency: {type: latency, percentile: p99, threshold_ms: 300, action: rollback}
@@ -82,15 +82,24 @@ _SERVING = {
 """,
 }
 
-SCHEMA_URL = "https://mlops-spec.dev/schema/mlops-spec.v1.schema.json"
+SCHEMA_FILE = ".mlops/mlops-spec.v1.schema.json"
+"""Where `mlops init` puts the JSON Schema, relative to the spec (for editor completion)."""
 
 
 def render_spec(
-    *, system_id: str, owner: str, region: str, model_id: str, tier: str, filename: str
+    *,
+    system_id: str,
+    owner: str,
+    region: str,
+    model_id: str,
+    tier: str,
+    filename: str,
+    schema: bool = True,
 ) -> str:
-    """The starter spec text for the given choices."""
+    """The starter spec text for the given choices (with a modeline to the local schema)."""
+    modeline = f"# yaml-language-server: $schema={SCHEMA_FILE}\n" if schema else ""
     return _TEMPLATE.substitute(
-        schema_url=SCHEMA_URL,
+        modeline=modeline,
         system_id=system_id,
         owner=owner,
         region=region,

@@ -123,7 +123,29 @@ def test_init_scaffolds_a_valid_spec(mlops_bin: str, tmp_path: Path, tier: str) 
     assert again.returncode == 1 and "file exists" in again.stderr
 
 
-def test_init_refuses_bad_ids(mlops_bin: str, tmp_path: Path) -> None:
+def test_init_refuses_bad_ids_as_a_usage_error(mlops_bin: str, tmp_path: Path) -> None:
     result = run(mlops_bin, "init", "-o", str(tmp_path / "x.yaml"), "--system", "Bad_ID")
-    assert result.returncode == 1 and "spec.system.id" in result.stderr
+    assert result.returncode == 2 and "--system" in result.stderr and "Bad_ID" in result.stderr
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_init_writes_the_schema_for_editors(mlops_bin: str, tmp_path: Path) -> None:
+    target = tmp_path / "mlops.yaml"
+    assert run(mlops_bin, "init", "-o", str(target)).returncode == 0
+    modeline = target.read_text().splitlines()[0]
+    schema = tmp_path / modeline.split("$schema=", 1)[1]
+    assert schema.read_text() == render()
+
+
+def test_init_to_stdout(mlops_bin: str, tmp_path: Path) -> None:
+    result = run(mlops_bin, "init", "-o", "-", "--tier", "batch", cwd=tmp_path)
+    assert result.returncode == 0 and "tier: batch" in result.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_unwritable_outputs_are_clear_errors(mlops_bin: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir"
+    for args in (["init", "-o", str(missing / "x.yaml")], ["schema", "-o", str(missing / "s")]):
+        result = run(mlops_bin, *args)
+        assert result.returncode == 1, args
+        assert "cannot write" in result.stderr and "Traceback" not in result.stderr
