@@ -75,12 +75,13 @@ def _base(document: Document) -> dict[str, Any]:
 def _resolve_data(document: Document, stack: str, environment: Environment) -> Resolution:
     base = _base(document)
     settings = settings_for(stack, environment)
-    preset = preset_layer(base, environment.mode)
     overlay_data = {
         k: v
         for k, v in (document.data["environments"][stack] or {}).items()
         if k in OVERLAY_SECTIONS
     }
+    # the preset follows what the stack will run (an overlay may change a model's tier)
+    preset = preset_layer(merge(base, overlay_data), environment.mode)
     layered = merge(base, preset)
     merged = merge(layered, overlay_data)
     prefix: Loc = ("environments", stack)
