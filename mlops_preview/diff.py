@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_preview.document import PlanDocument, PlannedResource
-from mlops_preview.stateful import StatefulType, stateful_type
+from mlops_preview.stateful import SAFETY_SETTINGS, StatefulType, stateful_type
 from mlops_preview.urns import ROOT_STACK_TYPE, make_urn
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -118,6 +118,7 @@ class PlanDiff:
             "added": len(self.added),
             "removed": len(self.removed),
             "changed": len(self.changed),
+            "replaced": sum(bool(c.replaces) for c in self.changed),
             "renamed": sum(c.renamed for c in self.changed),
             "dangers": len(self.dangers),
         }
@@ -180,11 +181,12 @@ def diff_plans(base: PlanDocument, head: PlanDocument) -> PlanDiff:
             return type(value)(translate(v) for v in value)
         return value
 
+    protected = {h.urn: b.protect for b, h, _ in pairs}
     changes = (_resource_change(b, h, old_urn, translate) for b, h, old_urn in pairs)
     changed = [c for c in changes if c]
     dangers = [_deletion(r) for r in removed if stateful_type(r.type)]
     for change in changed:
-        dangers.extend(_change_dangers(change))
+        dangers.extend(_change_dangers(change, protected.get(change.urn, False)))
     return PlanDiff(
         base=f"{base.project}/{base.stack}",
         head=f"{head.project}/{head.stack}",
@@ -211,7 +213,12 @@ def _resource_change(
     for name in _OPTIONS:
         old_value, new_value = translate(getattr(before, name)), getattr(after, name)
         if name == "depends_on":
-            old_value = tuple(sorted(old_value))
+            old_set, new_set = set(old_value), set(new_value)
+            options += [PropertyChange(name, "removed", urn) for urn in sorted(old_set - new_set)]
+            options += [
+                PropertyChange(name, "added", None, urn) for urn in sorted(new_set - old_set)
+            ]
+            continue
         if old_value != new_value:
             options.append(PropertyChange(name, "changed", _plain(old_value), _plain(new_value)))
     if not (inputs or options or old_urn):
@@ -256,19 +263,31 @@ def _deletion(resource: PlannedResource) -> Danger:
     return Danger(resource.urn, resource.type, reason)
 
 
-def _change_dangers(change: ResourceChange) -> Iterator[Danger]:
+def _change_dangers(change: ResourceChange, protected: bool) -> Iterator[Danger]:
+    by_path = {c.path: c for c in change.inputs}
+    for setting in SAFETY_SETTINGS.get(change.type, ()):
+        c = by_path.get(setting.path)
+        if c is not None and c.old == setting.safe and c.new != setting.safe:
+            yield Danger(
+                change.urn,
+                change.type,
+                f"turns off {setting.path} on {change.name!r}: {setting.consequence}",
+            )
     kind: StatefulType | None = stateful_type(change.type)
     if kind is None:
         return
     label = f"{kind.description} {change.name!r}"
-    by_path = {c.path: c for c in change.inputs}
     for path in change.replaces:
         c = by_path[path]
-        yield Danger(
-            change.urn,
-            change.type,
-            f"replaces {label} (`{path}`: {_short(c.old)} -> {_short(c.new)}), losing {kind.holds}",
-        )
+        reason = f"replaces {label} (`{path}`: {_short(c.old)} -> {_short(c.new)})"
+        if protected:
+            reason += (
+                f"; it is protected, so `pulumi up` will refuse: to go ahead, migrate "
+                f"{kind.holds} and remove protection deliberately"
+            )
+        else:
+            reason += f", losing {kind.holds}"
+        yield Danger(change.urn, change.type, reason)
     for option in change.options:
         if option.path in ("protect", "retain_on_delete") and option.old and not option.new:
             yield Danger(change.urn, change.type, f"turns off {option.path} on {label}")

@@ -81,6 +81,10 @@ def _change_line(change: PropertyChange, replaces: bool, option: bool = False) -
     if option:
         line.append("option ", style="dim")
     line.append(f"{change.path}: ")
+    if change.path == "depends_on":  # URNs: show which resource, not a truncated prefix
+        urn = change.new if change.kind == "added" else change.old
+        line.append(f"{'+' if change.kind == 'added' else '-'} {urn_name(str(urn))}")
+        return line
     if change.kind == "added":
         line.append(short_value(change.new), style="green")
     elif change.kind == "removed":
@@ -103,7 +107,7 @@ def render_diff(diff: PlanDiff) -> RenderableType:
         (f"{counts['added']} to add", "green"),
         ", ",
         (f"{counts['changed']} to change", "yellow"),
-        f" ({counts['renamed']} renamed), ",
+        f" ({counts['replaced']} replaced, {counts['renamed']} renamed), ",
         (f"{counts['removed']} to delete", "red"),
     )
     parts: list[RenderableType] = [header]

@@ -72,3 +72,37 @@ STATEFUL_TYPES: dict[str, StatefulType] = {
 def stateful_type(type_: str) -> StatefulType | None:
     """The entry for a resource type, or None when replacing it loses nothing."""
     return STATEFUL_TYPES.get(type_)
+
+
+@dataclass(frozen=True)
+class SafetySetting:
+    """An input whose change from ``safe`` weakens a guard (paging, protection, encryption)."""
+
+    path: str
+    safe: object
+    consequence: str
+
+
+SAFETY_SETTINGS: dict[str, tuple[SafetySetting, ...]] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        SafetySetting("actionsEnabled", True, "the alarm stops notifying and paging"),
+    ),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": (
+        SafetySetting("actionsEnabled", True, "the alarm stops notifying and paging"),
+    ),
+    "aws:kms/key:Key": (SafetySetting("enableKeyRotation", True, "the key is no longer rotated"),),
+    "aws:dynamodb/table:Table": (
+        SafetySetting("deletionProtectionEnabled", True, "the table can be deleted"),
+        SafetySetting("pointInTimeRecovery.enabled", True, "point-in-time recovery is lost"),
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": tuple(
+        SafetySetting(name, True, "public access to the bucket is no longer blocked")
+        for name in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    ),
+}
+"""Per resource type, inputs that guard something; turning them off is flagged as dangerous."""

@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
         if format is Format.JSON:
             sys.stdout.write(document.to_json())
         else:
-            out.print(render_plan(document))
+            out.print(render_plan(document), soft_wrap=False)
 
     @app.command()
     def diff(
@@ -171,11 +171,11 @@ def register(app: typer.Typer) -> None:
                 before, after = (_read_plan(PlanDocument, p) for p in (base, head))
         except SpecError as error:
             raise fail(error.problems, format) from None
-        result = diff_plans(before, after)
+        result = with_lifecycle_dangers(diff_plans(before, after), before, after)
         if format is Format.JSON:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
         else:
-            out.print(render_diff(result))
+            out.print(render_diff(result), soft_wrap=False)
         if fail_on_danger and result.has_danger:
             raise typer.Exit(1)
 
@@ -189,3 +189,39 @@ def _read_plan(document_type, path: Path):
         raise file_error(
             str(path), f"not a plan JSON document (from `mlops plan -f json`): {error}"
         ) from None
+
+
+def _deploy_owned(document: PlanDocument) -> dict[str, str]:
+    """Model id -> endpoint name, for endpoints the deploy function (not Pulumi) owns."""
+    models = document.outputs.get("models") or {}
+    return {
+        model: str(outputs.get("endpoint_name"))
+        for model, outputs in models.items()
+        if isinstance(outputs, dict) and outputs.get("endpoint_owner") == "deploy-function"
+    }
+
+
+def with_lifecycle_dangers(result, before: PlanDocument, after: PlanDocument):
+    """Add dangers Pulumi cannot see: a `latest_approved` endpoint is created by the deploy
+    function, so removing its model (or switching it to `pinned`) leaves it running."""
+    import dataclasses
+
+    from mlops_preview.diff import Danger
+
+    still = _deploy_owned(after)
+    extra = [
+        Danger(
+            f"endpoint:{endpoint}",
+            "aws:sagemaker/endpoint:Endpoint",
+            f"endpoint {endpoint!r} of model {model!r} was created by the deploy function, "
+            "not Pulumi: this change stops managing it but leaves it running (and billing); "
+            f"delete it with `aws sagemaker delete-endpoint --endpoint-name {endpoint}`",
+        )
+        for model, endpoint in _deploy_owned(before).items()
+        if model not in still
+    ]
+    if not extra:
+        return result
+    return dataclasses.replace(
+        result, dangers=tuple(sorted((*result.dangers, *extra), key=lambda d: (d.urn, d.reason)))
+    )

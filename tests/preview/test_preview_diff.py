@@ -192,3 +192,34 @@ def test_json_held_in_a_string_is_compared_structurally():
         ("env.CONFIG<json>.endpoints.e.instance_type", "ml.c5.large", "ml.c5.xlarge"),
         ("handler", "{not json", "{still not"),
     ]
+
+
+def test_turning_off_paging_is_dangerous_and_replacements_are_counted():
+    alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    bucket = "aws:s3/bucket:Bucket"
+    diff = diff_plans(
+        _doc(
+            _res("a", alarm, inputs={"actionsEnabled": True}),
+            _res("b", bucket, inputs={"bucket": "x"}, protect=True),
+        ),
+        _doc(
+            _res("a", alarm, inputs={"actionsEnabled": False}),
+            _res("b", bucket, inputs={"bucket": "y"}, protect=True),
+        ),
+    )
+    reasons = [d.reason for d in diff.dangers]
+    assert any("turns off actionsEnabled on 'a'" in r and "paging" in r for r in reasons)
+    assert any("replaces S3 bucket 'b'" in r and "`pulumi up` will refuse" in r for r in reasons)
+    assert diff.summary()["replaced"] == 1
+
+
+def test_depends_on_changes_are_listed_per_resource():
+    queue = "aws:sqs/queue:Queue"
+    one, two = make_urn("dev", "p", queue, "one"), make_urn("dev", "p", queue, "two")
+    diff = diff_plans(
+        _doc(_res("q", queue, depends_on=(one,))), _doc(_res("q", queue, depends_on=(two,)))
+    )
+    assert [(o.kind, o.old or o.new) for o in diff.changed[0].options] == [
+        ("removed", one),
+        ("added", two),
+    ]
