@@ -10,7 +10,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from mlops_spec.errors import Problem
-from mlops_spec.types import suggest
+from mlops_spec.types import PATTERN_NAMES, suggest
 from mlops_spec.yamlio import Loc, Position
 
 _TAGS = {"tier", "type"}
@@ -174,6 +174,9 @@ def to_problems(
             message = "not an allowed value"
             allowed = ", ".join(options)
             suggestion = suggest(str(given), options)
+            if suggestion == str(given):  # e.g. "1" for 1: the value was quoted
+                suggestion = None
+                hint = "write it without quotes"
         elif kind == "union_tag_invalid":
             options = _expected_values(ctx)
             tag = str(ctx.get("discriminator", "")).strip("'")
@@ -194,6 +197,8 @@ def to_problems(
             field = parent.model_fields.get(str(path[-1])) if parent and path else None
             message = "is not in the required form"
             described = field.description.rstrip(".") if field and field.description else None
+            if isinstance(path[-1], int) or described is None:
+                described = PATTERN_NAMES.get(str(ctx.get("pattern")), described)
             if described:
                 described = described.split(": ", 1)[-1] if ": " in described else described
                 described = described[0].lower() + described[1:]

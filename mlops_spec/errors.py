@@ -53,11 +53,10 @@ class Problem:
             details.append(f"did you mean {self.suggestion!r}?")
         if self.hint:
             details.append(self.hint)
-        env = f"[{self.environment}] " if self.environment else ""
+        if self.environment:
+            details.append(f"in stack {self.environment!r}")
         text = (
-            f"{where}: {env}spec.{self.path}: {self.message}"
-            if self.loc
-            else (f"{where}: {env}{self.message}")
+            f"{where}: spec.{self.path}: {self.message}" if self.loc else f"{where}: {self.message}"
         )
         return text + (f" ({'; '.join(details)})" if details else "")
 

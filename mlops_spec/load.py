@@ -16,6 +16,7 @@ from mlops_spec.models.spec import ResolvedSpec, SpecFile, SystemSpec
 from mlops_spec.overlay import merge, merge_positions, reroot, strip_nulls
 from mlops_spec.presets import preset_layer, settings_for
 from mlops_spec.secrets import find_secrets
+from mlops_spec.types import suggest
 from mlops_spec.yamlio import Document, Loc, Position, read
 
 OVERLAY_SECTIONS = ("system", "notifications", "data_sources", "models")
@@ -125,14 +126,16 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
             with contextlib.suppress(ValidationError):  # reported through SpecFile
                 environments[name] = Environment.model_validate(raw or {})
     if stack is not None and stack not in (raw_envs or {}):
+        where = document.keys.get(("environments",)) or Position(document.file, 1, 1)
         problems.append(
             Problem(
                 document.file,
-                None,
-                None,
+                where.line,
+                where.column,
                 ("environments",),
                 f"no environment {stack!r} in the spec",
                 allowed=", ".join(sorted(raw_envs or {})) or "(none declared)",
+                suggestion=suggest(stack, raw_envs or {}),
                 hint=f"add environments.{stack} with a mode",
             )
         )

@@ -141,3 +141,21 @@ ColumnName = Annotated[
 ]
 
 S3_BUCKET_PATTERN = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+
+def _pattern(alias: object) -> str:
+    for meta in getattr(alias, "__metadata__", ()):
+        if isinstance(meta, StringConstraints) and meta.pattern:
+            return str(meta.pattern)
+    raise ValueError(f"{alias} has no pattern")
+
+
+PATTERN_NAMES: dict[str, str] = {
+    _pattern(Email): "an e-mail address (name@example.com)",
+    _pattern(AwsRegion): "an AWS region code such as eu-west-1",
+    _pattern(SnsTopicArn): "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+    _pattern(SsmParameterName): "an SSM parameter name starting with '/'",
+    _pattern(ImageUri): "an image URI with a tag or digest (registry/repo:tag)",
+    _pattern(ColumnName): "a column name (letters, digits, '_', '.', '-')",
+}
+"""Friendly names of the string forms, used when a list item breaks one."""

@@ -207,7 +207,7 @@ def parse(text: str, file: str) -> Document:
                     1,
                     (),
                     "the spec must be a mapping at the top level",
-                    got=type(root).__name__,
+                    got="a list" if isinstance(root, list) else "a scalar value",
                 )
             ]
         )
