@@ -56,3 +56,29 @@ def processing_instance_types() -> frozenset[str]:
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 SERVERLESS_MAX_CONCURRENCY = (1, 200)
+
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+"""The retention periods CloudWatch Logs accepts (PutRetentionPolicy)."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictFloat, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from mlops_spec import aws_catalog
@@ -123,8 +123,8 @@ Schedule = Annotated[
         examples=["cron(0 3 ? * MON *)", "rate(1 day)"],
     ),
 ]
-Percent = Annotated[float, Field(ge=0, le=100)]
-PositiveInt = Annotated[int, Field(ge=1)]
+Percent = Annotated[StrictFloat, Field(ge=0, le=100)]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
 TrainingInstanceType = Annotated[
     str, *_one_of("training instance type", aws_catalog.training_instance_types)
 ]

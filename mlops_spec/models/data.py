@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from mlops_spec.enums import DataFormat, FeatureKind
 from mlops_spec.models.base import SpecModel
@@ -36,7 +36,7 @@ class DataSource(SpecModel):
     """The label column (needed for training and model-quality monitors). Default: unset."""
     timestamp: ColumnName | None = None
     """The event-time column used for windows. Default: unset."""
-    retrain_on_new_data: bool = False
+    retrain_on_new_data: StrictBool = False
     """Start retraining of the models that read this source when new objects land under the
     prefix (S3 -> EventBridge). Default: false."""
     kind: Literal["training", "ground_truth"] = "training"

@@ -1,27 +1,51 @@
 """``environments.<stack>``: a per-stack overlay of the spec plus a mode preset."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
 
+from mlops_spec.aws_catalog import LOG_RETENTION_DAYS
 from mlops_spec.enums import Mode
 from mlops_spec.models.base import SpecModel
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        nearest = min(LOG_RETENTION_DAYS, key=lambda value: abs(value - days))
+        raise PydanticCustomError(
+            "spec_choice",
+            "CloudWatch Logs does not accept this retention",
+            {
+                "got": days,
+                "allowed": ", ".join(map(str, LOG_RETENTION_DAYS)),
+                "suggestion": str(nearest),
+            },
+        )
+    return days
+
+
+LogRetentionDays = Annotated[
+    StrictInt,
+    AfterValidator(_retention),
+    Field(json_schema_extra={"enum": list(LOG_RETENTION_DAYS)}),
+]
 
 
 class EnvironmentPolicy(SpecModel):
     """Environment-wide switches; each defaults from `mode` (see docs/spec.md, 'Presets')."""
 
-    protect: bool | None = None
+    protect: StrictBool | None = None
     """Protect and retain stateful resources (buckets, keys, registries, tables) so that
     `pulumi destroy` cannot delete them. Default: true in production, false in development."""
-    schedules_enabled: bool | None = None
+    schedules_enabled: StrictBool | None = None
     """Create training, batch and monitoring schedules enabled. Default: true in production,
     false (created paused) in development."""
-    alarm_actions_enabled: bool | None = None
+    alarm_actions_enabled: StrictBool | None = None
     """Alarms notify and page. Default: true in production, false in development."""
-    log_retention_days: int | None = Field(default=None, ge=1, le=3653)
+    log_retention_days: LogRetentionDays | None = None
     """CloudWatch log retention. Default: 365 in production, 14 in development."""
-    capture_expiration_days: int | None = Field(default=None, ge=1, le=3650)
+    capture_expiration_days: StrictInt | None = Field(default=None, ge=1, le=3650)
     """Captured inference data expires after this many days. Default: 90 / 7."""
 
 
@@ -46,11 +70,11 @@ class EnvironmentSettings(SpecModel):
 
     name: str
     mode: Mode
-    protect: bool
-    schedules_enabled: bool
-    alarm_actions_enabled: bool
-    log_retention_days: int
-    capture_expiration_days: int
+    protect: StrictBool
+    schedules_enabled: StrictBool
+    alarm_actions_enabled: StrictBool
+    log_retention_days: StrictInt
+    capture_expiration_days: StrictInt
 
     @property
     def production(self) -> bool:

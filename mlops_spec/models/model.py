@@ -1,6 +1,6 @@
 """``models.<id>``: one model's training, registry, serving, monitors and retraining policy."""
 
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt
 
 from mlops_spec.enums import MonitorAction, ServingTier
 from mlops_spec.models.base import SpecModel
@@ -14,9 +14,9 @@ from mlops_spec.types import Identifier
 class Retraining(SpecModel):
     """Guards on automatic retraining (schedule, drift alarms, new data)."""
 
-    cooldown_hours: float = Field(default=24, ge=0, le=24 * 30)
+    cooldown_hours: StrictFloat = Field(default=24, ge=0, le=24 * 30)
     """No automatic run starts within this many hours of the last one. Default: 24."""
-    max_runs_per_day: int = Field(default=2, ge=1, le=100)
+    max_runs_per_day: StrictInt = Field(default=2, ge=1, le=100)
     """At most this many automatic runs per UTC day. Default: 2."""
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictFloat, StrictInt, model_validator
 
 from mlops_spec.enums import DriftMethod, MonitorAction, Percentile, QualityMetric, ResourceMetric
 from mlops_spec.models.base import SpecModel
@@ -15,9 +15,9 @@ class MonitorBase(SpecModel):
     action: MonitorAction = MonitorAction.NOTIFY
     """notify (alarm topic only) | retrain (also starts the training pipeline) | rollback
     (also an auto-rollback alarm of the endpoint's deployments). Default: notify."""
-    periods: int = Field(default=3, ge=1, le=100)
+    periods: StrictInt = Field(default=3, ge=1, le=100)
     """Evaluation periods of the alarm. Default: 3."""
-    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=100)
+    datapoints_to_alarm: StrictInt | None = Field(default=None, ge=1, le=100)
     """Breaching datapoints among `periods` that trigger the alarm. Default: all periods."""
     period_seconds: Literal[10, 30, 60, 300, 900, 3600, 21600, 86400] = 60
     """Length of one period. Default: 60."""
@@ -49,7 +49,7 @@ class LatencyMonitor(MonitorBase):
     """p-th percentile latency of the endpoint."""
     percentile: Percentile = Percentile.P99
     """Default: p99."""
-    threshold_ms: float = Field(gt=0)
+    threshold_ms: StrictFloat = Field(gt=0)
     """Alarm when the percentile exceeds this many milliseconds."""
 
     @property
@@ -62,7 +62,7 @@ class ErrorRateMonitor(MonitorBase):
 
     type: Literal["error_rate"]
     """Server error rate of the endpoint."""
-    threshold_percent: float = Field(gt=0, le=100)
+    threshold_percent: StrictFloat = Field(gt=0, le=100)
     """Alarm when the error rate exceeds this percentage."""
     include_4xx: bool = False
     """Also count client errors. Default: false."""
@@ -77,9 +77,9 @@ class InvocationsMonitor(MonitorBase):
 
     type: Literal["invocations"]
     """Invocation count outside a band."""
-    min: float | None = Field(default=None, ge=0)
+    min: StrictFloat | None = Field(default=None, ge=0)
     """Alarm below this many invocations per period. Default: unset."""
-    max: float | None = Field(default=None, gt=0)
+    max: StrictFloat | None = Field(default=None, gt=0)
     """Alarm above this many invocations per period. Default: unset."""
 
     @model_validator(mode="after")
@@ -102,7 +102,7 @@ class ResourceMonitor(MonitorBase):
     """Instance utilisation."""
     resource: ResourceMetric
     """cpu | memory | disk | gpu."""
-    threshold_percent: float = Field(gt=0, le=100)
+    threshold_percent: StrictFloat = Field(gt=0, le=100)
     """Alarm above this utilisation (CPU is normalised per instance, not per core)."""
 
     @property
@@ -115,11 +115,11 @@ class ScheduledMonitorBase(MonitorBase):
 
     schedule: Schedule = "rate(1 day)"
     """When the job runs. Default: rate(1 day)."""
-    window_hours: int = Field(default=24, ge=1, le=24 * 31)
+    window_hours: StrictInt = Field(default=24, ge=1, le=24 * 31)
     """How much captured data each run reads. Default: 24."""
     period_seconds: Literal[3600, 21600, 86400] = 86400
     """Alarm period; matches the schedule. Default: 86400."""
-    periods: int = Field(default=1, ge=1, le=100)
+    periods: StrictInt = Field(default=1, ge=1, le=100)
     """Default: 1."""
 
 
@@ -131,12 +131,12 @@ class DataDriftMonitor(ScheduledMonitorBase):
     method: DriftMethod = DriftMethod.PSI
     """psi | ks | chi2 | classifier. Default: psi (chi2 is used for categorical features
     when method is ks)."""
-    threshold: float = Field(default=0.2, gt=0)
+    threshold: StrictFloat = Field(default=0.2, gt=0)
     """psi: index above which a feature drifts; ks/chi2: significance level (Bonferroni
     corrected); classifier: ROC AUC. Default: 0.2."""
     features: list[ColumnName] | None = None
     """Features to watch. Default: every feature of the model's inputs."""
-    max_drifted_share: float = Field(default=0.0, ge=0, lt=1)
+    max_drifted_share: StrictFloat = Field(default=0.0, ge=0, lt=1)
     """Alarm when the share of drifted features exceeds this. Default: 0 (any feature)."""
 
 
@@ -147,7 +147,7 @@ class PredictionDriftMonitor(ScheduledMonitorBase):
     """Output drift against training-time predictions."""
     method: DriftMethod = DriftMethod.PSI
     """Default: psi."""
-    threshold: float = Field(default=0.1, gt=0)
+    threshold: StrictFloat = Field(default=0.1, gt=0)
     """Default: 0.1."""
 
 
@@ -165,9 +165,9 @@ class ModelQualityMonitor(ScheduledMonitorBase):
     """Quality metric against ground truth."""
     metric: QualityMetric
     """Metric to compute."""
-    min: float | None = None
+    min: StrictFloat | None = None
     """Alarm below this. Default: unset."""
-    max: float | None = None
+    max: StrictFloat | None = None
     """Alarm above this (error metrics). Default: unset."""
     ground_truth: GroundTruth
     """Where the labels come from."""
@@ -186,7 +186,7 @@ class BiasMonitor(ScheduledMonitorBase):
     """Demographic parity across a sensitive feature."""
     sensitive_feature: ColumnName
     """A categorical feature of the model's inputs."""
-    max_demographic_parity_difference: float = Field(default=0.1, gt=0, le=1)
+    max_demographic_parity_difference: StrictFloat = Field(default=0.1, gt=0, le=1)
     """Alarm above this difference in positive rates between groups. Default: 0.1."""
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
 from mlops_spec.aws_catalog import SERVERLESS_MEMORY_MB
 from mlops_spec.enums import RolloutStrategy
@@ -30,9 +30,9 @@ class Autoscaling(SpecModel):
     Default: 2."""
     target_invocations_per_instance: PositiveInt = 100
     """Invocations per instance per minute the policy holds. Default: 100."""
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
+    scale_in_cooldown_seconds: StrictInt = Field(default=300, ge=0, le=3600)
     """Default: 300."""
-    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    scale_out_cooldown_seconds: StrictInt = Field(default=60, ge=0, le=3600)
     """Default: 60."""
 
     @model_validator(mode="after")
@@ -54,13 +54,13 @@ class Rollout(SpecModel):
 
     strategy: RolloutStrategy = RolloutStrategy.CANARY
     """all_at_once | canary | linear. Default: canary."""
-    traffic_percent: float = Field(default=10, gt=0, le=100)
+    traffic_percent: StrictFloat = Field(default=10, gt=0, le=100)
     """Canary size, or the size of each linear step, in percent of capacity. Default: 10."""
-    bake_minutes: int = Field(default=10, ge=0, le=60)
+    bake_minutes: StrictInt = Field(default=10, ge=0, le=60)
     """Wait between traffic shifts while the rollback alarms watch. Default: 10."""
-    termination_wait_minutes: int = Field(default=5, ge=0, le=60)
+    termination_wait_minutes: StrictInt = Field(default=5, ge=0, le=60)
     """Keep the old fleet this long after the shift completes. Default: 5."""
-    auto_rollback: bool = True
+    auto_rollback: StrictBool = True
     """Roll back when any of the model's `rollback` monitors alarms. Default: true."""
 
 
@@ -75,7 +75,7 @@ class RealtimeServing(SpecModel):
     """Default: 1-2 instances at 100 invocations per instance."""
     rollout: Rollout = Field(default_factory=Rollout)
     """Default: 10% canary, 10 minutes bake, auto-rollback on."""
-    data_capture_percent: float = Field(default=100, ge=0, le=100)
+    data_capture_percent: StrictFloat = Field(default=100, ge=0, le=100)
     """Share of requests captured (to the capture bucket) for drift monitoring; 0 turns
     capture off. Default: 100."""
     model_version: ModelVersion = "latest_approved"
@@ -88,13 +88,13 @@ class ServerlessServing(SpecModel):
 
     tier: Literal["serverless"]
     """A serverless endpoint: pay per request, scales to zero."""
-    memory_mb: int = 2048
+    memory_mb: StrictInt = 2048
     """Memory size: 1024-6144 in 1024 steps. Default: 2048."""
-    max_concurrency: int = Field(default=5, ge=1, le=200)
+    max_concurrency: StrictInt = Field(default=5, ge=1, le=200)
     """Concurrent invocations (1-200). Default: 5."""
-    provisioned_concurrency: int | None = Field(default=None, ge=1, le=200)
+    provisioned_concurrency: StrictInt | None = Field(default=None, ge=1, le=200)
     """Pre-warmed concurrency, at most max_concurrency. Default: unset."""
-    data_capture_percent: float = Field(default=0, ge=0, le=100)
+    data_capture_percent: StrictFloat = Field(default=0, ge=0, le=100)
     """Serverless endpoints do not support data capture; must stay 0. Default: 0."""
     model_version: ModelVersion = "latest_approved"
     """As for realtime. Default: latest_approved."""
@@ -134,7 +134,7 @@ class BatchServing(SpecModel):
     """A data source id, or an s3:// URI prefix, to score."""
     output: S3Uri | None = None
     """Where predictions go. Default: the system's reports bucket under batch/<model>/."""
-    max_payload_mb: int = Field(default=6, ge=1, le=100)
+    max_payload_mb: StrictInt = Field(default=6, ge=1, le=100)
     """Default: 6."""
     model_version: ModelVersion = "latest_approved"
     """Default: latest_approved."""

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
 from mlops_spec.enums import QualityMetric, TrainingPlatform
 from mlops_spec.models.base import SpecModel
@@ -16,11 +16,11 @@ class Gate(SpecModel):
 
     metric: QualityMetric
     """Metric computed on the holdout set (scikit-learn)."""
-    min: float | None = None
+    min: StrictFloat | None = None
     """Smallest acceptable value (for metrics where higher is better). Default: unset."""
-    max: float | None = None
+    max: StrictFloat | None = None
     """Largest acceptable value (for error metrics such as rmse). Default: unset."""
-    must_beat_champion_by: float = Field(default=0.0, ge=0)
+    must_beat_champion_by: StrictFloat = Field(default=0.0, ge=0)
     """The candidate must improve on the current champion's metric by at least this much
     (absolute). 0 means 'at least as good'. Default: 0."""
 
@@ -55,20 +55,20 @@ class Training(SpecModel):
     """SageMaker training instance type (sagemaker platform). Default: ml.m5.xlarge."""
     instance_count: PositiveInt = 1
     """Training instances. Default: 1."""
-    cpu: float | None = Field(default=None, gt=0, le=192)
+    cpu: StrictFloat | None = Field(default=None, gt=0, le=192)
     """CPU cores (kubernetes platform). Default: unset."""
-    memory_gib: float | None = Field(default=None, gt=0, le=2048)
+    memory_gib: StrictFloat | None = Field(default=None, gt=0, le=2048)
     """Memory in GiB (kubernetes platform). Default: unset."""
-    gpu: int = Field(default=0, ge=0, le=16)
+    gpu: StrictInt = Field(default=0, ge=0, le=16)
     """GPUs (kubernetes platform). Default: 0."""
-    spot: bool = True
+    spot: StrictBool = True
     """Use managed spot training (with checkpointing). Default: true."""
-    max_runtime_minutes: int = Field(default=120, ge=1, le=40320)
+    max_runtime_minutes: StrictInt = Field(default=120, ge=1, le=40320)
     """Stop the job after this long (SageMaker allows up to 28 days). Default: 120."""
-    max_wait_minutes: int | None = Field(default=None, ge=1, le=40320)
+    max_wait_minutes: StrictInt | None = Field(default=None, ge=1, le=40320)
     """With spot: longest wait for capacity plus runtime; must be >= max_runtime_minutes.
     Default: 2 x max_runtime_minutes."""
-    volume_size_gb: int = Field(default=30, ge=1, le=16384)
+    volume_size_gb: StrictInt = Field(default=30, ge=1, le=16384)
     """Training volume size. Default: 30."""
     inputs: list[Identifier] = Field(min_length=1)
     """Ids of the data_sources the job reads (channels named after them)."""

@@ -46,6 +46,11 @@ REGION_WIDE_ACTIONS: dict[str, str] = {
     ),
     "cloudwatch:DeleteAlarms": "the same validation (a DeleteAlarms request naming no alarm)",
     "cloudwatch:DescribeAlarms": "the same validation (DescribeAlarms with MaxRecords=1)",
+    "kms:Decrypt": (
+        "reading a SecureString parameter decrypts it with the AWS managed key alias/aws/ssm, "
+        "whose key id is not known in advance; only through SSM (kms:ViaService) and only for "
+        "the one parameter (kms:EncryptionContext:PARAMETER_ARN)"
+    ),
 }
 """Actions granted on every resource of their type in the stack's account and region only
 (``arn:...:<region>:<account>:<type>*``), and why (checked by the tests)."""
@@ -286,3 +291,30 @@ def dynamodb_items(table_arn: str) -> tuple[Statement, ...]:
 
 def send_messages(queue_arn: str) -> tuple[Statement, ...]:
     return (Statement(sid="DeadLetters", actions=("sqs:SendMessage",), resources=(queue_arn,)),)
+
+
+def read_secure_parameter(partition: str, region: str, name: str) -> tuple[Statement, ...]:
+    """Read the SSM SecureString parameter ``name`` (a name starting with '/') with decryption.
+
+    SSM decrypts with the parameter's KMS key (by default the AWS managed ``alias/aws/ssm``,
+    whose ARN is not known in advance) on the caller's behalf: ``kms:Decrypt`` on the account's
+    keys in this region, only via SSM and only with this parameter's ARN as encryption context.
+    """
+    arn = parameter_arn(partition, region, name)
+    return (
+        Statement(sid="ReadParameter", actions=("ssm:GetParameter",), resources=(arn,)),
+        Statement(
+            sid="DecryptParameter",
+            actions=("kms:Decrypt",),
+            resources=(f"arn:{partition}:kms:{region}:{ACCOUNT}:key/*",),
+            conditions=(
+                Condition("StringEquals", "kms:ViaService", (f"ssm.{region}.amazonaws.com",)),
+                Condition("StringEquals", "kms:EncryptionContext:PARAMETER_ARN", (arn,)),
+            ),
+        ),
+    )
+
+
+def parameter_arn(partition: str, region: str, name: str) -> str:
+    """The ARN of SSM parameter ``name`` ('/a/b' -> '...:parameter/a/b')."""
+    return f"arn:{partition}:ssm:{region}:{ACCOUNT}:parameter/{name.lstrip('/')}"

@@ -4,34 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_spec.aws_catalog import LOG_RETENTION_DAYS
 from mlops_spec.models import ResolvedSpec
 
 MANAGED_BY = "mlops-spec"
 
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 """The retention periods CloudWatch Logs accepts."""
 
 

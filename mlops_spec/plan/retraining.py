@@ -60,7 +60,7 @@ MAX_EVENT_AGE_SECONDS = 3600
 @dataclass(frozen=True)
 class FunctionPlan:
     key: str
-    """trigger or deploy."""
+    """trigger, deploy or notify."""
     name: str
     arn: str
     handler: str
@@ -396,13 +396,31 @@ def plan_retraining(
             ),
         )
     )
-    dlq_alarm = AlarmPlan(
+    dlq_alarm = dead_letter_alarm(
+        names,
+        "events-dlq",
+        queue_name,
+        f"{names.prefix}: retraining/deploy events failed and wait in {queue_name}",
+    )
+    return RetrainingPlan(
+        table=table,
+        queue=QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, queue_policy, dlq_alarm),
+        functions=tuple(functions),
+        rules=tuple(rules),
+        schedules=tuple(schedules),
+    )
+
+
+def dead_letter_alarm(names: Names, purpose: str, queue_name: str, description: str) -> AlarmPlan:
+    """An alarm ``<prefix>-<purpose>`` as soon as a message waits in dead-letter queue
+    ``queue_name``."""
+    return AlarmPlan(
         model="",
-        monitor="events-dlq",
-        name=names.system_alarm("events-dlq"),
+        monitor=purpose,
+        name=names.system_alarm(purpose),
         kind="dead_letters",
         action="notify",
-        description=f"{names.prefix}: retraining/deploy events failed and wait in {queue_name}",
+        description=description,
         comparison=GT,
         threshold=0.0,
         evaluation_periods=1,
@@ -412,13 +430,6 @@ def plan_retraining(
         metric=MetricDescriptor(
             "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", queue_name),), "Maximum"
         ),
-    )
-    return RetrainingPlan(
-        table=table,
-        queue=QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, queue_policy, dlq_alarm),
-        functions=tuple(functions),
-        rules=tuple(rules),
-        schedules=tuple(schedules),
     )
 
 
