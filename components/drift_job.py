@@ -1,6 +1,6 @@
 """Drift job: a model's scheduled monitoring pipeline (``python -m mlops_runtime.monitor_job``)
-that reads captured traffic, writes drift reports and publishes the drift metrics the model's
-drift alarms watch."""
+that reads captured traffic (and ground truth), writes reports and publishes the metrics the
+alarms of the model's data_drift, prediction_drift, bias and model_quality monitors watch."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class DriftJob(pulumi.ComponentResource):
             f"{name}-pipeline",
             pipeline_name=plan.pipeline_name,
             pipeline_display_name=plan.pipeline_name,
-            pipeline_description=f"Drift monitoring ({', '.join(plan.monitors)})",
+            pipeline_description=f"Model monitoring ({', '.join(plan.monitors)})",
             pipeline_definition=args.context.refs.render(plan.definition),
             role_arn=role.arn,
             tags=tags,

@@ -1,6 +1,7 @@
 """Monitoring: the KMS-encrypted alarm topic and its subscriptions, one alarm per monitor
 (from the serving plan's metric descriptors and the system's custom metrics), a composite
-health alarm and a dashboard per model.
+health alarm and a dashboard per model, and (when the spec names a chat webhook) the notifier
+function subscribed to the topic, with its dead-letter queue.
 
 Alarms are created before the endpoints: an endpoint's blue/green deployment names its
 rollback alarms, which must exist first.
@@ -14,8 +15,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import create_alarm
+from components.functions import create_function, lambda_code
 from components.refs import StackContext, child
 from mlops_spec.plan import MonitoringPlan
+from mlops_spec.plan.notifier import NotifierPlan
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Monitoring(pulumi.ComponentResource):
     alarm_actions: list[pulumi.Input[str]]
     dashboard_names: dict[str, pulumi.Output[str]]
     health_alarm_names: dict[str, pulumi.Output[str]]
+    notifier_name: pulumi.Output[str] | None
+    """The chat-webhook notifier function (None without a webhook)."""
 
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
@@ -60,6 +65,10 @@ class Monitoring(pulumi.ComponentResource):
             )
         self.topic_arn = topic.arn
         self.alarm_actions = [topic.arn, *plan.topic.external_topic_arns]
+        self.notifier_name = None
+        if plan.notifier is not None:
+            notifier = self._notifier(name, plan.notifier, topic, args.context)
+            self.notifier_name = notifier.name
         self.alarms: dict[tuple[str, str], aws.cloudwatch.MetricAlarm] = {}
         self.alarms_by_name: dict[str, aws.cloudwatch.MetricAlarm] = {}
         self.dashboard_names = {}
@@ -104,8 +113,63 @@ class Monitoring(pulumi.ComponentResource):
                 "topic_arn": self.topic_arn,
                 "dashboard_names": self.dashboard_names,
                 "health_alarm_names": self.health_alarm_names,
+                "notifier_name": self.notifier_name,
             }
         )
+
+    def _notifier(
+        self,
+        name: str,
+        plan: NotifierPlan,
+        topic: aws.sns.Topic,
+        context: StackContext,
+    ) -> aws.lambda_.Function:
+        """The webhook notifier, subscribed to the topic; what it (or SNS) cannot deliver waits
+        in its encrypted dead-letter queue, whose alarm notifies the topic's other channels."""
+        tags, refs = context.policy.tag_map, context.refs
+        queue = aws.sqs.Queue(
+            f"{name}-notify-dlq",
+            name=plan.queue.name,
+            kms_master_key_id=refs.key_arn,
+            message_retention_seconds=plan.queue.retention_seconds,
+            tags=tags,
+            opts=child(self),
+        )
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-notify-dlq-policy",
+            queue_url=queue.url,
+            policy=refs.render(plan.queue.policy.to_json()),
+            opts=child(self),
+        )
+        create_alarm(
+            self,
+            f"{name}-notify-dlq-alarm",
+            plan.queue.alarm,
+            actions=self.alarm_actions,
+            actions_enabled=context.policy.alarm_actions_enabled,
+            tags=tags,
+        )
+        function = create_function(
+            self, name, plan.function, context, code=lambda_code(), dead_letter_arn=queue.arn
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-notify-permission",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="sns.amazonaws.com",
+            source_arn=topic.arn,
+            opts=child(self),
+        )
+        aws.sns.TopicSubscription(
+            f"{name}-notify-subscription",
+            topic=topic.arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            # Deliveries SNS cannot make to the function (after its retries) are kept too.
+            redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": queue.arn}),
+            opts=child(self, depends_on=[permission, queue_policy]),
+        )
+        return function
 
     def alarms_named(self, names: tuple[str, ...]) -> list[aws.cloudwatch.MetricAlarm]:
         """The created alarms with these physical names (e.g. a rollout's rollback alarms)."""

@@ -13,16 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import create_alarm
-from components.code import source_archive
+from components.functions import create_function, lambda_code
 from components.refs import StackContext, child
-from components.roles import create_role
 from components.schedules import create_schedule
 from components.training import Training
-from mlops_runtime.config import ENV_VAR
 from mlops_spec.plan import RetrainingPlan
-from mlops_spec.plan.retraining import LAMBDA_RUNTIME
-
-RUNTIME_PACKAGES = ("mlops_runtime",)
 
 
 @dataclass(frozen=True)
@@ -88,41 +83,13 @@ class Retraining(pulumi.ComponentResource):
             actions_enabled=args.context.policy.alarm_actions_enabled,
             tags=tags,
         )
-        code = source_archive(RUNTIME_PACKAGES)
-        functions: dict[str, aws.lambda_.Function] = {}
-        for function in plan.functions:
-            role = create_role(self, f"{name}-{function.key}", function.role, refs, tags)
-            logs = aws.cloudwatch.LogGroup(
-                f"{name}-{function.key}-logs",
-                name=function.log_group,
-                retention_in_days=args.context.policy.log_retention_days,
-                kms_key_id=refs.key_arn,
-                tags=tags,
-                # CloudWatch Logs checks the key policy (Storage) when the group is created.
-                opts=child(self, depends_on=list(args.context.depends_on)),
+        code = lambda_code()
+        functions = {
+            function.key: create_function(
+                self, name, function, args.context, code=code, dead_letter_arn=queue.arn
             )
-            functions[function.key] = aws.lambda_.Function(
-                f"{name}-{function.key}",
-                name=function.name,
-                description=function.description,
-                runtime=LAMBDA_RUNTIME,
-                architectures=["arm64"],
-                handler=function.handler,
-                code=code,
-                role=role.arn,
-                timeout=function.timeout_seconds,
-                memory_size=function.memory_mb,
-                kms_key_arn=refs.key_arn,
-                environment=aws.lambda_.FunctionEnvironmentArgs(
-                    variables={ENV_VAR: refs.render(function.config)}
-                ),
-                dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=queue.arn),
-                logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                    log_format="JSON", log_group=logs.name
-                ),
-                tags=tags,
-                opts=child(self, depends_on=[role.policy, logs, *args.context.depends_on]),
-            )
+            for function in plan.functions
+        }
         for rule_plan in plan.rules:
             target_function = functions[rule_plan.function]
             rule = aws.cloudwatch.EventRule(

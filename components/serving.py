@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.functions import create_log_group
 from components.refs import StackContext, child
 from components.roles import Role, create_role
 from components.schedules import create_schedule
@@ -93,15 +94,7 @@ class Serving(pulumi.ComponentResource):
 
     def _endpoint(self, name: str, plan: EndpointPlan, role: Role, args: ServingArgs) -> None:
         tags = args.context.policy.tag_map
-        aws.cloudwatch.LogGroup(
-            f"{name}-endpoint-logs",
-            name=plan.log_group,
-            retention_in_days=args.context.policy.log_retention_days,
-            kms_key_id=args.context.refs.key_arn,
-            tags=tags,
-            # CloudWatch Logs checks the key policy (Storage) when the group is created.
-            opts=child(self, depends_on=list(args.context.depends_on)),
-        )
+        create_log_group(self, f"{name}-endpoint-logs", plan.log_group, args.context)
         if plan.owner != "pulumi":
             self.endpoint_name = pulumi.Output.from_input(plan.name)
             self.endpoint_arn = args.context.refs.render(plan.arn)

@@ -392,6 +392,114 @@ class DeployConfig(RuntimeConfig):
 
 # --- monitoring job -------------------------------------------------------------------------
 
+DRIFT_METHODS = ("psi", "ks", "chi2", "classifier")
+QUALITY_METRICS = ("auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2")
+
+
+def _window(hours: int) -> None:
+    _require(hours >= 1, f"window_hours must be >= 1, got {hours}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PredictionDriftCheck:
+    """Drift of the endpoint's predictions against the model's predictions on the holdout."""
+
+    profile_uri: str = _field(
+        "s3:// URI of the prediction profile (predictions.json: the drift engine's profile of "
+        "the evaluation step's holdout predictions, copied next to profile.json)."
+    )
+    method: str = _field(
+        "psi, ks, chi2 or classifier; ks and chi2 both mean the p-value test of the "
+        "predictions' kind (ks for numbers, chi2 for labels).",
+        "psi",
+    )
+    threshold: float = _field(
+        "psi and classifier: drifted when the statistic is above it; ks and chi2: drifted when "
+        "the p-value is below it.",
+        0.1,
+    )
+    window_hours: int = _field("Hours of captured traffic compared, ending at the run time.", 24)
+
+    def __post_init__(self) -> None:
+        _require(self.profile_uri.startswith("s3://"), "profile_uri must be an s3:// URI")
+        _require(
+            self.method in DRIFT_METHODS,
+            f"method must be one of {list(DRIFT_METHODS)}, got {self.method!r}",
+        )
+        _require(self.threshold > 0, f"threshold must be > 0, got {self.threshold}")
+        _window(self.window_hours)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BiasCheck:
+    """Demographic parity difference of the positive-prediction rate across the groups of a
+    sensitive input feature."""
+
+    feature: str = _field("Sensitive input feature (a categorical feature of the profile).")
+    positive_label: str | None = _field(
+        "Predicted label counted as positive (compared as text); null: the last of the sorted "
+        "classes (the reference predictions', else the captured ones'), as scikit-learn orders "
+        "classes_.",
+        None,
+    )
+    score_threshold: float = _field(
+        "When the endpoint returns scores (numbers in [0, 1], not all 0/1): positive at or "
+        "above this.",
+        0.5,
+    )
+    min_group_rows: int = _field("Groups with fewer captured rows in the window are ignored.", 30)
+    window_hours: int = _field("Hours of captured traffic analysed, ending at the run time.", 24)
+
+    def __post_init__(self) -> None:
+        _require(bool(self.feature), "feature must not be empty")
+        _require(0 < self.score_threshold < 1, "score_threshold must be within (0, 1)")
+        _require(self.min_group_rows >= 1, "min_group_rows must be >= 1")
+        _window(self.window_hours)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityCheck:
+    """Quality of served predictions: captured requests joined by inference id
+    (``eventMetadata.inferenceId``) with ground-truth labels."""
+
+    ground_truth_uri: str = _field(
+        "s3://bucket/prefix/ of the ground-truth objects; those modified since the window "
+        "started are read."
+    )
+    format: str = _field("Format of the ground-truth objects: 'parquet', 'csv' or 'jsonl'.")
+    label: str = _field("Label column of the ground truth.")
+    inference_id_column: str = _field(
+        "Ground-truth column holding the InferenceId the client sent to InvokeEndpoint.",
+        "inference_id",
+    )
+    metrics: tuple[str, ...] = _field(
+        "Metrics computed: auc, accuracy, f1, precision, recall, rmse, mae or r2."
+    )
+    positive_label: str | None = _field(
+        "Positive class for binary metrics (compared as text); null: the last of the sorted "
+        "classes.",
+        None,
+    )
+    score_threshold: float = _field(
+        "When the endpoint returns scores: predicted positive at or above this (accuracy, "
+        "f1, precision, recall).",
+        0.5,
+    )
+    window_hours: int = _field("Hours of captured traffic joined, ending at the run time.", 24)
+
+    def __post_init__(self) -> None:
+        _require(self.ground_truth_uri.startswith("s3://"), "ground_truth_uri must be an s3:// URI")
+        _require(
+            self.format in DATA_FORMATS,
+            f"format must be one of {list(DATA_FORMATS)}, got {self.format!r}",
+        )
+        _require(bool(self.label) and bool(self.inference_id_column), "columns must be named")
+        _require(bool(self.metrics), "metrics must name at least one metric")
+        bad = [metric for metric in self.metrics if metric not in QUALITY_METRICS]
+        _require(not bad, f"metrics must be among {list(QUALITY_METRICS)}, got {bad}")
+        _require(0 < self.score_threshold < 1, "score_threshold must be within (0, 1)")
+        _window(self.window_hours)
+
 
 @dataclass(frozen=True, kw_only=True)
 class MonitorConfig(RuntimeConfig):
@@ -411,7 +519,11 @@ class MonitorConfig(RuntimeConfig):
         "Report key prefix; keys are <prefix>/<model>/yyyy/mm/dd/<HHMMSS>Z/drift.{json,html}.",
         "drift",
     )
-    window_hours: int = _field("Hours of captured traffic analysed, ending at the run time.", 24)
+    window_hours: int = _field(
+        "Hours of captured traffic the data-drift check analyses, ending at the run time (the "
+        "job reads the longest window of its checks).",
+        24,
+    )
     namespace: str | None = _field("CloudWatch namespace; null: 'MLOps/<system>'.", None)
     variants: tuple[str, ...] = _field("Variants to read; empty: every variant found.", ())
     methods: Mapping[str, str] = _field(
@@ -427,6 +539,23 @@ class MonitorConfig(RuntimeConfig):
     max_attempts: int = _field(
         "Attempts per AWS call, the first included (botocore standard retry mode).", 5
     )
+    data_drift: bool = _field(
+        "Measure input-feature drift against profile_uri (DriftScore and the per-feature "
+        "series); false when the model has no data_drift monitor.",
+        True,
+    )
+    prediction_drift: PredictionDriftCheck | None = field(
+        default=None,
+        metadata={"doc": "Prediction drift (PredictionDrift); null: not measured."},
+    )
+    bias: BiasCheck | None = field(
+        default=None,
+        metadata={"doc": "Demographic parity (DemographicParityDifference); null: not measured."},
+    )
+    model_quality: QualityCheck | None = field(
+        default=None,
+        metadata={"doc": "Quality against ground truth (ModelQuality); null: not measured."},
+    )
 
     @property
     def metric_namespace(self) -> str:
@@ -438,6 +567,17 @@ class MonitorConfig(RuntimeConfig):
         _require(self.window_hours >= 1, "window_hours must be >= 1")
         _require(0 <= self.max_corrupt_fraction <= 1, "max_corrupt_fraction must be within 0..1")
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")
+        _require(
+            self.data_drift or any((self.prediction_drift, self.bias, self.model_quality)),
+            "nothing to measure: enable data_drift or configure prediction_drift, bias or "
+            "model_quality",
+        )
+
+    @property
+    def checks_window_hours(self) -> int:
+        """Hours of capture the job reads: the longest window of its checks."""
+        checks = (self.prediction_drift, self.bias, self.model_quality)
+        return max([self.window_hours, *(check.window_hours for check in checks if check)])
 
 
 # --- reference profile job -----------------------------------------------------------------
@@ -461,6 +601,13 @@ class ProfileConfig(RuntimeConfig):
         "this many rows.",
         1_000_000,
     )
+    copy_predictions: bool = _field(
+        "Also copy the evaluation step's predictions.json (input "
+        "/opt/ml/processing/input/evaluation) next to profile.json, so the prediction "
+        "reference changes together with the feature reference; false without an evaluation "
+        "step.",
+        False,
+    )
 
     def __post_init__(self) -> None:
         _require(bool(self.model_id), "model_id must not be empty")
@@ -479,12 +626,45 @@ class ProfileConfig(RuntimeConfig):
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
+# --- alarm notifier (chat webhook) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyConfig(RuntimeConfig):
+    """Configuration of ``mlops_runtime.notify.handler`` (alarm topic -> chat webhook)."""
+
+    system: str = _field("System name, shown in every message.")
+    environment: str = _field("Environment (stack) name, shown in every message.")
+    webhook_parameter: str = _field(
+        "SSM parameter (SecureString) holding the webhook URL; read with decryption, cached "
+        "per container, never logged."
+    )
+    timeout_seconds: int = _field("Timeout of one POST to the webhook, in seconds.", 5)
+    max_attempts: int = _field(
+        "POST attempts per message, the first included (HTTP 5xx, 429 and network errors are "
+        "retried; other 4xx are not); also the attempts of the SSM call.",
+        3,
+    )
+
+    def __post_init__(self) -> None:
+        _require(bool(self.system), "system must not be empty")
+        _require(bool(self.environment), "environment must not be empty")
+        _require(
+            self.webhook_parameter.startswith("/") and len(self.webhook_parameter) > 1,
+            f"webhook_parameter must be an SSM parameter name starting with '/', "
+            f"got {self.webhook_parameter!r}",
+        )
+        _require(1 <= self.timeout_seconds <= 60, "timeout_seconds must be within 1..60")
+        _require(1 <= self.max_attempts <= 10, "max_attempts must be within 1..10")
+
+
 CONFIGS: tuple[type[RuntimeConfig], ...] = (
     TriggerConfig,
     EvaluateConfig,
     DeployConfig,
     MonitorConfig,
     ProfileConfig,
+    NotifyConfig,
 )
 
 

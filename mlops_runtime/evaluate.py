@@ -7,6 +7,12 @@ Runs on the SageMaker scikit-learn image as ``python -m mlops_runtime.evaluate``
 ``PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")`` and
 its ConditionStep tests ``JsonGet(..., json_path="gate.passed") == True``; the register step
 attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataProperties.
+
+It also writes ``predictions.json`` beside it: the drift engine's profile of the candidate's
+holdout predictions (column ``prediction``: numeric for regression, the class labels as text
+for classification; plus ``score``, the positive-class probability, for a binary classifier
+with ``predict_proba``). The Profile step copies it next to ``profile.json`` when the gate
+passes; the monitoring job compares served predictions with it (prediction drift).
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_runtime import artifacts, gate, metrics
+import numpy as np
+import pandas as pd
+
+from mlops_runtime import artifacts, gate, metrics, model_health
 from mlops_runtime.aws import client
 from mlops_runtime.clock import iso, utcnow
 from mlops_runtime.config import ConfigError, EvaluateConfig
 from mlops_runtime.logs import get_logger, log
 from mlops_runtime.processing import fail
 from mlops_runtime.registry import find_champion, package_metadata
+from mlops_spec.drift import DriftInputError, Profile, build_profile
 
 __all__ = ["EvaluationError", "main", "package_metadata", "run"]
 
@@ -33,6 +43,7 @@ MODEL_DIR = "/opt/ml/processing/model"
 HOLDOUT_DIR = "/opt/ml/processing/holdout"
 OUTPUT_DIR = "/opt/ml/processing/evaluation"
 REPORT_NAME = "evaluation.json"
+PREDICTIONS_NAME = "predictions.json"
 PASSED = "passed"
 REJECTED = "rejected"
 
@@ -62,7 +73,8 @@ def run(
     features, labels = _split(config, holdout)
     try:
         values = metrics.compute(config.task, model, features, labels, config.positive_label)
-    except ValueError as error:
+        predictions = prediction_profile(config, model, features)
+    except ValueError as error:  # DriftInputError included
         raise EvaluationError(f"scoring the holdout failed: {error}") from error
     champion = None
     if config.model_package_group:
@@ -82,10 +94,12 @@ def run(
         "champion": champion.to_dict() if champion else None,
         "gate": result.to_dict(),
         "verdict": PASSED if result.passed else REJECTED,
+        "predictions": {"file": PREDICTIONS_NAME, "columns": predictions.kinds},
     }
     evaluation["package_metadata"] = package_metadata(evaluation)
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
+    (output / PREDICTIONS_NAME).write_text(predictions.to_json(), encoding="utf-8")
     (output / REPORT_NAME).write_text(json.dumps(evaluation, indent=2, sort_keys=True))
     log(
         logger,
@@ -96,6 +110,28 @@ def run(
         champion=evaluation["champion"],
     )
     return evaluation
+
+
+def prediction_profile(config: EvaluateConfig, model: Any, features: pd.DataFrame) -> Profile:
+    """The drift profile of the model's holdout predictions (see the module docstring)."""
+    predicted = model.predict(features)
+    if config.task == "regression":
+        frame = pd.DataFrame({model_health.PREDICTION: np.asarray(predicted, dtype="float64")})
+        kinds = {model_health.PREDICTION: "numeric"}
+    else:
+        labels = [model_health.as_label(value) for value in predicted]
+        frame = pd.DataFrame({model_health.PREDICTION: pd.Series(labels, dtype="object")})
+        kinds = {model_health.PREDICTION: "categorical"}
+        classes = list(getattr(model, "classes_", []))
+        if len(classes) == 2 and hasattr(model, "predict_proba"):
+            positive = metrics.positive_class(classes, config.positive_label)
+            scores = model.predict_proba(features)[:, classes.index(positive)]
+            frame[model_health.SCORE] = np.asarray(scores, dtype="float64")
+            kinds[model_health.SCORE] = "numeric"
+    try:
+        return build_profile(frame, kinds, source=f"holdout predictions of {config.model_id}")
+    except DriftInputError as error:
+        raise ValueError(f"profiling the predictions failed: {error}") from error
 
 
 def _split(config: EvaluateConfig, holdout: Any) -> tuple[Any, Any]:

@@ -76,6 +76,11 @@ def _classification(
     return values
 
 
+def positive_class(classes: list[Any], positive_label: str | None) -> Any:
+    """The positive class of a binary model: ``positive_label`` (as text), else the last."""
+    return _positive(classes, positive_label)
+
+
 def _positive(classes: list[Any], positive_label: str | None) -> Any:
     if positive_label is None:
         return classes[-1]

@@ -1,41 +1,67 @@
-"""Drift monitoring job: captured endpoint traffic vs the reference profile -> metrics + report.
+"""Monitoring job: captured endpoint traffic -> drift, prediction drift, bias, quality metrics.
 
 Runs as a SageMaker Processing job on the scikit-learn image (``python -m
 mlops_runtime.monitor_job``, ``MLOPS_RUNTIME_CONFIG`` holding a ``MonitorConfig``), started on
 schedule by a one-step SageMaker pipeline. It reads everything it needs from S3 itself, so the
-job declares no ProcessingInputs.
+job declares no ProcessingInputs. Each configured check reads the captured requests of its own
+window (ending at the run) and publishes the series of ``mlops_runtime.monitor_metrics``:
 
-Exit status: 0 when drift was measured or there was no data (``NoData`` = 1); 2 for bad
-input (configuration, missing or unreadable profile, captured data that does not fit the
-profile's features); 3 when more than ``max_corrupt_fraction`` of the captured records are
-unreadable (their counts are still published and a report is written).
+- data drift: the inputs against the reference feature profile (``DriftScore`` ...);
+- prediction drift: the outputs against the reference prediction profile (``PredictionDrift``);
+- bias: positive-prediction rates per group of a sensitive input feature
+  (``DemographicParityDifference``);
+- model quality: outputs joined by inference id with ground-truth labels (``ModelQuality``).
+
+A check with nothing to measure publishes its no-data series (``NoData``,
+``PredictionDriftNoData``, ``BiasNoData``, ``ModelQualityNoData``) instead of failing the run.
+
+Exit status: 0 when measured (or nothing to measure); 2 for bad input (configuration, missing or
+unreadable feature profile, captured data that does not fit the profile, ground truth whose
+every object is unreadable: the metrics and report are still written in that last case); 3
+when more than ``max_corrupt_fraction`` of the captured records are unreadable (their counts are
+still published and a report is written).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import sys
 from datetime import datetime, timedelta
+from pathlib import PurePosixPath
 from typing import Any
 
-from mlops_runtime import capture
+import pandas as pd
+
+from mlops_runtime import capture, model_health
+from mlops_runtime import monitor_metrics as mm
 from mlops_runtime.aws import client, error_code, split_s3_uri
 from mlops_runtime.clock import iso, utcnow
-from mlops_runtime.config import ConfigError, MonitorConfig
+from mlops_runtime.config import ConfigError, MonitorConfig, QualityCheck
 from mlops_runtime.logs import get_logger, log
 from mlops_runtime.processing import fail
 from mlops_spec.drift import DriftInputError, DriftReport, Profile, compare, render_html
 
 EXIT_INPUT = 2
 EXIT_CORRUPT = 3
-OVERALL_METRIC = "DriftScore"
-COUNT_METRICS = frozenset({"RowsAnalyzed", "CorruptRecords", "DriftedFeatures"})
+OVERALL_METRIC = mm.DRIFT_SCORE
+COUNT_METRICS = mm.COUNT_METRICS
+CLOUDWATCH_SMALLEST = 1e-100
+"""CloudWatch rejects magnitudes below about 8.5e-109; smaller values (tiny p-values) are
+published as 0."""
+GROUND_TRUTH_SUFFIXES = {
+    "parquet": (".parquet", ".pq"),
+    "csv": (".csv", ".csv.gz"),
+    "jsonl": (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"),
+}
 logger = get_logger(__name__)
+
+Datum = tuple[str, mm.Dimensions, float]
 
 
 class MonitorError(RuntimeError):
-    """The job cannot produce a trustworthy drift measurement."""
+    """The job cannot produce a trustworthy measurement."""
 
     def __init__(self, message: str, exit_code: int = EXIT_INPUT) -> None:
         super().__init__(message)
@@ -45,13 +71,21 @@ class MonitorError(RuntimeError):
 def run(
     config: MonitorConfig, *, s3: Any = None, cloudwatch: Any = None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Measure drift over the window ending ``now``; returns the JSON report written to S3."""
+    """Run every configured check over its window ending ``now``; returns the JSON report
+    written to S3."""
     s3 = s3 or client("s3", config.max_attempts)
     cloudwatch = cloudwatch or client("cloudwatch", config.max_attempts)
     end = now or utcnow()
     start = end - timedelta(hours=config.window_hours)
-    profile = load_profile(s3, config.profile_uri)
-    batch = read_capture(s3, config, profile, start, end)
+    read_from = end - timedelta(hours=config.checks_window_hours)
+    needs_inputs = config.data_drift or config.bias is not None
+    profile = load_profile(s3, config.profile_uri) if needs_inputs else None
+    if config.bias and profile and config.bias.feature not in profile.features:
+        raise MonitorError(
+            f"bias feature {config.bias.feature!r} is not a feature of the reference profile "
+            f"{config.profile_uri} ({list(profile.features)})"
+        )
+    batch = read_capture(s3, config, profile, read_from, end)
     report: dict[str, Any] = {
         "schema_version": 1,
         "system": config.system,
@@ -59,7 +93,12 @@ def run(
         "environment": config.environment,
         "endpoint": config.endpoint_name,
         "profile_uri": config.profile_uri,
-        "window": {"start": iso(start), "end": iso(end), "hours": config.window_hours},
+        "window": {
+            "start": iso(start),
+            "end": iso(end),
+            "hours": config.window_hours,
+            "read_hours": config.checks_window_hours,
+        },
         "capture": {
             "records": batch.records,
             "corrupt_records": batch.skipped,
@@ -67,56 +106,230 @@ def run(
             "records_outside_window": batch.outside_window,
             "problems": batch.problems,
         },
-        "rows_analyzed": len(batch.rows),
+        "rows_analyzed": 0,
     }
-    if not batch.rows and batch.mismatched:
+    if not batch.entries and batch.mismatched:
+        parts = [f"the profile's features {list(profile.features)}"] if profile else []
+        if batch.outputs:
+            parts.append(
+                "one prediction per input row" if batch.aligned else "readable predictions"
+            )
+        fits = " and ".join(parts)
         raise MonitorError(
-            f"schema mismatch: no captured record of {config.endpoint_name} fits the profile's "
-            f"features {list(profile.features)}; e.g. {batch.problems[:3]}"
+            f"schema mismatch: no captured record of {config.endpoint_name} fits {fits}; "
+            f"e.g. {batch.problems[:3]}"
         )
+    base = [(mm.CORRUPT_RECORDS, float(batch.skipped)), (mm.NO_DATA, float(not batch.entries))]
+    data = [(name, _dims(config), value) for name, value in base]
     if batch.skipped_fraction > config.max_corrupt_fraction:
         message = (
             f"{batch.skipped} of {batch.records} captured records "
             f"({batch.skipped_fraction:.1%}) are unreadable, above max_corrupt_fraction "
             f"{config.max_corrupt_fraction:.1%}; e.g. {batch.problems[:3]}"
         )
+        if config.data_drift:
+            data.append((mm.ROWS_ANALYZED, _dims(config), 0.0))
         report.update(status="failed", error=message, drift=None)
-        report["metrics"] = publish(cloudwatch, config, end, _counts(report, no_data=0))
+        report["metrics"] = publish(cloudwatch, config, end, data)
         write_report(s3, config, end, report, None)
         raise MonitorError(message, EXIT_CORRUPT)
-    if not batch.rows:
-        report.update(status="no_data", drift=None, message="no captured requests in the window")
-        report["metrics"] = publish(cloudwatch, config, end, _counts(report, no_data=1))
-        write_report(s3, config, end, report, None)
-        log(logger, "monitor: no data", model=config.model_id, window=report["window"])
-        return report
+    report["status"] = "ok" if batch.entries else "no_data"
+    if not batch.entries:
+        report["message"] = "no captured requests in the window"
+    drift = None
+    if config.data_drift:
+        assert profile is not None
+        drift = _data_drift(config, profile, batch, start, report, data)
+    else:
+        report["drift"] = None
+    if config.prediction_drift:
+        _prediction_drift(s3, config, batch, end, report, data)
+    if config.bias:
+        _bias(s3, config, batch, end, report, data)
+    deferred = None
+    if config.model_quality:
+        deferred = _model_quality(s3, config, config.model_quality, batch, end, report, data)
+    report["metrics"] = publish(cloudwatch, config, end, data)
+    write_report(s3, config, end, report, drift)
+    log(
+        logger,
+        f"monitor: {report['status']}",
+        model=config.model_id,
+        window=report["window"],
+        values=report["metrics"]["values"],
+    )
+    if deferred:
+        raise MonitorError(deferred)
+    return report
+
+
+def _dims(config: MonitorConfig, *extra: tuple[str, str]) -> mm.Dimensions:
+    return mm.dimensions(config.model_id, config.environment, *extra)
+
+
+def _data_drift(
+    config: MonitorConfig,
+    profile: Profile,
+    batch: capture.CaptureBatch,
+    start: datetime,
+    report: dict[str, Any],
+    data: list[Datum],
+) -> DriftReport | None:
+    entries = batch.since(start)
+    frame = batch.frame(entries)
+    report["rows_analyzed"] = len(frame)
+    data.append((mm.ROWS_ANALYZED, _dims(config), float(len(frame))))
+    if frame.empty:
+        report["drift"] = None
+        return None
     try:
         drift = compare(
             profile,
-            batch.frame(),
+            frame,
             methods=dict(config.methods) or None,
             thresholds=dict(config.thresholds) or None,
             current_source=f"captured requests of {config.endpoint_name}",
         )
     except DriftInputError as error:
         raise MonitorError(f"schema mismatch: {error}") from error
-    report.update(status="ok", drift=drift.to_dict())
-    values = {
-        **_counts(report, no_data=0),
-        OVERALL_METRIC: drift.overall_score,
-        "DriftedFeatures": len(drift.drifted_features),
+    report["drift"] = drift.to_dict()
+    data += [
+        (mm.DRIFT_SCORE, _dims(config), drift.overall_score),
+        (mm.DRIFTED_FEATURES, _dims(config), float(len(drift.drifted_features))),
+    ]
+    for name, result in drift.features.items():
+        dims = _dims(config, (mm.FEATURE, name))
+        for metric, value in (
+            (mm.FEATURE_DRIFTED, 1.0 if result.drifted else 0.0),
+            (mm.FEATURE_STATISTIC, result.statistic),
+            (mm.FEATURE_PSI, result.psi),
+        ):
+            if value is not None and value == value:  # skip NaN
+                data.append((metric, dims, float(value)))
+    return drift
+
+
+def _prediction_drift(
+    s3: Any,
+    config: MonitorConfig,
+    batch: capture.CaptureBatch,
+    end: datetime,
+    report: dict[str, Any],
+    data: list[Datum],
+) -> None:
+    check = config.prediction_drift
+    assert check is not None
+    entries = batch.since(end - timedelta(hours=check.window_hours))
+    predictions = [p for entry in entries for p in entry.predictions]
+    section: dict[str, Any] = {
+        "reference_uri": check.profile_uri,
+        "window_hours": check.window_hours,
+        "method": check.method,
+        "threshold": check.threshold,
     }
-    report["metrics"] = publish(cloudwatch, config, end, values, drift)
-    write_report(s3, config, end, report, drift)
-    log(
-        logger,
-        "monitor: drift measured",
-        model=config.model_id,
-        score=drift.overall_score,
-        drifted=drift.drifted_features,
-        rows=len(batch.rows),
+    data.append((mm.PREDICTION_ROWS, _dims(config), float(len(predictions))))
+    try:
+        if not predictions:
+            raise model_health.NotComputable("no captured prediction in the window")
+        reference = _load_optional_profile(s3, check.profile_uri, "prediction profile")
+        section.update(model_health.prediction_drift(reference, predictions, check))
+    except model_health.NotComputable as reason:
+        section.update(status="no_data", reason=str(reason))
+        data.append((mm.PREDICTION_DRIFT_NO_DATA, _dims(config), 1.0))
+        report["prediction_drift"] = section
+        return
+    data.append((mm.PREDICTION_DRIFT_NO_DATA, _dims(config), 0.0))
+    data.append((mm.PREDICTION_DRIFTED, _dims(config), 1.0 if section["drifted"] else 0.0))
+    if section["statistic"] is not None:
+        data.append((mm.PREDICTION_DRIFT, _dims(config), section["statistic"]))
+    if section["p_value"] is not None and check.method in mm.P_VALUE_METHODS:
+        data.append((mm.PREDICTION_DRIFT_P_VALUE, _dims(config), section["p_value"]))
+    report["prediction_drift"] = section
+
+
+def _bias(
+    s3: Any,
+    config: MonitorConfig,
+    batch: capture.CaptureBatch,
+    end: datetime,
+    report: dict[str, Any],
+    data: list[Datum],
+) -> None:
+    check = config.bias
+    assert check is not None
+    entries = batch.since(end - timedelta(hours=check.window_hours))
+    column = batch.features.index(check.feature)
+    groups = [row[column] for entry in entries for row in entry.rows]
+    predictions = [p for entry in entries for p in entry.predictions]
+    classes: list[str] = []
+    if config.prediction_drift:  # the reference's classes name the positive label
+        try:
+            reference = _load_optional_profile(
+                s3, config.prediction_drift.profile_uri, "prediction profile"
+            )
+            classes = model_health.reference_classes(reference)
+        except model_health.NotComputable:
+            classes = []
+    section = model_health.demographic_parity(groups, predictions, check, classes)
+    section["window_hours"] = check.window_hours
+    report["bias"] = section
+    if section["status"] != "ok":
+        if not predictions:
+            section["reason"] = "no captured prediction in the window"
+        data.append((mm.BIAS_NO_DATA, _dims(config), 1.0))
+        return
+    data.append((mm.BIAS_NO_DATA, _dims(config), 0.0))
+    value = section["demographic_parity_difference"]
+    data.append((mm.DEMOGRAPHIC_PARITY_DIFFERENCE, _dims(config), value))
+
+
+def _model_quality(
+    s3: Any,
+    config: MonitorConfig,
+    check: QualityCheck,
+    batch: capture.CaptureBatch,
+    end: datetime,
+    report: dict[str, Any],
+    data: list[Datum],
+) -> str | None:
+    """Join, compute, record; returns an error to raise after publishing (ground truth whose
+    every object is unreadable), else None."""
+    since = end - timedelta(hours=check.window_hours)
+    entries = batch.since(since)
+    truth, objects, problems = read_ground_truth(s3, check, since)
+    joined, stats = model_health.join(
+        ((e.inference_id, e.predictions) for e in entries), truth, check
     )
-    return report
+    values, reasons = model_health.quality(joined, check)
+    if not entries:
+        reasons = {m: "no captured prediction in the window" for m in check.metrics}
+    report["model_quality"] = {
+        "status": "ok" if values else "no_data",
+        "window_hours": check.window_hours,
+        "ground_truth": {
+            "uri": check.ground_truth_uri,
+            "objects": objects,
+            "rows": len(truth),
+            "problems": problems[: capture.MAX_PROBLEMS],
+        },
+        "joined_rows": len(joined),
+        "join": stats,
+        "metrics": values,
+        "not_computed": reasons,
+    }
+    data.append((mm.GROUND_TRUTH_ROWS, _dims(config), float(len(joined))))
+    for metric in check.metrics:
+        dims = _dims(config, (mm.METRIC, metric))
+        data.append((mm.MODEL_QUALITY_NO_DATA, dims, 0.0 if metric in values else 1.0))
+        if metric in values:
+            data.append((mm.MODEL_QUALITY, dims, values[metric]))
+    if problems and not len(truth) and objects == len(problems):
+        return (
+            f"every ground-truth object under {check.ground_truth_uri} is unreadable as "
+            f"{check.format} with columns {check.inference_id_column!r} and {check.label!r}; "
+            f"e.g. {problems[:3]}"
+        )
+    return None
 
 
 def load_profile(s3: Any, uri: str) -> Profile:
@@ -139,13 +352,30 @@ def load_profile(s3: Any, uri: str) -> Profile:
         raise MonitorError(f"reference profile {uri} is unusable: {error}") from error
 
 
+def _load_optional_profile(s3: Any, uri: str, what: str) -> Profile:
+    """A profile a single check needs: a problem makes that check not computable."""
+    try:
+        return load_profile(s3, uri)
+    except MonitorError as error:
+        text = str(error).replace("reference profile", what, 1)
+        raise model_health.NotComputable(
+            f"{text}; the evaluation step writes it when the training pipeline has a gate"
+        ) from error
+
+
 def read_capture(
-    s3: Any, config: MonitorConfig, profile: Profile, start: datetime, end: datetime
+    s3: Any, config: MonitorConfig, profile: Profile | None, start: datetime, end: datetime
 ) -> capture.CaptureBatch:
-    """Every captured request of the window, parsed against the profile's features."""
+    """Every captured request of ``[start, end)``, parsed for the configured checks."""
     bucket, prefix = split_s3_uri(config.capture_uri)
     base = f"{prefix.strip('/')}/{config.endpoint_name}/".lstrip("/")
-    batch = capture.CaptureBatch(features=list(profile.features), kinds=profile.kinds)
+    batch = capture.CaptureBatch(
+        features=list(profile.features) if profile else [],
+        kinds=profile.kinds if profile else {},
+        inputs=profile is not None,
+        outputs=any((config.prediction_drift, config.bias, config.model_quality)),
+        aligned=config.bias is not None,
+    )
     for key in capture.list_window(s3, bucket, base, config.variants, start, end):
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
         for line in body.splitlines():
@@ -153,58 +383,85 @@ def read_capture(
     return batch
 
 
-def _counts(report: dict[str, Any], *, no_data: int) -> dict[str, float]:
-    return {
-        "RowsAnalyzed": report["rows_analyzed"],
-        "CorruptRecords": report["capture"]["corrupt_records"],
-        "NoData": no_data,
-    }
+def read_ground_truth(
+    s3: Any, check: QualityCheck, since: datetime
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Ground-truth rows (id and label columns) of the ``format`` objects under the prefix
+    modified at or after ``since``, oldest object first; (rows, objects read, problems)."""
+    bucket, prefix = split_s3_uri(check.ground_truth_uri)
+    suffixes = GROUND_TRUTH_SUFFIXES[check.format]
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            parts = PurePosixPath(key[len(prefix) :]).parts
+            if item["LastModified"] < since or not key.endswith(suffixes):
+                continue
+            if any(part.startswith((".", "_")) for part in parts):
+                continue
+            found.append((item["LastModified"], key))
+    columns = [check.inference_id_column, check.label]
+    frames, problems = [], []
+    for _, key in sorted(found):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        try:
+            frame = _read_table(body, key, check.format, columns)
+        except Exception as error:  # any parser error: skip the object, say why
+            problems.append(f"s3://{bucket}/{key}: {type(error).__name__}: {error}"[:300])
+            continue
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            problems.append(f"s3://{bucket}/{key}: no column(s) {missing}")
+            continue
+        frames.append(frame[columns])
+    truth = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return truth, len(found), problems
+
+
+def _read_table(body: bytes, key: str, fmt: str, columns: list[str]) -> pd.DataFrame:
+    compression = "gzip" if key.endswith(".gz") else None
+    if fmt == "parquet":
+        return pd.read_parquet(io.BytesIO(body))
+    if fmt == "csv":
+        return pd.read_csv(
+            io.BytesIO(body), compression=compression, dtype={columns[0]: str}, low_memory=False
+        )
+    return pd.read_json(io.BytesIO(body), lines=True, compression=compression, dtype=False)
 
 
 def publish(
-    cloudwatch: Any,
-    config: MonitorConfig,
-    at: datetime,
-    values: dict[str, float],
-    drift: DriftReport | None = None,
+    cloudwatch: Any, config: MonitorConfig, at: datetime, data: list[Datum]
 ) -> dict[str, Any]:
-    """Put the model-level metrics, and per-feature ones when drift was measured."""
-    model = [
-        {"Name": "Model", "Value": config.model_id},
-        {"Name": "Environment", "Value": config.environment},
-    ]
-    data = [
+    """Put every datapoint (20 per call); returns what the report records."""
+    points = [
         {
             "MetricName": name,
-            "Dimensions": model,
+            "Dimensions": [{"Name": key, "Value": value} for key, value in dims],
             "Timestamp": at,
-            "Value": float(value),
+            "Value": _cloudwatch_value(value),
             "Unit": "Count" if name in COUNT_METRICS else "None",
         }
-        for name, value in values.items()
+        for name, dims, value in data
     ]
-    for name, result in drift.features.items() if drift else []:
-        dimensions = [*model[:1], {"Name": "Feature", "Value": name}, *model[1:]]
-        for metric, value in (
-            ("FeatureDrifted", 1.0 if result.drifted else 0.0),
-            ("FeatureStatistic", result.statistic),
-            ("FeaturePSI", result.psi),
-        ):
-            if value is not None and value == value:  # skip NaN
-                data.append(
-                    {
-                        "MetricName": metric,
-                        "Dimensions": dimensions,
-                        "Timestamp": at,
-                        "Value": float(value),
-                        "Unit": "None",
-                    }
-                )
-    for offset in range(0, len(data), 20):
+    for offset in range(0, len(points), 20):
         cloudwatch.put_metric_data(
-            Namespace=config.metric_namespace, MetricData=data[offset : offset + 20]
+            Namespace=config.metric_namespace, MetricData=points[offset : offset + 20]
         )
-    return {"namespace": config.metric_namespace, "values": values, "datapoints": len(data)}
+    model = _dims(config)
+    values = {name: value for name, dims, value in data if dims == model}
+    values.update(
+        {
+            f"{name}[{dict(dims)[mm.METRIC]}]": value
+            for name, dims, value in data
+            if mm.METRIC in dict(dims)
+        }
+    )
+    return {"namespace": config.metric_namespace, "values": values, "datapoints": len(points)}
+
+
+def _cloudwatch_value(value: float) -> float:
+    value = float(value)
+    return 0.0 if abs(value) < CLOUDWATCH_SMALLEST else value
 
 
 def report_prefix(config: MonitorConfig, at: datetime) -> str:
@@ -223,6 +480,7 @@ def write_report(
     report["report_keys"] = keys
     title = f"Drift: {config.model_id} ({config.environment}) {iso(at)}"
     page = render_html(drift, title=title) if drift else _status_page(title, report)
+    page = page.replace("</body>", _health_section(report) + "</body>", 1)
     s3.put_object(
         Bucket=config.reports_bucket,
         Key=keys["json"],
@@ -246,6 +504,38 @@ def _status_page(title: str, report: dict[str, Any]) -> str:
         f"</head><body><h1>{html.escape(title)}</h1><p><strong>{html.escape(report['status'])}"
         f"</strong>: {html.escape(text)}</p><pre>{details}</pre></body></html>"
     )
+
+
+def _health_section(report: dict[str, Any]) -> str:
+    """Prediction drift, bias and quality outcomes as a small table (escaped)."""
+    rows = []
+    for key, title in (
+        ("prediction_drift", "Prediction drift"),
+        ("bias", "Bias (demographic parity)"),
+        ("model_quality", "Model quality"),
+    ):
+        section = report.get(key)
+        if not section:
+            continue
+        if key == "prediction_drift":
+            outcome = section.get("reason") or (
+                f"{section['method']} statistic {section['statistic']}, p-value "
+                f"{section['p_value']}, drifted: {section['drifted']}"
+            )
+        elif key == "bias":
+            outcome = section.get("reason") or (
+                f"{section['feature']}: difference {section['demographic_parity_difference']:.4g}"
+                f" ({section['highest_group']} vs {section['lowest_group']})"
+            )
+        else:
+            outcome = json.dumps({**section["metrics"], **section["not_computed"]})
+        rows.append(
+            f"<tr><th>{html.escape(title)}</th><td>{html.escape(section['status'])}</td>"
+            f"<td>{html.escape(str(outcome))}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return f"<h2>Model health</h2><table>{''.join(rows)}</table>"
 
 
 def main() -> int:

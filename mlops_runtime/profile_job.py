@@ -9,13 +9,18 @@ columns, and writes ``mlops_spec.drift.build_profile(frame, features).to_json()`
 ``/opt/ml/processing/profile/profile.json`` - the document ``monitor_job`` loads from
 ``profile_uri``.
 
+With ``copy_predictions`` (pipelines with an evaluation step) it also copies the evaluation
+step's ``predictions.json`` (the profile of the candidate's holdout predictions, ProcessingInput
+``/opt/ml/processing/input/evaluation``) to ``/opt/ml/processing/profile/predictions.json``, so
+the feature and prediction references are replaced together, only when the gate passes.
+
 At most ``sample_rows`` rows are profiled (and held in memory): when the data has more, every
 file is still read once, in chunks, and a uniform random sample of ``sample_rows`` rows is kept
 (bottom-k on seeded random keys, so the same data always gives the same profile).
 
 Exit status: 0 when written; 2 for a bad configuration or data (no matching file, a missing
-feature column, a feature with no values), with the message on stderr and as the job's
-ExitMessage.
+feature column, a feature with no values, a missing or unreadable predictions.json), with the
+message on stderr and as the job's ExitMessage.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ from mlops_spec.drift import DriftInputError, Profile, build_profile, read_frame
 from mlops_spec.drift.io import data_format
 
 INPUT_DIR = "/opt/ml/processing/input/data"
+EVALUATION_DIR = "/opt/ml/processing/input/evaluation"
 OUTPUT_DIR = "/opt/ml/processing/profile"
 PROFILE_FILE = "profile.json"
+PREDICTIONS_FILE = "predictions.json"
 SAMPLE_SEED = 20240601
 CHUNK_ROWS = 200_000
 EXIT_INPUT = 2
@@ -48,8 +55,15 @@ class ProfileError(ValueError):
     """The training data cannot be profiled as configured."""
 
 
-def run(config: ProfileConfig, input_dir: str | Path, output_dir: str | Path) -> Profile:
-    """Profile the training data under ``input_dir``; write ``<output_dir>/profile.json``."""
+def run(
+    config: ProfileConfig,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    evaluation_dir: str | Path = EVALUATION_DIR,
+) -> Profile:
+    """Profile the training data under ``input_dir``; write ``<output_dir>/profile.json`` (and
+    copy ``<evaluation_dir>/predictions.json`` there with ``copy_predictions``)."""
+    predictions = _predictions(evaluation_dir) if config.copy_predictions else None
     files = data_files(input_dir, config.format)
     features = dict(config.features)
     text = [name for name, kind in features.items() if kind == "categorical"]
@@ -68,6 +82,8 @@ def run(config: ProfileConfig, input_dir: str | Path, output_dir: str | Path) ->
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / PROFILE_FILE).write_text(profile.to_json(), encoding="utf-8")
+    if predictions is not None:
+        (output / PREDICTIONS_FILE).write_text(predictions, encoding="utf-8")
     log(
         logger,
         "profile: written",
@@ -78,6 +94,18 @@ def run(config: ProfileConfig, input_dir: str | Path, output_dir: str | Path) ->
         features=list(features),
     )
     return profile
+
+
+def _predictions(evaluation_dir: str | Path) -> str:
+    """The evaluation step's predictions.json, checked to be a drift profile."""
+    path = Path(evaluation_dir) / PREDICTIONS_FILE
+    if not path.is_file():
+        raise ProfileError(
+            f"{path} does not exist: the evaluation step writes it next to evaluation.json"
+        )
+    text = path.read_text(encoding="utf-8")
+    Profile.from_json(text, source=str(path))  # DriftInputError when damaged
+    return text
 
 
 def data_files(input_dir: str | Path, fmt: str) -> list[Path]:
@@ -130,9 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_runtime.profile_job")
     parser.add_argument("--input", default=INPUT_DIR, help="training data directory")
     parser.add_argument("--output", default=OUTPUT_DIR, help="directory for profile.json")
+    parser.add_argument(
+        "--evaluation", default=EVALUATION_DIR, help="directory holding predictions.json"
+    )
     args = parser.parse_args(argv)
     try:
-        run(ProfileConfig.from_env(), args.input, args.output)
+        run(ProfileConfig.from_env(), args.input, args.output, args.evaluation)
     except (ConfigError, ProfileError, DriftInputError) as error:
         return fail(f"profiling failed: {error}", EXIT_INPUT)
     return 0

@@ -18,7 +18,7 @@ from mlops_spec.models.monitors import (
     PredictionDriftMonitor,
 )
 from mlops_spec.models.serving import RealtimeServing
-from mlops_spec.naming import Names, check_name, physical_names
+from mlops_spec.naming import ModelNames, Names, check_name, physical_names
 from mlops_spec.types import suggest
 
 if TYPE_CHECKING:
@@ -232,6 +232,26 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
     return issues
 
 
+JOB_MONITORS = (DataDriftMonitor, PredictionDriftMonitor, ModelQualityMonitor, BiasMonitor)
+"""Monitor types a scheduled monitoring job computes (on captured endpoint traffic)."""
+
+
+def name_facts(spec: SystemSpec) -> dict[str, ModelNames]:
+    """Per model, what decides which of its derived names exist (for ``physical_names``)."""
+    facts = {}
+    for model_id, model in spec.models.items():
+        serving = model.serving
+        capture = isinstance(serving, RealtimeServing) and serving.data_capture_percent > 0
+        facts[model_id] = ModelNames(
+            tier=str(model.tier) if model.tier else None,
+            latest_approved=serving is not None and serving.model_version == "latest_approved",
+            monitoring_job=capture
+            and any(isinstance(m, JOB_MONITORS) for m in model.monitors.values()),
+            training_schedule=bool(model.training.schedule),
+        )
+    return facts
+
+
 def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
     issues: list[Issue] = []
     if settings.production:
@@ -263,6 +283,9 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
         list(spec.models),
         monitors,
         [k for k, s in spec.data_sources.items() if s.creates_bucket],
+        models=name_facts(spec),
+        notifier=bool(spec.notifications.webhook_url_ssm_parameter),
+        retrain_sources=[k for k, s in spec.data_sources.items() if s.retrain_on_new_data],
     ):
         message = check_name(name, limit)
         if message and name not in seen:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -172,10 +173,49 @@ def logical(*parts: str) -> str:
 LEGACY_LOGICAL_NAMES: dict[str, str] = {}
 
 
+@dataclass(frozen=True)
+class ModelNames:
+    """What decides which of a model's derived names exist (``checks.name_facts`` reads them
+    from the spec)."""
+
+    tier: str | None = None
+    """Serving tier: realtime, serverless or batch; None when the model is not served."""
+    latest_approved: bool = False
+    """The endpoint follows latest_approved (a realtime one gets an in-service rule)."""
+    monitoring_job: bool = False
+    """A scheduled monitoring job runs (job-computed monitors on a capturing realtime
+    endpoint)."""
+    training_schedule: bool = False
+    """The model retrains on a schedule."""
+
+    @property
+    def endpoint(self) -> bool:
+        return self.tier in ("realtime", "serverless")
+
+    @property
+    def scheduled(self) -> bool:
+        """The model has a schedule (training, batch or monitoring), hence a scheduler role."""
+        return self.training_schedule or self.tier == "batch" or self.monitoring_job
+
+
 def physical_names(
-    names: Names, model_ids: list[str], monitors: dict[str, list[str]], data_sources: list[str]
+    names: Names,
+    model_ids: list[str],
+    monitors: dict[str, list[str]],
+    data_sources: list[str],
+    *,
+    models: Mapping[str, ModelNames] | None = None,
+    notifier: bool = False,
+    retrain_sources: list[str] | None = None,
 ) -> list[tuple[tuple[str | int, ...], str, str]]:
-    """Every physical name a spec derives, as (spec path, limit key, name) for checking."""
+    """Every physical name a spec derives, as (spec path, limit key, name) for checking.
+
+    ``data_sources`` are those whose bucket the stack creates. ``models`` says which per-model
+    names exist (endpoint, batch, monitoring job, schedules); a model it does not describe is
+    checked for every name it could have. ``notifier``: the spec names a chat webhook, so the
+    notifier function, role, log group and queue exist. ``retrain_sources``: the sources whose
+    new data retrains (each gets a rule); None: those of ``data_sources``.
+    """
     digest = "0" * 8
     found: list[tuple[tuple[str | int, ...], str, str]] = [
         (("system", "id"), "bucket", names.bucket("artifacts")),
@@ -188,33 +228,61 @@ def physical_names(
         (("system", "id"), "function", names.function("deploy")),
         (("system", "id"), "role", names.role("retrain-trigger")),
         (("system", "id"), "role", names.role("deploy")),
+        (("system", "id"), "log_group", names.lambda_log_group("retrain-trigger")),
+        (("system", "id"), "log_group", names.lambda_log_group("deploy")),
         (("system", "id"), "queue", names.queue("events-dlq")),
         (("system", "id"), "rule", names.rule("alarm-retrain")),
         (("system", "id"), "rule", names.rule("package-approved")),
         (("system", "id"), "kms_alias", names.kms_alias()),
     ]
+    if notifier:
+        path: tuple[str | int, ...] = ("notifications", "webhook_url_ssm_parameter")
+        found += [
+            (path, "function", names.function("notify")),
+            (path, "role", names.role("notify")),
+            (path, "log_group", names.lambda_log_group("notify")),
+            (path, "queue", names.queue("notify-dlq")),
+            (path, "alarm", names.system_alarm("notify-dlq")),
+        ]
     for source in data_sources:
-        path = ("data_sources", source)
-        found.append((path, "bucket", names.data_bucket(source)))
-        found.append((path, "rule", names.rule(f"new-data-{source}")))
+        found.append((("data_sources", source), "bucket", names.data_bucket(source)))
+    for source in data_sources if retrain_sources is None else retrain_sources:
+        found.append((("data_sources", source), "rule", names.rule(f"new-data-{source}")))
     for model in model_ids:
+        facts = (models or {}).get(model)
         path = ("models", model)
         found += [
             (path, "sagemaker", names.model_package_group(model)),
-            (path, "sagemaker", names.endpoint(model)),
-            (path, "sagemaker", names.endpoint_config(model, digest)),
-            (path, "sagemaker", names.sagemaker_model(model, digest)),
             (path, "pipeline", names.pipeline(model)),
-            (path, "pipeline", names.monitoring_pipeline(model)),
             (path, "role", names.role("train", model)),
-            (path, "role", names.role("scheduler", model)),
-            (path, "schedule", names.schedule(model, "train")),
-            (path, "schedule", names.schedule(model, "monitor")),
-            (path, "schedule", names.schedule(model, "batch")),
-            (path, "rule", names.endpoint_in_service_rule(model)),
             (path, "alarm", names.health_alarm(model)),
             (path, "dashboard", names.dashboard(model)),
         ]
+        if facts is None or facts.tier:
+            found.append((path, "role", names.role("serve", model)))
+        if facts is None or facts.endpoint:
+            found += [
+                (path, "sagemaker", names.endpoint(model)),
+                (path, "sagemaker", names.endpoint_config(model, digest)),
+                (path, "sagemaker", names.sagemaker_model(model, digest)),
+            ]
+        if facts is None or (facts.tier == "realtime" and facts.latest_approved):
+            found.append((path, "rule", names.endpoint_in_service_rule(model)))
+        if facts is None or facts.tier == "batch":
+            found += [
+                (path, "pipeline", names.batch_pipeline(model)),
+                (path, "schedule", names.schedule(model, "batch")),
+            ]
+        if facts is None or facts.monitoring_job:
+            found += [
+                (path, "pipeline", names.monitoring_pipeline(model)),
+                (path, "role", names.role("monitor", model)),
+                (path, "schedule", names.schedule(model, "monitor")),
+            ]
+        if facts is None or facts.training_schedule:
+            found.append((path, "schedule", names.schedule(model, "train")))
+        if facts is None or facts.scheduled:
+            found.append((path, "role", names.role("scheduler", model)))
         for monitor in monitors.get(model, []):
             found.append(
                 (("models", model, "monitors", monitor), "alarm", names.alarm(model, monitor))

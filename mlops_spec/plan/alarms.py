@@ -2,14 +2,17 @@
 
 Thresholds are converted into the metric's unit here (``ModelLatency`` is in microseconds),
 and ``treat_missing_data`` is chosen per kind: no traffic is healthy for latency and errors,
-unhealthy for a minimum traffic band; drift resets to OK when a run has no data, other
-job-published metrics keep their last state.
+unhealthy for a minimum traffic band; drift resets to OK when a run has no data, the other
+job-published metrics (prediction drift, bias, quality) go to INSUFFICIENT_DATA when the job
+publishes no value (it publishes their no-data series instead). Job metrics take their names
+and dimensions from ``mlops_runtime.monitor_metrics``, which the job publishes with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_runtime import monitor_metrics as mm
 from mlops_spec.models.monitors import (
     BiasMonitor,
     DataDriftMonitor,
@@ -25,7 +28,7 @@ from mlops_spec.plan.metrics import (
     MetricDescriptor,
     custom_metric,
     gpus,
-    quality_metric_name,
+    quality_metric,
     vcpus,
 )
 
@@ -211,7 +214,26 @@ def build_alarm(
                 ),
             ),
         )
-    if isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
+    if isinstance(monitor, PredictionDriftMonitor):
+        # The series the job publishes for the method: p-value (drifted below the threshold)
+        # for ks/chi2, the statistic (drifted above it) for psi/classifier.
+        method = str(monitor.method)
+        name = mm.prediction_drift_metric(method)
+        p_value = name == mm.PREDICTION_DRIFT_P_VALUE
+        return AlarmPlan(
+            **common,
+            description=describe(
+                f"prediction drift: {method} "
+                f"{'p-value below' if p_value else 'statistic above'} {monitor.threshold:g}"
+            ),
+            comparison=LT if p_value else GT,
+            threshold=float(monitor.threshold),
+            treat_missing_data="missing",
+            metric=custom_metric(
+                namespace, name, model, environment, "Minimum" if p_value else "Maximum"
+            ),
+        )
+    if isinstance(monitor, DataDriftMonitor | BiasMonitor):
         metric_name, statistic = CUSTOM_METRICS[monitor.type]
         metric = custom_metric(namespace, metric_name, model, environment, statistic)
         if isinstance(monitor, DataDriftMonitor):
@@ -219,30 +241,24 @@ def build_alarm(
                 monitor.max_drifted_share,
                 (f"share of drifted features above {monitor.max_drifted_share:g}"),
             )
-            comparison = GT
-        elif isinstance(monitor, PredictionDriftMonitor):
-            threshold, text, comparison = 1.0, "prediction distribution drifted", GE
         else:
             threshold = monitor.max_demographic_parity_difference
             text = (
                 f"demographic parity difference on {monitor.sensitive_feature} above {threshold:g}"
             )
-            comparison = GT
         # A run without data publishes no score: the alarm returns to OK, so the next drift
         # is a new transition to ALARM (which is what starts retraining).
         missing = "notBreaching" if isinstance(monitor, DataDriftMonitor) else "missing"
         return AlarmPlan(
             **common,
             description=describe(text),
-            comparison=comparison,
+            comparison=GT,
             threshold=float(threshold),
             treat_missing_data=missing,
             metric=metric,
         )
     if isinstance(monitor, ModelQualityMonitor):
-        metric = custom_metric(
-            namespace, quality_metric_name(str(monitor.metric)), model, environment
-        )
+        metric = quality_metric(namespace, str(monitor.metric), model, environment)
         if monitor.min is not None and monitor.max is not None:
             return AlarmPlan(
                 **common,

@@ -88,11 +88,11 @@ def dashboard_body(
                 [_metric_row(endpoint[k], "Average", k) for k in ("cpu", "memory", "disk")],
             ),
         ]
-    custom = {}
+    custom: dict[tuple[str, tuple[tuple[str, str], ...]], MetricDescriptor] = {}
     for alarm in alarms:
         for metric in alarm.metrics:
             if not metric.namespace.startswith("AWS/") and not metric.namespace.startswith("/aws/"):
-                custom[metric.metric_name] = metric
+                custom[(metric.metric_name, metric.dimensions)] = metric
     if custom:
         graphs.append(
             ("Model health (monitoring job)", [_metric_row(m) for _, m in sorted(custom.items())])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mlops_spec.models import ResolvedSpec
-from mlops_spec.models.monitors import BiasMonitor, ModelQualityMonitor, PredictionDriftMonitor
 from mlops_spec.naming import Names
+from mlops_spec.plan import monitoring_job
 from mlops_spec.plan.documents import partition_of
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
@@ -91,25 +91,14 @@ def _notes(
                 f"models.{model_id}.training: the reference profile is computed from the first "
                 f"input, {inputs[0]!r}, only"
             )
-    for model in monitoring.models:
-        spec_model = spec.models[model.model]
-        for monitor_id, monitor in sorted(spec_model.monitors.items()):
-            if isinstance(monitor, ModelQualityMonitor | BiasMonitor | PredictionDriftMonitor):
-                notes.append(
-                    f"models.{model.model}.monitors.{monitor_id}: alarm "
-                    f"{model.alarm(monitor_id).name} watches a metric no job of this "
-                    "stack publishes yet (the monitoring job computes input-feature drift only)"
-                )
-        drift = [m for m in spec_model.monitors.values() if m.type == "data_drift"]
-        if drift and model.job is None:
-            notes.append(
-                f"models.{model.model}.monitors: drift monitors need captured endpoint "
-                "traffic; no monitoring job runs for this model's serving tier"
-            )
-    if spec.notifications.webhook_url_ssm_parameter:
+    notes += monitoring_job.notes(spec, monitoring.models)
+    notifier = monitoring.notifier
+    if notifier is not None:
         notes.append(
-            "notifications.webhook_url_ssm_parameter: webhook delivery is not built; "
-            "alarms go to the topic, its e-mails and sns_topic_arns"
+            f"notifications.webhook_url_ssm_parameter: create the SecureString parameter "
+            f"{notifier.parameter_name} in {spec.system.region} yourself (the default aws/ssm "
+            f"key, or a key of this account whose policy lets {notifier.function.role.name} "
+            "decrypt through SSM); the notifier function reads the webhook URL from it"
         )
     return notes
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from mlops_runtime import monitor_metrics as mm
+
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 ENDPOINT_INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 VARIANT = "AllTraffic"
@@ -63,27 +65,35 @@ def endpoint_metrics(endpoint_name: str) -> tuple[tuple[str, MetricDescriptor], 
     )
 
 
-# Custom metrics, per monitor type. The drift job (mlops_runtime.monitor_job) publishes
-# DriftScore (share of drifted features); the others are the names a job must publish.
+# Custom metrics: the monitoring job (mlops_runtime.monitor_job) publishes them under the
+# names and dimensions of mlops_runtime.monitor_metrics, the single source both sides import.
 CUSTOM_METRICS = {
-    "data_drift": ("DriftScore", "Maximum"),
-    "prediction_drift": ("PredictionDriftScore", "Maximum"),
-    "bias": ("DemographicParityDifference", "Maximum"),
+    "data_drift": (mm.DRIFT_SCORE, "Maximum"),
+    "bias": (mm.DEMOGRAPHIC_PARITY_DIFFERENCE, "Maximum"),
 }
+"""Monitor type -> (metric, statistic) where the type alone decides; prediction drift depends
+on the method (``mm.prediction_drift_metric``), model quality adds the ``Metric`` dimension."""
 
 
 def custom_metric(
-    namespace: str, metric_name: str, model: str, environment: str, statistic: str = "Maximum"
+    namespace: str,
+    metric_name: str,
+    model: str,
+    environment: str,
+    statistic: str = "Maximum",
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> MetricDescriptor:
-    """A model-health metric in the system namespace."""
+    """A model-health metric in the system namespace (dimensions Model, *extra, Environment)."""
     return MetricDescriptor(
-        namespace, metric_name, (("Model", model), ("Environment", environment)), statistic
+        namespace, metric_name, mm.dimensions(model, environment, *extra), statistic
     )
 
 
-def quality_metric_name(metric: str) -> str:
-    """``auc`` -> ``ModelQuality_auc`` (one metric per quality measure)."""
-    return f"ModelQuality_{metric}"
+def quality_metric(namespace: str, metric: str, model: str, environment: str) -> MetricDescriptor:
+    """``ModelQuality`` of one measure (``Metric`` = auc, rmse, ...)."""
+    return custom_metric(
+        namespace, mm.MODEL_QUALITY, model, environment, extra=((mm.METRIC, metric),)
+    )
 
 
 _SIZE = re.compile(r"^ml\.[a-z0-9-]+\.(?:(?P<n>\d+)?(?P<x>x)large|(?P<plain>large|medium|small))$")

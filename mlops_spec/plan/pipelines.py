@@ -1,7 +1,8 @@
 """SageMaker pipeline definitions (schema 2020-12-01) built as plain JSON.
 
 Training: Train -> Evaluate (``python -m mlops_runtime.evaluate``) -> CheckGate on
-``gate.passed`` -> Profile (``python -m mlops_runtime.profile_job``) and Register, else Fail.
+``gate.passed`` -> Profile (``python -m mlops_runtime.profile_job``, which also copies the
+evaluation's ``predictions.json`` to the reference prefix) and Register, else Fail.
 Without a gate: Train -> Profile and Register.
 Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel -> Transform.
 Monitoring: one Processing step.
@@ -32,6 +33,12 @@ PROFILE_INPUT = f"{PROCESSING}/input/data"
 """Where the Profile step (``python -m mlops_runtime.profile_job``) reads the training data."""
 PROFILE_OUTPUT = f"{PROCESSING}/profile"
 """Where it writes ``profile.json`` (uploaded to the model's reference prefix)."""
+PROFILE_EVALUATION_INPUT = f"{PROCESSING}/input/evaluation"
+"""Where the Profile step finds the Evaluate step's output (``predictions.json``)."""
+EVALUATION_OUTPUT_URI = {
+    "Get": f"Steps.Evaluate.ProcessingOutputConfig.Outputs['{EVALUATION_OUTPUT}'].S3Output.S3Uri"
+}
+"""The Evaluate step's per-execution output prefix (a step property: also the dependency)."""
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 
 

@@ -215,6 +215,7 @@ def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyD
             principals=(("Service", "cloudwatch.amazonaws.com"),),
             actions=("kms:Decrypt", "kms:GenerateDataKey*"),
             resources=("*",),
+            conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
         ),
         Statement(
             sid="EventBridgeDeadLetterQueue",
@@ -224,6 +225,20 @@ def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyD
             conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
         ),
     ]
+    if resolved.spec.notifications.webhook_url_ssm_parameter:
+        topic_arn = f"arn:{partition}:sns:{region}:{ACCOUNT}:{names.topic()}"
+        statements.append(
+            Statement(
+                sid="AlarmTopicDeadLetterQueue",
+                principals=(("Service", "sns.amazonaws.com"),),
+                actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+                resources=("*",),
+                conditions=(
+                    Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),
+                    Condition("ArnEquals", "aws:SourceArn", (topic_arn,)),
+                ),
+            )
+        )
     readers = sorted(
         {a for m in resolved.spec.models.values() for a in m.registry.cross_account_read_accounts}
     )

@@ -23,6 +23,9 @@ EVALUATION_INSTANCE_TYPE = "ml.m5.large"
 PROFILE_INSTANCE_TYPE = "ml.m5.xlarge"
 """Profiles up to ``ProfileConfig.sample_rows`` (1M) rows in memory."""
 PROFILE_FILE = "profile.json"
+PREDICTIONS_FILE = "predictions.json"
+"""The evaluation step's profile of the holdout predictions; the Profile step copies it next to
+``profile.json`` (the monitoring job's prediction-drift reference)."""
 REGRESSION_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE, QualityMetric.R2})
 APPROVAL_STATUS = {Approval.AUTO: "Approved", Approval.MANUAL: "PendingManualApproval"}
 
@@ -159,6 +162,12 @@ def reference_profile_uri(storage: StoragePlan, model_id: str) -> str:
     return f"s3://{storage.bucket('artifacts').name}/models/{model_id}/reference/{PROFILE_FILE}"
 
 
+def reference_predictions_uri(storage: StoragePlan, model_id: str) -> str:
+    """Where a model's reference predictions live (the evaluation step's ``predictions.json``,
+    copied there by the Profile step when the gate passes; read by its monitoring job)."""
+    return reference_profile_uri(storage, model_id).rsplit("/", 1)[0] + f"/{PREDICTIONS_FILE}"
+
+
 def _gate(
     spec_model: Model,
     model_id: str,
@@ -205,7 +214,11 @@ def _gate(
 
 
 def _profile(
-    spec_model: Model, model_id: str, resolved: ResolvedSpec, storage: StoragePlan
+    spec_model: Model,
+    model_id: str,
+    resolved: ResolvedSpec,
+    storage: StoragePlan,
+    copy_predictions: bool = False,
 ) -> ProfilePlan:
     source = spec_model.training.inputs[0]
     location = storage.location(source)
@@ -216,6 +229,7 @@ def _profile(
             name: str(kind) for name, kind in model_features(resolved.spec, spec_model).items()
         },
         format=location.format,
+        copy_predictions=copy_predictions,
     )
     return ProfilePlan(
         source=source,
@@ -263,7 +277,7 @@ def plan_training(
         for source in training.inputs
     )
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{base}/evaluation")
-    profile = _profile(spec_model, model_id, resolved, storage)
+    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
     serving = spec_model.serving
     register = pipelines.register_step(
         group=group,
@@ -281,6 +295,13 @@ def plan_training(
     )
     max_wait = training.effective_max_wait_minutes
     hyperparameters = tuple(sorted((k, _value(v)) for k, v in training.hyperparameters.items()))
+    profile_inputs = [pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)]
+    if gate:  # the evaluation output: the Profile step copies its predictions.json
+        profile_inputs.append(
+            pipelines.s3_input(
+                "evaluation", pipelines.EVALUATION_OUTPUT_URI, pipelines.PROFILE_EVALUATION_INPUT
+            )
+        )
     profile_step = pipelines.processing_step(
         pipelines.PROFILE_STEP,
         image=eval_image.uri,
@@ -290,7 +311,7 @@ def plan_training(
         code_object_key=storage.code.object_key,
         module="mlops_runtime.profile_job",
         environment={"MLOPS_RUNTIME_CONFIG": profile.config},
-        inputs=[pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)],
+        inputs=profile_inputs,
         outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
     )
     steps: list[dict] = [

@@ -23,6 +23,7 @@ STATEFUL = (
     "aws:s3/bucket:Bucket",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
     "aws:dynamodb/table:Table",
+    "aws:cloudwatch/logGroup:LogGroup",
 )
 
 
@@ -173,7 +174,43 @@ def test_resource_policies(stacks: dict[str, Stack], key: str) -> None:
     for statement in _statements(key_policy.inputs["policy"]):
         if statement["Sid"] != "EnableIamPolicies":
             assert "kms:*" not in _as_list(statement["Action"])
+    topic = stack.doc.outputs["alarm_topic_arn"]
     for queue_policy in stack.of_type("aws:sqs/queuePolicy:QueuePolicy"):
         sender = _statements(queue_policy.inputs["policy"])[0]
-        assert sender["Principal"] == {"Service": "events.amazonaws.com"}
-        assert "aws:SourceArn" in sender["Condition"]["ArnEquals"]
+        assert sender["Principal"] in (
+            {"Service": "events.amazonaws.com"},  # rules' undeliverable events
+            {"Service": "sns.amazonaws.com"},  # the webhook notifier's subscription
+        )
+        source = sender["Condition"]["ArnEquals"]["aws:SourceArn"]
+        if sender["Principal"] == {"Service": "sns.amazonaws.com"}:
+            assert source == topic
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_services_may_use_the_key_only_for_this_account(stacks: dict[str, Stack], key: str) -> None:
+    """Confused-deputy guard: a statement letting an AWS service use the key holds only for
+    this account (aws:SourceAccount), or for CloudWatch Logs only for this account's log
+    groups of this system (the documented encryption-context condition)."""
+    stack = stacks[key]
+    account = stack.doc.outputs["kms_key_arn"].split(":")[4]
+    region, prefix = stack.plan.region, f"{stack.plan.system}-{stack.plan.environment}-"
+    (key_policy,) = stack.of_type("aws:kms/keyPolicy:KeyPolicy")
+    services = [
+        s
+        for s in _statements(key_policy.inputs["policy"])
+        if isinstance(s.get("Principal"), dict) and "Service" in s["Principal"]
+    ]
+    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= {
+        s["Principal"]["Service"] for s in services
+    }
+    for statement in services:
+        service, condition = statement["Principal"]["Service"], statement["Condition"]
+        if service == f"logs.{region}.amazonaws.com":
+            patterns = _as_list(condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+            for pattern in patterns:
+                assert pattern.startswith(f"arn:aws:logs:{region}:{account}:log-group:")
+                assert f"/{prefix}" in pattern, pattern
+        else:
+            assert condition["StringEquals"]["aws:SourceAccount"] == account, statement
+        if service == "sns.amazonaws.com":
+            assert condition["ArnEquals"]["aws:SourceArn"] == stack.doc.outputs["alarm_topic_arn"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mlops_runtime.config import ENV_VAR, DeployConfig, TriggerConfig
+from mlops_runtime.config import ENV_VAR, DeployConfig, NotifyConfig, TriggerConfig
 from mlops_spec.load import resolve
 from tests.components.conftest import STACKS, Stack
 
@@ -143,8 +143,10 @@ def test_lambda_configs_name_real_resources(stacks: dict[str, Stack], key: str) 
         assert target.inputs["retryPolicy"]["maximumRetryAttempts"] > 0
         assert target.inputs["deadLetterConfig"]["arn"]
     permissions = stack.of_type("aws:lambda/permission:Permission")
-    assert len(permissions) == len(rules)
-    assert all(p.inputs["principal"] == "events.amazonaws.com" for p in permissions)
+    events = [p for p in permissions if p.inputs["principal"] == "events.amazonaws.com"]
+    assert len(events) == len(rules)
+    notifier = stack.plan.monitoring.notifier
+    assert len(permissions) - len(events) == (1 if notifier else 0)  # the webhook notifier
 
 
 def test_pinned_endpoint_chain(stacks: dict[str, Stack]) -> None:
@@ -224,7 +226,9 @@ def test_in_service_rules_reach_the_deploy_function(stacks: dict[str, Stack]) ->
         "maximumEventAgeInSeconds": 3600,
         "maximumRetryAttempts": 4,
     }
-    (queue,) = stack.of_type("aws:sqs/queue:Queue")
+    (queue,) = [
+        q for q in stack.of_type("aws:sqs/queue:Queue") if q.inputs["name"].endswith("events-dlq")
+    ]
     assert queue.urn in target.property_dependencies["deadLetterConfig"]
     # Pulumi registers no autoscaling for the endpoint: the deploy function does
     assert stack.of_type("aws:appautoscaling/target:Target") == []
@@ -250,3 +254,66 @@ def test_training_pipelines_profile_where_drift_jobs_read(
         profiles[pipeline.inputs["pipelineName"]] = output["S3Output"]["S3Uri"] + "/profile.json"
     for job in stack.plan.monitoring.jobs:
         assert json.loads(job.config)["profile_uri"] in profiles.values()
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_the_webhook_notifier_is_subscribed_to_the_alarm_topic(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    stack = stacks[key]
+    plan = stack.plan.monitoring.notifier
+    functions = [
+        f
+        for f in stack.of_type("aws:lambda/function:Function")
+        if f.inputs["handler"] == "mlops_runtime.notify.handler"
+    ]
+    subscriptions = [
+        s
+        for s in stack.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["protocol"] == "lambda"
+    ]
+    if plan is None:  # no webhook in the spec: nothing of the notifier exists
+        assert functions == [] and subscriptions == []
+        assert not any("notify" in r.name for r in stack.doc.resources)
+        return
+    (function,) = functions
+    (subscription,) = subscriptions
+    topic = stack.doc.outputs["alarm_topic_arn"]
+    assert subscription.inputs["topic"] == topic
+    assert function.urn in subscription.property_dependencies["endpoint"]
+    (permission,) = [
+        p
+        for p in stack.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "sns.amazonaws.com"
+    ]
+    assert permission.inputs["sourceArn"] == topic
+    assert permission.inputs["function"] == function.inputs["name"] == plan.function.name
+    assert permission.urn in subscription.depends_on
+    (queue,) = [
+        q for q in stack.of_type("aws:sqs/queue:Queue") if q.inputs["name"] == plan.queue.name
+    ]
+    assert queue.urn in function.property_dependencies["deadLetterConfig"]
+    assert json.loads(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"].endswith(
+        plan.queue.name
+    )
+    config = NotifyConfig.from_json(function.inputs["environment"]["variables"][ENV_VAR])
+    assert config.webhook_parameter == plan.parameter_name
+    (role_policy,) = [
+        p for p in stack.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["name"] == "notify"
+    ]
+    statements = {s["Sid"]: s for s in json.loads(role_policy.inputs["policy"])["Statement"]}
+    account = topic.split(":")[4]
+    parameter = f"arn:aws:ssm:{stack.plan.region}:{account}:parameter{plan.parameter_name}"
+    assert statements["ReadParameter"]["Resource"] == parameter
+    decrypt = statements["DecryptParameter"]
+    assert decrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": f"ssm.{stack.plan.region}.amazonaws.com",
+        "kms:EncryptionContext:PARAMETER_ARN": parameter,
+    }
+    assert statements["WriteLogs"]["Resource"][0].endswith(f":log-group:{plan.function.log_group}")
+    (alarm,) = [
+        a
+        for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["name"] == plan.queue.alarm.name
+    ]
+    assert topic in alarm.inputs["alarmActions"]

@@ -68,8 +68,11 @@ def test_job_metrics_live_in_the_system_namespace() -> None:
         "notBreaching",
     )
     quality = _alarm("quality")
-    assert quality.queries[0].metric and quality.queries[0].metric.metric_name == (
-        "ModelQuality_accuracy"
+    assert quality.queries[0].metric and quality.queries[0].metric.metric_name == "ModelQuality"
+    assert quality.queries[0].metric.dimensions == (
+        ("Model", "rt"),
+        ("Metric", "accuracy"),
+        ("Environment", "prod"),
     )
     bias = _alarm("bias")
     assert bias.metric and (bias.metric.metric_name, bias.threshold) == (
@@ -123,7 +126,7 @@ def test_drift_job_config() -> None:
     from mlops_runtime.config import MonitorConfig
 
     job = full("prod").monitoring.model("rt").job
-    assert job is not None and job.monitors == ("drift",)
+    assert job is not None and job.monitors == ("bias", "drift", "quality")
     config = MonitorConfig.from_json(job.config)
     assert config.methods == {"age": "ks", "plan": "chi2"}  # ks on categoricals is chi2
     assert config.thresholds == {"age": 0.01, "plan": 0.01}

@@ -117,7 +117,80 @@ def test_notes_say_what_is_not_built() -> None:
     notes = "\n".join(example("churn", "dev").notes)
     assert "deploy function creates it on the first approved package" in notes
     assert "autoscaling" not in notes  # the deploy function registers it
-    assert "webhook delivery is not built" in notes
-    assert "quality" in notes and "fairness" in notes
+    assert "create the SecureString parameter /churn/alerts/webhook-url in eu-west-1" in notes
+    assert "webhook" not in "\n".join(example("ltv", "prod").notes)  # ltv names none
+    assert "publishes yet" not in notes  # the monitoring job publishes every alarm's metric
+    assert "clients must pass InferenceId to InvokeEndpoint" in notes  # the quality monitor
     ltv = "\n".join(example("ltv", "prod").notes)
     assert "no monitoring job runs" in ltv
+
+
+def _planned_names(deployment: DeploymentPlan) -> set[tuple[str, str]]:
+    """(limit key, name) of the named resources the plan creates."""
+    found = {("bucket", b.name) for b in deployment.storage.buckets}
+    found |= {("topic", deployment.monitoring.topic.name)}
+    found |= {("pipeline", t.pipeline_name) for t in deployment.training}
+    found |= {("role", t.role.name) for t in deployment.training}
+    found |= {("role", t.scheduler_role.name) for t in deployment.training if t.scheduler_role}
+    found |= {("alarm", a.name) for a in deployment.monitoring.alarms}
+    for serving in deployment.serving:
+        found.add(("role", serving.role.name))
+        if serving.endpoint:
+            found.add(("sagemaker", serving.endpoint.name))
+        if serving.batch:
+            found |= {
+                ("pipeline", serving.batch.pipeline_name),
+                ("schedule", serving.batch.schedule.name),
+            }
+    for job in deployment.monitoring.jobs:
+        found |= {
+            ("pipeline", job.pipeline_name),
+            ("role", job.role.name),
+            ("schedule", job.schedule.name),
+        }
+    notifier = deployment.monitoring.notifier
+    functions = [notifier.function] if notifier else []
+    queues = [notifier.queue] if notifier else []
+    if deployment.retraining:
+        functions += list(deployment.retraining.functions)
+        queues.append(deployment.retraining.queue)
+        found |= {("rule", r.name) for r in deployment.retraining.rules}
+        found |= {("schedule", s.name) for s in deployment.retraining.schedules}
+        found.add(("table", deployment.retraining.table.name))
+    for function in functions:
+        found |= {
+            ("function", function.name),
+            ("role", function.role.name),
+            ("log_group", function.log_group),
+        }
+    found |= {("queue", q.name) for q in queues}
+    return found
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_load_time_name_checks_cover_every_planned_name(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    """``naming.physical_names`` (checked when the spec loads) lists every name the plan
+    uses, so a too-long id fails at load time, not at deploy time."""
+    from mlops_spec.checks import name_facts
+    from mlops_spec.load import resolve
+    from mlops_spec.naming import physical_names
+    from tests.plan.conftest import CASES
+
+    path, stack = dict(zip(CASE_IDS, CASES, strict=True))[case]
+    spec = resolve(path, stack).spec
+    names = Names(spec.system.id, stack, spec.system.region, spec.system.bucket_namespace)
+    checked = {
+        (kind, name)
+        for _, kind, name in physical_names(
+            names,
+            list(spec.models),
+            {m: list(model.monitors) for m, model in spec.models.items()},
+            [k for k, s in spec.data_sources.items() if s.creates_bucket],
+            models=name_facts(spec),
+            notifier=bool(spec.notifications.webhook_url_ssm_parameter),
+            retrain_sources=[k for k, s in spec.data_sources.items() if s.retrain_on_new_data],
+        )
+    }
+    assert _planned_names(all_plans[case]) - checked == set()

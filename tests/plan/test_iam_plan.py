@@ -22,6 +22,8 @@ def roles_of(deployment: DeploymentPlan) -> list[RolePlan]:
     roles += [j.role for j in deployment.monitoring.jobs]
     if deployment.retraining:
         roles += [f.role for f in deployment.retraining.functions]
+    if deployment.monitoring.notifier:
+        roles.append(deployment.monitoring.notifier.function.role)
     return roles
 
 
@@ -46,6 +48,12 @@ def test_role_policies_are_least_privilege(all_plans: dict[str, DeploymentPlan],
                     assert resource.split(":", 5)[-1] not in ("*", ""), resource
                 if REGION_WIDE.match(resource):
                     assert set(statement.actions) <= set(REGION_WIDE_ACTIONS), statement
+                    if "kms:Decrypt" in statement.actions:  # only SSM may use the keys
+                        keys = {c.key for c in statement.conditions}
+                        assert {
+                            "kms:ViaService",
+                            "kms:EncryptionContext:PARAMETER_ARN",
+                        } <= keys, statement
             if "iam:PassRole" in statement.actions:
                 assert statement.conditions[0].key == "iam:PassedToService"
 

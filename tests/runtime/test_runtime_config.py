@@ -15,6 +15,7 @@ from mlops_runtime.config import (
     DeployConfig,
     EvaluateConfig,
     MonitorConfig,
+    NotifyConfig,
     ProfileConfig,
     TriggerConfig,
     reference_markdown,
@@ -75,6 +76,15 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         "capture_uri": "s3://b/c",
         "reports_bucket": "r",
         "thresholds": {"spend": 0.01},
+        "prediction_drift": {"profile_uri": "s3://b/predictions.json", "method": "ks"},
+        "bias": {"feature": "plan", "min_group_rows": 50},
+        "model_quality": {
+            "ground_truth_uri": "s3://g/labels/",
+            "format": "csv",
+            "label": "churned",
+            "metrics": ["auc", "f1"],
+            "window_hours": 48,
+        },
     },
     ProfileConfig: {
         "model_id": "churn",
@@ -82,9 +92,16 @@ EXAMPLES: dict[type, dict[str, Any]] = {
         "format": "parquet",
         "sample_rows": 50_000,
     },
+    NotifyConfig: {
+        "system": "shop",
+        "environment": "dev",
+        "webhook_parameter": "/shop/alerts/webhook-url",
+        "max_attempts": 4,
+    },
 }
 
 SCALING = EXAMPLES[DeployConfig]["endpoints"]["churn"]["autoscaling"]
+EXAMPLES_QUALITY = EXAMPLES[MonitorConfig]["model_quality"]
 
 
 @pytest.mark.parametrize("kind", CONFIGS, ids=lambda c: c.__name__)
@@ -148,8 +165,25 @@ def test_env_round_trip(kind: type) -> None:
         ),
         (MonitorConfig, {"profile_uri": "/tmp/p.json"}, "profile_uri must be an s3:// URI"),
         (MonitorConfig, {"window_hours": True}, "expected an integer, got True"),
+        (
+            MonitorConfig,
+            {"model_quality": {**EXAMPLES_QUALITY, "metrics": ["auc", "logloss"]}},
+            r"MonitorConfig.model_quality: metrics must be among .*, got \['logloss'\]",
+        ),
+        (
+            MonitorConfig,
+            {"prediction_drift": {"profile_uri": "s3://b/p.json", "method": "wasserstein"}},
+            r"MonitorConfig.prediction_drift: method must be one of",
+        ),
+        (
+            MonitorConfig,
+            {"data_drift": False, "prediction_drift": None, "bias": None, "model_quality": None},
+            "nothing to measure",
+        ),
         (ProfileConfig, {"features": {"plan": "text"}}, r"feature kinds must be one of"),
         (ProfileConfig, {"format": "xlsx"}, r"format must be one of \['parquet', 'csv', 'jsonl'\]"),
+        (NotifyConfig, {"webhook_parameter": "https://hooks"}, "must be an SSM parameter name"),
+        (NotifyConfig, {"timeout_seconds": 0}, r"timeout_seconds must be within 1\.\.60"),
     ],
 )
 def test_invalid_configs_name_the_field(kind: type, change: dict[str, Any], message: str) -> None:

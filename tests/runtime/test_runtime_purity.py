@@ -29,7 +29,7 @@ def imports_cleanly(modules: list[str], blocked: set[str]) -> subprocess.Complet
 
 def test_lambda_handlers_need_only_boto3() -> None:
     done = imports_cleanly(
-        ["mlops_runtime.trigger", "mlops_runtime.deploy"],
+        ["mlops_runtime.trigger", "mlops_runtime.deploy", "mlops_runtime.notify"],
         {"pulumi", "pydantic", "numpy", "pandas", "scipy", "sklearn", "mlops_spec"},
     )
     assert done.returncode == 0, done.stderr

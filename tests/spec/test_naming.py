@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mlops_spec.checks import name_facts
 from mlops_spec.load import resolve
-from mlops_spec.naming import LIMITS, Names, check_name, physical_names
+from mlops_spec.naming import LIMITS, ModelNames, Names, check_name, physical_names
 from tests.conftest import EXAMPLES
 
 GOLDEN = Path(__file__).parent / "golden" / "names.json"
@@ -25,7 +26,15 @@ def _names_of(path: Path, stack: str) -> list[tuple[str, str]]:
     return sorted(
         {
             (kind, name)
-            for _, kind, name in physical_names(names, list(spec.models), monitors, sources)
+            for _, kind, name in physical_names(
+                names,
+                list(spec.models),
+                monitors,
+                sources,
+                models=name_facts(spec),
+                notifier=bool(spec.notifications.webhook_url_ssm_parameter),
+                retrain_sources=[k for k, s in spec.data_sources.items() if s.retrain_on_new_data],
+            )
         }
     )
 
@@ -54,6 +63,50 @@ def test_names_do_not_depend_on_model_order(root: Path) -> None:
     a = physical_names(names, ["m-one", "m-two"], {}, [])
     b = physical_names(names, ["m-two", "m-one"], {}, [])
     assert sorted(a) == sorted(b)
+
+
+def test_only_names_that_will_exist_are_checked() -> None:
+    names = Names("churn", "prod", "eu-west-1")
+    facts = {
+        "rt": ModelNames(tier="realtime", monitoring_job=True),
+        "bt": ModelNames(tier="batch"),
+        "reg": ModelNames(),
+    }
+    found = {
+        name
+        for _, _, name in physical_names(names, list(facts), {}, [], models=facts)
+        if name.startswith("churn-prod-")
+    }
+    assert {"churn-prod-rt-monitor", "churn-prod-rt-scheduler", "churn-prod-bt-batch"} <= found
+    assert "churn-prod-bt-scheduler" in found  # the batch schedule's role
+    for absent in ("churn-prod-rt-batch", "churn-prod-bt-monitor", "churn-prod-reg-scheduler"):
+        assert absent not in found
+    assert "churn-prod-rt-in-service" not in found  # pinned: no deploy function
+    assert "churn-prod-reg-train" in found and "churn-prod-notify" not in found
+    with_webhook = {n for *_, n in physical_names(names, [], {}, [], notifier=True)}
+    assert {"churn-prod-notify", "churn-prod-notify-dlq"} <= with_webhook
+
+
+def test_a_long_id_only_fails_names_its_model_has() -> None:
+    """A batch model has no endpoint, endpoint config or in-service rule: their limits do not
+    apply to its id."""
+    names = Names("churn", "prod", "eu-west-1")
+    model = "m" * 44  # churn-prod-<44>-<8 hex> is a 64-character endpoint config name
+
+    def failing(**facts: ModelNames) -> set[str]:
+        return {
+            name
+            for _, kind, name in physical_names(names, [model], {}, [], models=facts)
+            if check_name(name, kind)
+        }
+
+    assert failing(**{model: ModelNames(tier="batch")}) == {names.role("scheduler", model)}
+    assert failing() == {
+        names.role("scheduler", model),
+        names.endpoint_config(model, "0" * 8),
+        names.sagemaker_model(model, "0" * 8),
+        names.endpoint_in_service_rule(model),
+    }
 
 
 ids = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True).filter(lambda s: "--" not in s)

@@ -1,0 +1,327 @@
+"""The model monitoring job: one scheduled pipeline per model that has scheduled monitors
+(``data_drift``, ``prediction_drift``, ``bias``, ``model_quality``) on an endpoint that captures
+its traffic. It runs ``python -m mlops_runtime.monitor_job``, which publishes every metric those
+monitors' alarms watch (names and dimensions from ``mlops_runtime.monitor_metrics``).
+
+One run measures one configuration per kind: a model's prediction-drift monitors must share a
+method and window, its bias monitors a sensitive feature and window, its quality monitors a
+ground-truth source and window (their thresholds, and the quality metrics, may differ: each
+alarm applies its own). The job runs on the schedule of the model's first data-drift monitor
+(else of its first scheduled monitor by id); ``notes`` says so for monitors asking for another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlops_runtime.config import BiasCheck, MonitorConfig, PredictionDriftCheck, QualityCheck
+from mlops_spec.checks import model_features
+from mlops_spec.enums import FeatureKind, ServingTier
+from mlops_spec.models import ResolvedSpec, SystemSpec
+from mlops_spec.models.monitors import (
+    SCHEDULED_MONITOR_TYPES,
+    BiasMonitor,
+    DataDriftMonitor,
+    ModelQualityMonitor,
+    PredictionDriftMonitor,
+)
+from mlops_spec.models.serving import RealtimeServing
+from mlops_spec.naming import Names
+from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan.documents import Statement
+from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.images import sklearn_image
+from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
+from mlops_spec.plan.serving import ServingPlan
+from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.training import job_grants, reference_predictions_uri, reference_profile_uri
+
+if TYPE_CHECKING:
+    from mlops_spec.plan.monitoring import ModelMonitoringPlan
+
+JOB_INSTANCE_TYPE = "ml.m5.xlarge"
+DRIFT_REPORTS_PREFIX = "drift"
+STEP_NAME = "MonitorDrift"
+
+
+@dataclass(frozen=True)
+class MonitoringJobPlan:
+    """The monitoring job (``python -m mlops_runtime.monitor_job``) as a scheduled pipeline; it
+    publishes the metrics of the model's scheduled monitors (``DriftScore``,
+    ``PredictionDrift``/``PredictionDriftPValue``, ``DemographicParityDifference``,
+    ``ModelQuality``; see ``mlops_runtime.monitor_metrics``)."""
+
+    model: str
+    pipeline_name: str
+    pipeline_arn: str
+    role: iam.RolePlan
+    schedule: SchedulePlan
+    monitors: tuple[str, ...]
+    """The scheduled monitors it measures (every one of the model's)."""
+    profile_uri: str
+    """Reference profile the job compares with (written by the training pipeline's Profile
+    step whenever a candidate passes the gate)."""
+    config: str
+    definition: str
+    prediction_profile_uri: str | None = None
+    """Reference predictions (``predictions.json``, copied by the Profile step from the
+    evaluation step), when the model has prediction-drift monitors."""
+    ground_truth: str | None = None
+    """The ground-truth data source joined by its quality monitors."""
+
+
+def _scheduled(monitors: dict[str, Any]) -> dict[str, Any]:
+    return {k: m for k, m in sorted(monitors.items()) if isinstance(m, SCHEDULED_MONITOR_TYPES)}
+
+
+def _of(monitors: dict[str, Any], kind: type) -> dict[str, Any]:
+    return {k: m for k, m in monitors.items() if isinstance(m, kind)}
+
+
+def _agree(model_id: str, monitors: dict[str, Any], fields: Sequence[str]) -> Any:
+    """The first monitor, after checking the others measure the same thing."""
+    (first_id, first), *rest = monitors.items()
+    for monitor_id, monitor in rest:
+        for name in fields:
+            mine, theirs = _field(monitor, name), _field(first, name)
+            if mine != theirs:
+                raise PlanError(
+                    f"models.{model_id}.monitors.{monitor_id}: {monitor.type} monitors of one "
+                    f"model are measured by one monitoring job and must share {name} "
+                    f"({theirs!r} in {first_id!r}, {mine!r} here); thresholds may differ"
+                )
+    return first
+
+
+def _field(monitor: Any, name: str) -> Any:
+    value = monitor
+    for part in name.split("."):
+        value = getattr(value, part)
+    return str(value) if not isinstance(value, int | float) else value
+
+
+def driver(monitors: dict[str, Any]) -> tuple[str, Any]:
+    """(id, monitor) whose schedule the job follows: the first data-drift monitor, else the
+    first scheduled monitor (ids in order)."""
+    scheduled = _scheduled(monitors)
+    drift = _of(scheduled, DataDriftMonitor)
+    return next(iter((drift or scheduled).items()))
+
+
+def plan_job(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    serving: ServingPlan | None,
+    partition: str,
+) -> MonitoringJobPlan | None:
+    """The model's monitoring job, or None (no scheduled monitor, or no captured traffic)."""
+    spec = resolved.spec
+    spec_model = spec.models[model_id]
+    scheduled = _scheduled(spec_model.monitors)
+    endpoint = serving.endpoint if serving else None
+    if not scheduled or endpoint is None or endpoint.capture is None:
+        return None
+    region = spec.system.region
+    _, lead = driver(spec_model.monitors)
+    drift = _of(scheduled, DataDriftMonitor)
+    predictions = _of(scheduled, PredictionDriftMonitor)
+    bias = _of(scheduled, BiasMonitor)
+    quality = _of(scheduled, ModelQualityMonitor)
+    methods: dict[str, str] = {}
+    thresholds: dict[str, float] = {}
+    if drift:
+        first = next(iter(drift.values()))
+        kinds = model_features(spec, spec_model)
+        for feature in first.features or sorted(kinds):
+            method = str(first.method)
+            if method == "ks" and kinds[feature] is FeatureKind.CATEGORICAL:
+                method = "chi2"
+            methods[feature] = method
+            thresholds[feature] = first.threshold
+    prediction_check = None
+    prediction_uri = None
+    if predictions:
+        monitor = _agree(model_id, predictions, ("method", "window_hours"))
+        prediction_uri = reference_predictions_uri(storage, model_id)
+        prediction_check = PredictionDriftCheck(
+            profile_uri=prediction_uri,
+            method=str(monitor.method),
+            threshold=monitor.threshold,
+            window_hours=monitor.window_hours,
+        )
+    bias_check = None
+    if bias:
+        monitor = _agree(model_id, bias, ("sensitive_feature", "window_hours"))
+        bias_check = BiasCheck(feature=monitor.sensitive_feature, window_hours=monitor.window_hours)
+    quality_check = None
+    ground_truth = None
+    if quality:
+        monitor = _agree(model_id, quality, ("ground_truth.data_source", "window_hours"))
+        ground_truth = monitor.ground_truth.data_source
+        source = spec.data_sources[ground_truth]
+        assert source.label is not None  # load-time checks: ground truth has a label
+        quality_check = QualityCheck(
+            ground_truth_uri=storage.location(ground_truth).uri,
+            format=storage.location(ground_truth).format,
+            label=source.label,
+            inference_id_column=source.inference_id_column,
+            metrics=tuple(sorted({str(m.metric) for m in quality.values()})),
+            window_hours=monitor.window_hours,
+        )
+    artifacts = storage.bucket("artifacts")
+    reports = storage.bucket("reports")
+    profile_uri = reference_profile_uri(storage, model_id)
+    config = MonitorConfig(
+        system=spec.system.id,
+        model_id=model_id,
+        environment=names.environment,
+        endpoint_name=endpoint.name,
+        profile_uri=profile_uri,
+        capture_uri=endpoint.capture.destination_uri,
+        reports_bucket=reports.name,
+        reports_prefix=DRIFT_REPORTS_PREFIX,
+        window_hours=lead.window_hours,
+        namespace=names.metric_namespace(),
+        variants=(endpoint.variant,),
+        methods=methods,
+        thresholds=thresholds,
+        data_drift=bool(drift),
+        prediction_drift=prediction_check,
+        bias=bias_check,
+        model_quality=quality_check,
+    )
+    role_name = names.role("monitor", model_id)
+    role_arn = iam.role_arn(partition, role_name)
+    image = sklearn_image(region, partition)
+    pipeline = names.monitoring_pipeline(model_id)
+    definition = pipelines.definition(
+        [
+            pipelines.processing_step(
+                STEP_NAME,
+                image=image.uri,
+                role_arn=role_arn,
+                instance_type=JOB_INSTANCE_TYPE,
+                code_uri=storage.code.uri,
+                code_object_key=storage.code.object_key,
+                module="mlops_runtime.monitor_job",
+                environment={"MLOPS_RUNTIME_CONFIG": config.to_json()},
+            )
+        ]
+    )
+    capture = storage.bucket("capture")
+    ground_truth_read: tuple[Statement, ...] = ()
+    if ground_truth:
+        location = storage.location(ground_truth)
+        ground_truth_read = iam.s3_read(location.bucket_arn, location.prefix)
+    grants = (
+        iam.s3_read(capture.arn, f"endpoints/{endpoint.name}/"),
+        iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
+        iam.s3_read(artifacts.arn, storage.code.object_key),
+        ground_truth_read,
+        iam.s3_write(reports.arn, f"{DRIFT_REPORTS_PREFIX}/{model_id}/"),
+        iam.kms_use(encrypt=True),
+        iam.put_metrics(names.metric_namespace()),
+        job_grants(partition, region, ("processing",)),
+        iam.ecr_pull((image.repository_arn,) if image.repository_arn else ()),
+        iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+    )
+    return MonitoringJobPlan(
+        model=model_id,
+        pipeline_name=pipeline,
+        pipeline_arn=pipeline_arn(partition, region, pipeline),
+        role=iam.role(
+            "monitor",
+            role_name,
+            "sagemaker.amazonaws.com",
+            f"Monitoring job of {model_id}",
+            *grants,
+        ),
+        schedule=start_pipeline_schedule(
+            name=names.schedule(model_id, "monitor"),
+            model=model_id,
+            expression=lead.schedule,
+            enabled=policy.schedules_enabled,
+            pipeline=pipeline,
+            partition=partition,
+            region=region,
+            role_name=names.role("scheduler", model_id),
+            reason="schedule",
+            description=f"{names.prefix}/{model_id}: model monitoring",
+        ),
+        monitors=tuple(scheduled),
+        profile_uri=profile_uri,
+        config=config.to_json(),
+        definition=definition,
+        prediction_profile_uri=prediction_uri,
+        ground_truth=ground_truth,
+    )
+
+
+def _no_job_reason(spec: SystemSpec, model_id: str) -> str:
+    serving = spec.models[model_id].serving
+    if serving is None:
+        return "the model is not served, so no traffic is captured"
+    if serving.tier == ServingTier.BATCH:
+        return (
+            "batch serving captures no endpoint traffic (the monitoring job reads only "
+            "endpoint data capture; batch transform inputs and outputs are not monitored)"
+        )
+    if isinstance(serving, RealtimeServing):
+        return "the endpoint captures no traffic (data_capture_percent is 0)"
+    return f"{serving.tier} endpoints capture no traffic"
+
+
+def notes(spec: SystemSpec, models: Iterable[ModelMonitoringPlan]) -> list[str]:
+    """What the model's scheduled monitors do not do by themselves, per monitor."""
+    found = []
+    for model in models:
+        spec_model = spec.models[model.model]
+        scheduled = _scheduled(spec_model.monitors)
+        if not scheduled:
+            continue
+        where = f"models.{model.model}.monitors"
+        if model.job is None:
+            reason = _no_job_reason(spec, model.model)
+            for monitor_id in scheduled:
+                alarm = model.alarm(monitor_id)
+                state = "OK" if alarm.treat_missing_data == "notBreaching" else "INSUFFICIENT_DATA"
+                found.append(
+                    f"{where}.{monitor_id}: {reason}; no monitoring job runs, so alarm "
+                    f"{alarm.name} ({alarm.metrics[0].metric_name}) receives no data and stays "
+                    f"{state}"
+                )
+            continue
+        lead_id, lead = driver(spec_model.monitors)
+        for monitor_id, monitor in scheduled.items():
+            if monitor.schedule != lead.schedule:
+                found.append(
+                    f"{where}.{monitor_id}: measured by the model's monitoring job, which runs "
+                    f"on {lead.schedule} (the schedule of {lead_id!r}), not on {monitor.schedule}"
+                )
+        predictions = _of(scheduled, PredictionDriftMonitor)
+        if predictions and spec_model.training.gate is None:
+            found.append(
+                f"{where}.{next(iter(predictions))}: the reference predictions come from the "
+                "evaluation step, which runs only with training.gate; until "
+                f"{model.job.prediction_profile_uri} exists the job publishes "
+                "PredictionDriftNoData = 1 and no PredictionDrift"
+            )
+        quality = _of(scheduled, ModelQualityMonitor)
+        if quality:
+            config = MonitorConfig.from_json(model.job.config)
+            assert config.model_quality is not None
+            found.append(
+                f"{where}.{next(iter(quality))}: clients must pass InferenceId to "
+                "InvokeEndpoint, and labels must land under "
+                f"{config.model_quality.ground_truth_uri} (column "
+                f"{config.model_quality.inference_id_column!r} = that id) within the "
+                f"{config.model_quality.window_hours} h window; requests without an id are "
+                "not joined"
+            )
+    return found
