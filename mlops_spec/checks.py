@@ -110,6 +110,7 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
                 got=model.training.holdout_source,
             )
         )
+    issues += _one_job_agreement(base, model)
     if len(model.rollback_monitors) > MAX_ROLLBACK_ALARMS:
         issues.append(
             Issue(
@@ -250,6 +251,44 @@ def name_facts(spec: SystemSpec) -> dict[str, ModelNames]:
             training_schedule=bool(model.training.schedule),
         )
     return facts
+
+
+# One monitoring job run measures one configuration per kind: monitors of a kind must agree
+# on these fields (thresholds may differ).
+JOB_SHARED_FIELDS: dict[type, tuple[str, ...]] = {
+    PredictionDriftMonitor: ("method", "window_hours"),
+    BiasMonitor: ("sensitive_feature", "window_hours"),
+    ModelQualityMonitor: ("ground_truth.data_source", "window_hours"),
+}
+
+
+def _attr(value: Any, dotted_name: str) -> Any:
+    for part in dotted_name.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _one_job_agreement(base: Loc, model: Model) -> list[Issue]:
+    issues: list[Issue] = []
+    for kind, fields in JOB_SHARED_FIELDS.items():
+        same_kind = sorted((k, m) for k, m in model.monitors.items() if isinstance(m, kind))
+        if len(same_kind) < 2:
+            continue
+        first_id, first = same_kind[0]
+        for monitor_id, monitor in same_kind[1:]:
+            for name in fields:
+                mine, theirs = _attr(monitor, name), _attr(first, name)
+                if mine != theirs:
+                    issues.append(
+                        Issue(
+                            (*base, "monitors", monitor_id, *name.split(".")),
+                            f"{monitor.type} monitors of one model are measured by one job run and "
+                            f"must share {name} (thresholds may differ)",
+                            got=str(mine),
+                            allowed=f"{theirs} (as in {first_id!r})",
+                        )
+                    )
+    return issues
 
 
 def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:

@@ -72,6 +72,10 @@ class Training(SpecModel):
     """Training volume size. Default: 30."""
     inputs: list[Identifier] = Field(min_length=1)
     """Ids of the data_sources the job reads (channels named after them)."""
+    positive_label: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    """The class counted as positive for binary metrics (auc, f1, precision, recall) in the
+    gate, and by bias and model-quality monitors. Written as text (`"1"`, `"churned"`).
+    Default: the last class in sorted order."""
     holdout: Identifier | None = None
     """Data source the evaluation step scores the candidate on (needs a label column).
     Default: the first of `inputs`."""

@@ -158,7 +158,11 @@ def plan_job(
     bias_check = None
     if bias:
         monitor = _agree(model_id, bias, ("sensitive_feature", "window_hours"))
-        bias_check = BiasCheck(feature=monitor.sensitive_feature, window_hours=monitor.window_hours)
+        bias_check = BiasCheck(
+            feature=monitor.sensitive_feature,
+            window_hours=monitor.window_hours,
+            positive_label=spec.models[model_id].training.positive_label,
+        )
     quality_check = None
     ground_truth = None
     if quality:
@@ -172,6 +176,7 @@ def plan_job(
             label=source.label,
             inference_id_column=source.inference_id_column,
             metrics=tuple(sorted({str(m.metric) for m in quality.values()})),
+            positive_label=spec.models[model_id].training.positive_label,
             window_hours=monitor.window_hours,
         )
     artifacts = storage.bucket("artifacts")

@@ -198,6 +198,7 @@ def _gate(
         ),
         model_package_group=group,
         features=features,
+        positive_label=spec_model.training.positive_label,
     )
     return GatePlan(
         metric=str(gate.metric),
