@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components.alarms import create_alarm
 from components.functions import create_function, lambda_code
 from components.refs import StackContext, child
+from mlops_spec.naming import content_hash
 from mlops_spec.plan import MonitoringPlan
 from mlops_spec.plan.notifier import NotifierPlan
 
@@ -55,9 +56,9 @@ class Monitoring(pulumi.ComponentResource):
             policy=args.context.refs.render(plan.topic.policy.to_json()),
             opts=child(self),
         )
-        for index, email in enumerate(plan.topic.emails):
+        for email in plan.topic.emails:  # keyed by the address, never by list position
             aws.sns.TopicSubscription(
-                f"{name}-email-{index}",
+                f"{name}-email-{content_hash(email.lower())}",
                 topic=topic.arn,
                 protocol="email",
                 endpoint=email,

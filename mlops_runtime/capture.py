@@ -139,7 +139,7 @@ class CaptureBatch:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             self.records += 1
-            self._skip(source, Corrupt(f"capture line is not JSON: {error.msg}"))
+            self.skip(source, Corrupt(f"capture line is not JSON: {error.msg}"))
             return
         moment = _time(record)
         if window and moment is not None and not window[0] <= moment < window[1]:
@@ -162,11 +162,12 @@ class CaptureBatch:
                     "row(s)"
                 )
         except (Corrupt, Mismatch) as problem:
-            self._skip(source, problem)
+            self.skip(source, problem)
             return
         self.entries.append(Captured(moment, _inference_id(record), rows, predictions))
 
-    def _skip(self, source: str, problem: Exception) -> None:
+    def skip(self, source: str, problem: Exception) -> None:
+        """Count a record (or batch object) skipped for ``problem``, keeping a few examples."""
         if isinstance(problem, Mismatch):
             self.mismatched += 1
         else:

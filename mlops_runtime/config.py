@@ -393,6 +393,8 @@ class DeployConfig(RuntimeConfig):
 # --- monitoring job -------------------------------------------------------------------------
 
 DRIFT_METHODS = ("psi", "ks", "chi2", "classifier")
+SOURCES = ("capture", "batch")
+BATCH_FIELDS = ("batch_input_uri", "batch_input_format", "batch_output_uri")
 QUALITY_METRICS = ("auc", "accuracy", "f1", "precision", "recall", "rmse", "mae", "r2")
 
 
@@ -418,7 +420,9 @@ class PredictionDriftCheck:
         "the p-value is below it.",
         0.1,
     )
-    window_hours: int = _field("Hours of captured traffic compared, ending at the run time.", 24)
+    window_hours: int = _field(
+        "Hours of captured traffic (batch: output objects) compared, ending at the run time.", 24
+    )
 
     def __post_init__(self) -> None:
         _require(self.profile_uri.startswith("s3://"), "profile_uri must be an s3:// URI")
@@ -448,7 +452,11 @@ class BiasCheck:
         0.5,
     )
     min_group_rows: int = _field("Groups with fewer captured rows in the window are ignored.", 30)
-    window_hours: int = _field("Hours of captured traffic analysed, ending at the run time.", 24)
+    window_hours: int = _field(
+        "Hours of captured traffic (batch: output objects joined with their input rows) "
+        "analysed, ending at the run time.",
+        24,
+    )
 
     def __post_init__(self) -> None:
         _require(bool(self.feature), "feature must not be empty")
@@ -508,11 +516,43 @@ class MonitorConfig(RuntimeConfig):
     system: str = _field("System name; the metric namespace defaults to 'MLOps/<system>'.")
     model_id: str = _field("Model id: the 'Model' metric dimension.")
     environment: str = _field("Environment (stack) name: the 'Environment' metric dimension.")
-    endpoint_name: str = _field("Endpoint whose captured requests are analysed.")
+    endpoint_name: str = _field(
+        "Endpoint whose captured requests are analysed (source 'capture'); empty for 'batch'.",
+        "",
+    )
     profile_uri: str = _field("s3:// URI of the reference profile JSON (drift engine format).")
-    capture_uri: str = _field(
+    source: str = _field(
+        "What the job reads: 'capture' (the endpoint's data capture under capture_uri) or "
+        "'batch' (the batch transform's input objects under batch_input_uri and its output "
+        "objects under batch_output_uri).",
+        "capture",
+    )
+    capture_uri: str | None = _field(
         "The endpoint's DataCaptureConfig.DestinationS3Uri; objects are read from "
-        "<capture_uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/."
+        "<capture_uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/. Required for source 'capture', "
+        "null for 'batch'.",
+        None,
+    )
+    batch_input_uri: str | None = _field(
+        "Source 'batch': s3://bucket/prefix/ the batch transform reads (TransformInput S3Uri); "
+        "objects modified within a check's window are its input data.",
+        None,
+    )
+    batch_input_format: str | None = _field(
+        "Source 'batch': format of the input objects, 'parquet', 'csv' or 'jsonl' (csv and "
+        "jsonl may be gzipped, ending in .gz).",
+        None,
+    )
+    batch_input_header: bool = _field(
+        "Source 'batch', csv input: the first line of each object names the columns; false: "
+        "headerless lines in the profile's feature order (as text/csv reaches the model).",
+        True,
+    )
+    batch_output_uri: str | None = _field(
+        "Source 'batch': s3://bucket/prefix/ the transform writes to (S3OutputPath without "
+        "the execution id); <prefix><execution id>/<input key>.out objects modified within a "
+        "check's window are its predictions. Required with prediction_drift or bias.",
+        None,
     )
     reports_bucket: str = _field("Bucket receiving the JSON and HTML drift reports.")
     reports_prefix: str = _field(
@@ -520,8 +560,9 @@ class MonitorConfig(RuntimeConfig):
         "drift",
     )
     window_hours: int = _field(
-        "Hours of captured traffic the data-drift check analyses, ending at the run time (the "
-        "job reads the longest window of its checks).",
+        "Hours of captured traffic (batch: input objects, by LastModified) the data-drift "
+        "check analyses, ending at the run time (the job reads the longest window of its "
+        "checks).",
         24,
     )
     namespace: str | None = _field("CloudWatch namespace; null: 'MLOps/<system>'.", None)
@@ -534,7 +575,9 @@ class MonitorConfig(RuntimeConfig):
         "Feature -> drift threshold override; empty: engine defaults.", factory=dict
     )
     max_corrupt_fraction: float = _field(
-        "Fail the job when more than this fraction of captured records is unreadable.", 0.05
+        "Fail the job when more than this fraction of captured records (batch: input and "
+        "output objects) is unreadable.",
+        0.05,
     )
     max_attempts: int = _field(
         "Attempts per AWS call, the first included (botocore standard retry mode).", 5
@@ -562,8 +605,14 @@ class MonitorConfig(RuntimeConfig):
         return self.namespace or f"MLOps/{self.system}"
 
     def __post_init__(self) -> None:
-        for name in ("profile_uri", "capture_uri"):
-            _require(getattr(self, name).startswith("s3://"), f"{name} must be an s3:// URI")
+        _require(self.profile_uri.startswith("s3://"), "profile_uri must be an s3:// URI")
+        _require(
+            self.source in SOURCES, f"source must be one of {list(SOURCES)}, got {self.source!r}"
+        )
+        if self.source == "capture":
+            self._check_capture()
+        else:
+            self._check_batch()
         _require(self.window_hours >= 1, "window_hours must be >= 1")
         _require(0 <= self.max_corrupt_fraction <= 1, "max_corrupt_fraction must be within 0..1")
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")
@@ -571,6 +620,42 @@ class MonitorConfig(RuntimeConfig):
             self.data_drift or any((self.prediction_drift, self.bias, self.model_quality)),
             "nothing to measure: enable data_drift or configure prediction_drift, bias or "
             "model_quality",
+        )
+
+    def _check_capture(self) -> None:
+        _require(
+            bool(self.capture_uri) and str(self.capture_uri).startswith("s3://"),
+            "capture_uri must be an s3:// URI (source 'capture')",
+        )
+        _require(bool(self.endpoint_name), "endpoint_name must not be empty (source 'capture')")
+        given = [name for name in BATCH_FIELDS if getattr(self, name) is not None]
+        _require(not given, f"{given} apply to source 'batch' only; source is 'capture'")
+
+    def _check_batch(self) -> None:
+        _require(self.capture_uri is None, "capture_uri applies to source 'capture' only")
+        _require(
+            bool(self.batch_input_uri) and str(self.batch_input_uri).startswith("s3://"),
+            "batch_input_uri must be an s3:// URI (source 'batch')",
+        )
+        _require(
+            self.batch_input_format in DATA_FORMATS,
+            f"batch_input_format must be one of {list(DATA_FORMATS)}, got "
+            f"{self.batch_input_format!r}",
+        )
+        if self.prediction_drift or self.bias:
+            _require(
+                bool(self.batch_output_uri) and str(self.batch_output_uri).startswith("s3://"),
+                "batch_output_uri must be an s3:// URI when prediction_drift or bias is measured",
+            )
+        _require(
+            self.bias is None or self.batch_input_format != "parquet",
+            "bias cannot be measured on parquet batch input: the transform sends each object "
+            "as one request (SplitType None), so predictions cannot be paired with rows",
+        )
+        _require(
+            self.model_quality is None,
+            "model_quality needs inference ids, which batch transform does not have; it is "
+            "measured for source 'capture' only",
         )
 
     @property

@@ -4,7 +4,11 @@ Runs as a SageMaker Processing job on the scikit-learn image (``python -m
 mlops_runtime.monitor_job``, ``MLOPS_RUNTIME_CONFIG`` holding a ``MonitorConfig``), started on
 schedule by a one-step SageMaker pipeline. It reads everything it needs from S3 itself, so the
 job declares no ProcessingInputs. Each configured check reads the captured requests of its own
-window (ending at the run) and publishes the series of ``mlops_runtime.monitor_metrics``:
+window (ending at the run) and publishes the series of ``mlops_runtime.monitor_metrics``. With
+``source`` ``batch`` it reads a batch transform's input and output objects of the window
+instead (``mlops_runtime.batch_data``; data drift from the inputs, prediction drift from the
+outputs, bias from outputs joined line by line with their csv/jsonl input; no model quality),
+counting objects where capture counts records:
 
 - data drift: the inputs against the reference feature profile (``DriftScore`` ...);
 - prediction drift: the outputs against the reference prediction profile (``PredictionDrift``);
@@ -34,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlops_runtime import capture, model_health
+from mlops_runtime import batch_data, capture, model_health
 from mlops_runtime import monitor_metrics as mm
 from mlops_runtime.aws import client, error_code, split_s3_uri
 from mlops_runtime.clock import iso, utcnow
@@ -85,13 +89,20 @@ def run(
             f"bias feature {config.bias.feature!r} is not a feature of the reference profile "
             f"{config.profile_uri} ({list(profile.features)})"
         )
-    batch = read_capture(s3, config, profile, read_from, end)
+    if config.source == "batch":
+        data_read = batch_data.read(s3, config, profile, read_from, end)
+        batch, scored = data_read.inputs, data_read.outputs
+        counts = _combined(batch, scored)
+    else:
+        data_read = None
+        batch = scored = counts = read_capture(s3, config, profile, read_from, end)
     report: dict[str, Any] = {
         "schema_version": 1,
         "system": config.system,
         "model_id": config.model_id,
         "environment": config.environment,
-        "endpoint": config.endpoint_name,
+        "source": config.source,
+        "endpoint": config.endpoint_name or None,
         "profile_uri": config.profile_uri,
         "window": {
             "start": iso(start),
@@ -100,15 +111,22 @@ def run(
             "read_hours": config.checks_window_hours,
         },
         "capture": {
-            "records": batch.records,
-            "corrupt_records": batch.skipped,
-            "corrupt_fraction": round(batch.skipped_fraction, 6),
-            "records_outside_window": batch.outside_window,
-            "problems": batch.problems,
+            "records": counts.records,
+            "corrupt_records": counts.skipped,
+            "corrupt_fraction": round(counts.skipped_fraction, 6),
+            "records_outside_window": counts.outside_window,
+            "problems": counts.problems,
         },
         "rows_analyzed": 0,
     }
-    if not batch.entries and batch.mismatched:
+    if data_read is not None:
+        report["batch"] = {
+            "input_uri": config.batch_input_uri,
+            "output_uri": config.batch_output_uri,
+            "input_objects": batch.records,
+            "output_objects": scored.records,
+        }
+    if not batch.entries and batch.mismatched:  # batch: no input object fits the profile
         parts = [f"the profile's features {list(profile.features)}"] if profile else []
         if batch.outputs:
             parts.append(
@@ -116,16 +134,16 @@ def run(
             )
         fits = " and ".join(parts)
         raise MonitorError(
-            f"schema mismatch: no captured record of {config.endpoint_name} fits {fits}; "
+            f"schema mismatch: no {_unit(config)} of {_source(config)} fits {fits}; "
             f"e.g. {batch.problems[:3]}"
         )
-    base = [(mm.CORRUPT_RECORDS, float(batch.skipped)), (mm.NO_DATA, float(not batch.entries))]
+    base = [(mm.CORRUPT_RECORDS, float(counts.skipped)), (mm.NO_DATA, float(not counts.entries))]
     data = [(name, _dims(config), value) for name, value in base]
-    if batch.skipped_fraction > config.max_corrupt_fraction:
+    if counts.skipped_fraction > config.max_corrupt_fraction:
         message = (
-            f"{batch.skipped} of {batch.records} captured records "
-            f"({batch.skipped_fraction:.1%}) are unreadable, above max_corrupt_fraction "
-            f"{config.max_corrupt_fraction:.1%}; e.g. {batch.problems[:3]}"
+            f"{counts.skipped} of {counts.records} {_unit(config)}s "
+            f"({counts.skipped_fraction:.1%}) are unreadable, above max_corrupt_fraction "
+            f"{config.max_corrupt_fraction:.1%}; e.g. {counts.problems[:3]}"
         )
         if config.data_drift:
             data.append((mm.ROWS_ANALYZED, _dims(config), 0.0))
@@ -133,9 +151,13 @@ def run(
         report["metrics"] = publish(cloudwatch, config, end, data)
         write_report(s3, config, end, report, None)
         raise MonitorError(message, EXIT_CORRUPT)
-    report["status"] = "ok" if batch.entries else "no_data"
-    if not batch.entries:
-        report["message"] = "no captured requests in the window"
+    report["status"] = "ok" if counts.entries else "no_data"
+    if not counts.entries:
+        report["message"] = (
+            "no batch transform input or output objects in the window"
+            if config.source == "batch"
+            else "no captured requests in the window"
+        )
     drift = None
     if config.data_drift:
         assert profile is not None
@@ -143,9 +165,15 @@ def run(
     else:
         report["drift"] = None
     if config.prediction_drift:
-        _prediction_drift(s3, config, batch, end, report, data)
+        _prediction_drift(s3, config, scored, end, report, data)
     if config.bias:
-        _bias(s3, config, batch, end, report, data)
+        _bias(s3, config, scored, end, report, data)
+        if data_read is not None:
+            report["bias"]["join"] = {
+                "joined_objects": data_read.joined,
+                "unjoined_objects": data_read.unjoined,
+                "problems": data_read.join_problems,
+            }
     deferred = None
     if config.model_quality:
         deferred = _model_quality(s3, config, config.model_quality, batch, end, report, data)
@@ -161,6 +189,31 @@ def run(
     if deferred:
         raise MonitorError(deferred)
     return report
+
+
+def _combined(inputs: capture.CaptureBatch, outputs: capture.CaptureBatch) -> capture.CaptureBatch:
+    """One count of the batch input and output objects (records, problems, entries)."""
+    return capture.CaptureBatch(
+        features=inputs.features,
+        kinds=inputs.kinds,
+        inputs=inputs.inputs,
+        outputs=outputs.records > 0,
+        entries=[*inputs.entries, *outputs.entries],
+        records=inputs.records + outputs.records,
+        corrupt=inputs.corrupt + outputs.corrupt,
+        mismatched=inputs.mismatched + outputs.mismatched,
+        problems=[*inputs.problems, *outputs.problems][: capture.MAX_PROBLEMS],
+    )
+
+
+def _source(config: MonitorConfig) -> str:
+    if config.source == "batch":
+        return f"the batch transform input {config.batch_input_uri}"
+    return config.endpoint_name
+
+
+def _unit(config: MonitorConfig) -> str:
+    return "batch object" if config.source == "batch" else "captured record"
 
 
 def _dims(config: MonitorConfig, *extra: tuple[str, str]) -> mm.Dimensions:
@@ -188,7 +241,11 @@ def _data_drift(
             frame,
             methods=dict(config.methods) or None,
             thresholds=dict(config.thresholds) or None,
-            current_source=f"captured requests of {config.endpoint_name}",
+            current_source=(
+                f"batch transform input {config.batch_input_uri}"
+                if config.source == "batch"
+                else f"captured requests of {config.endpoint_name}"
+            ),
         )
     except DriftInputError as error:
         raise MonitorError(f"schema mismatch: {error}") from error
@@ -230,7 +287,11 @@ def _prediction_drift(
     data.append((mm.PREDICTION_ROWS, _dims(config), float(len(predictions))))
     try:
         if not predictions:
-            raise model_health.NotComputable("no captured prediction in the window")
+            raise model_health.NotComputable(
+                "no batch transform output in the window"
+                if config.source == "batch"
+                else "no captured prediction in the window"
+            )
         reference = _load_optional_profile(s3, check.profile_uri, "prediction profile")
         section.update(model_health.prediction_drift(reference, predictions, check))
     except model_health.NotComputable as reason:
@@ -257,7 +318,11 @@ def _bias(
 ) -> None:
     check = config.bias
     assert check is not None
-    entries = batch.since(end - timedelta(hours=check.window_hours))
+    entries = [  # batch outputs count only when joined with their input rows
+        e
+        for e in batch.since(end - timedelta(hours=check.window_hours))
+        if len(e.rows) == len(e.predictions)
+    ]
     column = batch.features.index(check.feature)
     groups = [row[column] for entry in entries for row in entry.rows]
     predictions = [p for entry in entries for p in entry.predictions]
@@ -275,7 +340,11 @@ def _bias(
     report["bias"] = section
     if section["status"] != "ok":
         if not predictions:
-            section["reason"] = "no captured prediction in the window"
+            section["reason"] = (
+                "no batch transform output joined with its input rows in the window"
+                if config.source == "batch"
+                else "no captured prediction in the window"
+            )
         data.append((mm.BIAS_NO_DATA, _dims(config), 1.0))
         return
     data.append((mm.BIAS_NO_DATA, _dims(config), 0.0))
@@ -367,6 +436,7 @@ def read_capture(
     s3: Any, config: MonitorConfig, profile: Profile | None, start: datetime, end: datetime
 ) -> capture.CaptureBatch:
     """Every captured request of ``[start, end)``, parsed for the configured checks."""
+    assert config.capture_uri is not None  # source 'capture'
     bucket, prefix = split_s3_uri(config.capture_uri)
     base = f"{prefix.strip('/')}/{config.endpoint_name}/".lstrip("/")
     batch = capture.CaptureBatch(

@@ -243,6 +243,7 @@ def name_facts(spec: SystemSpec) -> dict[str, ModelNames]:
     for model_id, model in spec.models.items():
         serving = model.serving
         capture = isinstance(serving, RealtimeServing) and serving.data_capture_percent > 0
+        capture = capture or model.tier is ServingTier.BATCH  # the job reads batch inputs
         facts[model_id] = ModelNames(
             tier=str(model.tier) if model.tier else None,
             latest_approved=serving is not None and serving.model_version == "latest_approved",

@@ -183,8 +183,8 @@ class ModelNames:
     latest_approved: bool = False
     """The endpoint follows latest_approved (a realtime one gets an in-service rule)."""
     monitoring_job: bool = False
-    """A scheduled monitoring job runs (job-computed monitors on a capturing realtime
-    endpoint)."""
+    """A scheduled monitoring job may run (job-computed monitors on a capturing realtime
+    endpoint or a batch-served model)."""
     training_schedule: bool = False
     """The model retrains on a schedule."""
 

@@ -1,7 +1,11 @@
 """The model monitoring job: one scheduled pipeline per model that has scheduled monitors
 (``data_drift``, ``prediction_drift``, ``bias``, ``model_quality``) on an endpoint that captures
-its traffic. It runs ``python -m mlops_runtime.monitor_job``, which publishes every metric those
-monitors' alarms watch (names and dimensions from ``mlops_runtime.monitor_metrics``).
+its traffic, or on batch serving (the job then reads the batch transform's input and output
+prefixes: ``MonitorConfig.source`` ``batch``). It runs ``python -m mlops_runtime.monitor_job``,
+which publishes every metric those monitors' alarms watch (names and dimensions from
+``mlops_runtime.monitor_metrics``). A batch model's ``model_quality`` monitors (no inference
+ids) and ``bias`` monitors on parquet input (no row-level pairing) are not measured; ``notes``
+names their alarms.
 
 One run measures one configuration per kind: a model's prediction-drift monitors must share a
 method and window, its bias monitors a sensitive feature and window, its quality monitors a
@@ -27,16 +31,17 @@ from mlops_spec.models.monitors import (
     ModelQualityMonitor,
     PredictionDriftMonitor,
 )
-from mlops_spec.models.serving import RealtimeServing
+from mlops_spec.models.serving import BatchServing, RealtimeServing
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan.alarms import AlarmPlan
 from mlops_spec.plan.documents import Statement
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.images import sklearn_image
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
 from mlops_spec.plan.serving import ServingPlan
-from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.storage import StoragePlan, bucket_arn
 from mlops_spec.plan.training import job_grants, reference_predictions_uri, reference_profile_uri
 
 if TYPE_CHECKING:
@@ -120,15 +125,19 @@ def plan_job(
     serving: ServingPlan | None,
     partition: str,
 ) -> MonitoringJobPlan | None:
-    """The model's monitoring job, or None (no scheduled monitor, or no captured traffic)."""
+    """The model's monitoring job, or None (no measurable scheduled monitor, or neither captured
+    traffic nor batch serving)."""
     spec = resolved.spec
     spec_model = spec.models[model_id]
-    scheduled = _scheduled(spec_model.monitors)
     endpoint = serving.endpoint if serving else None
-    if not scheduled or endpoint is None or endpoint.capture is None:
+    batch = serving.batch if serving else None
+    captured = endpoint is not None and endpoint.capture is not None
+    unmeasured = not_measured(spec, model_id, storage)
+    scheduled = {k: m for k, m in _scheduled(spec_model.monitors).items() if k not in unmeasured}
+    if not scheduled or not (captured or batch):
         return None
     region = spec.system.region
-    _, lead = driver(spec_model.monitors)
+    _, lead = driver(scheduled)
     drift = _of(scheduled, DataDriftMonitor)
     predictions = _of(scheduled, PredictionDriftMonitor)
     bias = _of(scheduled, BiasMonitor)
@@ -182,18 +191,41 @@ def plan_job(
     artifacts = storage.bucket("artifacts")
     reports = storage.bucket("reports")
     profile_uri = reference_profile_uri(storage, model_id)
+    reading: dict[str, Any]
+    reads: list[tuple[Statement, ...]] = []
+    if batch is not None:
+        input_format, header = batch_input(spec, model_id, storage)
+        output_uri = batch.output_uri.rstrip("/") + "/" if prediction_check or bias_check else None
+        reading = {
+            "source": "batch",
+            "batch_input_uri": batch.input_uri,
+            "batch_input_format": input_format,
+            "batch_input_header": header,
+            "batch_output_uri": output_uri,
+        }
+        for uri in (batch.input_uri, output_uri):
+            if uri:
+                bucket, prefix = _split(uri)
+                reads.append(iam.s3_read(bucket_arn(partition, bucket), prefix))
+    else:
+        assert endpoint is not None and endpoint.capture is not None
+        reading = {
+            "endpoint_name": endpoint.name,
+            "capture_uri": endpoint.capture.destination_uri,
+            "variants": (endpoint.variant,),
+        }
+        capture = storage.bucket("capture")
+        reads.append(iam.s3_read(capture.arn, f"endpoints/{endpoint.name}/"))
     config = MonitorConfig(
         system=spec.system.id,
         model_id=model_id,
         environment=names.environment,
-        endpoint_name=endpoint.name,
         profile_uri=profile_uri,
-        capture_uri=endpoint.capture.destination_uri,
         reports_bucket=reports.name,
         reports_prefix=DRIFT_REPORTS_PREFIX,
         window_hours=lead.window_hours,
         namespace=names.metric_namespace(),
-        variants=(endpoint.variant,),
+        **reading,
         methods=methods,
         thresholds=thresholds,
         data_drift=bool(drift),
@@ -219,13 +251,12 @@ def plan_job(
             )
         ]
     )
-    capture = storage.bucket("capture")
     ground_truth_read: tuple[Statement, ...] = ()
     if ground_truth:
         location = storage.location(ground_truth)
         ground_truth_read = iam.s3_read(location.bucket_arn, location.prefix)
     grants = (
-        iam.s3_read(capture.arn, f"endpoints/{endpoint.name}/"),
+        *reads,
         iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
         ground_truth_read,
@@ -268,21 +299,64 @@ def plan_job(
     )
 
 
+def batch_input(spec: SystemSpec, model_id: str, storage: StoragePlan) -> tuple[str, bool]:
+    """(format, has a header line) of the batch transform's input objects: a data source's
+    format (csv with a header); a plain s3:// input is sent as text/csv, so headerless csv in
+    the model's feature order."""
+    serving = spec.models[model_id].serving
+    assert isinstance(serving, BatchServing)
+    if serving.input in spec.data_sources:
+        return storage.location(serving.input).format, True
+    return "csv", False
+
+
+def _split(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def not_measured(spec: SystemSpec, model_id: str, storage: StoragePlan) -> dict[str, str]:
+    """Scheduled monitors of a batch-served model the monitoring job cannot measure, with why."""
+    serving = spec.models[model_id].serving
+    if not isinstance(serving, BatchServing):
+        return {}
+    parquet = (
+        serving.input in spec.data_sources and storage.location(serving.input).format == "parquet"
+    )
+    reasons = {}
+    for monitor_id, monitor in _scheduled(spec.models[model_id].monitors).items():
+        if isinstance(monitor, ModelQualityMonitor):
+            reasons[monitor_id] = (
+                "model_quality joins predictions with ground truth by inference id, which "
+                "batch transform records do not carry"
+            )
+        elif isinstance(monitor, BiasMonitor) and parquet:
+            reasons[monitor_id] = (
+                "bias pairs each prediction with its input row, which parquet batch input "
+                "does not allow (the transform sends each object as one request, SplitType "
+                "None, so no prediction is tied to a row)"
+            )
+    return reasons
+
+
 def _no_job_reason(spec: SystemSpec, model_id: str) -> str:
     serving = spec.models[model_id].serving
     if serving is None:
         return "the model is not served, so no traffic is captured"
     if serving.tier == ServingTier.BATCH:
-        return (
-            "batch serving captures no endpoint traffic (the monitoring job reads only "
-            "endpoint data capture; batch transform inputs and outputs are not monitored)"
-        )
+        return "the model's batch monitoring job measures none of its scheduled monitors"
     if isinstance(serving, RealtimeServing):
         return "the endpoint captures no traffic (data_capture_percent is 0)"
     return f"{serving.tier} endpoints capture no traffic"
 
 
-def notes(spec: SystemSpec, models: Iterable[ModelMonitoringPlan]) -> list[str]:
+def _missing_state(alarm: AlarmPlan) -> str:
+    return "OK" if alarm.treat_missing_data == "notBreaching" else "INSUFFICIENT_DATA"
+
+
+def notes(
+    spec: SystemSpec, models: Iterable[ModelMonitoringPlan], storage: StoragePlan
+) -> list[str]:
     """What the model's scheduled monitors do not do by themselves, per monitor."""
     found = []
     for model in models:
@@ -291,18 +365,28 @@ def notes(spec: SystemSpec, models: Iterable[ModelMonitoringPlan]) -> list[str]:
         if not scheduled:
             continue
         where = f"models.{model.model}.monitors"
+        unmeasured = not_measured(spec, model.model, storage)
+        for monitor_id, reason in unmeasured.items():
+            alarm = model.alarm(monitor_id)
+            found.append(
+                f"{where}.{monitor_id}: {reason}; the monitoring job does not measure it, so "
+                f"alarm {alarm.name} ({alarm.metrics[0].metric_name}) receives no data and "
+                f"stays {_missing_state(alarm)}"
+            )
+        scheduled = {k: m for k, m in scheduled.items() if k not in unmeasured}
         if model.job is None:
+            if spec.models[model.model].tier is ServingTier.BATCH:
+                continue  # every scheduled monitor is noted above
             reason = _no_job_reason(spec, model.model)
             for monitor_id in scheduled:
                 alarm = model.alarm(monitor_id)
-                state = "OK" if alarm.treat_missing_data == "notBreaching" else "INSUFFICIENT_DATA"
                 found.append(
                     f"{where}.{monitor_id}: {reason}; no monitoring job runs, so alarm "
                     f"{alarm.name} ({alarm.metrics[0].metric_name}) receives no data and stays "
-                    f"{state}"
+                    f"{_missing_state(alarm)}"
                 )
             continue
-        lead_id, lead = driver(spec_model.monitors)
+        lead_id, lead = driver(scheduled)
         for monitor_id, monitor in scheduled.items():
             if monitor.schedule != lead.schedule:
                 found.append(

@@ -82,3 +82,33 @@ def test_the_churn_monitoring_pipeline_measures_all_four_kinds(stacks: dict[str,
     assert pipeline.inputs["pipelineDescription"] == (
         "Model monitoring (fairness, feature-drift, prediction-drift, quality)"
     )
+
+
+def test_the_ltv_batch_model_gets_a_monitoring_pipeline_reading_its_input(
+    stacks: dict[str, Stack],
+) -> None:
+    stack = stacks["ltv-prod"]
+    config = _deployed_jobs(stack)["lifetime-value"]
+    orders = stack.plan.storage.location("orders")
+    assert (config.source, config.batch_input_uri) == ("batch", f"s3://{orders.bucket}/orders/")
+    assert config.batch_input_format == "parquet" and config.data_drift
+    (role,) = [
+        p
+        for p in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.name == "lifetime-value-drift-monitor-policy"
+    ]
+    statements = json.loads(role.inputs["policy"])["Statement"]
+    reads = {
+        r
+        for s in statements
+        if "s3:GetObject" in s["Action"]
+        for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
+    assert f"{orders.bucket_arn}/orders/*" in reads
+    assert not any("capture" in r for r in reads)
+    schedules = [
+        s
+        for s in stack.of_type("aws:scheduler/schedule:Schedule")
+        if s.inputs["name"] == "ltv-prod-lifetime-value-monitor"
+    ]
+    assert len(schedules) == 1

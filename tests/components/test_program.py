@@ -29,8 +29,8 @@ COUNTS = {  # churn: 10 metric alarms and 3 functions with the webhook notifier'
     "churn-dev": (6, 2, 2, 10, 1, 0, 3, 3),
     "churn-staging": (6, 2, 2, 10, 1, 0, 3, 3),
     "churn-prod": (6, 2, 2, 10, 1, 0, 3, 3),
-    "ltv-dev": (5, 3, 2, 4, 2, 0, 2, 3),
-    "ltv-prod": (5, 3, 2, 4, 2, 1, 1, 2),
+    "ltv-dev": (5, 4, 3, 4, 2, 0, 2, 3),  # lifetime-value's batch monitoring pipeline
+    "ltv-prod": (5, 4, 3, 4, 2, 1, 1, 2),
     "full-dev": (6, 9, 4, 12, 3, 2, 2, 5),
     "full-prod": (6, 9, 4, 12, 3, 2, 2, 5),
 }

@@ -121,8 +121,9 @@ def test_notes_say_what_is_not_built() -> None:
     assert "webhook" not in "\n".join(example("ltv", "prod").notes)  # ltv names none
     assert "publishes yet" not in notes  # the monitoring job publishes every alarm's metric
     assert "clients must pass InferenceId to InvokeEndpoint" in notes  # the quality monitor
-    ltv = "\n".join(example("ltv", "prod").notes)
-    assert "no monitoring job runs" in ltv
+    ltv = example("ltv", "prod")
+    assert "no monitoring job runs" not in "\n".join(ltv.notes)  # batch inputs are monitored
+    assert ltv.monitoring.model("lifetime-value").job is not None
 
 
 def _planned_names(deployment: DeploymentPlan) -> set[tuple[str, str]]:

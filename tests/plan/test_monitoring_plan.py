@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from mlops_runtime import monitor_metrics as mm
-from mlops_runtime.config import MonitorConfig, ProfileConfig
+from mlops_runtime.config import MonitorConfig, ProfileConfig, TriggerConfig
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.metrics import ENDPOINT_INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from tests.plan.conftest import CASE_IDS, example, full, mini
@@ -46,8 +46,126 @@ def test_every_job_alarm_watches_a_series_its_job_publishes(
                 if (metric.metric_name, metric.dimensions) in published:
                     continue
                 # A dead alarm is allowed only when the plan says why, naming it.
-                assert model.job is None, alarm.name
                 assert any(alarm.name in note for note in deployment.notes), alarm.name
+
+
+@pytest.mark.parametrize("case", [c for c in CASE_IDS if not c.startswith("full-")])
+def test_no_example_has_a_dead_alarm(all_plans: dict[str, DeploymentPlan], case: str) -> None:
+    deployment = all_plans[case]
+    for model in deployment.monitoring.models:
+        published = mm.published(_config(deployment, model.model)) if model.job else frozenset()
+        for alarm in model.alarms:
+            for metric in alarm.metrics:
+                if metric.namespace == deployment.metric_namespace:
+                    assert (metric.metric_name, metric.dimensions) in published, alarm.name
+    assert not any("receives no data" in note for note in deployment.notes)
+
+
+def test_ltv_batch_feature_drift_is_measured_on_the_batch_input() -> None:
+    deployment = example("ltv", "prod")
+    model = deployment.monitoring.model("lifetime-value")
+    assert model.job is not None and model.job.monitors == ("feature-drift",)
+    config = MonitorConfig.from_json(model.job.config)
+    orders = deployment.storage.location("orders")
+    assert (config.source, config.capture_uri, config.endpoint_name) == ("batch", None, "")
+    assert config.batch_input_uri == f"s3://{orders.bucket}/orders/"
+    assert (config.batch_input_format, config.batch_input_header) == ("parquet", True)
+    assert config.batch_output_uri is None  # no prediction drift or bias to read outputs for
+    assert config.data_drift and set(config.methods) == {
+        "orders_12m",
+        "revenue_12m",
+        "days_since_last_order",
+        "avg_basket",
+        "channel",
+        "country",
+    }
+    assert config.methods["channel"] == "chi2" and config.methods["avg_basket"] == "ks"
+    (metric,) = model.alarm("feature-drift").metrics
+    assert (metric.metric_name, metric.dimensions) in mm.published(config)
+    assert metric.metric_name == mm.DRIFT_SCORE
+    # The alarm retrains: the trigger knows it.
+    assert deployment.retraining is not None
+    function = deployment.retraining.function("trigger")
+    assert function is not None
+    trigger = TriggerConfig.from_json(function.config)
+    assert trigger.alarms[model.alarm("feature-drift").name] == "lifetime-value"
+    # Reads exactly the input prefix (plus the reference and code), no capture.
+    reads = {
+        r
+        for s in model.job.role.policy.statements
+        if "s3:GetObject" in s.actions
+        for r in s.resources
+    }
+    artifacts = deployment.storage.bucket("artifacts").arn
+    assert reads == {
+        f"{orders.bucket_arn}/orders/*",
+        f"{artifacts}/models/lifetime-value/reference/*",
+        f"{artifacts}/{deployment.storage.code.object_key}*",
+    }
+    assert model.job.schedule.expression == "rate(1 day)"
+
+
+def test_batch_job_reads_outputs_and_notes_what_it_cannot_measure() -> None:
+    monitors = _monitors(
+        drift={"type": "data_drift"},
+        preds={"type": "prediction_drift"},
+        fair={"type": "bias", "sensitive_feature": "c"},
+        quality={
+            "type": "model_quality",
+            "metric": "rmse",
+            "max": 3,
+            "ground_truth": {"data_source": "gt"},
+        },
+    )
+    del monitors["lat"]
+    serving = {"tier": "batch", "schedule": "rate(1 day)", "input": "ds"}
+    csv = {**_sources(), "ds": {**_sources()["ds"], "format": "csv"}}
+    deployment = mini({"data_sources": csv}, monitors=monitors, serving=serving)
+    model = deployment.monitoring.model("mm")
+    assert model.job is not None and model.job.monitors == ("drift", "fair", "preds")
+    config = MonitorConfig.from_json(model.job.config)
+    assert (config.batch_input_format, config.batch_input_header) == ("csv", True)
+    reports = deployment.storage.bucket("reports")
+    assert config.batch_output_uri == f"s3://{reports.name}/batch/mm/"
+    assert config.bias is not None and config.prediction_drift is not None
+    assert config.model_quality is None
+    reads = {
+        r
+        for s in model.job.role.policy.statements
+        if "s3:GetObject" in s.actions
+        for r in s.resources
+    }
+    assert f"{reports.arn}/batch/mm/*" in reads
+    notes = "\n".join(deployment.notes)
+    alarm = model.alarm("quality").name
+    assert (
+        f"models.mm.monitors.quality: model_quality joins predictions with ground truth by "
+        f"inference id, which batch transform records do not carry; the monitoring job does not "
+        f"measure it, so alarm {alarm} (ModelQuality) receives no data"
+    ) in notes
+    # Parquet input: no row-level join, so bias is not measured either; a raw s3:// input is
+    # headerless text/csv.
+    parquet = {**_sources(), "ds": {**_sources()["ds"], "format": "parquet"}}
+    deployment = mini({"data_sources": parquet}, monitors=monitors, serving=serving)
+    job = deployment.monitoring.model("mm").job
+    assert job is not None and job.monitors == ("drift", "preds")
+    assert "models.mm.monitors.fair: bias pairs each prediction with its input row" in "\n".join(
+        deployment.notes
+    )
+    raw = {**serving, "input": "s3://elsewhere/in/"}
+    job = (
+        mini({"data_sources": _sources()}, monitors=monitors, serving=raw)
+        .monitoring.model("mm")
+        .job
+    )
+    assert job is not None
+    config = MonitorConfig.from_json(job.config)
+    assert (config.batch_input_uri, config.batch_input_format) == ("s3://elsewhere/in/", "csv")
+    assert not config.batch_input_header
+    only_quality = {"quality": monitors["quality"]}
+    deployment = mini({"data_sources": _sources()}, monitors=only_quality, serving=serving)
+    assert deployment.monitoring.model("mm").job is None
+    assert any("models.mm.monitors.quality: model_quality" in n for n in deployment.notes)
 
 
 def test_the_examples_have_no_dead_alarm_on_captured_traffic() -> None:
@@ -222,10 +340,7 @@ def test_notes_for_other_schedules_missing_gate_and_batch() -> None:
         for n in no_gate.notes
     )
     ltv = "\n".join(example("ltv", "prod").notes)
-    assert (
-        "models.lifetime-value.monitors.feature-drift: batch serving captures no endpoint traffic"
-    ) in ltv
-    assert "alarm ltv-prod-lifetime-value-feature-drift (DriftScore) receives no data" in ltv
+    assert "lifetime-value" not in ltv  # its batch input is monitored: nothing to say
 
 
 def _sources() -> dict[str, Any]:

@@ -102,6 +102,21 @@ EXAMPLES: dict[type, dict[str, Any]] = {
 
 SCALING = EXAMPLES[DeployConfig]["endpoints"]["churn"]["autoscaling"]
 EXAMPLES_QUALITY = EXAMPLES[MonitorConfig]["model_quality"]
+BATCH: dict[str, Any] = {
+    "source": "batch",
+    "endpoint_name": "",
+    "capture_uri": None,
+    "batch_input_uri": "s3://b/in/",
+    "batch_input_format": "csv",
+    "batch_output_uri": "s3://b/out/",
+    "model_quality": None,
+}
+
+
+def test_batch_source_round_trip() -> None:
+    config = MonitorConfig.from_dict({**EXAMPLES[MonitorConfig], **BATCH})
+    assert MonitorConfig.from_env(config.to_env()) == config
+    assert (config.source, config.capture_uri, config.batch_input_header) == ("batch", None, True)
 
 
 @pytest.mark.parametrize("kind", CONFIGS, ids=lambda c: c.__name__)
@@ -180,6 +195,32 @@ def test_env_round_trip(kind: type) -> None:
             {"data_drift": False, "prediction_drift": None, "bias": None, "model_quality": None},
             "nothing to measure",
         ),
+        (MonitorConfig, {"source": "stream"}, r"source must be one of \['capture', 'batch'\]"),
+        (MonitorConfig, {"capture_uri": None}, r"capture_uri must be an s3:// URI"),
+        (MonitorConfig, {"endpoint_name": ""}, r"endpoint_name must not be empty"),
+        (
+            MonitorConfig,
+            {"batch_input_uri": "s3://b/in/"},
+            r"\['batch_input_uri'\] apply to source 'batch' only",
+        ),
+        (MonitorConfig, {**BATCH, "capture_uri": "s3://b/c"}, "capture_uri applies to source"),
+        (MonitorConfig, {**BATCH, "batch_input_uri": None}, "batch_input_uri must be an s3://"),
+        (MonitorConfig, {**BATCH, "batch_input_format": "xlsx"}, "batch_input_format must be"),
+        (
+            MonitorConfig,
+            {**BATCH, "batch_output_uri": None},
+            "batch_output_uri must be an s3:// URI when prediction_drift or bias",
+        ),
+        (
+            MonitorConfig,
+            {**BATCH, "batch_input_format": "parquet"},
+            "bias cannot be measured on parquet batch input",
+        ),
+        (
+            MonitorConfig,
+            {**BATCH, "model_quality": EXAMPLES_QUALITY},
+            "model_quality needs inference ids",
+        ),
         (ProfileConfig, {"features": {"plan": "text"}}, r"feature kinds must be one of"),
         (ProfileConfig, {"format": "xlsx"}, r"format must be one of \['parquet', 'csv', 'jsonl'\]"),
         (NotifyConfig, {"webhook_parameter": "https://hooks"}, "must be an SSM parameter name"),
@@ -199,10 +240,8 @@ def test_profile_config_keeps_the_feature_order_through_the_environment() -> Non
 
 def test_missing_required_field_and_missing_variable() -> None:
     data = dict(EXAMPLES[MonitorConfig])
-    del data["endpoint_name"]
-    with pytest.raises(
-        ConfigError, match=r"MonitorConfig\.endpoint_name: required field is missing"
-    ):
+    del data["profile_uri"]
+    with pytest.raises(ConfigError, match=r"MonitorConfig\.profile_uri: required field is missing"):
         MonitorConfig.from_dict(data)
     with pytest.raises(ConfigError, match=f"{ENV_VAR} is not set"):
         MonitorConfig.from_env({})
