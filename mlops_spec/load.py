@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,8 +168,24 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
 
 
 def validate_file(path: Path, stack: str | None = None) -> Validation:
-    """Read, overlay and validate ``path``; raise SpecError listing every problem."""
-    return validate_document(read(Path(path)), stack)
+    """Read, overlay and validate ``path``; raise SpecError listing every problem.
+
+    Results are cached per (file, size, modification time, stack) within a process, so
+    `mlops plan` validating first and the Pulumi program resolving again cost one parse.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return validate_document(read(path), stack)  # read() reports the problem
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return _validate_cached(str(path), key, stack)
+
+
+@functools.lru_cache(maxsize=16)
+def _validate_cached(shown: str, key: tuple[str, int, int], stack: str | None) -> Validation:
+    del key  # (absolute path, size, mtime): part of the cache key only
+    return validate_document(read(Path(shown)), stack)
 
 
 def resolve(path: Path, stack: str) -> ResolvedSpec:

@@ -71,3 +71,19 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 def test_many_errors_reported_at_once(tmp_path: Path) -> None:
     problems = _problems(tmp_path, "spec_version: 3\nsystem: {id: X, owner: nope, colour: red}\n")
     assert len(problems) >= 5  # version, id, owner, unknown key, missing sections
+
+
+def test_an_edited_file_is_validated_again(tmp_path: Path) -> None:
+    """validate_file caches per (path, size, mtime): an edit must never serve a stale result."""
+    import os
+
+    from tests.conftest import EXAMPLES
+
+    path = tmp_path / "spec.yaml"
+    text = EXAMPLES[0].read_text().replace("../../schema/", "")
+    path.write_text(text)
+    assert validate_file(path).stacks
+    path.write_text(text.replace("spec_version: 1", "spec_version: 7"))
+    os.utime(path, ns=(1, 1))  # even with an old modification time, the size differs
+    with pytest.raises(SpecError):
+        validate_file(path)
