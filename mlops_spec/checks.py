@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from mlops_spec.enums import FeatureKind, MonitorAction, ServingTier
+from mlops_spec.errors import dotted
 from mlops_spec.models.monitors import (
     BiasMonitor,
     DataDriftMonitor,
@@ -18,7 +19,7 @@ from mlops_spec.models.monitors import (
     PredictionDriftMonitor,
 )
 from mlops_spec.models.serving import RealtimeServing
-from mlops_spec.naming import ModelNames, Names, check_name, physical_names
+from mlops_spec.naming import LIMITS, ModelNames, Names, check_name, physical_names
 from mlops_spec.types import suggest
 
 if TYPE_CHECKING:
@@ -111,6 +112,17 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
             )
         )
     issues += _one_job_agreement(base, model)
+    for monitor_id in model.monitors:
+        if monitor_id in RESERVED_MONITOR_IDS:
+            issues.append(
+                Issue(
+                    (*base, "monitors", monitor_id),
+                    f"monitor id {monitor_id!r} is reserved (the model's composite alarm is "
+                    f"named <model>-{monitor_id})",
+                    got=monitor_id,
+                    allowed="any other id",
+                )
+            )
     if len(model.rollback_monitors) > MAX_ROLLBACK_ALARMS:
         issues.append(
             Issue(
@@ -257,6 +269,7 @@ def name_facts(spec: SystemSpec) -> dict[str, ModelNames]:
 # One monitoring job run measures one configuration per kind: monitors of a kind must agree
 # on these fields (thresholds may differ).
 JOB_SHARED_FIELDS: dict[type, tuple[str, ...]] = {
+    DataDriftMonitor: ("method", "threshold", "features", "window_hours"),
     PredictionDriftMonitor: ("method", "window_hours"),
     BiasMonitor: ("sensitive_feature", "window_hours"),
     ModelQualityMonitor: ("ground_truth.data_source", "window_hours"),
@@ -284,7 +297,8 @@ def _one_job_agreement(base: Loc, model: Model) -> list[Issue]:
                         Issue(
                             (*base, "monitors", monitor_id, *name.split(".")),
                             f"{monitor.type} monitors of one model are measured by one job run and "
-                            f"must share {name} (thresholds may differ)",
+                            f"must share {name}"
+                            + ("" if "threshold" in fields else " (thresholds may differ)"),
                             got=str(mine),
                             allowed=f"{theirs} (as in {first_id!r})",
                         )
@@ -318,6 +332,7 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
     names = Names(spec.system.id, settings.name, spec.system.region, spec.system.bucket_namespace)
     monitors = {mid: list(m.monitors) for mid, m in spec.models.items()}
     seen: set[str] = set()
+    first_use: dict[tuple[str, str], Loc] = {}
     for loc, limit, name in physical_names(
         names,
         list(spec.models),
@@ -331,7 +346,39 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
         if message and name not in seen:
             seen.add(name)
             issues.append(Issue(loc, message + f" (environment {settings.name!r})", got=name))
+        if limit in UNIQUE_NAME_KINDS:
+            first = first_use.setdefault((limit, name), loc)
+            if first != loc:
+                issues.append(
+                    Issue(
+                        loc,
+                        f"derived {LIMITS[limit].kind} {name!r} is also derived from "
+                        f"{dotted(first)}; rename one of the ids",
+                        got=name,
+                    )
+                )
     return issues
+
+
+# Name kinds that are one namespace per account and region (SageMaker names are per resource
+# type, so a model and its endpoint may share one).
+UNIQUE_NAME_KINDS = frozenset(
+    {
+        "alarm",
+        "role",
+        "function",
+        "rule",
+        "schedule",
+        "bucket",
+        "queue",
+        "table",
+        "topic",
+        "dashboard",
+        "pipeline",
+        "log_group",
+    }
+)
+RESERVED_MONITOR_IDS = frozenset({"health"})
 
 
 def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> list[Issue]:
