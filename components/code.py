@@ -1,11 +1,17 @@
-"""The runtime code as a Pulumi archive (SageMaker jobs via S3, Lambdas directly)."""
+"""The runtime code as a Pulumi archive (SageMaker jobs via S3, Lambdas directly), and the
+Processing steps' configuration files."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
+
+from components.refs import StackContext, child
+from mlops_spec.plan.pipelines import ConfigFile
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +41,28 @@ def _path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # another drive (Windows)
         return str(path)
+
+
+def upload_config_files(
+    parent: pulumi.Resource, name: str, files: Sequence[ConfigFile], context: StackContext
+) -> list[aws.s3.BucketObjectv2]:
+    """One object per Processing step configuration (``<name>-config-<step>``): the rendered
+    JSON, SSE-KMS with the system key like the runtime code archive. The steps receive it as
+    their ``config`` ProcessingInput (environment values of a job are limited to 256
+    characters, too short for the document itself)."""
+    return [
+        aws.s3.BucketObjectv2(
+            f"{name}-config-{file.step.lower()}",
+            bucket=file.bucket,
+            key=file.key,
+            content=context.refs.render(file.content),
+            content_type="application/json",
+            server_side_encryption="aws:kms",
+            kms_key_id=context.refs.key_arn,
+            bucket_key_enabled=True,
+            tags=context.policy.tag_map,
+            # The bucket (and its encryption and policy) belong to the storage component.
+            opts=child(parent, depends_on=list(context.depends_on)),
+        )
+        for file in files
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.code import upload_config_files
 from components.refs import StackContext, child
 from components.roles import Role, create_role
 from components.schedules import create_schedule
@@ -35,6 +36,7 @@ class DriftJob(pulumi.ComponentResource):
         super().__init__("mlops:drift_job:DriftJob", name, None, opts)
         plan, tags = args.plan, args.context.policy.tag_map
         role = create_role(self, name, plan.role, args.context.refs, tags)
+        configs = upload_config_files(self, name, plan.config_files, args.context)
         pipeline = aws.sagemaker.Pipeline(
             f"{name}-pipeline",
             pipeline_name=plan.pipeline_name,
@@ -43,7 +45,7 @@ class DriftJob(pulumi.ComponentResource):
             pipeline_definition=args.context.refs.render(plan.definition),
             role_arn=role.arn,
             tags=tags,
-            opts=child(self, depends_on=[role.policy, *args.context.depends_on]),
+            opts=child(self, depends_on=[role.policy, *configs, *args.context.depends_on]),
         )
         create_schedule(
             self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline, args.context.refs

@@ -1,6 +1,7 @@
 """Code that runs inside AWS to close the retraining loop (boto3 only; never imports pulumi).
 
-Units, each configured by one JSON document in ``MLOPS_RUNTIME_CONFIG`` (see ``config``), except
+Units, each configured by one JSON document (see ``config``: ``MLOPS_RUNTIME_CONFIG`` for the
+Lambdas, the file ``MLOPS_RUNTIME_CONFIG_FILE`` names for the Processing jobs), except
 ``champion``, which takes ``--group`` and ``--output``:
 
 - ``trigger.handler``: Lambda starting a model's SageMaker pipeline on schedule, alarm or new data.

@@ -1,7 +1,9 @@
 """Runtime configuration: one JSON document in one environment variable per unit.
 
-Each unit reads a frozen dataclass from ``MLOPS_RUNTIME_CONFIG``; the Pulumi components build
-the same dataclass and put ``config.to_env()`` into the Lambda or job environment. Unknown keys
+Each unit reads a frozen dataclass from ``MLOPS_RUNTIME_CONFIG`` (Lambdas) or from the file
+named by ``MLOPS_RUNTIME_CONFIG_FILE`` (Processing jobs); the Pulumi components build the same
+dataclass and put ``config.to_env()`` into the Lambda environment, or its JSON into an S3 object
+the job receives as a ProcessingInput. Unknown keys
 are rejected, so a typo in a component fails the first invocation loudly instead of being ignored.
 Every field carries its documentation (``metadata["doc"]``), rendered by ``reference_markdown``.
 """
@@ -18,7 +20,11 @@ from dataclasses import MISSING, dataclass, field
 from typing import Any, TypeVar
 
 ENV_VAR = "MLOPS_RUNTIME_CONFIG"
-"""The one environment variable every runtime unit reads its configuration from."""
+"""The environment variable holding a unit's configuration (the Lambdas)."""
+FILE_ENV_VAR = "MLOPS_RUNTIME_CONFIG_FILE"
+"""The environment variable naming a file that holds the configuration (the Processing jobs:
+a job's environment values are limited to 256 characters, so the document is shipped as a
+ProcessingInput). Takes precedence over ``MLOPS_RUNTIME_CONFIG`` when set."""
 
 STRATEGIES = ("all_at_once", "canary", "linear")
 TASKS = ("classification", "regression")
@@ -58,13 +64,22 @@ class RuntimeConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ConfigError(f"{ENV_VAR} is not valid JSON: {error}") from error
+            raise ConfigError(f"the configuration is not valid JSON: {error}") from error
         return cls.from_dict(data)
 
     @classmethod
     def from_env(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
-        """Read ``MLOPS_RUNTIME_CONFIG`` from the environment."""
-        text = (os.environ if environ is None else environ).get(ENV_VAR)
+        """Read the file named by ``MLOPS_RUNTIME_CONFIG_FILE`` when set, else
+        ``MLOPS_RUNTIME_CONFIG``, from the environment."""
+        env = os.environ if environ is None else environ
+        path = env.get(FILE_ENV_VAR)
+        if path:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    return cls.from_json(handle.read())
+            except OSError as error:
+                raise ConfigError(f"cannot read {FILE_ENV_VAR}={path}: {error}") from error
+        text = env.get(ENV_VAR)
         if not text:
             raise ConfigError(f"environment variable {ENV_VAR} is not set or empty")
         return cls.from_json(text)
@@ -319,6 +334,11 @@ class EndpointTarget:
     initial_instance_count: int = _field("Instances of the new fleet.", 1)
     serverless_memory_mb: int | None = _field("Serverless memory; set for serverless.", None)
     serverless_max_concurrency: int | None = _field("Serverless max concurrency.", None)
+    serverless_provisioned_concurrency: int | None = _field(
+        "Serverless provisioned concurrency (ProvisionedConcurrency, <= max concurrency); null: "
+        "none.",
+        None,
+    )
     variant_name: str = _field("Production variant name.", "AllTraffic")
     traffic: TrafficShift = field(
         default_factory=TrafficShift, metadata={"doc": "Blue/green traffic shifting."}
@@ -365,6 +385,23 @@ class EndpointTarget:
         _require(
             self.autoscaling is None or not self.serverless,
             "autoscaling applies to instance-based variants, not serverless ones",
+        )
+        provisioned = self.serverless_provisioned_concurrency
+        _require(
+            provisioned is None or self.serverless,
+            "serverless_provisioned_concurrency applies to serverless variants only",
+        )
+        _require(
+            provisioned is None
+            or (
+                provisioned >= 1
+                and (
+                    self.serverless_max_concurrency is None
+                    or provisioned <= self.serverless_max_concurrency
+                )
+            ),
+            f"serverless_provisioned_concurrency must be >= 1 and <= "
+            f"serverless_max_concurrency, got {provisioned}",
         )
 
 

@@ -1,7 +1,8 @@
 """Evaluation and champion gate: the pipeline's evaluation ProcessingStep.
 
 Runs on the SageMaker scikit-learn image as ``python -m mlops_runtime.evaluate`` with
-``MLOPS_RUNTIME_CONFIG`` holding an ``EvaluateConfig``. Reads the candidate artifact from
+an ``EvaluateConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE`` names (the step's ``config``
+input). Reads the candidate artifact from
 ``/opt/ml/processing/model`` and the holdout set from ``/opt/ml/processing/holdout``; writes
 ``/opt/ml/processing/evaluation/evaluation.json``. The pipeline declares
 ``PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")`` and

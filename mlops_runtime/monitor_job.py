@@ -1,9 +1,9 @@
 """Monitoring job: captured endpoint traffic -> drift, prediction drift, bias, quality metrics.
 
 Runs as a SageMaker Processing job on the scikit-learn image (``python -m
-mlops_runtime.monitor_job``, ``MLOPS_RUNTIME_CONFIG`` holding a ``MonitorConfig``), started on
-schedule by a one-step SageMaker pipeline. It reads everything it needs from S3 itself, so the
-job declares no ProcessingInputs. Each configured check reads the captured requests of its own
+mlops_runtime.monitor_job``, a ``MonitorConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE``
+names), started on schedule by a one-step SageMaker pipeline. It reads the data it needs from
+S3 itself, so the job declares no data ProcessingInputs (only the code and its config). Each configured check reads the captured requests of its own
 window (ending at the run) and publishes the series of ``mlops_runtime.monitor_metrics``. With
 ``source`` ``batch`` it reads a batch transform's input and output objects of the window
 instead (``mlops_runtime.batch_data``; data drift from the inputs, prediction drift from the

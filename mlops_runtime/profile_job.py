@@ -1,8 +1,8 @@
 """Reference profile job: the training data's drift profile, for the monitoring job to compare with.
 
 Runs as a ProcessingStep of the training pipeline (after the gate passes) on the SageMaker
-scikit-learn image: ``python -m mlops_runtime.profile_job`` with ``MLOPS_RUNTIME_CONFIG``
-holding a ``ProfileConfig``. It reads every ``format`` file under
+scikit-learn image: ``python -m mlops_runtime.profile_job`` with a ``ProfileConfig`` in
+the file ``MLOPS_RUNTIME_CONFIG_FILE`` names. It reads every ``format`` file under
 ``/opt/ml/processing/input/data`` (recursively, in path order; ``.gz`` csv/jsonl included;
 hidden and ``_``-prefixed files such as ``_SUCCESS`` skipped), only the configured feature
 columns, and writes ``mlops_spec.drift.build_profile(frame, features).to_json()`` to

@@ -56,6 +56,8 @@ def endpoint_config_request(target: EndpointTarget, model_name: str) -> dict[str
         serverless: dict[str, Any] = {"MemorySizeInMB": target.serverless_memory_mb}
         if target.serverless_max_concurrency:
             serverless["MaxConcurrency"] = target.serverless_max_concurrency
+        if target.serverless_provisioned_concurrency:
+            serverless["ProvisionedConcurrency"] = target.serverless_provisioned_concurrency
         variant["ServerlessConfig"] = serverless
     else:
         variant["InstanceType"] = target.instance_type

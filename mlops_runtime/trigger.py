@@ -6,7 +6,7 @@ For each retraining request (see ``trigger_events``) the handler
 2. reserves a run in the model's ledger (conditional write): ``cooldown`` or ``daily-limit``
    when a limit blocks it;
 3. starts the pipeline with ``ClientRequestToken`` = SHA-256 of the idempotency key and the
-   trigger reason as a pipeline parameter: ``started``;
+   trigger reason (``trigger_events.pipeline_reason``) as a pipeline parameter: ``started``;
 
 and writes an audit record of every decision (also ``ignored`` and ``error``). When starting
 fails, the claim and the reservation are given back and the handler raises, so the Lambda's
@@ -24,7 +24,7 @@ from mlops_runtime import audit, idempotency, ledger
 from mlops_runtime.aws import client
 from mlops_runtime.clock import utcnow
 from mlops_runtime.config import TriggerConfig
-from mlops_runtime.trigger_events import Ignored, Request, interpret
+from mlops_runtime.trigger_events import Ignored, Request, interpret, pipeline_reason
 
 UNIT = "trigger"
 STARTED = "started"
@@ -133,7 +133,7 @@ def _start(sagemaker: Any, config: TriggerConfig, request: Request) -> str:
     rule = config.models[request.model]
     parameters = dict(rule.parameters)
     if config.reason_parameter:
-        parameters[config.reason_parameter] = request.reason[:1024]
+        parameters[config.reason_parameter] = pipeline_reason(request.reason)
     response = sagemaker.start_pipeline_execution(
         PipelineName=rule.pipeline_name,
         ClientRequestToken=idempotency.digest(request.key),

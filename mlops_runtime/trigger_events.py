@@ -14,6 +14,7 @@ occurrence and different otherwise.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,12 @@ from typing import Any
 from mlops_runtime.config import TriggerConfig
 
 SCHEDULE_SOURCE = "mlops.schedule"
+REASON_MAX_LENGTH = 256
+"""botocore ``CustomerMetadataValue`` (max 256): the register step copies the pipeline's
+``TriggerReason`` into the package's ``CustomerMetadataProperties["mlops:trigger"]``."""
+REASON_PUNCTUATION = frozenset("_.:/=+-@")
+"""With letters, numbers and spaces, what ``CustomerMetadataValue`` accepts
+(``[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@]*``)."""
 
 
 @dataclass(frozen=True)
@@ -142,3 +149,28 @@ def _object_created(event: dict[str, Any], config: TriggerConfig) -> list[Reques
         Request(model, f"data#{uri}#{version}#{model}", f"data:{uri}", "data", event.get("id"))
         for model in dict.fromkeys(models)
     ]
+
+
+def _allowed(char: str) -> bool:
+    if char in REASON_PUNCTUATION:
+        return True
+    if ord(char) > 0xFFFF:  # counts twice in AWS's (UTF-16) lengths: keep length == count
+        return False
+    category = unicodedata.category(char)
+    return category[0] in "LN" or category == "Zs"
+
+
+def pipeline_reason(reason: str) -> str:
+    """``reason`` as a ``TriggerReason`` parameter value the register step can store as
+    package metadata: ``<kind>:<detail>`` with every character outside the metadata pattern
+    replaced by ``_`` and, beyond 256 characters, the middle of the detail replaced by ``...``
+    (its start and its end, e.g. the object's file name, stay)."""
+    clean = "".join(char if _allowed(char) else "_" for char in reason)
+    if len(clean) <= REASON_MAX_LENGTH:
+        return clean
+    kind, sep, detail = clean.partition(":")
+    prefix = f"{kind[:32]}{sep}" if sep else ""
+    detail = detail if sep else clean
+    room = REASON_MAX_LENGTH - len(prefix) - 3
+    head = room // 2
+    return f"{prefix}{detail[:head]}...{detail[len(detail) - (room - head) :]}"

@@ -94,15 +94,20 @@ def render(template: str, refs: Mapping[str, str]) -> str:
     return Template(template).substitute({k: refs[k] for k in PLACEHOLDERS})
 
 
-def trust_policy(service: str, *, source_account: bool = False) -> PolicyDocument:
+def trust_policy(
+    service: str, *, source_account: bool = False, source_arn: str | None = None
+) -> PolicyDocument:
     """An assume-role policy for one AWS service principal.
 
-    ``source_account`` adds the confused-deputy guard ``aws:SourceAccount``; only services that
-    document it for role trust (EventBridge Scheduler) get it, others would fail to assume.
+    ``source_account`` adds the confused-deputy guard ``aws:SourceAccount`` and ``source_arn``
+    the guard ``aws:SourceArn`` (``ArnLike``); only services that document them for role trust
+    (EventBridge Scheduler, SageMaker) get them, others would fail to assume.
     """
-    conditions = (
-        (Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),) if source_account else ()
-    )
+    conditions: tuple[Condition, ...] = ()
+    if source_account:
+        conditions += (Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),)
+    if source_arn:
+        conditions += (Condition("ArnLike", "aws:SourceArn", (source_arn,)),)
     return PolicyDocument(
         (
             Statement(

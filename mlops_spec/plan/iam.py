@@ -39,6 +39,14 @@ REGION_WIDE_ACTIONS: dict[str, str] = {
     "application-autoscaling:PutScalingPolicy": (
         "the policy's scalable target has an opaque id (as for RegisterScalableTarget)"
     ),
+    "application-autoscaling:DeleteScalingPolicy": (
+        "the policy's scalable target has an opaque id (as for RegisterScalableTarget); the "
+        "deploy function removes the policies before an instance-type change"
+    ),
+    "application-autoscaling:DeregisterScalableTarget": (
+        "the scalable target has an opaque id (as for RegisterScalableTarget); the deploy "
+        "function deregisters it before an instance-type change"
+    ),
     "cloudwatch:PutMetricAlarm": (
         "Application Auto Scaling validates the caller's CloudWatch rights with a request that "
         "names no alarm before it registers a target; the alarms themselves are created by its "
@@ -87,8 +95,10 @@ def role(
     description: str,
     *grants: tuple[Statement, ...],
     source_account: bool = False,
+    source_arn: str | None = None,
 ) -> RolePlan:
-    """A role trusted by ``service`` with the union of ``grants`` (Sids made unique)."""
+    """A role trusted by ``service`` with the union of ``grants`` (Sids made unique);
+    ``source_account``/``source_arn``: the trust's confused-deputy guards."""
     statements: list[Statement] = []
     seen: dict[str, int] = {}
     for group in grants:
@@ -110,12 +120,50 @@ def role(
         name=name,
         service=service,
         description=description,
-        trust=trust_policy(service, source_account=source_account),
+        trust=trust_policy(service, source_account=source_account, source_arn=source_arn),
         policy=PolicyDocument(tuple(statements)),
     )
 
 
+SAGEMAKER = "sagemaker.amazonaws.com"
+
+
+def sagemaker_role(
+    key: str,
+    name: str,
+    description: str,
+    *grants: tuple[Statement, ...],
+    partition: str,
+    region: str,
+) -> RolePlan:
+    """A SageMaker execution role whose trust holds only for SageMaker acting for this account
+    in this region (``aws:SourceAccount``, ``aws:SourceArn`` ``arn:...:sagemaker:<region>:
+    <account>:*``: AWS's confused-deputy guard for SageMaker)."""
+    return role(
+        key,
+        name,
+        SAGEMAKER,
+        description,
+        *grants,
+        source_account=True,
+        source_arn=f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:*",
+    )
+
+
 # -- grants ------------------------------------------------------------------------------------
+def kms_grant() -> tuple[Statement, ...]:
+    """``kms:CreateGrant`` on the system key for AWS resources only: SageMaker creates a grant
+    for the jobs (``VolumeKmsKeyId``, output ``KmsKeyId``) and endpoints the caller starts."""
+    return (
+        Statement(
+            sid="GrantKeyToSageMaker",
+            actions=("kms:CreateGrant",),
+            resources=(KEY_ARN,),
+            conditions=(Condition("Bool", "kms:GrantIsForAWSResource", ("true",)),),
+        ),
+    )
+
+
 def kms_use(*, encrypt: bool) -> tuple[Statement, ...]:
     actions: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
     if encrypt:
@@ -222,8 +270,12 @@ def invoke_functions(function_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     )
 
 
-def endpoint_autoscaling(partition: str, region: str) -> tuple[Statement, ...]:
-    """Register target tracking for SageMaker endpoint variants (Application Auto Scaling).
+def endpoint_autoscaling(
+    partition: str, region: str, *, register: bool = True
+) -> tuple[Statement, ...]:
+    """Take a SageMaker endpoint variant's autoscaling off (describe, delete its policies,
+    deregister its target: the deploy function does so before an instance-type change of any
+    instance-based endpoint) and, with ``register``, register target tracking for it.
 
     Besides its own actions, Application Auto Scaling requires the caller to hold
     ``sagemaker:DescribeEndpoint``, ``DescribeEndpointConfig`` and
@@ -235,13 +287,19 @@ def endpoint_autoscaling(partition: str, region: str) -> tuple[Statement, ...]:
     def scoped(service: str, resource: str) -> str:
         return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
 
-    return (
+    actions = [
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
+    ]
+    if register:
+        actions += [
+            "application-autoscaling:PutScalingPolicy",
+            "application-autoscaling:RegisterScalableTarget",
+        ]
+    statements = [
         Statement(
-            sid="RegisterScaling",
-            actions=(
-                "application-autoscaling:PutScalingPolicy",
-                "application-autoscaling:RegisterScalableTarget",
-            ),
+            sid="RegisterScaling" if register else "RemoveScaling",
+            actions=tuple(actions),
             resources=(scoped("application-autoscaling", "scalable-target/*"),),
         ),
         Statement(
@@ -252,6 +310,11 @@ def endpoint_autoscaling(partition: str, region: str) -> tuple[Statement, ...]:
             ),
             resources=("*",),
         ),
+    ]
+    if not register:
+        return tuple(statements)
+    return (
+        *statements,
         Statement(
             sid="ScalingAlarmChecks",
             actions=(

@@ -1,7 +1,8 @@
 """Container images: the ECR repository behind an image URI, and AWS's scikit-learn image.
 
 The registry accounts of the scikit-learn image are AWS's published table (the SageMaker
-Python SDK's ``image_uri_config/sklearn.json``, version 1.2-1), so no lookup (invoke) is made.
+Python SDK's ``image_uri_config/sklearn.json``; the same accounts for every version), so no
+lookup (invoke) is made.
 """
 
 from __future__ import annotations
@@ -9,7 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SKLEARN_VERSION = "1.2-1"
+SKLEARN_IMAGE_PYTHON: dict[str, tuple[int, int]] = {
+    "1.2-1": (3, 9),
+    "1.4-2": (3, 10),
+}
+"""The Python of each scikit-learn container version (aws/sagemaker-scikit-learn-container,
+``docker/<version>/base/Dockerfile.cpu``)."""
+SKLEARN_VERSION = "1.4-2"
+"""The image the runtime jobs run on: its Python must be at least :data:`RUNTIME_PYTHON`."""
+SKLEARN_PYTHON = SKLEARN_IMAGE_PYTHON[SKLEARN_VERSION]
+RUNTIME_PYTHON = (3, 10)
+"""The oldest Python the Processing job code supports (kw_only dataclasses, ``X | Y`` in
+``isinstance``, ``zip(strict=True)``); ``tests/runtime/test_runtime_py310.py`` parses the job
+modules with :data:`SKLEARN_PYTHON`'s grammar."""
 SKLEARN_REPOSITORY = "sagemaker-scikit-learn"
 SKLEARN_REGISTRIES = {
     "af-south-1": "510948584623",

@@ -76,6 +76,8 @@ class MonitoringJobPlan:
     evaluation step), when the model has prediction-drift monitors."""
     ground_truth: str | None = None
     """The ground-truth data source joined by its quality monitors."""
+    config_files: tuple[pipelines.ConfigFile, ...] = ()
+    """The job's ``MonitorConfig`` as an S3 object (the step's ``config`` input)."""
 
 
 def _scheduled(monitors: dict[str, Any]) -> dict[str, Any]:
@@ -237,6 +239,9 @@ def plan_job(
     role_arn = iam.role_arn(partition, role_name)
     image = sklearn_image(region, partition)
     pipeline = names.monitoring_pipeline(model_id)
+    config_file = pipelines.config_file(
+        artifacts.name, pipeline, STEP_NAME, "MonitorConfig", config.to_json()
+    )
     definition = pipelines.definition(
         [
             pipelines.processing_step(
@@ -247,7 +252,7 @@ def plan_job(
                 code_uri=storage.code.uri,
                 code_object_key=storage.code.object_key,
                 module="mlops_runtime.monitor_job",
-                environment={"MLOPS_RUNTIME_CONFIG": config.to_json()},
+                config=config_file,
             )
         ]
     )
@@ -259,6 +264,7 @@ def plan_job(
         *reads,
         iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
+        iam.s3_read(artifacts.arn, pipelines.config_prefix(pipeline)),
         ground_truth_read,
         iam.s3_write(reports.arn, f"{DRIFT_REPORTS_PREFIX}/{model_id}/"),
         iam.kms_use(encrypt=True),
@@ -271,12 +277,13 @@ def plan_job(
         model=model_id,
         pipeline_name=pipeline,
         pipeline_arn=pipeline_arn(partition, region, pipeline),
-        role=iam.role(
+        role=iam.sagemaker_role(
             "monitor",
             role_name,
-            "sagemaker.amazonaws.com",
             f"Monitoring job of {model_id}",
             *grants,
+            partition=partition,
+            region=region,
         ),
         schedule=start_pipeline_schedule(
             name=names.schedule(model_id, "monitor"),
@@ -296,6 +303,7 @@ def plan_job(
         definition=definition,
         prediction_profile_uri=prediction_uri,
         ground_truth=ground_truth,
+        config_files=(config_file,),
     )
 
 

@@ -20,6 +20,7 @@ from mlops_spec.plan.retraining import (
     DLQ_RETENTION_SECONDS,
     FunctionPlan,
     QueuePlan,
+    check_lambda_environment,
     dead_letter_alarm,
 )
 from mlops_spec.plan.schedules import function_arn
@@ -85,6 +86,9 @@ def plan_notifier(
         webhook_parameter=parameter,
         timeout_seconds=TIMEOUT_SECONDS,
         max_attempts=MAX_ATTEMPTS,
+    )
+    check_lambda_environment(
+        name, config.to_json(), partition, region, "notifications.webhook_url_ssm_parameter"
     )
     queue_policy = PolicyDocument(
         (

@@ -7,13 +7,18 @@ Without a gate: Train -> Profile and Register.
 Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel -> Transform.
 Monitoring: one Processing step.
 Processing steps run on AWS's scikit-learn image and unpack the runtime code archive first.
+A step's runtime configuration is an S3 object (:class:`ConfigFile`, uploaded by the component)
+given to the job as a ProcessingInput: Processing job environment values are limited to 256
+characters, so the step's environment only names the file (``MLOPS_RUNTIME_CONFIG_FILE``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from mlops_runtime.config import FILE_ENV_VAR
 from mlops_spec.plan.documents import KEY_ARN, canonical_json
 
 VERSION = "2020-12-01"
@@ -40,6 +45,48 @@ EVALUATION_OUTPUT_URI = {
 }
 """The Evaluate step's per-execution output prefix (a step property: also the dependency)."""
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+CONFIG_INPUT = f"{PROCESSING}/input/config"
+"""Where a runtime step finds its configuration file (the ProcessingInput ``config``)."""
+CONFIG_PREFIX = "code/config"
+"""Key prefix of the configuration files in the artifacts bucket: ``<prefix>/<pipeline>/``."""
+MAX_ENVIRONMENT_VALUE = 256
+"""botocore ``ProcessingEnvironmentValue``: a Processing job's environment values."""
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """One Processing step's runtime configuration as an S3 object (SSE-KMS, system key).
+
+    ``content`` is the JSON document (``${account}``/``${key_arn}`` placeholders allowed) that
+    ``mlops_runtime.config.<runtime_class>.from_json`` parses."""
+
+    step: str
+    runtime_class: str
+    """The dataclass of ``mlops_runtime.config`` it holds, e.g. ``EvaluateConfig``."""
+    bucket: str
+    key: str
+    content: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def local_path(self) -> str:
+        """The file inside the container (the ProcessingInput downloads the object there)."""
+        return f"{CONFIG_INPUT}/{self.key.rsplit('/', 1)[-1]}"
+
+
+def config_prefix(pipeline: str) -> str:
+    """Key prefix of ``pipeline``'s configuration files (what its role may read)."""
+    return f"{CONFIG_PREFIX}/{pipeline}/"
+
+
+def config_file(
+    bucket: str, pipeline: str, step: str, runtime_class: str, content: str
+) -> ConfigFile:
+    """``s3://<bucket>/code/config/<pipeline>/<step>.json``."""
+    return ConfigFile(step, runtime_class, bucket, f"{config_prefix(pipeline)}{step}.json", content)
 
 
 def per_execution(prefix_uri: str, *rest: str) -> dict[str, Any]:
@@ -54,10 +101,9 @@ def definition(steps: Sequence[Mapping[str, Any]]) -> str:
             "Version": VERSION,
             "Metadata": {},
             "Parameters": [{"Name": REASON_PARAMETER, "Type": "String", "DefaultValue": "manual"}],
-            "PipelineExperimentConfig": {
-                "ExperimentName": {"Get": "Execution.PipelineName"},
-                "TrialName": EXECUTION_ID,
-            },
+            # null: no SageMaker Experiment/Trial per execution (the roles may not create
+            # them, and nothing reads them).
+            "PipelineExperimentConfig": None,
             "Steps": list(steps),
         }
     )
@@ -99,14 +145,16 @@ def processing_step(
     code_object_key: str,
     module: str,
     args: Sequence[str] = (),
-    environment: Mapping[str, str] | None = None,
+    config: ConfigFile | None = None,
     inputs: Sequence[dict[str, Any]] = (),
     outputs: Sequence[tuple[str, Any, str]] = (),
     property_files: Sequence[tuple[str, str, str]] = (),
     max_runtime_seconds: int = 3600,
 ) -> dict[str, Any]:
-    """A Processing step running one runtime module. ``outputs``: (name, s3 uri, local path);
-    ``property_files``: (property file name, output name, file path)."""
+    """A Processing step running one runtime module. ``config``: its configuration file (input
+    ``config``, named by ``MLOPS_RUNTIME_CONFIG_FILE``); ``outputs``: (name, s3 uri, local
+    path); ``property_files``: (property file name, output name, file path)."""
+    config_inputs = [s3_input("config", config.uri, CONFIG_INPUT)] if config else []
     arguments: dict[str, Any] = {
         "ProcessingResources": {
             "ClusterConfig": {
@@ -121,9 +169,13 @@ def processing_step(
             "ContainerEntrypoint": runtime_command(code_object_key, module, args),
         },
         "RoleArn": role_arn,
-        "ProcessingInputs": [s3_input("code", code_uri, f"{PROCESSING}/code"), *inputs],
+        "ProcessingInputs": [
+            s3_input("code", code_uri, f"{PROCESSING}/code"),
+            *config_inputs,
+            *inputs,
+        ],
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
-        "Environment": dict(environment or {}),
+        "Environment": {FILE_ENV_VAR: config.local_path} if config else {},
     }
     if outputs:
         arguments["ProcessingOutputConfig"] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops_runtime.config import (
+    ENV_VAR,
     AutoscalingTarget,
     DataCapture,
     DataSourceTrigger,
@@ -37,6 +38,7 @@ from mlops_spec.plan.documents import (
     PolicyDocument,
     Statement,
     canonical_json,
+    render,
 )
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.metrics import MetricDescriptor
@@ -55,6 +57,10 @@ LAMBDA_RUNTIME = "python3.12"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE_SECONDS = 3600
+LAMBDA_ENVIRONMENT_LIMIT = 4096
+"""Lambda: the total size of a function's environment variables (names and values) is 4 KB."""
+KEY_ID_LENGTH = 36
+"""A KMS key id (a UUID) in the rendered ``${key_arn}``."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,28 @@ class RetrainingPlan:
         return next((s for s in self.schedules if s.model == model), None)
 
 
+def lambda_environment_size(config: str, partition: str, region: str) -> int:
+    """Bytes of ``{MLOPS_RUNTIME_CONFIG: config}`` once the components fill in the account
+    and the key ARN (the longest they can be)."""
+    key_arn = f"arn:{partition}:kms:{region}:{'0' * 12}:key/{'0' * KEY_ID_LENGTH}"
+    rendered = render(config, {"account": "0" * 12, "key_arn": key_arn})
+    return len(ENV_VAR.encode()) + len(rendered.encode())
+
+
+def check_lambda_environment(
+    function: str, config: str, partition: str, region: str, spec_part: str
+) -> None:
+    """PlanError naming ``spec_part`` when ``function``'s configuration would exceed Lambda's
+    4 KB of environment variables (the function could not be created or updated)."""
+    size = lambda_environment_size(config, partition, region)
+    if size > LAMBDA_ENVIRONMENT_LIMIT:
+        raise PlanError(
+            f"{spec_part}: the configuration of function {function} is {size} bytes, but "
+            f"Lambda allows {LAMBDA_ENVIRONMENT_LIMIT} bytes of environment variables; "
+            "configure fewer models, alarms or sources for it (or shorter names)"
+        )
+
+
 def _arn(partition: str, region: str, service: str, resource: str) -> str:
     return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
 
@@ -138,7 +166,9 @@ def _function(
     table: TablePlan,
     queue_arn: str,
     timeout: int,
+    spec_part: str,
 ) -> FunctionPlan:
+    check_lambda_environment(name, config, partition, region, spec_part)
     log_group = names.lambda_log_group(purpose)
     log_arn = _arn(partition, region, "logs", f"log-group:{log_group}")
     role = iam.role(
@@ -267,6 +297,10 @@ def plan_retraining(
                 table,
                 queue_arn,
                 timeout=60,
+                spec_part=(
+                    "models (training.schedule, monitors with action: retrain) and data_sources "
+                    "(retrain_on_new_data) of " + ", ".join(retrained)
+                ),
             )
         )
         trigger = functions[-1]
@@ -334,6 +368,8 @@ def plan_retraining(
                 table,
                 queue_arn,
                 timeout=120,
+                spec_part="serving (model_version: latest_approved) of models "
+                + ", ".join(p.model for p in deployed),
             )
         )
         rule(
@@ -474,6 +510,9 @@ def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy)
         initial_instance_count=endpoint.initial_instance_count,
         serverless_memory_mb=serverless.memory_mb if serverless else None,
         serverless_max_concurrency=serverless.max_concurrency if serverless else None,
+        serverless_provisioned_concurrency=(
+            serverless.provisioned_concurrency if serverless else None
+        ),
         variant_name=endpoint.variant,
         traffic=traffic,
         rollback_alarms=plan.rollback_alarms,
@@ -519,8 +558,10 @@ def _deploy_grants(
                 resources=(group_arn, packages),
             ),
         ]
-        if endpoint.autoscaling is not None:
+        if endpoint.serverless is None:
             # Application Auto Scaling checks the caller's rights on the target (see iam.py).
+            # Every instance-based endpoint: the function takes an earlier registration off
+            # before an instance-type change even when the spec no longer scales it.
             statements.append(
                 Statement(
                     sid="ScaleEndpoint",
@@ -547,16 +588,12 @@ def _deploy_grants(
                 actions=("sagemaker:ListModelPackages",),
                 resources=("*",),
             ),
-            Statement(
-                sid="GrantKeyToSageMaker",
-                actions=("kms:CreateGrant",),
-                resources=(KEY_ARN,),
-                conditions=(Condition("Bool", "kms:GrantIsForAWSResource", ("true",)),),
-            ),
+            *iam.kms_grant(),
         )
     )
-    if any(p.endpoint and p.endpoint.autoscaling for p in deployed):
-        grants.append(iam.endpoint_autoscaling(partition, region))
+    if any(p.endpoint and p.endpoint.serverless is None for p in deployed):
+        scales = any(p.endpoint and p.endpoint.autoscaling for p in deployed)
+        grants.append(iam.endpoint_autoscaling(partition, region, register=scales))
     grants.append(
         iam.pass_role(
             tuple(sorted(p.role.arn(partition) for p in deployed)), "sagemaker.amazonaws.com"

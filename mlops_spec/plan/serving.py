@@ -436,12 +436,13 @@ def plan_serving(
     return ServingPlan(
         model=model_id,
         tier=str(spec_model.tier),
-        role=iam.role(
+        role=iam.sagemaker_role(
             "serve",
             role_name,
-            "sagemaker.amazonaws.com",
             f"SageMaker serving of {model_id}",
             *grants,
+            partition=partition,
+            region=region,
         ),
         package_group=group,
         endpoint=endpoint,

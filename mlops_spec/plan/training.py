@@ -106,6 +106,9 @@ class TrainingPlan:
     """Pipeline definition JSON with ``${account}``/``${key_arn}`` placeholders."""
     scheduler_role: iam.RolePlan | None = None
     """The role every schedule of this model (train, batch, monitor) assumes."""
+    config_files: tuple[pipelines.ConfigFile, ...] = ()
+    """The runtime configuration of the Profile step (and the Evaluate step with a gate): S3
+    objects the component uploads and the steps read as their ``config`` input."""
 
 
 def _value(value: object) -> str:
@@ -117,7 +120,8 @@ def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
 
 
 def job_grants(partition: str, region: str, kinds: tuple[str, ...]) -> tuple[Statement, ...]:
-    """Run pipeline-created jobs (``pipelines-*``) of ``kinds`` and write their logs."""
+    """Run pipeline-created jobs (``pipelines-*``) of ``kinds`` with the system key on their
+    volumes and outputs (``kms:CreateGrant`` for AWS resources), and write their logs."""
     resources = tuple(
         _sagemaker_arn(partition, region, f"{kind}-job/pipelines-*") for kind in kinds
     )
@@ -138,6 +142,8 @@ def job_grants(partition: str, region: str, kinds: tuple[str, ...]) -> tuple[Sta
     namespaces = tuple(f"/aws/sagemaker/{kind.title()}Jobs" for kind in kinds)
     return (
         Statement(sid="PipelineJobs", actions=actions, resources=resources),
+        # The jobs' volumes and outputs use the system key (VolumeKmsKeyId, KmsKeyId).
+        *iam.kms_grant(),
         *iam.log_writes(log_groups),
         Statement(
             sid="JobMetrics",
@@ -303,6 +309,10 @@ def plan_training(
                 "evaluation", pipelines.EVALUATION_OUTPUT_URI, pipelines.PROFILE_EVALUATION_INPUT
             )
         )
+    profile_file = pipelines.config_file(
+        artifacts.name, pipeline, pipelines.PROFILE_STEP, "ProfileConfig", profile.config
+    )
+    config_files = [profile_file]
     profile_step = pipelines.processing_step(
         pipelines.PROFILE_STEP,
         image=eval_image.uri,
@@ -311,7 +321,7 @@ def plan_training(
         code_uri=storage.code.uri,
         code_object_key=storage.code.object_key,
         module="mlops_runtime.profile_job",
-        environment={"MLOPS_RUNTIME_CONFIG": profile.config},
+        config=profile_file,
         inputs=profile_inputs,
         outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
     )
@@ -333,6 +343,10 @@ def plan_training(
         )
     ]
     if gate:
+        evaluate_file = pipelines.config_file(
+            artifacts.name, pipeline, "Evaluate", "EvaluateConfig", gate.config
+        )
+        config_files.insert(0, evaluate_file)
         steps.append(
             pipelines.processing_step(
                 "Evaluate",
@@ -342,7 +356,7 @@ def plan_training(
                 code_uri=storage.code.uri,
                 code_object_key=storage.code.object_key,
                 module="mlops_runtime.evaluate",
-                environment={"MLOPS_RUNTIME_CONFIG": gate.config},
+                config=evaluate_file,
                 inputs=[
                     pipelines.s3_input(
                         "model",
@@ -384,6 +398,7 @@ def plan_training(
         iam.s3_read(artifacts.arn, f"models/{model_id}/"),
         iam.s3_write(artifacts.arn, f"models/{model_id}/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
+        iam.s3_read(artifacts.arn, pipelines.config_prefix(pipeline)),
         iam.kms_use(encrypt=True),
         iam.ecr_pull(
             tuple(
@@ -419,12 +434,13 @@ def plan_training(
         pipeline_arn=pipeline_arn(partition, region, pipeline),
         display_name=pipeline,
         description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
-        role=iam.role(
+        role=iam.sagemaker_role(
             "train",
             role_name,
-            "sagemaker.amazonaws.com",
             f"SageMaker training pipeline of {model_id}",
             *grants,
+            partition=partition,
+            region=region,
         ),
         image=training.image,
         instance_type=str(training.instance_type),
@@ -442,4 +458,5 @@ def plan_training(
         gate=gate,
         profile=profile,
         definition=pipelines.definition(steps),
+        config_files=tuple(config_files),
     )

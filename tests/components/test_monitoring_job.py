@@ -8,14 +8,20 @@ import json
 import pytest
 
 from mlops_runtime import monitor_metrics as mm
-from mlops_runtime.config import ENV_VAR, MonitorConfig
+from mlops_runtime.config import FILE_ENV_VAR, MonitorConfig
 from tests.components.conftest import STACKS, Stack
 
 pytestmark = pytest.mark.xdist_group("components")
 
 
 def _deployed_jobs(stack: Stack) -> dict[str, MonitorConfig]:
-    """Model id -> the MonitorConfig inside its deployed monitoring pipeline's definition."""
+    """Model id -> the MonitorConfig its deployed monitoring pipeline's job reads: the uploaded
+    config object its ``config`` input downloads to the file its environment names."""
+    objects = {
+        f"s3://{o.inputs['bucket']}/{o.inputs['key']}": o.inputs["content"]
+        for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if "content" in o.inputs
+    }
     jobs = {}
     for pipeline in stack.of_type("aws:sagemaker/pipeline:Pipeline"):
         definition = json.loads(pipeline.inputs["pipelineDefinition"])
@@ -25,7 +31,13 @@ def _deployed_jobs(stack: Stack) -> dict[str, MonitorConfig]:
                 step.get("Arguments", {}).get("AppSpecification", {}).get("ContainerEntrypoint", [])
             )
             if "mlops_runtime.monitor_job" in command:
-                config = MonitorConfig.from_json(environment[ENV_VAR])
+                assert environment[FILE_ENV_VAR].startswith("/opt/ml/processing/input/config/")
+                (uri,) = [
+                    i["S3Input"]["S3Uri"]
+                    for i in step["Arguments"]["ProcessingInputs"]
+                    if i["InputName"] == "config"
+                ]
+                config = MonitorConfig.from_json(objects[uri])
                 jobs[config.model_id] = config
     return jobs
 

@@ -9,6 +9,7 @@ policies" statement."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -132,6 +133,28 @@ def test_iam_is_least_privilege(stacks: dict[str, Stack], key: str) -> None:
     for role in stack.of_type("aws:iam/role:Role"):
         (trust,) = _statements(role.inputs["assumeRolePolicy"])
         assert trust["Action"] == "sts:AssumeRole" and set(trust["Principal"]) == {"Service"}
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_sagemaker_roles_guard_against_confused_deputies(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    stack = stacks[key]
+    plan = stack.plan
+    account = stack.doc.outputs["kms_key_arn"].split(":")[4]
+    sagemaker = 0
+    for role in stack.of_type("aws:iam/role:Role"):
+        (trust,) = _statements(role.inputs["assumeRolePolicy"])
+        if trust["Principal"]["Service"] != "sagemaker.amazonaws.com":
+            continue
+        sagemaker += 1
+        condition = trust["Condition"]
+        source_account = condition["StringEquals"]["aws:SourceAccount"]
+        assert source_account == account and re.fullmatch(r"\d{12}", account), role.name
+        assert condition["ArnLike"]["aws:SourceArn"] == (
+            f"arn:{plan.partition}:sagemaker:{plan.region}:{source_account}:*"
+        ), role.name
+    assert sagemaker >= len(plan.training)
 
 
 @pytest.mark.parametrize("key", STACKS)

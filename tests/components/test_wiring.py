@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from mlops_runtime.config import ENV_VAR, DeployConfig, NotifyConfig, TriggerConfig
+from mlops_runtime.config import (
+    ENV_VAR,
+    FILE_ENV_VAR,
+    DeployConfig,
+    EvaluateConfig,
+    MonitorConfig,
+    NotifyConfig,
+    ProfileConfig,
+    TriggerConfig,
+)
 from mlops_spec.load import resolve
 from tests.components.conftest import STACKS, Stack
 
@@ -317,3 +326,52 @@ def test_the_webhook_notifier_is_subscribed_to_the_alarm_topic(
         if a.inputs["name"] == plan.queue.alarm.name
     ]
     assert topic in alarm.inputs["alarmActions"]
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_runtime_steps_read_config_objects_the_stack_uploads(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    stack = stacks[key]
+    key_arn = stack.doc.outputs["kms_key_arn"]
+    objects = {
+        f"s3://{o.inputs['bucket']}/{o.inputs['key']}": o
+        for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if "content" in o.inputs
+    }
+    used = set()
+    for pipeline in stack.of_type("aws:sagemaker/pipeline:Pipeline"):
+        text = pipeline.inputs["pipelineDefinition"]
+        for step in _processing_steps(json.loads(text)["Steps"]):
+            args = step["Arguments"]
+            path = args["Environment"].get(FILE_ENV_VAR)
+            if path is None:
+                continue
+            (uri,) = [
+                i["S3Input"]["S3Uri"]
+                for i in args["ProcessingInputs"]
+                if i["InputName"] == "config"
+            ]
+            uploaded = objects[uri]
+            used.add(uri)
+            assert uploaded.urn in pipeline.depends_on, (pipeline.name, uri)
+            assert uploaded.inputs["serverSideEncryption"] == "aws:kms"
+            assert uploaded.inputs["kmsKeyId"] == key_arn
+            assert "${" not in uploaded.inputs["content"]  # placeholders filled in
+            cls = {
+                "Evaluate": EvaluateConfig,
+                "Profile": ProfileConfig,
+                "MonitorDrift": MonitorConfig,
+            }[step["Name"]]
+            cls.from_json(uploaded.inputs["content"])
+    assert used == set(objects)
+
+
+def _processing_steps(steps: list[dict]) -> list[dict]:
+    found = []
+    for step in steps:
+        if step["Type"] == "Processing":
+            found.append(step)
+        elif step["Type"] == "Condition":
+            found += _processing_steps(step["Arguments"]["IfSteps"])
+    return found

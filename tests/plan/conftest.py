@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from mlops_runtime.config import FILE_ENV_VAR, RuntimeConfig
 from mlops_spec.load import resolve, validate_file
 from mlops_spec.models import EnvironmentSettings, ResolvedSpec, SystemSpec
 from mlops_spec.plan import DeploymentPlan, plan
+from mlops_spec.plan.documents import render
 from tests.conftest import EXAMPLES, ROOT
 
+T = TypeVar("T", bound=RuntimeConfig)
 FULL_SPEC = ROOT / "tests/components/specs/full.yaml"
 SPECS = [*EXAMPLES, FULL_SPEC]
 
@@ -90,3 +93,19 @@ def mini(
         data[key] = value
     spec = SystemSpec.model_validate(data, context={"environment": settings})
     return plan(ResolvedSpec(spec=spec, environment=settings))
+
+
+REFS = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
+
+
+def step_config(owner: Any, arguments: dict[str, Any], cls: type[T]) -> T:
+    """The runtime configuration a Processing step reads: the config file of ``owner`` (a
+    training or monitoring job plan) that the step's ``config`` input downloads to the path
+    its ``MLOPS_RUNTIME_CONFIG_FILE`` names, parsed as ``cls``."""
+    path = arguments["Environment"][FILE_ENV_VAR]
+    (source,) = [
+        i["S3Input"]["S3Uri"] for i in arguments["ProcessingInputs"] if i["InputName"] == "config"
+    ]
+    (file,) = [f for f in owner.config_files if f.uri == source and f.local_path == path]
+    assert file.runtime_class == cls.__name__
+    return cls.from_json(render(file.content, REFS))

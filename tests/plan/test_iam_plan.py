@@ -102,11 +102,13 @@ def test_unscopable_actions_have_reasons() -> None:
     assert all(reason for reason in REGION_WIDE_ACTIONS.values())
 
 
-def test_deploy_role_may_register_autoscaling_only_when_an_endpoint_scales() -> None:
+def test_deploy_role_may_manage_autoscaling_only_of_instance_based_endpoints() -> None:
     deploy = example("churn", "prod").retraining.function("deploy")  # type: ignore[union-attr]
     assert deploy is not None
     statements = {s.sid: s for s in deploy.role.policy.statements}
     assert statements["RegisterScaling"].actions == (
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:RegisterScalableTarget",
     )
@@ -134,9 +136,19 @@ def test_deploy_role_may_register_autoscaling_only_when_an_endpoint_scales() -> 
         "iam:AWSServiceName",
         ("sagemaker.application-autoscaling.amazonaws.com",),
     )
-    # serverless (ltv dev) and fixed-size (full: la) endpoints register nothing
-    for deployment in (example("ltv", "dev"), full("prod")):
-        role = deployment.retraining.function("deploy").role  # type: ignore[union-attr]
-        actions = {a for s in role.policy.statements for a in s.actions}
-        assert not any(a.startswith("application-autoscaling:") for a in actions)
-        assert "iam:CreateServiceLinkedRole" not in actions
+    # serverless endpoints (ltv dev) have no autoscaling at all
+    role = example("ltv", "dev").retraining.function("deploy").role  # type: ignore[union-attr]
+    actions = {a for s in role.policy.statements for a in s.actions}
+    assert not any(a.startswith("application-autoscaling:") for a in actions)
+    assert "iam:CreateServiceLinkedRole" not in actions
+    # fixed-size endpoints (full: la) register nothing, but the function takes an earlier
+    # registration off before an instance-type change
+    role = full("prod").retraining.function("deploy").role  # type: ignore[union-attr]
+    statements = {s.sid: s for s in role.policy.statements}
+    assert statements["RemoveScaling"].actions == (
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
+    )
+    actions = {a for s in role.policy.statements for a in s.actions}
+    assert "application-autoscaling:RegisterScalableTarget" not in actions
+    assert "iam:CreateServiceLinkedRole" not in actions

@@ -13,7 +13,7 @@ from mlops_runtime import monitor_metrics as mm
 from mlops_runtime.config import MonitorConfig, ProfileConfig, TriggerConfig
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.metrics import ENDPOINT_INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
-from tests.plan.conftest import CASE_IDS, example, full, mini
+from tests.plan.conftest import CASE_IDS, example, full, mini, step_config
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1"
 LABELS = {
@@ -100,6 +100,7 @@ def test_ltv_batch_feature_drift_is_measured_on_the_batch_input() -> None:
     assert reads == {
         f"{orders.bucket_arn}/orders/*",
         f"{artifacts}/models/lifetime-value/reference/*",
+        f"{artifacts}/code/config/ltv-prod-lifetime-value-monitor/*",
         f"{artifacts}/{deployment.storage.code.object_key}*",
     }
     assert model.job.schedule.expression == "rate(1 day)"
@@ -215,7 +216,7 @@ def test_the_prediction_reference_is_what_the_profile_step_writes() -> None:
         "Get": "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"
     }
     assert inputs["evaluation"]["LocalPath"] == "/opt/ml/processing/input/evaluation"
-    config = ProfileConfig.from_json(profile["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    config = step_config(training, profile, ProfileConfig)
     assert config.copy_predictions
     (output,) = profile["ProcessingOutputConfig"]["Outputs"]
     job = deployment.monitoring.model("churn-classifier").job
@@ -223,8 +224,9 @@ def test_the_prediction_reference_is_what_the_profile_step_writes() -> None:
     # Without a gate there is no evaluation step, so nothing to copy.
     la = full("dev").training_for("la")
     profile = next(s for s in json.loads(la.definition)["Steps"] if s["Name"] == "Profile")
-    assert [i["InputName"] for i in profile["Arguments"]["ProcessingInputs"]] == ["code", "data"]
-    copy = ProfileConfig.from_json(profile["Arguments"]["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    inputs = [i["InputName"] for i in profile["Arguments"]["ProcessingInputs"]]
+    assert inputs == ["code", "config", "data"]
+    copy = step_config(la, profile["Arguments"], ProfileConfig)
     assert not copy.copy_predictions
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from mlops_runtime import rollout
 from mlops_runtime.config import DeployConfig, TriggerConfig
 from mlops_spec.plan import render
 from tests.plan.conftest import MINIMAL, example, full, mini
@@ -65,6 +66,28 @@ def test_serverless_deploy_target() -> None:
     target = config.endpoints["ltv-dev-ticket-router"]
     assert target.serverless and target.serverless_memory_mb == 3072
     assert target.serverless_max_concurrency == 2 and target.kms_key_id is None
+
+
+def test_serverless_provisioned_concurrency_is_deployed() -> None:
+    deployment = mini(
+        serving={
+            "tier": "serverless",
+            "memory_mb": 2048,
+            "max_concurrency": 8,
+            "provisioned_concurrency": 3,
+        },
+        monitors={"lat": {"type": "latency", "threshold_ms": 100, "action": "notify"}},
+    )
+    deploy = deployment.retraining.function("deploy")  # type: ignore[union-attr]
+    assert deploy is not None
+    (target,) = DeployConfig.from_json(render(deploy.config, REFS)).endpoints.values()
+    assert target.serverless_provisioned_concurrency == 3
+    variant = rollout.endpoint_config_request(target, "m")["ProductionVariants"][0]
+    assert variant["ServerlessConfig"]["ProvisionedConcurrency"] == 3
+    # the serving plan agrees (the one Pulumi uses for pinned serverless endpoints)
+    (serving,) = deployment.serving
+    assert serving.endpoint and serving.endpoint.serverless
+    assert serving.endpoint.serverless.provisioned_concurrency == 3
 
 
 def test_rules_and_dead_letters() -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from mlops_runtime.config import EvaluateConfig, ProfileConfig
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.errors import PlanError
-from tests.plan.conftest import CASE_IDS, MINIMAL, PROD, example, full, mini
+from tests.plan.conftest import CASE_IDS, MINIMAL, PROD, example, full, mini, step_config
 
 IMAGE = MINIMAL["models"]["mm"]["training"]["image"]
 
@@ -71,10 +71,10 @@ def test_evaluation_step_runs_the_runtime_with_its_config() -> None:
     evaluate = _steps(training.definition)["Evaluate"]
     args = evaluate["Arguments"]
     assert args["AppSpecification"]["ImageUri"] == (
-        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
     )
     assert "python3 -m mlops_runtime.evaluate" in args["AppSpecification"]["ContainerEntrypoint"][2]
-    config = EvaluateConfig.from_json(args["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    config = step_config(training, args, EvaluateConfig)
     assert (config.task, config.label, config.gate.metric, config.gate.min_value) == (
         "classification",
         "churned",
@@ -93,6 +93,7 @@ def test_evaluation_step_runs_the_runtime_with_its_config() -> None:
     inputs = {i["InputName"]: i["S3Input"]["LocalPath"] for i in args["ProcessingInputs"]}
     assert inputs == {
         "code": "/opt/ml/processing/code",
+        "config": "/opt/ml/processing/input/config",
         "model": "/opt/ml/processing/model",
         "holdout": "/opt/ml/processing/holdout",
     }
@@ -212,7 +213,7 @@ def test_the_gate_scores_the_holdout_source() -> None:
     evaluate = _steps(plan.definition)["Evaluate"]["Arguments"]
     holdout = next(i for i in evaluate["ProcessingInputs"] if i["InputName"] == "holdout")
     assert holdout["S3Input"]["S3Uri"] == plan.gate.holdout_uri
-    config = EvaluateConfig.from_json(evaluate["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    config = step_config(plan, evaluate, EvaluateConfig)
     assert (config.label, config.features) == ("y", ("x", "c"))  # the model's input order
     reads = {
         r
@@ -245,7 +246,7 @@ def test_every_pipeline_writes_the_profile_the_drift_job_reads(
         profile = training.profile
         step = _steps(training.definition)["Profile"]
         args = step["Arguments"]
-        config = ProfileConfig.from_json(args["Environment"]["MLOPS_RUNTIME_CONFIG"])
+        config = step_config(training, args, ProfileConfig)
         assert config.model_id == training.model
         (output,) = args["ProcessingOutputConfig"]["Outputs"]
         assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/profile"
@@ -278,7 +279,7 @@ def test_profile_step_runs_the_runtime_like_the_evaluation_step() -> None:
     (output,) = profile["ProcessingOutputConfig"]["Outputs"]
     assert output["S3Output"]["LocalPath"] == profile_job.OUTPUT_DIR
     assert inputs["data"]["S3Uri"] == training.channels[0].uri
-    config = ProfileConfig.from_json(profile["Environment"]["MLOPS_RUNTIME_CONFIG"])
+    config = step_config(training, profile, ProfileConfig)
     assert list(config.features) == [  # spec order, which is the captured CSV column order
         "tenure_months",
         "monthly_charges",

@@ -11,6 +11,7 @@ import pytest
 from mlops_runtime.config import (
     CONFIGS,
     ENV_VAR,
+    FILE_ENV_VAR,
     ConfigError,
     DeployConfig,
     EvaluateConfig,
@@ -257,3 +258,18 @@ def test_docs_carry_the_generated_field_reference() -> None:
         "docs/runtime.md is stale: paste mlops_runtime.config.reference_markdown() between "
         "the markers"
     )
+
+
+def test_processing_jobs_read_the_config_file_their_environment_names(tmp_path: Path) -> None:
+    config = ProfileConfig(model_id="m", features={"x": "numeric"}, format="csv")
+    path = tmp_path / "Profile.json"
+    path.write_text(config.to_json())
+    # the file wins over the variable; the variable stays for the Lambdas
+    environ = {FILE_ENV_VAR: str(path), ENV_VAR: "not json"}
+    assert ProfileConfig.from_env(environ) == config
+    assert ProfileConfig.from_env({ENV_VAR: config.to_json()}) == config
+    with pytest.raises(ConfigError, match=f"cannot read {FILE_ENV_VAR}"):
+        ProfileConfig.from_env({FILE_ENV_VAR: str(tmp_path / "missing.json")})
+    path.write_text('{"model_id": "m"')
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        ProfileConfig.from_env({FILE_ENV_VAR: str(path)})

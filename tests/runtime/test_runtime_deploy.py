@@ -15,7 +15,7 @@ from runtime_events import endpoint_state_change, model_package_state_change
 from runtime_support import ROLE_ARN, OperationStubber, boto
 
 from mlops_runtime import audit, autoscaling, deploy, rollout
-from mlops_runtime.config import ENV_VAR, DeployConfig
+from mlops_runtime.config import ENV_VAR, ConfigError, DeployConfig
 
 GROUP = "churn"
 ENDPOINT = "churn-prod"
@@ -488,6 +488,43 @@ def test_serverless_updates_without_guardrails() -> None:
         "ModelName": "m",
         "ServerlessConfig": {"MemorySizeInMB": 2048},
     }
+
+
+def test_serverless_provisioned_concurrency_reaches_the_endpoint_config() -> None:
+    serverless = {
+        **TARGET,
+        "instance_type": None,
+        "serverless_memory_mb": 2048,
+        "serverless_max_concurrency": 10,
+        "serverless_provisioned_concurrency": 4,
+    }
+    target = DeployConfig.from_dict({"system": "s", "endpoints": {GROUP: serverless}}).endpoints[
+        GROUP
+    ]
+    request = rollout.endpoint_config_request(target, "m")
+    assert request["ProductionVariants"][0]["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 10,
+        "ProvisionedConcurrency": 4,
+    }
+    # A change of the provisioned concurrency is a new config (the name hashes the request).
+    fewer = DeployConfig.from_dict(
+        {
+            "system": "s",
+            "endpoints": {GROUP: {**serverless, "serverless_provisioned_concurrency": 2}},
+        }
+    ).endpoints[GROUP]
+    assert (
+        rollout.endpoint_config_request(fewer, "m")["EndpointConfigName"]
+        != request["EndpointConfigName"]
+    )
+    for bad in (
+        {**serverless, "serverless_provisioned_concurrency": 11},
+        {**serverless, "serverless_provisioned_concurrency": 0},
+        {**TARGET, "serverless_provisioned_concurrency": 1},  # instance-based
+    ):
+        with pytest.raises(ConfigError, match="serverless_provisioned_concurrency"):
+            DeployConfig.from_dict({"system": "s", "endpoints": {GROUP: bad}})
 
 
 def test_hashed_names_are_stable_bounded_and_change_with_inputs() -> None:

@@ -1,4 +1,4 @@
-"""The processing jobs run on the SageMaker scikit-learn image's Python 3.10.
+"""The processing jobs run on the SageMaker scikit-learn image's Python (3.10 for 1.4-2).
 
 No 3.10 interpreter is needed: every module a job can import (followed from the job entry
 points through ``mlops_runtime`` and ``mlops_spec`` imports), and every ``mlops_spec/drift``
@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from mlops_spec.plan.images import (
+    RUNTIME_PYTHON,
+    SKLEARN_IMAGE_PYTHON,
+    SKLEARN_PYTHON,
+    SKLEARN_VERSION,
+    sklearn_image,
+)
 from mlops_spec.plan.storage import RUNTIME_PACKAGES
 
 ROOT = Path(__file__).parents[2]
@@ -24,7 +31,8 @@ JOBS = (
     "mlops_runtime.champion",
 )
 NOT_ON_THE_IMAGE = {"mlops_spec/drift/cli.py"}  # the `mlops drift` CLI; never runs there
-PYTHON = (3, 10)
+PYTHON = SKLEARN_PYTHON
+"""The Python of the pinned scikit-learn image (``mlops_spec.plan.images``)."""
 
 # Standard-library names added in Python 3.11+ (module -> names).
 NEWER: dict[str, set[str]] = {
@@ -194,3 +202,13 @@ def test_the_checker_catches_newer_names() -> None:
     ]
     with pytest.raises(SyntaxError):
         ast.parse("try:\n    pass\nexcept* ValueError:\n    pass\n", feature_version=PYTHON)
+
+
+def test_the_pinned_image_runs_the_python_the_jobs_need() -> None:
+    # 1.2-1 ships Python 3.9: kw_only dataclasses and ``int | float`` in isinstance fail there.
+    assert SKLEARN_PYTHON >= RUNTIME_PYTHON, (SKLEARN_VERSION, SKLEARN_PYTHON)
+    assert SKLEARN_IMAGE_PYTHON["1.2-1"] < RUNTIME_PYTHON  # the check refuses the old pin
+    # The image the plans use is that pin, and the grammar checked above is its Python.
+    uri = sklearn_image("eu-west-1", "aws").uri
+    assert uri.endswith(f"/sagemaker-scikit-learn:{SKLEARN_VERSION}-cpu-py3"), uri
+    assert PYTHON == SKLEARN_PYTHON

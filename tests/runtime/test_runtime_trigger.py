@@ -11,7 +11,7 @@ import pytest
 from runtime_events import alarm_state_change, scheduled_event, scheduler_payload
 from runtime_support import boto, create_pipeline, executions
 
-from mlops_runtime import audit, trigger
+from mlops_runtime import audit, trigger, trigger_events
 from mlops_runtime.clock import UTC
 from mlops_runtime.config import ENV_VAR, TriggerConfig
 
@@ -243,3 +243,75 @@ def test_unsupported_and_unknown_events_are_ignored_and_audited(config: TriggerC
     records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model=None)
     assert [r["decision"] for r in records] == ["ignored", "ignored"]
     assert executions(PIPELINE) == []
+
+
+# botocore's CustomerMetadataValue (the register step stores TriggerReason as package metadata
+# "mlops:trigger"): max 256, pattern below (Java regex classes; the `regex` module has them).
+METADATA_VALUE = r"[\p{L}\p{Z}\p{N}_.:\/=+\-@]*"
+HOSTILE_KEYS = [
+    "churn/train/" + "a" * 1100 + ".csv",  # S3 keys are up to 1024 bytes
+    "churn/train/part 0001 (copy) [final]!.csv",
+    "churn/train/naïve/日本語/ß/données#1?.parquet",
+    "churn/train/new\nline\ttab\x00nul\x7f.csv",
+    "churn/train/emoji-\U0001f600-\U0001d518.csv",  # outside the BMP: two UTF-16 units each
+    "churn/train/e\u0301-combining\u200b-zero-width\u2028-separator.csv",
+    "churn/train/" + "\U0001f600" * 400,
+    "churn/train/<script>alert('x')</script>&$%*{}|\\^~`\"';.csv",
+]
+
+
+def _conforms(value: str) -> bool:
+    import regex  # a dev dependency: AWS patterns use \p{L} classes
+
+    utf16 = len(value.encode("utf-16-le")) // 2
+    return 1 <= utf16 <= 256 and regex.fullmatch(METADATA_VALUE, value) is not None
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_data_reasons_of_hostile_keys_fit_the_package_metadata(key: str) -> None:
+    config = make_config("table")
+    event = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "id": "e1",
+        "detail": {"bucket": {"name": "shop-data"}, "object": {"key": key, "etag": "x"}},
+    }
+    (request,) = trigger_events.interpret(event, config, datetime(2026, 1, 5, tzinfo=UTC))
+    assert isinstance(request, trigger_events.Request)
+    assert request.reason == f"data:s3://shop-data/{key}"  # the audit keeps the raw reason
+    value = trigger_events.pipeline_reason(request.reason)
+    assert _conforms(value), value
+    assert value.startswith("data:s3://shop-data/churn/train/")
+    if len(key) > 300 and key.isascii():
+        assert value.endswith(key[-20:])  # the object's name survives truncation
+
+
+def test_reasons_that_already_conform_are_kept() -> None:
+    for reason in (
+        "schedule:2026-01-05T03:00:00Z",
+        "alarm:shop-prod-churn-feature-drift",
+        "schedule:churn-nightly@2026-01-05T03:00:00Z",
+        "data:s3://shop-data/churn/train/part-0001.csv",
+        "manual",
+    ):
+        assert trigger_events.pipeline_reason(reason) == reason
+        assert _conforms(reason)
+    assert _conforms(trigger_events.pipeline_reason("x" * 5000))  # no kind at all
+    assert _conforms(trigger_events.pipeline_reason("k" * 300 + ":" + "d" * 300))
+
+
+def test_the_started_execution_gets_the_conforming_reason(config: TriggerConfig) -> None:
+    key = "churn/train/" + "é/\n" * 400 + "part.csv"
+    event = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "id": "e2",
+        "detail": {"bucket": {"name": "shop-data"}, "object": {"key": key, "etag": "y"}},
+    }
+    assert decisions(trigger.handler(event, None)) == ["started"]
+    (run,) = executions(PIPELINE)
+    (parameter,) = boto("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=run["PipelineExecutionArn"]
+    )["PipelineParameters"]
+    assert parameter["Name"] == "TriggerReason"
+    assert _conforms(parameter["Value"]) and parameter["Value"].endswith("part.csv")

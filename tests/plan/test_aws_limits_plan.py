@@ -1,0 +1,231 @@
+"""Limits and rules AWS enforces that offline doubles do not: Processing job environment
+values (256 characters), Lambda environments (4 KB), pipelines that create no Experiments,
+SageMaker trust guards and the KMS grants SageMaker needs for encrypted jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mlops_runtime.config as runtime_config
+from mlops_spec.plan import DeploymentPlan, pipelines
+from mlops_spec.plan.documents import render
+from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.iam import RolePlan
+from mlops_spec.plan.retraining import (
+    LAMBDA_ENVIRONMENT_LIMIT,
+    check_lambda_environment,
+    lambda_environment_size,
+)
+from tests.plan.conftest import CASE_IDS, REFS, example, mini
+from tests.plan.test_iam_plan import roles_of
+
+RUNTIME_MODULES = (
+    "mlops_runtime.evaluate",
+    "mlops_runtime.profile_job",
+    "mlops_runtime.monitor_job",
+)
+"""The Processing steps configured by a runtime configuration (the champion step takes
+arguments)."""
+
+
+def definitions(deployment: DeploymentPlan) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """(pipeline name, owning plan, definition) of every pipeline."""
+    for training in deployment.training:
+        yield training.pipeline_name, training, json.loads(training.definition)
+    for job in deployment.monitoring.jobs:
+        yield job.pipeline_name, job, json.loads(job.definition)
+    for serving in deployment.serving:
+        if serving.batch:
+            yield serving.batch.pipeline_name, serving, json.loads(serving.batch.definition)
+
+
+def steps(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for step in items:
+            yield step
+            if step["Type"] == "Condition":
+                yield from walk(step["Arguments"]["IfSteps"])
+                yield from walk(step["Arguments"]["ElseSteps"])
+
+    yield from walk(definition["Steps"])
+
+
+def processing_steps(deployment: DeploymentPlan) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    for name, owner, definition in definitions(deployment):
+        for step in steps(definition):
+            if step["Type"] == "Processing":
+                yield name, owner, step
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_processing_environment_values_fit_botocore_limits(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    found = 0
+    for pipeline, _, step in processing_steps(all_plans[case]):
+        found += 1
+        for name, value in step["Arguments"]["Environment"].items():
+            assert len(name) <= 256 and len(value) <= pipelines.MAX_ENVIRONMENT_VALUE, (
+                pipeline,
+                step["Name"],
+                name,
+                len(value),
+            )
+    assert found
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_every_runtime_step_reads_a_config_file_that_round_trips(
+    all_plans: dict[str, DeploymentPlan], case: str, tmp_path: Path
+) -> None:
+    deployment = all_plans[case]
+    shipped: set[str] = set()
+    for pipeline, owner, step in processing_steps(deployment):
+        args = step["Arguments"]
+        if not any(
+            m in args["AppSpecification"]["ContainerEntrypoint"][2] for m in RUNTIME_MODULES
+        ):
+            assert not args["Environment"], step["Name"]
+            continue
+        path = args["Environment"][runtime_config.FILE_ENV_VAR]
+        inputs = {i["InputName"]: i["S3Input"] for i in args["ProcessingInputs"]}
+        config = inputs["config"]
+        assert config["LocalPath"] == pipelines.CONFIG_INPUT
+        assert path.startswith(pipelines.CONFIG_INPUT + "/")
+        (file,) = [f for f in owner.config_files if f.uri == config["S3Uri"]]
+        assert file.local_path == path and file.step == step["Name"]
+        assert file.key == f"code/config/{pipeline}/{step['Name']}.json"
+        assert file.bucket == deployment.storage.bucket("artifacts").name
+        # The runtime's dataclass parses the rendered file and gives the same document back.
+        text = render(file.content, REFS)  # what the component uploads
+        cls = getattr(runtime_config, file.runtime_class)
+        parsed = cls.from_json(text)
+        assert parsed.to_dict() == json.loads(text)
+        # ... and that is what the unit reads from the file its environment names.
+        local = tmp_path / f"{pipeline}-{file.step}.json"
+        local.write_text(text)
+        assert cls.from_env({runtime_config.FILE_ENV_VAR: str(local)}) == parsed
+        # The job's role may read the file (and only the pipeline's config prefix).
+        role: RolePlan = owner.role
+        arn = f"{deployment.storage.bucket('artifacts').arn}/{pipelines.config_prefix(pipeline)}*"
+        assert any(
+            "s3:GetObject" in s.actions and arn in s.resources for s in role.policy.statements
+        ), role.name
+        shipped.add(file.uri)
+    every = {
+        f.uri
+        for owner in (*deployment.training, *deployment.monitoring.jobs)
+        for f in owner.config_files
+    }
+    assert shipped == every  # no file without a step, no step without its file
+
+
+def test_the_documents_were_too_long_for_the_environment() -> None:
+    # Why the files exist: churn prod's Evaluate, Profile and MonitorDrift configurations are
+    # each longer than a Processing job environment value may be.
+    deployment = example("churn", "prod")
+    lengths = {
+        f.step: len(f.content)
+        for owner in (*deployment.training, *deployment.monitoring.jobs)
+        for f in owner.config_files
+    }
+    assert {"Evaluate", "Profile", "MonitorDrift"} <= set(lengths)
+    assert all(length > pipelines.MAX_ENVIRONMENT_VALUE for length in lengths.values()), lengths
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_pipelines_create_no_experiments(all_plans: dict[str, DeploymentPlan], case: str) -> None:
+    for name, _, definition in definitions(all_plans[case]):
+        assert "PipelineExperimentConfig" in definition, name
+        assert definition["PipelineExperimentConfig"] is None, name
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_lambda_environments_fit_in_4_kb(all_plans: dict[str, DeploymentPlan], case: str) -> None:
+    deployment = all_plans[case]
+    functions = list(deployment.retraining.functions) if deployment.retraining else []
+    if deployment.monitoring.notifier:
+        functions.append(deployment.monitoring.notifier.function)
+    for function in functions:
+        size = lambda_environment_size(function.config, deployment.partition, deployment.region)
+        assert size <= LAMBDA_ENVIRONMENT_LIMIT, (function.name, size)
+
+
+def test_a_lambda_environment_over_4_kb_is_a_plan_error_naming_the_spec_part() -> None:
+    config = json.dumps({"models": {f"m{i}": "x" * 100 for i in range(40)}})
+    with pytest.raises(PlanError, match=r"^serving \(model_version: latest_approved\).*4096"):
+        check_lambda_environment(
+            "shop-prod-deploy",
+            config,
+            "aws",
+            "eu-west-1",
+            "serving (model_version: latest_approved) of models a, b",
+        )
+    # Placeholders count at their rendered length (a key ARN is ~75 characters, not 10).
+    placeholders = "${key_arn}" * 60
+    assert len(placeholders) < LAMBDA_ENVIRONMENT_LIMIT
+    assert lambda_environment_size(placeholders, "aws", "eu-west-1") > LAMBDA_ENVIRONMENT_LIMIT
+
+
+def test_a_large_spec_fails_planning_instead_of_deploying() -> None:
+    many = {
+        f"drift-{i:03d}-" + "x" * 20: {"type": "data_drift", "threshold": 0.2, "action": "retrain"}
+        for i in range(100)
+    }
+    with pytest.raises(PlanError, match=r"^models \(training.schedule, monitors with action"):
+        mini(monitors=many)
+
+
+SAGEMAKER_ROLES = ("train", "serve", "monitor")
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_sagemaker_roles_trust_only_this_account_and_region(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    deployment = all_plans[case]
+    for role in roles_of(deployment):
+        (statement,) = role.trust.statements
+        conditions = {(c.operator, c.key): c.values for c in statement.conditions}
+        if role.service == "sagemaker.amazonaws.com":
+            assert role.key in SAGEMAKER_ROLES
+            assert conditions == {
+                ("StringEquals", "aws:SourceAccount"): ("${account}",),
+                ("ArnLike", "aws:SourceArn"): (
+                    f"arn:{deployment.partition}:sagemaker:{deployment.region}:${{account}}:*",
+                ),
+            }, role.name
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_only_roles_that_start_encrypted_jobs_may_grant_the_key(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    deployment = all_plans[case]
+    starts_jobs = {t.role.name for t in deployment.training}
+    starts_jobs |= {j.role.name for j in deployment.monitoring.jobs}
+    starts_jobs |= {s.role.name for s in deployment.serving if s.batch}
+    creates_endpoints = set()
+    if deployment.retraining and deployment.retraining.function("deploy"):
+        creates_endpoints.add(deployment.retraining.function("deploy").role.name)  # type: ignore[union-attr]
+    for role in roles_of(deployment):
+        grants = [s for s in role.policy.statements if "kms:CreateGrant" in s.actions]
+        if role.name in starts_jobs | creates_endpoints:
+            (grant,) = grants
+            assert grant.actions == ("kms:CreateGrant",)
+            assert grant.resources == ("${key_arn}",)
+            assert [(c.operator, c.key, c.values) for c in grant.conditions] == [
+                ("Bool", "kms:GrantIsForAWSResource", ("true",))
+            ]
+        else:
+            assert not grants, role.name
+    # and those roles do start jobs with the key on volumes and outputs
+    for _, owner, step in processing_steps(deployment):
+        cluster = step["Arguments"]["ProcessingResources"]["ClusterConfig"]
+        assert cluster["VolumeKmsKeyId"] == "${key_arn}"
+        assert owner.role.name in starts_jobs
