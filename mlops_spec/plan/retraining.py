@@ -6,8 +6,10 @@ and DLQ.
   ``retrain_on_new_data`` sources start the model's training pipeline, within the model's
   cooldown and daily limit: every automatic run goes through it.
 - deploy (``mlops_runtime.deploy.handler``): an Approved package of a ``latest_approved`` model
-  creates its endpoint or rolls it onto the package (blue/green, alarm rollback); when a
-  realtime endpoint is in service, the function registers its autoscaling.
+  creates its endpoint or rolls it onto the package (blue/green, alarm rollback); a Rejected
+  package the endpoint serves rolls it back to the latest Approved one; when a realtime
+  endpoint is in service, the function registers its autoscaling and reconciles it with the
+  latest Approved package (an approval that arrived during a rollout goes out then).
 """
 
 from __future__ import annotations
@@ -375,13 +377,13 @@ def plan_retraining(
         rule(
             "package-approved",
             "package-approved",
-            "A model package was approved",
+            "A model package was approved or rejected",
             {
                 "source": ["aws.sagemaker"],
                 "detail-type": ["SageMaker Model Package State Change"],
                 "detail": {
                     "ModelPackageGroupName": sorted(targets),
-                    "ModelApprovalStatus": ["Approved"],
+                    "ModelApprovalStatus": ["Approved", "Rejected"],
                 },
             },
             "deploy",
@@ -399,7 +401,7 @@ def plan_retraining(
                     f"endpoint-in-service-{served.model}",
                     name,
                     _arn(partition, region, "events", f"rule/{name}"),
-                    f"Endpoint {endpoint.name} is in service (apply its autoscaling)",
+                    f"Endpoint {endpoint.name} is in service (apply its autoscaling, reconcile its package)",
                     canonical_json(
                         {
                             "source": ["aws.sagemaker"],

@@ -111,7 +111,7 @@ def test_rules_and_dead_letters() -> None:
     approved = json.loads(rules["package-approved"].event_pattern)
     assert approved["detail"] == {
         "ModelPackageGroupName": ["full-prod-la"],
-        "ModelApprovalStatus": ["Approved"],
+        "ModelApprovalStatus": ["Approved", "Rejected"],
     }
     assert rules["package-approved"].function == "deploy"
     queue = retraining.queue

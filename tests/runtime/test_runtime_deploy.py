@@ -251,10 +251,146 @@ def test_rollout_in_progress_is_skipped(
     assert boto("sagemaker").list_models()["Models"][0]["ModelName"] == "churn-prod-initial"
 
 
-@pytest.mark.parametrize("status", ["Rejected", "PendingManualApproval"])
-def test_unapproved_packages_are_ignored(
-    serving: str, config: DeployConfig, clients: deploy.Clients, status: str
+def describe_response(
+    status: str = "InService", config_name: str = "churn-prod-initial"
+) -> dict[str, Any]:
+    """A DescribeEndpoint answer moto cannot give (its endpoints are InService at once and an
+    UpdateEndpoint through the Stubber does not move them onto the new config)."""
+    return {
+        "EndpointName": ENDPOINT,
+        "EndpointArn": ENDPOINT_ARN,
+        "EndpointConfigName": config_name,
+        "EndpointStatus": status,
+        "CreationTime": "2026-01-01T00:00:00Z",
+        "LastModifiedTime": "2026-01-01T00:00:00Z",
+    }
+
+
+def reject(arn: str) -> dict[str, Any]:
+    """Reject a package (as an approver does) and build the event EventBridge would deliver."""
+    boto("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    return approval_event(arn)
+
+
+def test_an_approval_during_a_rollout_goes_out_when_the_endpoint_is_in_service(
+    serving: str, config: DeployConfig, clients: deploy.Clients
 ) -> None:
+    candidate = register()
+    _, config_name = hashed_names(candidate)
+    with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
+        stub.add_response(
+            "describe_endpoint", describe_response("Updating"), {"EndpointName": ENDPOINT}
+        )
+        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+            "rollout-in-progress"
+        )
+    # The rollout ends: the IN_SERVICE event reconciles and picks the dropped approval up.
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+        stub.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+        )
+        record = deploy.process(in_service_event(), config, clients)
+        stub.assert_no_pending_responses()
+    assert record["decision"] == "deployed"
+    assert record["trigger"] == "in-service"
+    assert (record["latest_approved"], record["endpoint_config"]) == (candidate, config_name)
+    assert record["previous_packages"] == serving
+    assert decisions(config.table_name) == ["rollout-in-progress", "deployed"]
+
+
+def test_rejecting_the_served_package_rolls_back_to_the_previous_approved_one(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    candidate = register()
+    _, candidate_config = hashed_names(candidate)
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+        stub.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(candidate_config)
+        )
+        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+            "deployed"
+        )
+    # The rollout finished (moto's endpoint does not move: put it on the candidate's config).
+    sagemaker = boto("sagemaker")
+    sagemaker.delete_endpoint(EndpointName=ENDPOINT)
+    sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=candidate_config)
+    event = reject(candidate)
+    previous_model, previous_config = hashed_names(serving)
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+        stub.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(previous_config)
+        )
+        record = deploy.process(event, config, clients)
+        stub.assert_no_pending_responses()
+    assert record["decision"] == "deployed"
+    assert record["trigger"] == "rejected"
+    assert record["model_package_arn"] == candidate
+    assert record["latest_approved"] == serving
+    assert (record["previous_config"], record["previous_packages"]) == (
+        candidate_config,
+        candidate,
+    )
+    model = boto("sagemaker").describe_model(ModelName=previous_model)
+    assert model["PrimaryContainer"]["ModelPackageName"] == serving
+    assert decisions(config.table_name) == ["deployed", "deployed"]
+
+
+def test_rejecting_the_only_approved_package_leaves_the_endpoint(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(reject(serving), config, clients)
+    assert record["decision"] == "no-approved-package"
+    assert record["trigger"] == "rejected"
+    assert boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
+        "churn-prod-initial"
+    )
+    assert len(boto("sagemaker").list_models()["Models"]) == 1
+
+
+def test_rejecting_a_package_the_endpoint_does_not_serve_changes_nothing(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    candidate = register("PendingManualApproval")
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(reject(candidate), config, clients)
+    assert (record["decision"], record["trigger"]) == ("already-deployed", "rejected")
+    assert record["latest_approved"] == serving
+    assert len(boto("sagemaker").list_models()["Models"]) == 1
+    assert decisions(config.table_name) == ["already-deployed"]
+
+
+def test_reconciling_an_endpoint_already_on_the_latest_package_is_idempotent(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
+        for _ in range(2):
+            record = deploy.process(in_service_event(), config, clients)
+            assert (record["decision"], record["trigger"]) == ("already-deployed", "in-service")
+            assert "autoscaling" not in record
+        assert deploy.process(approval_event(serving), config, clients)["decision"] == (
+            "already-deployed"
+        )
+    sagemaker = boto("sagemaker")
+    assert len(sagemaker.list_models()["Models"]) == 1
+    assert len(sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 1
+    assert decisions(config.table_name) == ["already-deployed"] * 3
+
+
+def test_an_in_service_event_for_a_deleted_endpoint_does_not_recreate_it(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    event = in_service_event()
+    boto("sagemaker").delete_endpoint(EndpointName=ENDPOINT)
+    record = deploy.process(event, config, clients)
+    assert record["decision"] == "endpoint-unavailable"
+    assert not boto("sagemaker").list_endpoints()["Endpoints"]
+
+
+def test_pending_packages_are_ignored(
+    serving: str, config: DeployConfig, clients: deploy.Clients
+) -> None:
+    status = "PendingManualApproval"
     record = deploy.process(approval_event(register(status)), config, clients)
     assert record["decision"] == "ignored"
     assert record["reason"] == f"approval status is {status!r}"
@@ -308,10 +444,14 @@ def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
     }
     assert scaling_state() == ([], [])  # not while Creating: SageMaker would refuse it
 
-    # The endpoint reaches InService; EventBridge delivers the state change (twice, as it may).
-    assert deploy.process(in_service_event(), config, clients)["decision"] == autoscaling.APPLIED
-    assert deploy.process(in_service_event(), config, clients)["decision"] == (
-        autoscaling.UNCHANGED
+    # The endpoint reaches InService; EventBridge delivers the state change (twice, as it may):
+    # autoscaling, then a reconcile that finds the endpoint on the latest approved package.
+    record = deploy.process(in_service_event(), config, clients)
+    assert (record["decision"], record["autoscaling"]) == ("already-deployed", autoscaling.APPLIED)
+    record = deploy.process(in_service_event(), config, clients)
+    assert (record["decision"], record["autoscaling"]) == (
+        "already-deployed",
+        autoscaling.UNCHANGED,
     )
     (target,), (policy,) = scaling_state()
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
@@ -326,14 +466,22 @@ def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
         "ScaleInCooldown": 600,
         "ScaleOutCooldown": 60,
     }
-    assert decisions(table) == ["created", autoscaling.APPLIED, autoscaling.UNCHANGED]
+    assert decisions(table) == [
+        "created",
+        autoscaling.APPLIED,
+        "already-deployed",
+        autoscaling.UNCHANGED,
+        "already-deployed",
+    ]
 
 
 def test_a_changed_autoscaling_configuration_is_reapplied(serving: str, table: str) -> None:
     clients = deploy.Clients.create(scaled_config(table))
     deploy.process(in_service_event(), scaled_config(table), clients)
     changed = scaled_config(table, autoscaling={**SCALING, "max_capacity": 10})
-    assert deploy.process(in_service_event(), changed, clients)["decision"] == autoscaling.APPLIED
+    assert deploy.process(in_service_event(), changed, clients)["autoscaling"] == (
+        autoscaling.APPLIED
+    )
     (target,), (policy,) = scaling_state()
     assert target["MaxCapacity"] == 10
     assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 120.0
@@ -382,7 +530,7 @@ def test_an_instance_type_change_deregisters_autoscaling_for_the_update(
     assert scaling_state() == ([], [])  # back on the IN_SERVICE event after the update
 
 
-def test_endpoint_events_only_touch_configured_autoscaled_endpoints(
+def test_endpoint_events_only_touch_configured_endpoints_once_in_service(
     serving: str, table: str
 ) -> None:
     scaled = scaled_config(table)
@@ -399,7 +547,8 @@ def test_endpoint_events_only_touch_configured_autoscaled_endpoints(
         {"system": "shop", "table_name": table, "endpoints": {GROUP: TARGET}}
     )
     record = deploy.process(in_service_event(), unscaled, clients)
-    assert (record["decision"], record["reason"]) == ("ignored", "no autoscaling configured")
+    assert record["decision"] == "already-deployed"  # only the reconcile: no autoscaling
+    assert "autoscaling" not in record
     # Updating again by the time the event arrives: wait for the next IN_SERVICE.
     with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
         stub.add_response(
@@ -415,7 +564,10 @@ def test_endpoint_events_only_touch_configured_autoscaled_endpoints(
             {"EndpointName": ENDPOINT},
         )
         record = deploy.process(in_service_event(), scaled, clients)
-    assert record["decision"] == autoscaling.PENDING
+    assert (record["decision"], record["autoscaling"]) == (
+        "rollout-in-progress",
+        autoscaling.PENDING,
+    )
     assert scaling_state() == ([], [])
 
 

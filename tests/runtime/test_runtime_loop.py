@@ -355,7 +355,8 @@ def test_drift_retrains_but_a_worse_candidate_is_rejected_and_never_deployed(
     clients = deploy.Clients.create(CONFIGS["deploy"])
     with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
         record = deploy.process(approval_event(candidate), CONFIGS["deploy"], clients)
-    assert record["decision"] == "ignored"
+    # The registry's Rejected event reconciles: the endpoint does not serve it, nothing changes.
+    assert (record["decision"], record["trigger"]) == ("already-deployed", "rejected")
     assert boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
         serving
     )
