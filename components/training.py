@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from components.code import upload_config_files
-from components.refs import StackContext, child
+from components.pipelines import create_pipeline
+from components.refs import StackContext
 from components.roles import Role, create_role
 from mlops_spec.plan import TrainingPlan
 
@@ -45,16 +44,16 @@ class Training(pulumi.ComponentResource):
         super().__init__("mlops:training:Training", name, None, opts)
         plan, tags = args.plan, args.context.policy.tag_map
         role = create_role(self, name, plan.role, args.context.refs, tags)
-        configs = upload_config_files(self, name, plan.config_files, args.context)
-        pipeline = aws.sagemaker.Pipeline(
-            f"{name}-pipeline",
+        pipeline = create_pipeline(
+            self,
+            name,
+            role=role,
+            config_files=plan.config_files,
+            context=args.context,
             pipeline_name=plan.pipeline_name,
-            pipeline_display_name=plan.display_name,
-            pipeline_description=plan.description,
-            pipeline_definition=args.context.refs.render(plan.definition),
-            role_arn=role.arn,
-            tags=tags,
-            opts=child(self, depends_on=[role.policy, *configs, *args.context.depends_on]),
+            display_name=plan.display_name,
+            description=plan.description,
+            definition=plan.definition,
         )
         self.pipeline = pipeline
         self.pipeline_name = pipeline.pipeline_name

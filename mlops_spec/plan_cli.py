@@ -19,7 +19,7 @@ from mlops_spec.cli_common import Format, err, fail, out, write_output
 from mlops_spec.errors import Problem, SpecError, file_error
 
 if TYPE_CHECKING:
-    from mlops_preview import PlanDocument
+    from mlops_preview import PlanDiff, PlanDocument
 
 
 def find_project(start: Path) -> Path | None:
@@ -180,7 +180,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _read_plan(document_type, path: Path):
+def _read_plan(document_type: type[PlanDocument], path: Path) -> PlanDocument:
     try:
         return document_type.from_json(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -201,7 +201,7 @@ def _deploy_owned(document: PlanDocument) -> dict[str, str]:
     }
 
 
-def with_lifecycle_dangers(result, before: PlanDocument, after: PlanDocument):
+def with_lifecycle_dangers(result: PlanDiff, before: PlanDocument, after: PlanDocument) -> PlanDiff:
     """Add dangers Pulumi cannot see: a `latest_approved` endpoint is created by the deploy
     function, so removing its model (or switching it to `pinned`) leaves it running."""
     import dataclasses

@@ -16,7 +16,7 @@ alarm applies its own). The job runs on the schedule of the model's first data-d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,6 @@ from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.alarms import AlarmPlan
 from mlops_spec.plan.documents import Statement
-from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.images import sklearn_image
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
@@ -88,26 +87,10 @@ def _of(monitors: dict[str, Any], kind: type) -> dict[str, Any]:
     return {k: m for k, m in monitors.items() if isinstance(m, kind)}
 
 
-def _agree(model_id: str, monitors: dict[str, Any], fields: Sequence[str]) -> Any:
-    """The first monitor, after checking the others measure the same thing."""
-    (first_id, first), *rest = monitors.items()
-    for monitor_id, monitor in rest:
-        for name in fields:
-            mine, theirs = _field(monitor, name), _field(first, name)
-            if mine != theirs:
-                raise PlanError(
-                    f"models.{model_id}.monitors.{monitor_id}: {monitor.type} monitors of one "
-                    f"model are measured by one monitoring job and must share {name} "
-                    f"({theirs!r} in {first_id!r}, {mine!r} here); thresholds may differ"
-                )
-    return first
-
-
-def _field(monitor: Any, name: str) -> Any:
-    value = monitor
-    for part in name.split("."):
-        value = getattr(value, part)
-    return str(value) if not isinstance(value, int | float) else value
+def _first(monitors: dict[str, Any]) -> Any:
+    """The first monitor by id: one job run measures one configuration per kind, and load-time
+    validation (``mlops_spec.checks.JOB_SHARED_FIELDS``) makes monitors of a kind agree on it."""
+    return monitors[min(monitors)]
 
 
 def driver(monitors: dict[str, Any]) -> tuple[str, Any]:
@@ -147,7 +130,7 @@ def plan_job(
     methods: dict[str, str] = {}
     thresholds: dict[str, float] = {}
     if drift:
-        first = next(iter(drift.values()))
+        first = _first(drift)
         kinds = model_features(spec, spec_model)
         for feature in first.features or sorted(kinds):
             method = str(first.method)
@@ -158,7 +141,7 @@ def plan_job(
     prediction_check = None
     prediction_uri = None
     if predictions:
-        monitor = _agree(model_id, predictions, ("method", "window_hours"))
+        monitor = _first(predictions)
         prediction_uri = reference_predictions_uri(storage, model_id)
         prediction_check = PredictionDriftCheck(
             profile_uri=prediction_uri,
@@ -168,7 +151,7 @@ def plan_job(
         )
     bias_check = None
     if bias:
-        monitor = _agree(model_id, bias, ("sensitive_feature", "window_hours"))
+        monitor = _first(bias)
         bias_check = BiasCheck(
             feature=monitor.sensitive_feature,
             window_hours=monitor.window_hours,
@@ -177,7 +160,7 @@ def plan_job(
     quality_check = None
     ground_truth = None
     if quality:
-        monitor = _agree(model_id, quality, ("ground_truth.data_source", "window_hours"))
+        monitor = _first(quality)
         ground_truth = monitor.ground_truth.data_source
         source = spec.data_sources[ground_truth]
         assert source.label is not None  # load-time checks: ground truth has a label
@@ -286,16 +269,15 @@ def plan_job(
             region=region,
         ),
         schedule=start_pipeline_schedule(
-            name=names.schedule(model_id, "monitor"),
+            names=names,
             model=model_id,
+            purpose="monitor",
+            what="model monitoring",
             expression=lead.schedule,
             enabled=policy.schedules_enabled,
             pipeline=pipeline,
             partition=partition,
             region=region,
-            role_name=names.role("scheduler", model_id),
-            reason="schedule",
-            description=f"{names.prefix}/{model_id}: model monitoring",
         ),
         monitors=tuple(scheduled),
         profile_uri=profile_uri,

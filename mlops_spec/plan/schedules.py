@@ -65,18 +65,22 @@ def function_arn(partition: str, region: str, name: str) -> str:
 
 def start_pipeline_schedule(
     *,
-    name: str,
+    names: Names,
     model: str,
+    purpose: str,
+    what: str,
     expression: str,
     enabled: bool,
     pipeline: str,
     partition: str,
     region: str,
-    role_name: str,
-    reason: str,
-    description: str,
 ) -> SchedulePlan:
-    """A schedule starting ``pipeline`` with ``TriggerReason=reason``."""
+    """The model's ``<purpose>`` schedule, starting ``pipeline`` (``TriggerReason=schedule``)
+    as the model's scheduler role; ``what`` describes the run."""
+    name = names.schedule(model, purpose)
+    role_name = names.role("scheduler", model)
+    reason = "schedule"
+    description = f"{names.prefix}/{model}: {what}"
     request = {
         "PipelineName": pipeline,
         "PipelineParameters": [{"Name": REASON_PARAMETER, "Value": reason}],
