@@ -44,7 +44,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mlops_spec.drift import build_profile, compare
+from mlops_runtime.drift import build_profile, compare
 
 ALPHA = 0.05
 NUMERIC = [f"x{i:02d}" for i in range(20)]

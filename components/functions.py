@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components.code import source_archive
 from components.refs import StackContext, child
 from components.roles import create_role
-from mlops_runtime.config import ENV_VAR
+from mlops_runtime.contract.config import ENV_VAR
 from mlops_spec.plan.retraining import LAMBDA_RUNTIME, FunctionPlan
 
 LAMBDA_PACKAGES = ("mlops_runtime",)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_runtime.config import AutoscalingTarget, EndpointTarget
+from mlops_runtime.contract.config import AutoscalingTarget, EndpointTarget
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"

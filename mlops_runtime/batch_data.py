@@ -52,8 +52,8 @@ from mlops_runtime.capture import (
     _json,
     _json_predictions,
 )
-from mlops_runtime.config import MonitorConfig
-from mlops_spec.drift import DriftInputError, Profile, read_frames
+from mlops_runtime.contract.config import MonitorConfig
+from mlops_runtime.drift import DriftInputError, Profile, read_frames
 
 OUTPUT_SUFFIX = ".out"
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}

@@ -45,7 +45,7 @@ from typing import Any
 from mlops_runtime import audit, autoscaling, rollout
 from mlops_runtime.aws import client, error_code
 from mlops_runtime.clock import utcnow
-from mlops_runtime.config import DeployConfig, EndpointTarget
+from mlops_runtime.contract.config import DeployConfig, EndpointTarget
 from mlops_runtime.registry import latest_approved
 
 UNIT = "deploy"

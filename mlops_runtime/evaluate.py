@@ -32,11 +32,11 @@ import pandas as pd
 from mlops_runtime import artifacts, gate, metrics, model_health
 from mlops_runtime.aws import client
 from mlops_runtime.clock import iso, utcnow
-from mlops_runtime.config import ConfigError, EvaluateConfig
+from mlops_runtime.contract.config import ConfigError, EvaluateConfig
+from mlops_runtime.drift import DriftInputError, Profile, build_profile
 from mlops_runtime.logs import get_logger, log
 from mlops_runtime.processing import fail
 from mlops_runtime.registry import find_champion, package_metadata
-from mlops_spec.drift import DriftInputError, Profile, build_profile
 
 __all__ = ["EvaluationError", "main", "package_metadata", "run"]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mlops_runtime.config import GateConfig
+from mlops_runtime.contract.config import GateConfig
 from mlops_runtime.metrics import higher_is_better
 
 

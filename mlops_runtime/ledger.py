@@ -15,7 +15,7 @@ from typing import Any
 
 from mlops_runtime import dynamo
 from mlops_runtime.aws import error_code
-from mlops_runtime.config import ModelTrigger
+from mlops_runtime.contract.config import ModelTrigger
 
 COOLDOWN = "cooldown"
 DAILY_LIMIT = "daily-limit"

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from mlops_runtime.config import BiasCheck, PredictionDriftCheck, QualityCheck
-from mlops_spec.drift import Profile, compare
-from mlops_spec.drift.columns import category_key
+from mlops_runtime.contract.config import BiasCheck, PredictionDriftCheck, QualityCheck
+from mlops_runtime.drift import Profile, compare
+from mlops_runtime.drift.columns import category_key
 
 PREDICTION = "prediction"
 """Profile column of the model's predictions (labels: categorical; regression: numeric)."""

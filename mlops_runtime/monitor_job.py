@@ -4,7 +4,7 @@ Runs as a SageMaker Processing job on the scikit-learn image (``python -m
 mlops_runtime.monitor_job``, a ``MonitorConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE``
 names), started on schedule by a one-step SageMaker pipeline. It reads the data it needs from
 S3 itself, so the job declares no data ProcessingInputs (only the code and its config). Each configured check reads the captured requests of its own
-window (ending at the run) and publishes the series of ``mlops_runtime.monitor_metrics``. With
+window (ending at the run) and publishes the series of ``mlops_runtime.contract.metrics``. With
 ``source`` ``batch`` it reads a batch transform's input and output objects of the window
 instead (``mlops_runtime.batch_data``; data drift from the inputs, prediction drift from the
 outputs, bias from outputs joined line by line with their csv/jsonl input; no model quality),
@@ -39,13 +39,13 @@ from typing import Any
 import pandas as pd
 
 from mlops_runtime import batch_data, capture, model_health
-from mlops_runtime import monitor_metrics as mm
 from mlops_runtime.aws import client, error_code, split_s3_uri
 from mlops_runtime.clock import iso, utcnow
-from mlops_runtime.config import ConfigError, MonitorConfig, QualityCheck
+from mlops_runtime.contract import metrics as mm
+from mlops_runtime.contract.config import ConfigError, MonitorConfig, QualityCheck
+from mlops_runtime.drift import DriftInputError, DriftReport, Profile, compare, render_html
 from mlops_runtime.logs import get_logger, log
 from mlops_runtime.processing import fail
-from mlops_spec.drift import DriftInputError, DriftReport, Profile, compare, render_html
 
 EXIT_INPUT = 2
 EXIT_CORRUPT = 3

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.aws import client
-from mlops_runtime.config import NotifyConfig
+from mlops_runtime.contract.config import NotifyConfig
 from mlops_runtime.logs import get_logger, log
 
 LOGGER = get_logger("notify")

@@ -5,7 +5,7 @@ scikit-learn image: ``python -m mlops_runtime.profile_job`` with a ``ProfileConf
 the file ``MLOPS_RUNTIME_CONFIG_FILE`` names. It reads every ``format`` file under
 ``/opt/ml/processing/input/data`` (recursively, in path order; ``.gz`` csv/jsonl included;
 hidden and ``_``-prefixed files such as ``_SUCCESS`` skipped), only the configured feature
-columns, and writes ``mlops_spec.drift.build_profile(frame, features).to_json()`` to
+columns, and writes ``mlops_runtime.drift.build_profile(frame, features).to_json()`` to
 ``/opt/ml/processing/profile/profile.json`` - the document ``monitor_job`` loads from
 ``profile_uri``.
 
@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlops_runtime.config import ConfigError, ProfileConfig
+from mlops_runtime.contract.config import ConfigError, ProfileConfig
+from mlops_runtime.drift import DriftInputError, Profile, build_profile, read_frames
+from mlops_runtime.drift.io import data_format
 from mlops_runtime.logs import get_logger, log
 from mlops_runtime.processing import fail
-from mlops_spec.drift import DriftInputError, Profile, build_profile, read_frames
-from mlops_spec.drift.io import data_format
 
 INPUT_DIR = "/opt/ml/processing/input/data"
 EVALUATION_DIR = "/opt/ml/processing/input/evaluation"

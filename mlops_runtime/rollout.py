@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from mlops_runtime.config import DataCapture, EndpointTarget, TrafficShift
+from mlops_runtime.contract.config import DataCapture, EndpointTarget, TrafficShift
 
 HASH_LENGTH = 12
 NAME_LENGTH = 63

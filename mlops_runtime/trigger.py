@@ -23,7 +23,7 @@ from typing import Any
 from mlops_runtime import audit, idempotency, ledger
 from mlops_runtime.aws import client
 from mlops_runtime.clock import utcnow
-from mlops_runtime.config import TriggerConfig
+from mlops_runtime.contract.config import TriggerConfig
 from mlops_runtime.trigger_events import Ignored, Request, interpret, pipeline_reason
 
 UNIT = "trigger"

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mlops_runtime.config import TriggerConfig
+from mlops_runtime.contract.config import TriggerConfig
+from mlops_runtime.contract.events import SCHEDULE_SOURCE
 
-SCHEDULE_SOURCE = "mlops.schedule"
 REASON_MAX_LENGTH = 256
 """botocore ``CustomerMetadataValue`` (max 256): the register step copies the pipeline's
 ``TriggerReason`` into the package's ``CustomerMetadataProperties["mlops:trigger"]``."""

@@ -267,7 +267,7 @@ _mount_plan()
 
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
-    from mlops_spec.drift.cli import app as drift_app
+    from mlops_spec.drift_cli import app as drift_app
 
     app.add_typer(drift_app, name="drift", help="Data drift: profiles and comparisons.")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mlops_spec.checks import raise_semantic_errors
 from mlops_spec.diagnostics import to_problems
 from mlops_spec.errors import Problem, SpecError
 from mlops_spec.models.environment import Environment, EnvironmentSettings
@@ -103,12 +104,21 @@ def _leaf_paths(value: Any, loc: Loc = ()) -> list[Loc]:
     return [loc]
 
 
+def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSpec:
+    """The system of one stack: field validation, then the cross-object rules of
+    ``mlops_spec.checks`` (both raise pydantic's ValidationError, with every problem)."""
+    spec = SystemSpec.model_validate(data)
+    raise_semantic_errors(spec, settings)
+    return spec
+
+
 def validate_document(document: Document, stack: str | None = None) -> Validation:
     """Validate the base and the chosen stack (or every declared stack); raise SpecError."""
     problems = _secret_problems(document)
     spec_file: SpecFile | None = None
     try:
         spec_file = SpecFile.model_validate(document.data)
+        raise_semantic_errors(spec_file, None)
     except ValidationError as error:
         problems += to_problems(
             error,
@@ -146,9 +156,7 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
             continue
         resolution = _resolve_data(document, name, environments[name])
         try:
-            spec = SystemSpec.model_validate(
-                resolution.data, context={"environment": resolution.settings}
-            )
+            spec = validate_system(resolution.data, resolution.settings)
             resolution.resolved = ResolvedSpec(spec=spec, environment=resolution.settings)
         except ValidationError as error:
             problems += to_problems(

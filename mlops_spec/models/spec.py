@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import Field
 
 from mlops_spec.models.base import SpecModel
 from mlops_spec.models.data import DataSource
@@ -14,7 +14,10 @@ from mlops_spec.types import EnvironmentName, Identifier
 
 
 class SystemSpec(SpecModel):
-    """The ML system: everything but the environment overlays."""
+    """The ML system: everything but the environment overlays.
+
+    Cross-object rules (``mlops_spec.checks``) run after field validation, in ``load``.
+    """
 
     spec_version: Literal[1] = Field(description="Version of the spec format. Only 1 exists.")
     system: System
@@ -25,14 +28,6 @@ class SystemSpec(SpecModel):
     """Datasets by id."""
     models: dict[Identifier, Model] = Field(min_length=1)
     """Models by id (the id is part of every name of the model's resources)."""
-
-    @model_validator(mode="after")
-    def _cross_references(self, info: ValidationInfo) -> "SystemSpec":
-        from mlops_spec.checks import raise_semantic_errors
-
-        settings = (info.context or {}).get("environment")
-        raise_semantic_errors(self, settings)
-        return self
 
 
 class SpecFile(SystemSpec):

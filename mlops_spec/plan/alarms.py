@@ -5,14 +5,14 @@ and ``treat_missing_data`` is chosen per kind: no traffic is healthy for latency
 unhealthy for a minimum traffic band; drift resets to OK when a run has no data, the other
 job-published metrics (prediction drift, bias, quality) go to INSUFFICIENT_DATA when the job
 publishes no value (it publishes their no-data series instead). Job metrics take their names
-and dimensions from ``mlops_runtime.monitor_metrics``, which the job publishes with.
+and dimensions from ``mlops_runtime.contract.metrics``, which the job publishes with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_runtime import monitor_metrics as mm
+from mlops_runtime.contract import metrics as mm
 from mlops_spec.models.monitors import (
     BiasMonitor,
     DataDriftMonitor,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
-from mlops_spec.plan import monitoring_job
+from mlops_spec.plan import monitoring_notes
 from mlops_spec.plan.documents import partition_of
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
@@ -91,7 +91,7 @@ def _notes(
                 f"models.{model_id}.training: the reference profile is computed from the first "
                 f"input, {inputs[0]!r}, only"
             )
-    notes += monitoring_job.notes(spec, monitoring.models, storage)
+    notes += monitoring_notes.notes(spec, monitoring.models, storage)
     notifier = monitoring.notifier
     if notifier is not None:
         notes.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from mlops_runtime import monitor_metrics as mm
+from mlops_runtime.contract import metrics as mm
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 ENDPOINT_INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -66,7 +66,7 @@ def endpoint_metrics(endpoint_name: str) -> tuple[tuple[str, MetricDescriptor], 
 
 
 # Custom metrics: the monitoring job (mlops_runtime.monitor_job) publishes them under the
-# names and dimensions of mlops_runtime.monitor_metrics, the single source both sides import.
+# names and dimensions of mlops_runtime.contract.metrics, the single source both sides import.
 CUSTOM_METRICS = {
     "data_drift": (mm.DRIFT_SCORE, "Maximum"),
     "bias": (mm.DEMOGRAPHIC_PARITY_DIFFERENCE, "Maximum"),

@@ -3,7 +3,7 @@
 its traffic, or on batch serving (the job then reads the batch transform's input and output
 prefixes: ``MonitorConfig.source`` ``batch``). It runs ``python -m mlops_runtime.monitor_job``,
 which publishes every metric those monitors' alarms watch (names and dimensions from
-``mlops_runtime.monitor_metrics``). A batch model's ``model_quality`` monitors (no inference
+``mlops_runtime.contract.metrics``). A batch model's ``model_quality`` monitors (no inference
 ids) and ``bias`` monitors on parquet input (no row-level pairing) are not measured; ``notes``
 names their alarms.
 
@@ -16,11 +16,15 @@ alarm applies its own). The job runs on the schedule of the model's first data-d
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mlops_runtime.config import BiasCheck, MonitorConfig, PredictionDriftCheck, QualityCheck
+from mlops_runtime.contract.config import (
+    BiasCheck,
+    MonitorConfig,
+    PredictionDriftCheck,
+    QualityCheck,
+)
 from mlops_spec.checks import model_features
 from mlops_spec.enums import FeatureKind, ServingTier
 from mlops_spec.models import ResolvedSpec, SystemSpec
@@ -34,7 +38,6 @@ from mlops_spec.models.monitors import (
 from mlops_spec.models.serving import BatchServing, RealtimeServing
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
-from mlops_spec.plan.alarms import AlarmPlan
 from mlops_spec.plan.documents import Statement
 from mlops_spec.plan.images import sklearn_image
 from mlops_spec.plan.policy import EnvironmentPolicy
@@ -42,9 +45,6 @@ from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline
 from mlops_spec.plan.serving import ServingPlan
 from mlops_spec.plan.storage import StoragePlan, bucket_arn
 from mlops_spec.plan.training import job_grants, reference_predictions_uri, reference_profile_uri
-
-if TYPE_CHECKING:
-    from mlops_spec.plan.monitoring import ModelMonitoringPlan
 
 JOB_INSTANCE_TYPE = "ml.m5.xlarge"
 DRIFT_REPORTS_PREFIX = "drift"
@@ -56,7 +56,7 @@ class MonitoringJobPlan:
     """The monitoring job (``python -m mlops_runtime.monitor_job``) as a scheduled pipeline; it
     publishes the metrics of the model's scheduled monitors (``DriftScore``,
     ``PredictionDrift``/``PredictionDriftPValue``, ``DemographicParityDifference``,
-    ``ModelQuality``; see ``mlops_runtime.monitor_metrics``)."""
+    ``ModelQuality``; see ``mlops_runtime.contract.metrics``)."""
 
     model: str
     pipeline_name: str
@@ -79,11 +79,11 @@ class MonitoringJobPlan:
     """The job's ``MonitorConfig`` as an S3 object (the step's ``config`` input)."""
 
 
-def _scheduled(monitors: dict[str, Any]) -> dict[str, Any]:
+def scheduled_monitors(monitors: dict[str, Any]) -> dict[str, Any]:
     return {k: m for k, m in sorted(monitors.items()) if isinstance(m, SCHEDULED_MONITOR_TYPES)}
 
 
-def _of(monitors: dict[str, Any], kind: type) -> dict[str, Any]:
+def monitors_of(monitors: dict[str, Any], kind: type) -> dict[str, Any]:
     return {k: m for k, m in monitors.items() if isinstance(m, kind)}
 
 
@@ -96,8 +96,8 @@ def _first(monitors: dict[str, Any]) -> Any:
 def driver(monitors: dict[str, Any]) -> tuple[str, Any]:
     """(id, monitor) whose schedule the job follows: the first data-drift monitor, else the
     first scheduled monitor (ids in order)."""
-    scheduled = _scheduled(monitors)
-    drift = _of(scheduled, DataDriftMonitor)
+    scheduled = scheduled_monitors(monitors)
+    drift = monitors_of(scheduled, DataDriftMonitor)
     return next(iter((drift or scheduled).items()))
 
 
@@ -118,15 +118,17 @@ def plan_job(
     batch = serving.batch if serving else None
     captured = endpoint is not None and endpoint.capture is not None
     unmeasured = not_measured(spec, model_id, storage)
-    scheduled = {k: m for k, m in _scheduled(spec_model.monitors).items() if k not in unmeasured}
+    scheduled = {
+        k: m for k, m in scheduled_monitors(spec_model.monitors).items() if k not in unmeasured
+    }
     if not scheduled or not (captured or batch):
         return None
     region = spec.system.region
     _, lead = driver(scheduled)
-    drift = _of(scheduled, DataDriftMonitor)
-    predictions = _of(scheduled, PredictionDriftMonitor)
-    bias = _of(scheduled, BiasMonitor)
-    quality = _of(scheduled, ModelQualityMonitor)
+    drift = monitors_of(scheduled, DataDriftMonitor)
+    predictions = monitors_of(scheduled, PredictionDriftMonitor)
+    bias = monitors_of(scheduled, BiasMonitor)
+    quality = monitors_of(scheduled, ModelQualityMonitor)
     methods: dict[str, str] = {}
     thresholds: dict[str, float] = {}
     if drift:
@@ -314,7 +316,7 @@ def not_measured(spec: SystemSpec, model_id: str, storage: StoragePlan) -> dict[
         serving.input in spec.data_sources and storage.location(serving.input).format == "parquet"
     )
     reasons = {}
-    for monitor_id, monitor in _scheduled(spec.models[model_id].monitors).items():
+    for monitor_id, monitor in scheduled_monitors(spec.models[model_id].monitors).items():
         if isinstance(monitor, ModelQualityMonitor):
             reasons[monitor_id] = (
                 "model_quality joins predictions with ground truth by inference id, which "
@@ -329,7 +331,7 @@ def not_measured(spec: SystemSpec, model_id: str, storage: StoragePlan) -> dict[
     return reasons
 
 
-def _no_job_reason(spec: SystemSpec, model_id: str) -> str:
+def no_job_reason(spec: SystemSpec, model_id: str) -> str:
     serving = spec.models[model_id].serving
     if serving is None:
         return "the model is not served, so no traffic is captured"
@@ -338,69 +340,3 @@ def _no_job_reason(spec: SystemSpec, model_id: str) -> str:
     if isinstance(serving, RealtimeServing):
         return "the endpoint captures no traffic (data_capture_percent is 0)"
     return f"{serving.tier} endpoints capture no traffic"
-
-
-def _missing_state(alarm: AlarmPlan) -> str:
-    return "OK" if alarm.treat_missing_data == "notBreaching" else "INSUFFICIENT_DATA"
-
-
-def notes(
-    spec: SystemSpec, models: Iterable[ModelMonitoringPlan], storage: StoragePlan
-) -> list[str]:
-    """What the model's scheduled monitors do not do by themselves, per monitor."""
-    found = []
-    for model in models:
-        spec_model = spec.models[model.model]
-        scheduled = _scheduled(spec_model.monitors)
-        if not scheduled:
-            continue
-        where = f"models.{model.model}.monitors"
-        unmeasured = not_measured(spec, model.model, storage)
-        for monitor_id, reason in unmeasured.items():
-            alarm = model.alarm(monitor_id)
-            found.append(
-                f"{where}.{monitor_id}: {reason}; the monitoring job does not measure it, so "
-                f"alarm {alarm.name} ({alarm.metrics[0].metric_name}) receives no data and "
-                f"stays {_missing_state(alarm)}"
-            )
-        scheduled = {k: m for k, m in scheduled.items() if k not in unmeasured}
-        if model.job is None:
-            if spec.models[model.model].tier is ServingTier.BATCH:
-                continue  # every scheduled monitor is noted above
-            reason = _no_job_reason(spec, model.model)
-            for monitor_id in scheduled:
-                alarm = model.alarm(monitor_id)
-                found.append(
-                    f"{where}.{monitor_id}: {reason}; no monitoring job runs, so alarm "
-                    f"{alarm.name} ({alarm.metrics[0].metric_name}) receives no data and stays "
-                    f"{_missing_state(alarm)}"
-                )
-            continue
-        lead_id, lead = driver(scheduled)
-        for monitor_id, monitor in scheduled.items():
-            if monitor.schedule != lead.schedule:
-                found.append(
-                    f"{where}.{monitor_id}: measured by the model's monitoring job, which runs "
-                    f"on {lead.schedule} (the schedule of {lead_id!r}), not on {monitor.schedule}"
-                )
-        predictions = _of(scheduled, PredictionDriftMonitor)
-        if predictions and spec_model.training.gate is None:
-            found.append(
-                f"{where}.{next(iter(predictions))}: the reference predictions come from the "
-                "evaluation step, which runs only with training.gate; until "
-                f"{model.job.prediction_profile_uri} exists the job publishes "
-                "PredictionDriftNoData = 1 and no PredictionDrift"
-            )
-        quality = _of(scheduled, ModelQualityMonitor)
-        if quality:
-            config = MonitorConfig.from_json(model.job.config)
-            assert config.model_quality is not None
-            found.append(
-                f"{where}.{next(iter(quality))}: clients must pass InferenceId to "
-                "InvokeEndpoint, and labels must land under "
-                f"{config.model_quality.ground_truth_uri} (column "
-                f"{config.model_quality.inference_id_column!r} = that id) within the "
-                f"{config.model_quality.window_hours} h window; requests without an id are "
-                "not joined"
-            )
-    return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_runtime.config import NotifyConfig
+from mlops_runtime.contract.config import NotifyConfig
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam

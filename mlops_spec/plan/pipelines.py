@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_runtime.config import FILE_ENV_VAR
+from mlops_runtime.contract.config import FILE_ENV_VAR
 from mlops_spec.plan.documents import KEY_ARN, canonical_json
 
 VERSION = "2020-12-01"
@@ -58,11 +58,11 @@ class ConfigFile:
     """One Processing step's runtime configuration as an S3 object (SSE-KMS, system key).
 
     ``content`` is the JSON document (``${account}``/``${key_arn}`` placeholders allowed) that
-    ``mlops_runtime.config.<runtime_class>.from_json`` parses."""
+    ``mlops_runtime.contract.config.<runtime_class>.from_json`` parses."""
 
     step: str
     runtime_class: str
-    """The dataclass of ``mlops_runtime.config`` it holds, e.g. ``EvaluateConfig``."""
+    """The dataclass of ``mlops_runtime.contract.config`` it holds, e.g. ``EvaluateConfig``."""
     bucket: str
     key: str
     content: str

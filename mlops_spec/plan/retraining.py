@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_runtime.config import (
+from mlops_runtime.contract.config import (
     ENV_VAR,
     AutoscalingTarget,
     DataCapture,
@@ -27,7 +27,7 @@ from mlops_runtime.config import (
     TrafficShift,
     TriggerConfig,
 )
-from mlops_runtime.trigger_events import SCHEDULE_SOURCE
+from mlops_runtime.contract.events import SCHEDULE_SOURCE
 from mlops_spec.enums import MonitorAction
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names, check_name

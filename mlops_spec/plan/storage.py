@@ -18,7 +18,7 @@ from mlops_spec.plan.policy import EnvironmentPolicy
 
 RUNTIME_CODE_KEY = "code/mlops_runtime.zip"
 """Key of the runtime code archive in the artifacts bucket (evaluation and monitoring jobs)."""
-RUNTIME_PACKAGES = ("mlops_runtime", "mlops_spec/drift")
+RUNTIME_PACKAGES = ("mlops_runtime",)
 """Source trees (relative to the repository root) packed into the runtime archive."""
 ABORT_MULTIPART_DAYS = 7
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from mlops_runtime.config import EvaluateConfig, GateConfig, ProfileConfig
+from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
 from mlops_spec.checks import model_features
 from mlops_spec.enums import Approval, QualityMetric
 from mlops_spec.models import Model, ResolvedSpec

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mlops_runtime import monitor_metrics as mm
-from mlops_runtime.config import FILE_ENV_VAR, MonitorConfig
+from mlops_runtime.contract import metrics as mm
+from mlops_runtime.contract.config import FILE_ENV_VAR, MonitorConfig
 from tests.components.conftest import STACKS, Stack
 
 pytestmark = pytest.mark.xdist_group("components")

@@ -119,8 +119,11 @@ def test_runtime_code_archive_holds_the_runtime_and_drift_engine(stacks: dict[st
         if "source" in o.inputs
     ]
     files = code.inputs["source"]["archive"]["assets"]
-    assert "mlops_runtime/evaluate.py" in files and "mlops_spec/drift/compare.py" in files
-    assert "mlops_spec/__init__.py" in files and not any("__pycache__" in f for f in files)
+    assert "mlops_runtime/evaluate.py" in files and "mlops_runtime/drift/compare.py" in files
+    assert "mlops_runtime/contract/config.py" in files and not any(
+        "__pycache__" in f for f in files
+    )
+    assert not any(f.startswith("mlops_spec/") for f in files)  # the data plane alone
     assert all(not a["asset"]["path"].startswith("/") for a in files.values())
     assert code.inputs["key"] == "code/mlops_runtime.zip"
     assert code.inputs["serverSideEncryption"] == "aws:kms"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mlops_runtime.config import (
+from mlops_runtime.contract.config import (
     ENV_VAR,
     FILE_ENV_VAR,
     DeployConfig,

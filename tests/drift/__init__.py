@@ -1,1 +1,1 @@
-"""Tests of the drift engine (mlops_spec.drift)."""
+"""Tests of the drift engine (mlops_runtime.drift)."""

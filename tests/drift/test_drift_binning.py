@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_spec.drift.binning import GridCounter
+from mlops_runtime.drift.binning import GridCounter
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from mlops_spec.drift.cli import app
+from mlops_spec.drift_cli import app
 
 from .synthetic import DRIFTED, FEATURES, make_frame
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from mlops_spec.drift import (
+from mlops_runtime.drift import (
     DriftAccumulator,
     DriftInputError,
     build_profile,

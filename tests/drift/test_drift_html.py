@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlops_spec.drift import build_profile, compare, render_html
+from mlops_runtime.drift import build_profile, compare, render_html
 
 from .synthetic import FEATURES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlops_spec.drift import DriftInputError, read_frames, read_profile
+from mlops_runtime.drift import DriftInputError, read_frames, read_profile
 
 FRAME = pd.DataFrame({"x": [1.5, 2.5, None, 4.0, 5.0], "c": ["a", "b", "a", None, "007"]})
 

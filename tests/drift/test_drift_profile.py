@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_spec.drift import (
+from mlops_runtime.drift import (
     CategoricalProfile,
     DriftInputError,
     NumericProfile,
@@ -18,7 +18,7 @@ from mlops_spec.drift import (
     build_profile,
     compare,
 )
-from mlops_spec.drift import stats as drift_stats
+from mlops_runtime.drift import stats as drift_stats
 
 from .synthetic import FEATURES
 

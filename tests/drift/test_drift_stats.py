@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from mlops_spec.drift import stats
+from mlops_runtime.drift import stats
 
 
 def test_psi_hand_computed():

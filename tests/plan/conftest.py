@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from mlops_runtime.config import FILE_ENV_VAR, RuntimeConfig
-from mlops_spec.load import resolve, validate_file
-from mlops_spec.models import EnvironmentSettings, ResolvedSpec, SystemSpec
+from mlops_runtime.contract.config import FILE_ENV_VAR, RuntimeConfig
+from mlops_spec.load import resolve, validate_file, validate_system
+from mlops_spec.models import EnvironmentSettings, ResolvedSpec
 from mlops_spec.plan import DeploymentPlan, plan
 from mlops_spec.plan.documents import render
 from tests.conftest import EXAMPLES, ROOT
@@ -91,7 +91,7 @@ def mini(
     data["models"]["mm"].update(copy.deepcopy(model))
     for key, value in (changes or {}).items():
         data[key] = value
-    spec = SystemSpec.model_validate(data, context={"environment": settings})
+    spec = validate_system(data, settings)
     return plan(ResolvedSpec(spec=spec, environment=settings))
 
 

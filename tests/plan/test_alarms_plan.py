@@ -123,7 +123,7 @@ def test_topic_and_actions() -> None:
 
 
 def test_drift_job_config() -> None:
-    from mlops_runtime.config import MonitorConfig
+    from mlops_runtime.contract.config import MonitorConfig
 
     job = full("prod").monitoring.model("rt").job
     assert job is not None and job.monitors == ("bias", "drift", "quality")

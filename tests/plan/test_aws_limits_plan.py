@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import mlops_runtime.config as runtime_config
+import mlops_runtime.contract.config as runtime_config
 from mlops_spec.plan import DeploymentPlan, pipelines
 from mlops_spec.plan.documents import render
 from mlops_spec.plan.errors import PlanError

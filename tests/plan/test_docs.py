@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from mlops_spec.models import ResolvedSpec, SystemSpec
+from mlops_spec.load import validate_system
+from mlops_spec.models import ResolvedSpec
 from mlops_spec.outputs import loads
 from mlops_spec.plan import plan
 from tests.conftest import ROOT
@@ -54,7 +55,7 @@ SNIPPETS = _blocks("components.md", "yaml")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"snippet-{i}" for i in range(len(SNIPPETS))])
 def test_component_doc_snippets_plan(snippet: str) -> None:
     data = _merge(BASE, YAML(typ="safe").load(snippet))
-    spec = SystemSpec.model_validate(data, context={"environment": DEV})
+    spec = validate_system(data, DEV)
     assert plan(ResolvedSpec(spec=spec, environment=DEV)).models
 
 

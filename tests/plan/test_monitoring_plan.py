@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mlops_runtime import monitor_metrics as mm
-from mlops_runtime.config import MonitorConfig, ProfileConfig, TriggerConfig
+from mlops_runtime.contract import metrics as mm
+from mlops_runtime.contract.config import MonitorConfig, ProfileConfig, TriggerConfig
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.metrics import ENDPOINT_INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from tests.plan.conftest import CASE_IDS, example, full, mini, step_config

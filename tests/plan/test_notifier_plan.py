@@ -3,7 +3,7 @@ least-privilege role, a subscription to the alarm topic and a dead-letter queue.
 
 from __future__ import annotations
 
-from mlops_runtime.config import NotifyConfig
+from mlops_runtime.contract.config import NotifyConfig
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Condition
 from mlops_spec.plan.notifier import MAX_ATTEMPTS, TIMEOUT_SECONDS

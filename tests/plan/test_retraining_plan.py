@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from mlops_runtime import rollout
-from mlops_runtime.config import DeployConfig, TriggerConfig
+from mlops_runtime.contract.config import DeployConfig, TriggerConfig
 from mlops_spec.plan import render
 from tests.plan.conftest import MINIMAL, example, full, mini
 

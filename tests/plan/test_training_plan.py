@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mlops_runtime.config import EvaluateConfig, ProfileConfig
+from mlops_runtime.contract.config import EvaluateConfig, ProfileConfig
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.errors import PlanError
 from tests.plan.conftest import CASE_IDS, MINIMAL, PROD, example, full, mini, step_config

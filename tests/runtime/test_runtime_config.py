@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mlops_runtime.config import (
+from mlops_runtime.contract.config import (
     CONFIGS,
     ENV_VAR,
     FILE_ENV_VAR,
@@ -255,7 +255,7 @@ def test_docs_carry_the_generated_field_reference() -> None:
     )
     assert match, "docs/runtime.md lacks the config-reference markers"
     assert match.group(1) == reference_markdown(), (
-        "docs/runtime.md is stale: paste mlops_runtime.config.reference_markdown() between "
+        "docs/runtime.md is stale: paste mlops_runtime.contract.config.reference_markdown() between "
         "the markers"
     )
 

@@ -15,7 +15,7 @@ from runtime_events import endpoint_state_change, model_package_state_change
 from runtime_support import ROLE_ARN, OperationStubber, boto
 
 from mlops_runtime import audit, autoscaling, deploy, rollout
-from mlops_runtime.config import ENV_VAR, ConfigError, DeployConfig
+from mlops_runtime.contract.config import ENV_VAR, ConfigError, DeployConfig
 
 GROUP = "churn"
 ENDPOINT = "churn-prod"

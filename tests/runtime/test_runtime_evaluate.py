@@ -16,7 +16,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from mlops_runtime import evaluate
-from mlops_runtime.config import ENV_VAR, EvaluateConfig
+from mlops_runtime.contract.config import ENV_VAR, EvaluateConfig
 from mlops_runtime.evaluate import package_metadata
 from mlops_runtime.registry import metrics_from_metadata
 

@@ -47,7 +47,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mlops_runtime import audit, deploy, evaluate, monitor_job, profile_job, trigger
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import (
+from mlops_runtime.contract.config import (
     DeployConfig,
     EvaluateConfig,
     MonitorConfig,

@@ -31,16 +31,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from mlops_runtime import capture, evaluate, model_health, monitor_job, profile_job
-from mlops_runtime import monitor_metrics as mm
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import (
+from mlops_runtime.contract import metrics as mm
+from mlops_runtime.contract.config import (
     ENV_VAR,
     EvaluateConfig,
     MonitorConfig,
     ProfileConfig,
     QualityCheck,
 )
-from mlops_spec.drift import Profile
+from mlops_runtime.drift import Profile
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ENDPOINT = "churn-dev"

@@ -12,8 +12,8 @@ from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
 from mlops_runtime import capture, monitor_job
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import ENV_VAR, MonitorConfig
-from mlops_spec.drift import build_profile
+from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
+from mlops_runtime.drift import build_profile
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ENDPOINT = "churn-dev"

@@ -20,7 +20,7 @@ import pytest
 from runtime_support import ACCOUNT, REGION, boto
 
 from mlops_runtime import notify
-from mlops_runtime.config import ENV_VAR, NotifyConfig
+from mlops_runtime.contract.config import ENV_VAR, NotifyConfig
 from mlops_runtime.logs import JsonFormatter
 
 PARAMETER = "/shop/alerts/webhook-url"

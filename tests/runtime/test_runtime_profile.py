@@ -17,8 +17,8 @@ from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
 from mlops_runtime import monitor_job, profile_job
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import ENV_VAR, MonitorConfig, ProfileConfig
-from mlops_spec.drift import Profile, build_profile
+from mlops_runtime.contract.config import ENV_VAR, MonitorConfig, ProfileConfig
+from mlops_runtime.drift import Profile, build_profile
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CONFIG = ProfileConfig(model_id="churn", features=FEATURES, format="parquet")

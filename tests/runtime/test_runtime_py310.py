@@ -1,7 +1,7 @@
 """The processing jobs run on the SageMaker scikit-learn image's Python (3.10 for 1.4-2).
 
 No 3.10 interpreter is needed: every module a job can import (followed from the job entry
-points through ``mlops_runtime`` and ``mlops_spec`` imports), and every ``mlops_spec/drift``
+points through ``mlops_runtime`` and ``mlops_spec`` imports), and every ``mlops_runtime/drift``
 module except the CLI, must parse with the 3.10 grammar and must not use standard-library names
 added in 3.11 or later outside ``if TYPE_CHECKING:``. Each of those modules must also be in the
 runtime archive the components upload (``mlops_spec.plan.storage.RUNTIME_PACKAGES``).
@@ -30,7 +30,7 @@ JOBS = (
     "mlops_runtime.profile_job",
     "mlops_runtime.champion",
 )
-NOT_ON_THE_IMAGE = {"mlops_spec/drift/cli.py"}  # the `mlops drift` CLI; never runs there
+NOT_ON_THE_IMAGE: set[str] = set()
 PYTHON = SKLEARN_PYTHON
 """The Python of the pinned scikit-learn image (``mlops_spec.plan.images``)."""
 
@@ -111,7 +111,9 @@ def job_modules() -> set[str]:
 
 
 def checked_files() -> list[str]:
-    drift = {p.relative_to(ROOT).as_posix() for p in (ROOT / "mlops_spec" / "drift").glob("*.py")}
+    drift = {
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "mlops_runtime" / "drift").glob("*.py")
+    }
     jobs = {module_path(m).relative_to(ROOT).as_posix() for m in job_modules()}
     return sorted((drift | jobs) - NOT_ON_THE_IMAGE)
 
@@ -154,17 +156,14 @@ def test_the_check_covers_the_jobs_and_what_they_import() -> None:
     for expected in (
         "mlops_runtime/profile_job.py",
         "mlops_runtime/champion.py",
-        "mlops_runtime/config.py",
+        "mlops_runtime/contract/config.py",
         "mlops_runtime/capture.py",
         "mlops_runtime/registry.py",
-        "mlops_spec/__init__.py",
-        "mlops_spec/drift/stats.py",
+        "mlops_runtime/drift/stats.py",
     ):
         assert expected in files
-    assert "mlops_spec/drift/cli.py" not in files
-    # The jobs import nothing of mlops_spec beyond the drift engine (no pydantic models).
-    outside = [m for m in job_modules() if m.startswith("mlops_spec.")]
-    assert all(m.startswith("mlops_spec.drift") for m in outside), outside
+    # The jobs import nothing of the control plane.
+    assert not [m for m in job_modules() if m.startswith("mlops_spec")]
     # The Lambda-only modules stay out of the jobs (they may use Python 3.11+).
     assert not {"mlops_runtime.trigger", "mlops_runtime.deploy"} & job_modules()
 

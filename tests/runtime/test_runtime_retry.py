@@ -20,7 +20,7 @@ from runtime_events import scheduler_payload
 from runtime_support import boto, create_pipeline, executions
 
 from mlops_runtime import audit, trigger
-from mlops_runtime.config import ENV_VAR, TriggerConfig
+from mlops_runtime.contract.config import ENV_VAR, TriggerConfig
 
 OPERATION = "SageMaker.StartPipelineExecution"
 

@@ -13,7 +13,7 @@ from runtime_support import boto, create_pipeline, executions
 
 from mlops_runtime import audit, trigger, trigger_events
 from mlops_runtime.clock import UTC
-from mlops_runtime.config import ENV_VAR, TriggerConfig
+from mlops_runtime.contract.config import ENV_VAR, TriggerConfig
 
 PIPELINE = "churn-retrain"
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlops_runtime.config import MonitorConfig
+    from mlops_runtime.contract.config import MonitorConfig
 
 MODEL = "Model"
 ENVIRONMENT = "Environment"

@@ -15,21 +15,27 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .columns import CATEGORICAL, KINDS, infer_features
-from .compare import compare
-from .errors import DriftInputError
-from .io import DEFAULT_CHUNK_ROWS, is_profile_path, read_frames, read_profile, read_table
-from .methods import BONFERRONI, CORRECTIONS, METHODS, canonical_method
-from .profile import (
+from mlops_runtime.drift.columns import CATEGORICAL, KINDS, infer_features
+from mlops_runtime.drift.compare import compare
+from mlops_runtime.drift.errors import DriftInputError
+from mlops_runtime.drift.io import (
+    DEFAULT_CHUNK_ROWS,
+    is_profile_path,
+    read_frames,
+    read_profile,
+    read_table,
+)
+from mlops_runtime.drift.methods import BONFERRONI, CORRECTIONS, METHODS, canonical_method
+from mlops_runtime.drift.profile import (
     DEFAULT_BINS,
     DEFAULT_MAX_CATEGORIES,
     DEFAULT_SKETCH_SIZE,
     Profile,
     build_profile,
 )
-from .report import DriftReport
-from .report_html import render_html
-from .stats import KOLMOGOROV, KS_PVALUES
+from mlops_runtime.drift.report import DriftReport
+from mlops_runtime.drift.report_html import render_html
+from mlops_runtime.drift.stats import KOLMOGOROV, KS_PVALUES
 
 app = typer.Typer(
     help="Data drift: profile reference data once, then compare current data with it.",
