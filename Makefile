@@ -22,14 +22,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview components
+	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview components
+	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)

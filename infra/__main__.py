@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pulumi
 
-import components as c
-from components.outputs import export_all, stack_outputs
+import mlops_components as c
+from mlops_components.outputs import export_all, stack_outputs
 from mlops_spec.errors import SpecError
 from mlops_spec.load import resolve
 from mlops_spec.plan import PlanError, plan

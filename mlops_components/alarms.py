@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.refs import child
+from mlops_components.refs import child
 from mlops_spec.plan.alarms import AlarmPlan
 
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.code import upload_config_files
-from components.refs import StackContext, child
-from components.roles import Role
+from mlops_components.code import upload_config_files
+from mlops_components.refs import StackContext, child
+from mlops_components.roles import Role
 from mlops_spec.plan.pipelines import ConfigFile
 
 

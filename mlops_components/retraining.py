@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import create_alarm
-from components.functions import create_function, lambda_code
-from components.refs import StackContext, child
-from components.schedules import create_schedule
-from components.training import Training
+from mlops_components.alarms import create_alarm
+from mlops_components.functions import create_function, lambda_code
+from mlops_components.refs import StackContext, child
+from mlops_components.schedules import create_schedule
+from mlops_components.training import Training
 from mlops_spec.plan import RetrainingPlan
 
 

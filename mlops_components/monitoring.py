@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import create_alarm
-from components.functions import create_function, lambda_code
-from components.refs import StackContext, child
+from mlops_components.alarms import create_alarm
+from mlops_components.functions import create_function, lambda_code
+from mlops_components.refs import StackContext, child
 from mlops_spec.naming import content_hash
 from mlops_spec.plan import MonitoringPlan
 from mlops_spec.plan.notifier import NotifierPlan

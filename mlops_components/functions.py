@@ -12,9 +12,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.code import source_archive
-from components.refs import StackContext, child
-from components.roles import create_role
+from mlops_components.code import source_archive
+from mlops_components.refs import StackContext, child
+from mlops_components.roles import create_role
 from mlops_runtime.contract.config import ENV_VAR
 from mlops_spec.plan.retraining import LAMBDA_RUNTIME, FunctionPlan
 

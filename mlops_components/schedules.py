@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.refs import Refs, child
-from components.roles import Role
+from mlops_components.refs import Refs, child
+from mlops_components.roles import Role
 from mlops_spec.plan.schedules import SchedulePlan
 
 RETRY_ATTEMPTS = 3

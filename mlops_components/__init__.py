@@ -1,13 +1,13 @@
 """Pulumi components, one capability a module. Each takes frozen plan objects from
 ``mlops_spec.plan`` (never the spec), parents its children, and registers its outputs."""
 
-from components.drift_job import DriftJob, DriftJobArgs
-from components.monitoring import Monitoring, MonitoringArgs
-from components.registry import Registry, RegistryArgs
-from components.retraining import Retraining, RetrainingArgs
-from components.serving import Serving, ServingArgs
-from components.storage import Storage, StorageArgs
-from components.training import Training, TrainingArgs
+from mlops_components.drift_job import DriftJob, DriftJobArgs
+from mlops_components.monitoring import Monitoring, MonitoringArgs
+from mlops_components.registry import Registry, RegistryArgs
+from mlops_components.retraining import Retraining, RetrainingArgs
+from mlops_components.serving import Serving, ServingArgs
+from mlops_components.storage import Storage, StorageArgs
+from mlops_components.training import Training, TrainingArgs
 
 __all__ = [
     "DriftJob",

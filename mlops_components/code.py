@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.refs import StackContext, child
+from mlops_components.refs import StackContext, child
 from mlops_spec.plan.pipelines import ConfigFile
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.pipelines import create_pipeline
-from components.refs import StackContext
-from components.roles import Role, create_role
+from mlops_components.pipelines import create_pipeline
+from mlops_components.refs import StackContext
+from mlops_components.roles import Role, create_role
 from mlops_spec.plan import TrainingPlan
 
 

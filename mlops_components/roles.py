@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.refs import Refs, child
+from mlops_components.refs import Refs, child
 from mlops_spec.plan.iam import RolePlan
 
 

@@ -1,4 +1,4 @@
-"""The stack outputs (contract in ``mlops_spec.outputs``, docs/outputs.md), from components."""
+"""The stack outputs (contract in ``mlops_spec.outputs``, docs/outputs.md), from mlops_components."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 import pulumi
 
-from components.monitoring import Monitoring
-from components.registry import Registry
-from components.retraining import Retraining
-from components.serving import Serving
-from components.storage import Storage
-from components.training import Training
+from mlops_components.monitoring import Monitoring
+from mlops_components.registry import Registry
+from mlops_components.retraining import Retraining
+from mlops_components.serving import Serving
+from mlops_components.storage import Storage
+from mlops_components.training import Training
 from mlops_spec.outputs import CONTRACT_VERSION
 from mlops_spec.plan import DeploymentPlan
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.code import source_archive
-from components.refs import Refs, StackContext, child
+from mlops_components.code import source_archive
+from mlops_components.refs import Refs, StackContext, child
 from mlops_spec.plan import EnvironmentPolicy, StoragePlan
 from mlops_spec.plan.storage import BucketPlan
 

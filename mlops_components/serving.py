@@ -20,10 +20,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.functions import create_log_group
-from components.refs import StackContext, child
-from components.roles import Role, create_role
-from components.schedules import create_schedule
+from mlops_components.functions import create_log_group
+from mlops_components.refs import StackContext, child
+from mlops_components.roles import Role, create_role
+from mlops_components.schedules import create_schedule
 from mlops_spec.plan import MetricDescriptor, ServingPlan
 from mlops_spec.plan.serving import EndpointPlan
 
