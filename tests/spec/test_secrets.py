@@ -3,6 +3,10 @@ credential-shaped literal is ever committed (secret scanners would rightly flag 
 
 from __future__ import annotations
 
+import hashlib
+import random
+import string
+import uuid
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ import pytest
 from mlops_spec.errors import SpecError
 from mlops_spec.load import validate_file
 from mlops_spec.secrets import find_secrets
+from tests.conftest import ROOT
 
 # AWS's documented example access key id, and fake API keys, split so they never appear whole.
 AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -57,3 +62,55 @@ def test_references_and_ordinary_values_pass() -> None:
     assert not find_secrets(
         {"webhook_url_ssm_parameter": "/team/webhook", "max_tokens": 512, "token_limit": 9}
     )
+
+
+def random_key(alphabet: str, length: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+BASE64 = string.ascii_letters + string.digits + "/+"
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_aws_secret_keys_are_found_by_shape_under_any_key(seed: int) -> None:
+    key = random_key(BASE64, 40, seed)
+    assert find_secrets({"models": {"m": {"training": {"hyperparameters": {"lr": key}}}}}) == [
+        (("models", "m", "training", "hyperparameters", "lr"), "an AWS secret access key")
+    ]
+
+
+def test_secret_keys_inside_longer_values_are_found() -> None:
+    key = random_key(BASE64, 40, 7)
+    [(_, what)] = find_secrets({"description": f"export AWS_SECRET_ACCESS_KEY={key} # oops"})
+    assert what == "an AWS secret access key"
+
+
+def test_long_random_tokens_are_found() -> None:
+    token = random_key(string.ascii_letters + string.digits, 48, 3)
+    [(_, what)] = find_secrets({"note": token})
+    assert what.startswith("a high-entropy token")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        hashlib.sha1(b"commit").hexdigest(),  # 40 hex characters: at most 4 bits each
+        "sha256:" + hashlib.sha256(b"image").hexdigest(),
+        str(uuid.UUID(int=123456789)),
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-train:1.4.0",
+        "s3://bucket/events/2024/01/01/part-0000.parquet",
+        "CustomerEventsFeatureStoreTableForChurnModel",
+        "cron(0 3 ? * MON *)",
+    ],
+)
+def test_digests_ids_and_paths_are_not_secrets(value: str) -> None:
+    assert find_secrets({"anything": value}) == []
+
+
+def test_the_examples_hold_no_secret_shaped_value() -> None:
+    from ruamel.yaml import YAML
+
+    for example in sorted((ROOT / "examples").glob("*/mlops.yaml")):
+        assert find_secrets(YAML(typ="safe").load(example.read_text())) == [], example
