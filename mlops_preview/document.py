@@ -135,6 +135,9 @@ class PlanDocument:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanDocument:
+        if not isinstance(data, dict):
+            kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+            raise ValueError(f"the top level is {kind}, not an object")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise ValueError(

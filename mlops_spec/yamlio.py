@@ -7,6 +7,7 @@ alias bombs, since aliases are expanded while counting).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from mlops_spec.errors import Problem, SpecError, file_error
 
@@ -71,12 +73,13 @@ class _Walker:
                 ]
             )
         if len(loc) > MAX_DEPTH:
+            where = self.keys.get(loc) or self.values.get(loc)
             raise SpecError(
                 [
                     Problem(
                         self.file,
-                        None,
-                        None,
+                        where.line if where else None,
+                        where.column if where else None,
                         loc,
                         f"nesting deeper than {MAX_DEPTH} levels",
                         allowed=f"{MAX_DEPTH} levels",
@@ -146,6 +149,48 @@ def _decode(raw: bytes, file: str) -> str:
         ) from None
 
 
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _character_error(text: str, file: str, error: ReaderError) -> SpecError:
+    """A character YAML does not allow (NUL, other control characters), located."""
+    line, column = _line_column(text, error.position)
+    code = error.character if isinstance(error.character, int) else ord(str(error.character))
+    kind = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
+    return SpecError(
+        [
+            Problem(
+                file,
+                line,
+                column,
+                (),
+                f"{kind} U+{code:04X} is not allowed in YAML",
+                hint="delete it (invisible characters are often pasted from other tools)",
+            )
+        ]
+    )
+
+
+def _flow_depth_position(text: str) -> tuple[int | None, int | None]:
+    """Where ``[``/``{`` nesting first exceeds MAX_DEPTH (quoted text aside), if it does."""
+    depth, quote = 0, ""
+    for offset, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _line_column(text, offset)
+        elif char in "]}":
+            depth -= 1
+    return None, None
+
+
 def parse(text: str, file: str) -> Document:
     """Parse YAML text; raise SpecError with a position for any syntax problem."""
     if not text.strip() or all(
@@ -185,11 +230,23 @@ def parse(text: str, file: str) -> Document:
                 )
             ]
         ) from None
+    except ReaderError as error:
+        raise _character_error(text, file, error) from None
     except YAMLError as error:
         raise file_error(file, f"YAML syntax: {error}") from None
     except RecursionError:
-        raise file_error(
-            file, f"nesting deeper than {MAX_DEPTH} levels", allowed=f"{MAX_DEPTH} levels"
+        line, column = _flow_depth_position(text)
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    (),
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    allowed=f"{MAX_DEPTH} levels",
+                )
+            ]
         ) from None
     if len(documents) != 1:
         raise file_error(

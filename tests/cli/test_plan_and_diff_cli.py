@@ -147,3 +147,15 @@ def test_diff_rejects_a_file_that_is_not_a_plan(mlops_bin: str, tmp_path: Path) 
     junk.write_text('{"hello": 1}')
     result = run(mlops_bin, "diff", str(junk), str(junk))
     assert result.returncode == 1 and "not a plan JSON document" in result.stderr
+
+
+@pytest.mark.parametrize(("content", "kind"), [("[1, 2]", "a list"), ('"text"', "a str")])
+def test_diff_of_json_that_is_not_an_object_says_so(
+    mlops_bin: str, tmp_path: Path, content: str, kind: str
+) -> None:
+    junk = tmp_path / "junk.json"
+    junk.write_text(content)
+    result = run(mlops_bin, "diff", str(junk), str(junk))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{junk}: not a plan JSON document" in result.stderr
+    assert f"the top level is {kind}, not an object" in result.stderr

@@ -58,6 +58,32 @@ def test_deep_nesting_is_bounded(tmp_path: Path) -> None:
     assert "nesting deeper than" in message
 
 
+def test_deep_flow_nesting_names_where_it_happens(tmp_path: Path) -> None:
+    # Deep enough that the YAML parser itself gives up (RecursionError), not the walker.
+    text = "spec_version: 1\nsystem:\n  id: " + "[" * 3000 + "]" * 3000 + "\n"
+    (message,) = _problems(tmp_path, text)
+    # "  id: " is 6 columns; the 33rd bracket (one past the limit) is in column 7 + 32 = 39
+    assert message.startswith(f"{tmp_path / 'spec.yaml'}:3:39: nesting deeper than 32 levels")
+
+
+def test_deep_block_nesting_names_the_key_where_it_happens(tmp_path: Path) -> None:
+    lines, indent = ["spec_version: 1", "a:"], ""
+    for level in range(40):
+        indent += "  "
+        lines.append(f"{indent}b{level}:")
+    (message,) = _problems(tmp_path, "\n".join([*lines, indent + "  x: 1", ""]))
+    # the 32nd nested key, b31, sits on line 34 after 64 spaces of indentation
+    assert f"{tmp_path / 'spec.yaml'}:34:65: spec.a.b0." in message
+    assert "nesting deeper than 32 levels" in message
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b"])
+def test_control_characters_are_located(tmp_path: Path, char: str) -> None:
+    (message,) = _problems(tmp_path, f"spec_version: 1\nsystem:\n  id: ab{char}c\n")
+    code = f"U+{ord(char):04X}"
+    assert message.startswith(f"{tmp_path / 'spec.yaml'}:3:9: control character {code} is not")
+
+
 def test_huge_file_is_refused(tmp_path: Path) -> None:
     (message,) = _problems(tmp_path, "# " + "x" * (MAX_BYTES + 10) + "\n")
     assert f"at most {MAX_BYTES} bytes" in message
