@@ -34,7 +34,7 @@ for s in deployment.serving:
     serving[s.model] = c.Serving(f"{s.model}-serving", c.ServingArgs(s, ctx, alarms, scheduler))
 for job in deployment.monitoring.jobs:
     scheduler = training[job.model].scheduler
-    c.DriftJob(f"{job.model}-drift", c.DriftJobArgs(job, ctx, scheduler))
+    c.MonitoringJob(f"{job.model}-drift", c.MonitoringJobArgs(job, ctx, scheduler))
 retraining = None
 if deployment.retraining:
     loop = ctx.after(*training.values(), *serving.values())

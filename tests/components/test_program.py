@@ -19,7 +19,7 @@ COMPONENTS = {
     "mlops:monitoring:Monitoring",
     "mlops:training:Training",
     "mlops:serving:Serving",
-    "mlops:drift_job:DriftJob",
+    "mlops:monitoring_job:MonitoringJob",
     "mlops:retraining:Retraining",
 }
 
@@ -60,7 +60,7 @@ def test_full_prod_serving_resources(stacks: dict[str, Stack]) -> None:
         "aws:appautoscaling/target:Target": 1,
         "aws:appautoscaling/policy:Policy": 1,
         "mlops:serving:Serving": 5,
-        "mlops:drift_job:DriftJob": 1,
+        "mlops:monitoring_job:MonitoringJob": 1,
         "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": 1,
         "aws:s3/bucketNotification:BucketNotification": 1,
         "aws:sns/topicSubscription:TopicSubscription": 2,

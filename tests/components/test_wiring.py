@@ -217,6 +217,29 @@ def test_training_schedule_moved_with_an_alias(stacks: dict[str, Stack]) -> None
     )
 
 
+@pytest.mark.parametrize("key", ["churn-prod", "ltv-dev"])
+def test_monitoring_job_keeps_the_urns_of_its_former_type(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    """The component was DriftJob (``mlops:drift_job:DriftJob``): it and every child carry
+    the URN they had under that type as an alias, so deployed stacks keep their resources."""
+    renamed = [
+        r for r in stacks[key].doc.resources if "mlops:monitoring_job:MonitoringJob" in r.urn
+    ]
+    assert {r.type for r in renamed} >= {
+        "mlops:monitoring_job:MonitoringJob",
+        "aws:iam/role:Role",
+        "aws:sagemaker/pipeline:Pipeline",
+        "aws:scheduler/schedule:Schedule",
+    }
+    for resource in renamed:
+        former = resource.urn.replace(
+            "mlops:monitoring_job:MonitoringJob", "mlops:drift_job:DriftJob"
+        )
+        assert former in resource.aliases, resource.urn
+        assert resource.name == former.rsplit("::", 1)[1]
+
+
 def test_in_service_rules_reach_the_deploy_function(stacks: dict[str, Stack]) -> None:
     stack = stacks["churn-prod"]
     (rule,) = [
