@@ -29,7 +29,7 @@ from mlops_runtime.contract.config import (
 )
 from mlops_runtime.contract.events import SCHEDULE_SOURCE
 from mlops_spec.enums import MonitorAction
-from mlops_spec.models import ResolvedSpec
+from mlops_spec.models import ResolvedSpec, SystemSpec
 from mlops_spec.naming import Names, check_name
 from mlops_spec.plan import iam
 from mlops_spec.plan.alarms import GT, AlarmPlan
@@ -52,7 +52,7 @@ from mlops_spec.plan.schedules import (
     invoke_function_schedule,
 )
 from mlops_spec.plan.serving import ServingPlan
-from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.storage import DataLocation, StoragePlan
 from mlops_spec.plan.training import TrainingPlan, package_arns
 
 LAMBDA_RUNTIME = "python3.12"
@@ -154,47 +154,107 @@ def _arn(partition: str, region: str, service: str, resource: str) -> str:
     return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
 
 
-def _function(
-    key: str,
-    name: str,
-    handler: str,
-    description: str,
-    grants: list,
-    config: str,
-    partition: str,
-    region: str,
-    names: Names,
-    purpose: str,
-    table: TablePlan,
-    queue_arn: str,
-    timeout: int,
-    spec_part: str,
-) -> FunctionPlan:
-    check_lambda_environment(name, config, partition, region, spec_part)
-    log_group = names.lambda_log_group(purpose)
-    log_arn = _arn(partition, region, "logs", f"log-group:{log_group}")
-    role = iam.role(
-        key,
-        names.role(purpose),
-        "lambda.amazonaws.com",
-        description,
-        *grants,
-        iam.dynamodb_items(table.arn),
-        iam.kms_use(encrypt=True),
-        iam.log_writes((log_arn,)),
-        iam.send_messages(queue_arn),
-    )
-    return FunctionPlan(
-        key=key,
-        name=name,
-        arn=function_arn(partition, region, name),
-        handler=handler,
-        description=description,
-        role=role,
-        log_group=log_group,
-        timeout_seconds=timeout,
-        memory_mb=256,
-        config=config,
+@dataclass(frozen=True)
+class _Loop:
+    """What the loop's functions, rules and dead-letter queue share."""
+
+    names: Names
+    policy: EnvironmentPolicy
+    partition: str
+    region: str
+    table: TablePlan
+    queue_name: str
+
+    @property
+    def queue_arn(self) -> str:
+        return self.arn("sqs", self.queue_name)
+
+    def arn(self, service: str, resource: str) -> str:
+        return _arn(self.partition, self.region, service, resource)
+
+    def rule(
+        self, key: str, description: str, pattern: dict, function: str, name: str | None = None
+    ) -> RulePlan:
+        """A rule invoking ``function``; named ``<prefix>-<key>`` unless ``name`` is given."""
+        name = name or self.names.rule(key)
+        arn = self.arn("events", f"rule/{name}")
+        return RulePlan(key, name, arn, description, canonical_json(pattern), function)
+
+    def function(
+        self,
+        key: str,
+        purpose: str,
+        handler: str,
+        description: str,
+        grants: list,
+        config: str,
+        *,
+        timeout: int,
+        spec_part: str,
+    ) -> FunctionPlan:
+        """Function ``<prefix>-<purpose>``: its role may also use the table, the system key,
+        its log group and the dead-letter queue."""
+        name = self.names.function(purpose)
+        check_lambda_environment(name, config, self.partition, self.region, spec_part)
+        log_group = self.names.lambda_log_group(purpose)
+        role = iam.role(
+            key,
+            self.names.role(purpose),
+            "lambda.amazonaws.com",
+            description,
+            *grants,
+            iam.dynamodb_items(self.table.arn),
+            iam.kms_use(encrypt=True),
+            iam.log_writes((self.arn("logs", f"log-group:{log_group}"),)),
+            iam.send_messages(self.queue_arn),
+        )
+        return FunctionPlan(
+            key=key,
+            name=name,
+            arn=function_arn(self.partition, self.region, name),
+            handler=handler,
+            description=description,
+            role=role,
+            log_group=log_group,
+            timeout_seconds=timeout,
+            memory_mb=256,
+            config=config,
+        )
+
+
+@dataclass(frozen=True)
+class _Triggers:
+    """What starts a model's training automatically."""
+
+    scheduled: dict[str, str]
+    """``training.schedule`` by model."""
+    alarms: dict[str, str]
+    """The model of each alarm of a ``retrain`` monitor, by alarm name."""
+    sources: list[tuple[str, DataLocation, tuple[str, ...]]]
+    """(source id, location, models training on it) of ``retrain_on_new_data`` sources."""
+
+    @property
+    def models(self) -> list[str]:
+        """Every model that retrains automatically."""
+        readers = {m for *_, models in self.sources for m in models}
+        return sorted(set(self.scheduled) | set(self.alarms.values()) | readers)
+
+
+def _triggers(spec: SystemSpec, names: Names, storage: StoragePlan) -> _Triggers:
+    models = sorted(spec.models.items())
+    sources = []
+    for source_id, source in sorted(spec.data_sources.items()):
+        readers = tuple(m for m, model in models if source_id in model.training.inputs)
+        if source.retrain_on_new_data and readers:
+            sources.append((source_id, storage.location(source_id), readers))
+    return _Triggers(
+        scheduled={m: model.training.schedule for m, model in models if model.training.schedule},
+        alarms={
+            names.alarm(model_id, monitor_id): model_id
+            for model_id, model in models
+            for monitor_id in model.monitors_with_action(MonitorAction.RETRAIN)
+        },
+        sources=sources,
     )
 
 
@@ -210,212 +270,200 @@ def plan_retraining(
     """None when no model retrains (on a schedule, alarms or data) and none follows
     latest_approved."""
     spec = resolved.spec
-    region = spec.system.region
-    scheduled: dict[str, str] = {}
-    for model_id, model in sorted(spec.models.items()):
-        if model.training.schedule:
-            scheduled[model_id] = model.training.schedule
-    alarms = {
-        names.alarm(model_id, monitor_id): model_id
-        for model_id, model in sorted(spec.models.items())
-        for monitor_id in model.monitors_with_action(MonitorAction.RETRAIN)
-    }
-    sources = []
-    for source_id, source in sorted(spec.data_sources.items()):
-        readers = tuple(
-            m for m, model in sorted(spec.models.items()) if source_id in model.training.inputs
-        )
-        if source.retrain_on_new_data and readers:
-            sources.append((source_id, storage.location(source_id), readers))
+    triggers = _triggers(spec, names, storage)
     deployed = [
         s
         for _, s in sorted(serving.items())
         if s.endpoint is not None and s.endpoint.owner == "deploy-function"
     ]
-    if not scheduled and not alarms and not sources and not deployed:
+    if not triggers.models and not deployed:
         return None
+    region = spec.system.region
+    table_name = names.table("retraining")
     table = TablePlan(
-        name=names.table("retraining"),
-        arn=_arn(partition, region, "dynamodb", f"table/{names.table('retraining')}"),
+        name=table_name,
+        arn=_arn(partition, region, "dynamodb", f"table/{table_name}"),
         hash_key="pk",
         range_key="sk",
         ttl_attribute="expires_at",
         retain=policy.protect,
     )
-    queue_name = names.queue("events-dlq")
-    queue_arn = _arn(partition, region, "sqs", queue_name)
+    loop = _Loop(names, policy, partition, region, table, names.queue("events-dlq"))
     functions: list[FunctionPlan] = []
     rules: list[RulePlan] = []
     schedules: list[SchedulePlan] = []
-
-    def rule(key: str, purpose: str, description: str, pattern: dict, function: str) -> None:
-        name = names.rule(purpose)
-        rules.append(
-            RulePlan(
-                key,
-                name,
-                _arn(partition, region, "events", f"rule/{name}"),
-                description,
-                canonical_json(pattern),
-                function,
-            )
-        )
-
-    retrained = sorted(
-        set(scheduled) | set(alarms.values()) | {m for *_, readers in sources for m in readers}
+    if triggers.models:
+        trigger = _trigger_function(loop, spec, triggers, training)
+        functions.append(trigger)
+        schedules += _training_schedules(loop, triggers.scheduled, trigger)
+        rules += _trigger_rules(loop, triggers)
+    if deployed:
+        functions.append(_deploy_function(loop, spec, deployed))
+        rules += _deploy_rules(loop, deployed)
+    return RetrainingPlan(
+        table=table,
+        queue=_dead_letter_queue(loop, rules),
+        functions=tuple(functions),
+        rules=tuple(rules),
+        schedules=tuple(schedules),
     )
-    if retrained:
-        config = TriggerConfig(
-            system=spec.system.id,
-            table_name=table.name,
-            models={
-                m: ModelTrigger(
-                    pipeline_name=training[m].pipeline_name,
-                    cooldown_hours=float(spec.models[m].retraining.cooldown_hours),
-                    max_runs_per_day=spec.models[m].retraining.max_runs_per_day,
-                )
-                for m in retrained
-            },
-            alarms=alarms,
-            data_sources=tuple(
-                DataSourceTrigger(bucket=loc.bucket, prefix=loc.prefix, models=readers)
-                for _, loc, readers in sources
-            ),
-            audit_ttl_days=policy.log_retention_days,
+
+
+# -- trigger --------------------------------------------------------------------------------
+def _trigger_function(
+    loop: _Loop, spec: SystemSpec, triggers: _Triggers, training: dict[str, TrainingPlan]
+) -> FunctionPlan:
+    """The function that starts training pipelines, within each model's cooldown and cap."""
+    retrained = triggers.models
+    config = TriggerConfig(
+        system=spec.system.id,
+        table_name=loop.table.name,
+        models={
+            m: ModelTrigger(
+                pipeline_name=training[m].pipeline_name,
+                cooldown_hours=float(spec.models[m].retraining.cooldown_hours),
+                max_runs_per_day=spec.models[m].retraining.max_runs_per_day,
+            )
+            for m in retrained
+        },
+        alarms=triggers.alarms,
+        data_sources=tuple(
+            DataSourceTrigger(bucket=loc.bucket, prefix=loc.prefix, models=readers)
+            for _, loc, readers in triggers.sources
+        ),
+        audit_ttl_days=loop.policy.log_retention_days,
+    )
+    pipelines = tuple(sorted(training[m].pipeline_arn for m in retrained))
+    return loop.function(
+        "trigger",
+        "retrain-trigger",
+        "mlops_runtime.trigger.handler",
+        f"{loop.names.prefix}: start retraining on schedules, drift alarms and new data",
+        [iam.start_pipelines(pipelines)],
+        config.to_json(),
+        timeout=60,
+        spec_part=(
+            "models (training.schedule, monitors with action: retrain) and data_sources "
+            "(retrain_on_new_data) of " + ", ".join(retrained)
+        ),
+    )
+
+
+def _training_schedules(
+    loop: _Loop, scheduled: dict[str, str], trigger: FunctionPlan
+) -> list[SchedulePlan]:
+    """``training.schedule`` of each model: invokes the trigger function with the model id."""
+    names = loop.names
+    return [
+        invoke_function_schedule(
+            name=names.schedule(model_id, "train"),
+            model=model_id,
+            expression=expression,
+            enabled=loop.policy.schedules_enabled,
+            function=trigger.arn,
+            role_name=names.role("scheduler", model_id),
+            description=f"{names.prefix}/{model_id}: scheduled retraining",
+            event={"source": SCHEDULE_SOURCE, "model": model_id, "scheduled_time": SCHEDULED_TIME},
         )
-        pipelines = tuple(sorted(training[m].pipeline_arn for m in retrained))
-        functions.append(
-            _function(
-                "trigger",
-                names.function("retrain-trigger"),
-                "mlops_runtime.trigger.handler",
-                f"{names.prefix}: start retraining on schedules, drift alarms and new data",
-                [iam.start_pipelines(pipelines)],
-                config.to_json(),
-                partition,
-                region,
-                names,
-                "retrain-trigger",
-                table,
-                queue_arn,
-                timeout=60,
-                spec_part=(
-                    "models (training.schedule, monitors with action: retrain) and data_sources "
-                    "(retrain_on_new_data) of " + ", ".join(retrained)
-                ),
-            )
+        for model_id, expression in scheduled.items()
+    ]
+
+
+def _trigger_rules(loop: _Loop, triggers: _Triggers) -> list[RulePlan]:
+    """Retrain monitors' alarms and new objects in ``retrain_on_new_data`` sources."""
+    rules = []
+    if triggers.alarms:
+        pattern = {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {"alarmName": sorted(triggers.alarms), "state": {"value": ["ALARM"]}},
+        }
+        rules.append(
+            loop.rule("alarm-retrain", "Retrain monitors entered ALARM", pattern, "trigger")
         )
-        trigger = functions[-1]
-        for model_id, expression in scheduled.items():
-            schedules.append(
-                invoke_function_schedule(
-                    name=names.schedule(model_id, "train"),
-                    model=model_id,
-                    expression=expression,
-                    enabled=policy.schedules_enabled,
-                    function=trigger.arn,
-                    role_name=names.role("scheduler", model_id),
-                    description=f"{names.prefix}/{model_id}: scheduled retraining",
-                    event={
-                        "source": SCHEDULE_SOURCE,
-                        "model": model_id,
-                        "scheduled_time": SCHEDULED_TIME,
-                    },
-                )
-            )
-        if alarms:
-            rule(
-                "alarm-retrain",
-                "alarm-retrain",
-                "Retrain monitors entered ALARM",
-                {
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": {"alarmName": sorted(alarms), "state": {"value": ["ALARM"]}},
-                },
-                "trigger",
-            )
-        for source_id, loc, _readers in sources:
-            detail: dict = {"bucket": {"name": [loc.bucket]}}
-            if loc.prefix:
-                detail["object"] = {"key": [{"prefix": loc.prefix}]}
-            rule(
-                f"new-data-{source_id}",
+    for source_id, loc, _readers in triggers.sources:
+        detail: dict = {"bucket": {"name": [loc.bucket]}}
+        if loc.prefix:
+            detail["object"] = {"key": [{"prefix": loc.prefix}]}
+        rules.append(
+            loop.rule(
                 f"new-data-{source_id}",
                 f"New objects in data source {source_id}",
                 {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail},
                 "trigger",
             )
-    if deployed:
-        targets = {p.package_group: _deploy_target(p, partition, policy) for p in deployed}
-        grants = _deploy_grants(deployed, names, partition, region)
-        deploy_config = DeployConfig(
-            system=spec.system.id,
-            endpoints=targets,
-            table_name=table.name,
-            audit_ttl_days=policy.log_retention_days,
         )
-        functions.append(
-            _function(
+    return rules
+
+
+# -- deploy ---------------------------------------------------------------------------------
+def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan]) -> FunctionPlan:
+    """The function that rolls ``latest_approved`` endpoints onto approved packages."""
+    config = DeployConfig(
+        system=spec.system.id,
+        endpoints={
+            p.package_group: _deploy_target(p, loop.partition, loop.policy) for p in deployed
+        },
+        table_name=loop.table.name,
+        audit_ttl_days=loop.policy.log_retention_days,
+    )
+    return loop.function(
+        "deploy",
+        "deploy",
+        "mlops_runtime.deploy.handler",
+        f"{loop.names.prefix}: roll endpoints onto newly approved packages",
+        _deploy_grants(deployed, loop.names, loop.partition, loop.region),
+        config.to_json(),
+        timeout=120,
+        spec_part="serving (model_version: latest_approved) of models "
+        + ", ".join(p.model for p in deployed),
+    )
+
+
+def _deploy_rules(loop: _Loop, deployed: list[ServingPlan]) -> list[RulePlan]:
+    """Approvals and rejections of the endpoints' packages, and each instance-based endpoint
+    entering service."""
+    pattern = {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {
+            "ModelPackageGroupName": sorted({p.package_group for p in deployed}),
+            "ModelApprovalStatus": ["Approved", "Rejected"],
+        },
+    }
+    rules = [
+        loop.rule("package-approved", "A model package was approved or rejected", pattern, "deploy")
+    ]
+    for served in deployed:
+        endpoint = served.endpoint
+        if endpoint is None or endpoint.serverless is not None:
+            continue
+        name = loop.names.endpoint_in_service_rule(served.model)
+        problem = check_name(name, "rule")
+        if problem:
+            raise PlanError(f"models.{served.model}: {problem}")
+        in_service = {
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Endpoint State Change"],
+            "detail": {"EndpointName": [endpoint.name], "EndpointStatus": ["IN_SERVICE"]},
+        }
+        rules.append(
+            loop.rule(
+                f"endpoint-in-service-{served.model}",
+                f"Endpoint {endpoint.name} is in service (apply its autoscaling, reconcile its package)",
+                in_service,
                 "deploy",
-                names.function("deploy"),
-                "mlops_runtime.deploy.handler",
-                f"{names.prefix}: roll endpoints onto newly approved packages",
-                grants,
-                deploy_config.to_json(),
-                partition,
-                region,
-                names,
-                "deploy",
-                table,
-                queue_arn,
-                timeout=120,
-                spec_part="serving (model_version: latest_approved) of models "
-                + ", ".join(p.model for p in deployed),
+                name=name,
             )
         )
-        rule(
-            "package-approved",
-            "package-approved",
-            "A model package was approved or rejected",
-            {
-                "source": ["aws.sagemaker"],
-                "detail-type": ["SageMaker Model Package State Change"],
-                "detail": {
-                    "ModelPackageGroupName": sorted(targets),
-                    "ModelApprovalStatus": ["Approved", "Rejected"],
-                },
-            },
-            "deploy",
-        )
-        for served in deployed:
-            endpoint = served.endpoint
-            if endpoint is None or endpoint.serverless is not None:
-                continue
-            name = names.endpoint_in_service_rule(served.model)
-            problem = check_name(name, "rule")
-            if problem:
-                raise PlanError(f"models.{served.model}: {problem}")
-            rules.append(
-                RulePlan(
-                    f"endpoint-in-service-{served.model}",
-                    name,
-                    _arn(partition, region, "events", f"rule/{name}"),
-                    f"Endpoint {endpoint.name} is in service (apply its autoscaling, reconcile its package)",
-                    canonical_json(
-                        {
-                            "source": ["aws.sagemaker"],
-                            "detail-type": ["SageMaker Endpoint State Change"],
-                            "detail": {
-                                "EndpointName": [endpoint.name],
-                                "EndpointStatus": ["IN_SERVICE"],
-                            },
-                        }
-                    ),
-                    "deploy",
-                )
-            )
-    queue_policy = PolicyDocument(
+    return rules
+
+
+# -- events ---------------------------------------------------------------------------------
+def _dead_letter_queue(loop: _Loop, rules: list[RulePlan]) -> QueuePlan:
+    """Where the rules' events go when the functions fail them, TLS-only, with an alarm."""
+    queue_arn = loop.queue_arn
+    policy = PolicyDocument(
         (
             Statement(
                 sid="EventBridgeDeadLetters",
@@ -434,19 +482,13 @@ def plan_retraining(
             ),
         )
     )
-    dlq_alarm = dead_letter_alarm(
-        names,
+    alarm = dead_letter_alarm(
+        loop.names,
         "events-dlq",
-        queue_name,
-        f"{names.prefix}: retraining/deploy events failed and wait in {queue_name}",
+        loop.queue_name,
+        f"{loop.names.prefix}: retraining/deploy events failed and wait in {loop.queue_name}",
     )
-    return RetrainingPlan(
-        table=table,
-        queue=QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, queue_policy, dlq_alarm),
-        functions=tuple(functions),
-        rules=tuple(rules),
-        schedules=tuple(schedules),
-    )
+    return QueuePlan(loop.queue_name, queue_arn, DLQ_RETENTION_SECONDS, policy, alarm)
 
 
 def dead_letter_alarm(names: Names, purpose: str, queue_name: str, description: str) -> AlarmPlan:
@@ -529,60 +571,7 @@ def _deploy_grants(
     deployed: list[ServingPlan], names: Names, partition: str, region: str
 ) -> list[tuple[Statement, ...]]:
     """What the deploy function does to its endpoints (see docs/runtime.md, 'IAM')."""
-    grants: list[tuple[Statement, ...]] = []
-    for plan in deployed:
-        endpoint = plan.endpoint
-        assert endpoint is not None
-        group_arn, packages = package_arns(partition, region, plan.package_group)
-        base = names.model_base(plan.model)
-        statements = [
-            Statement(
-                sid="ServeModel",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:CreateModel",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:UpdateEndpoint",
-                ),
-                resources=(
-                    endpoint.arn,
-                    _arn(partition, region, "sagemaker", f"endpoint-config/{base}-*"),
-                    _arn(partition, region, "sagemaker", f"model/{base}-*"),
-                ),
-            ),
-            Statement(
-                sid="ReadPackages",
-                actions=("sagemaker:DescribeModelPackage",),
-                resources=(group_arn, packages),
-            ),
-        ]
-        if endpoint.serverless is None:
-            # Application Auto Scaling checks the caller's rights on the target (see iam.py).
-            # Every instance-based endpoint: the function takes an earlier registration off
-            # before an instance-type change even when the spec no longer scales it.
-            statements.append(
-                Statement(
-                    sid="ScaleEndpoint",
-                    actions=("sagemaker:UpdateEndpointWeightsAndCapacities",),
-                    resources=(endpoint.arn,),
-                )
-            )
-        if plan.rollback_alarms:
-            statements.append(
-                Statement(
-                    sid="ReadRollbackAlarms",
-                    actions=("cloudwatch:DescribeAlarms",),
-                    resources=tuple(
-                        _arn(partition, region, "cloudwatch", f"alarm:{alarm}")
-                        for alarm in plan.rollback_alarms
-                    ),
-                )
-            )
-        grants.append(tuple(statements))
+    grants = [_endpoint_grants(plan, names, partition, region) for plan in deployed]
     grants.append(
         (
             Statement(
@@ -602,3 +591,61 @@ def _deploy_grants(
         )
     )
     return grants
+
+
+def _endpoint_grants(
+    plan: ServingPlan, names: Names, partition: str, region: str
+) -> tuple[Statement, ...]:
+    """Create, update and scale one ``latest_approved`` endpoint from its package group."""
+    endpoint = plan.endpoint
+    assert endpoint is not None
+    group_arn, packages = package_arns(partition, region, plan.package_group)
+    base = names.model_base(plan.model)
+    statements = [
+        Statement(
+            sid="ServeModel",
+            actions=(
+                "sagemaker:AddTags",
+                "sagemaker:CreateEndpoint",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:CreateModel",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:DescribeModel",
+                "sagemaker:UpdateEndpoint",
+            ),
+            resources=(
+                endpoint.arn,
+                _arn(partition, region, "sagemaker", f"endpoint-config/{base}-*"),
+                _arn(partition, region, "sagemaker", f"model/{base}-*"),
+            ),
+        ),
+        Statement(
+            sid="ReadPackages",
+            actions=("sagemaker:DescribeModelPackage",),
+            resources=(group_arn, packages),
+        ),
+    ]
+    if endpoint.serverless is None:
+        # Application Auto Scaling checks the caller's rights on the target (see iam.py).
+        # Every instance-based endpoint: the function takes an earlier registration off
+        # before an instance-type change even when the spec no longer scales it.
+        statements.append(
+            Statement(
+                sid="ScaleEndpoint",
+                actions=("sagemaker:UpdateEndpointWeightsAndCapacities",),
+                resources=(endpoint.arn,),
+            )
+        )
+    if plan.rollback_alarms:
+        statements.append(
+            Statement(
+                sid="ReadRollbackAlarms",
+                actions=("cloudwatch:DescribeAlarms",),
+                resources=tuple(
+                    _arn(partition, region, "cloudwatch", f"alarm:{alarm}")
+                    for alarm in plan.rollback_alarms
+                ),
+            )
+        )
+    return tuple(statements)
