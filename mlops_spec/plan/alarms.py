@@ -10,7 +10,9 @@ and dimensions from ``mlops_runtime.contract.metrics``, which the job publishes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mlops_runtime.contract import metrics as mm
 from mlops_spec.models.monitors import (
@@ -75,12 +77,199 @@ class AlarmPlan:
         return tuple(q.metric for q in self.queries if q.metric)
 
 
+@dataclass(frozen=True)
+class _Alarm:
+    """One monitor's alarm being built: the fields every kind shares, and where its metrics
+    come from."""
+
+    model: str
+    monitor_id: str
+    monitor: Any
+    name: str
+    endpoint: dict[str, MetricDescriptor]
+    namespace: str
+    environment: str
+    instance_type: str | None
+
+    def plan(
+        self, text: str, comparison: str, threshold: float, missing: str, **metric: Any
+    ) -> AlarmPlan:
+        """The AlarmPlan, described by the spec's description or ``<model>/<monitor>: text``;
+        ``metric``: ``metric=`` one descriptor or ``queries=`` metric math."""
+        monitor = self.monitor
+        return AlarmPlan(
+            model=self.model,
+            monitor=self.monitor_id,
+            name=self.name,
+            kind=monitor.type,
+            action=str(monitor.action),
+            description=(monitor.description or f"{self.model}/{self.monitor_id}: {text}")[:1024],
+            comparison=comparison,
+            threshold=threshold,
+            evaluation_periods=monitor.periods,
+            datapoints_to_alarm=monitor.alarm_datapoints,
+            period_seconds=monitor.period_seconds,
+            treat_missing_data=missing,
+            **metric,
+        )
+
+    def custom(self, metric_name: str, statistic: str) -> MetricDescriptor:
+        """A metric the monitoring job publishes for this model."""
+        return custom_metric(self.namespace, metric_name, self.model, self.environment, statistic)
+
+
 def _band(value: str, low: float | None, high: float | None) -> str:
     tests = [
         f"{value} < {low:g}" if low is not None else "",
         f"{value} > {high:g}" if high is not None else "",
     ]
     return f"IF({' OR '.join(t for t in tests if t)}, 1, 0)"
+
+
+def _outside_band(
+    metric_id: str, metric: MetricDescriptor, value: str, low: float, high: float
+) -> tuple[MetricQuery, MetricQuery]:
+    """Metric math: 1 when ``value`` (an expression of ``metric_id``) leaves [low, high]."""
+    return (
+        MetricQuery(metric_id, metric),
+        MetricQuery(
+            "band", expression=_band(value, low, high), label="outside band", return_data=True
+        ),
+    )
+
+
+def _latency(a: _Alarm, monitor: LatencyMonitor) -> AlarmPlan:
+    # ModelLatency is in microseconds.
+    return a.plan(
+        f"{monitor.percentile} model latency above {monitor.threshold_ms:g} ms",
+        GT,
+        monitor.threshold_ms * 1000.0,
+        "notBreaching",
+        metric=a.endpoint["model_latency"].with_statistic(str(monitor.percentile)),
+    )
+
+
+def _error_rate(a: _Alarm, monitor: ErrorRateMonitor) -> AlarmPlan:
+    queries = [MetricQuery("e5", a.endpoint["errors_5xx"].with_statistic("Sum"))]
+    errors = "FILL(e5, 0)"
+    if monitor.include_4xx:
+        queries.append(MetricQuery("e4", a.endpoint["errors_4xx"].with_statistic("Sum")))
+        errors += " + FILL(e4, 0)"
+    queries.append(MetricQuery("inv", a.endpoint["invocations"].with_statistic("Sum")))
+    queries.append(
+        MetricQuery(
+            "rate", expression=f"100 * ({errors}) / inv", label="error rate (%)", return_data=True
+        )
+    )
+    return a.plan(
+        f"error rate above {monitor.threshold_percent:g}%",
+        GT,
+        float(monitor.threshold_percent),
+        "notBreaching",
+        queries=tuple(queries),
+    )
+
+
+def _invocations(a: _Alarm, monitor: InvocationsMonitor) -> AlarmPlan:
+    # No traffic breaches a minimum (and a band); it is healthy under a maximum.
+    invocations = a.endpoint["invocations"].with_statistic("Sum")
+    low, high = monitor.min, monitor.max
+    if low is not None and high is not None:
+        text = f"invocations outside {low:g}-{high:g} per period"
+        queries = _outside_band("inv", invocations, "FILL(inv, 0)", low, high)
+        return a.plan(text, GE, 1.0, "breaching", queries=queries)
+    if low is not None:
+        text = f"fewer than {low:g} invocations per period"
+        return a.plan(text, LT, float(low), "breaching", metric=invocations)
+    assert high is not None  # the model requires min or max
+    text = f"more than {high:g} invocations per period"
+    return a.plan(text, GT, float(high), "notBreaching", metric=invocations)
+
+
+def _resource(a: _Alarm, monitor: ResourceMonitor) -> AlarmPlan:
+    # CPU and GPU utilisation add up over an instance's vCPUs/GPUs: alarm per instance.
+    metric = a.endpoint[str(monitor.resource)]
+    divisor = {"cpu": vcpus, "gpu": gpus}.get(str(monitor.resource))
+    count = divisor(a.instance_type) if divisor and a.instance_type else 1
+    text = f"{monitor.resource} utilisation above {monitor.threshold_percent:g}%"
+    threshold = float(monitor.threshold_percent)
+    if count == 1:
+        return a.plan(text, GT, threshold, "missing", metric=metric)
+    per_instance = MetricQuery(
+        "util",
+        expression=f"m / {count}",
+        label=f"{monitor.resource} per instance (%)",
+        return_data=True,
+    )
+    queries = (MetricQuery("m", metric), per_instance)
+    return a.plan(text + " (per instance)", GT, threshold, "missing", queries=queries)
+
+
+def _prediction_drift(a: _Alarm, monitor: PredictionDriftMonitor) -> AlarmPlan:
+    # The series the job publishes for the method: p-value (drifted below the threshold)
+    # for ks/chi2, the statistic (drifted above it) for psi/classifier.
+    method = str(monitor.method)
+    name = mm.prediction_drift_metric(method)
+    p_value = name == mm.PREDICTION_DRIFT_P_VALUE
+    return a.plan(
+        f"prediction drift: {method} "
+        f"{'p-value below' if p_value else 'statistic above'} {monitor.threshold:g}",
+        LT if p_value else GT,
+        float(monitor.threshold),
+        "missing",
+        metric=a.custom(name, "Minimum" if p_value else "Maximum"),
+    )
+
+
+def _data_drift(a: _Alarm, monitor: DataDriftMonitor) -> AlarmPlan:
+    # A run without data publishes no score: the alarm returns to OK, so the next drift
+    # is a new transition to ALARM (which is what starts retraining).
+    threshold = monitor.max_drifted_share
+    return a.plan(
+        f"share of drifted features above {threshold:g}",
+        GT,
+        float(threshold),
+        "notBreaching",
+        metric=a.custom(*CUSTOM_METRICS[monitor.type]),
+    )
+
+
+def _bias(a: _Alarm, monitor: BiasMonitor) -> AlarmPlan:
+    threshold = monitor.max_demographic_parity_difference
+    return a.plan(
+        f"demographic parity difference on {monitor.sensitive_feature} above {threshold:g}",
+        GT,
+        float(threshold),
+        "missing",
+        metric=a.custom(*CUSTOM_METRICS[monitor.type]),
+    )
+
+
+def _model_quality(a: _Alarm, monitor: ModelQualityMonitor) -> AlarmPlan:
+    metric = quality_metric(a.namespace, str(monitor.metric), a.model, a.environment)
+    low, high = monitor.min, monitor.max
+    if low is not None and high is not None:
+        queries = _outside_band("q", metric.with_statistic("Minimum"), "q", low, high)
+        text = f"{monitor.metric} outside {low:g}-{high:g}"
+        return a.plan(text, GE, 1.0, "missing", queries=queries)
+    if low is not None:
+        text = f"{monitor.metric} below {low:g}"
+        return a.plan(text, LT, float(low), "missing", metric=metric.with_statistic("Minimum"))
+    assert high is not None  # the model requires min or max
+    return a.plan(f"{monitor.metric} above {high:g}", GT, float(high), "missing", metric=metric)
+
+
+_BUILDERS: dict[type, Callable[[_Alarm, Any], AlarmPlan]] = {
+    LatencyMonitor: _latency,
+    ErrorRateMonitor: _error_rate,
+    InvocationsMonitor: _invocations,
+    ResourceMonitor: _resource,
+    PredictionDriftMonitor: _prediction_drift,
+    DataDriftMonitor: _data_drift,
+    BiasMonitor: _bias,
+    ModelQualityMonitor: _model_quality,
+}
+"""One alarm builder per monitor type."""
 
 
 def build_alarm(
@@ -95,203 +284,10 @@ def build_alarm(
     instance_type: str | None,
 ) -> AlarmPlan:
     """The alarm of one monitor. ``endpoint``: the serving plan's descriptors (may be empty)."""
-    common = {
-        "model": model,
-        "monitor": monitor_id,
-        "name": name,
-        "kind": monitor.type,  # type: ignore[attr-defined]
-        "action": str(monitor.action),  # type: ignore[attr-defined]
-        "evaluation_periods": monitor.periods,  # type: ignore[attr-defined]
-        "datapoints_to_alarm": monitor.alarm_datapoints,  # type: ignore[attr-defined]
-        "period_seconds": monitor.period_seconds,  # type: ignore[attr-defined]
-    }
-    given = monitor.description  # type: ignore[attr-defined]
-
-    def describe(text: str) -> str:
-        return (given or f"{model}/{monitor_id}: {text}")[:1024]
-
-    if isinstance(monitor, LatencyMonitor):
-        metric = endpoint["model_latency"].with_statistic(str(monitor.percentile))
-        return AlarmPlan(
-            **common,
-            description=describe(
-                f"{monitor.percentile} model latency above {monitor.threshold_ms:g} ms"
-            ),
-            comparison=GT,
-            threshold=monitor.threshold_ms * 1000.0,
-            treat_missing_data="notBreaching",
-            metric=metric,
-        )
-    if isinstance(monitor, ErrorRateMonitor):
-        queries = [MetricQuery("e5", endpoint["errors_5xx"].with_statistic("Sum"))]
-        errors = "FILL(e5, 0)"
-        if monitor.include_4xx:
-            queries.append(MetricQuery("e4", endpoint["errors_4xx"].with_statistic("Sum")))
-            errors += " + FILL(e4, 0)"
-        queries.append(MetricQuery("inv", endpoint["invocations"].with_statistic("Sum")))
-        queries.append(
-            MetricQuery(
-                "rate",
-                expression=f"100 * ({errors}) / inv",
-                label="error rate (%)",
-                return_data=True,
-            )
-        )
-        return AlarmPlan(
-            **common,
-            description=describe(f"error rate above {monitor.threshold_percent:g}%"),
-            comparison=GT,
-            threshold=float(monitor.threshold_percent),
-            treat_missing_data="notBreaching",
-            queries=tuple(queries),
-        )
-    if isinstance(monitor, InvocationsMonitor):
-        invocations = endpoint["invocations"].with_statistic("Sum")
-        if monitor.min is not None and monitor.max is not None:
-            return AlarmPlan(
-                **common,
-                description=describe(
-                    f"invocations outside {monitor.min:g}-{monitor.max:g} per period"
-                ),
-                comparison=GE,
-                threshold=1.0,
-                treat_missing_data="breaching",
-                queries=(
-                    MetricQuery("inv", invocations),
-                    MetricQuery(
-                        "band",
-                        expression=_band("FILL(inv, 0)", monitor.min, monitor.max),
-                        label="outside band",
-                        return_data=True,
-                    ),
-                ),
-            )
-        if monitor.min is not None:
-            return AlarmPlan(
-                **common,
-                description=describe(f"fewer than {monitor.min:g} invocations per period"),
-                comparison=LT,
-                threshold=float(monitor.min),
-                treat_missing_data="breaching",
-                metric=invocations,
-            )
-        assert monitor.max is not None  # the model requires min or max
-        return AlarmPlan(
-            **common,
-            description=describe(f"more than {monitor.max:g} invocations per period"),
-            comparison=GT,
-            threshold=float(monitor.max),
-            treat_missing_data="notBreaching",
-            metric=invocations,
-        )
-    if isinstance(monitor, ResourceMonitor):
-        metric = endpoint[str(monitor.resource)]
-        divisor = {"cpu": vcpus, "gpu": gpus}.get(str(monitor.resource))
-        count = divisor(instance_type) if divisor and instance_type else 1
-        text = f"{monitor.resource} utilisation above {monitor.threshold_percent:g}%"
-        if count == 1:
-            return AlarmPlan(
-                **common,
-                description=describe(text),
-                comparison=GT,
-                threshold=float(monitor.threshold_percent),
-                treat_missing_data="missing",
-                metric=metric,
-            )
-        return AlarmPlan(
-            **common,
-            description=describe(text + " (per instance)"),
-            comparison=GT,
-            threshold=float(monitor.threshold_percent),
-            treat_missing_data="missing",
-            queries=(
-                MetricQuery("m", metric),
-                MetricQuery(
-                    "util",
-                    expression=f"m / {count}",
-                    label=f"{monitor.resource} per instance (%)",
-                    return_data=True,
-                ),
-            ),
-        )
-    if isinstance(monitor, PredictionDriftMonitor):
-        # The series the job publishes for the method: p-value (drifted below the threshold)
-        # for ks/chi2, the statistic (drifted above it) for psi/classifier.
-        method = str(monitor.method)
-        name = mm.prediction_drift_metric(method)
-        p_value = name == mm.PREDICTION_DRIFT_P_VALUE
-        return AlarmPlan(
-            **common,
-            description=describe(
-                f"prediction drift: {method} "
-                f"{'p-value below' if p_value else 'statistic above'} {monitor.threshold:g}"
-            ),
-            comparison=LT if p_value else GT,
-            threshold=float(monitor.threshold),
-            treat_missing_data="missing",
-            metric=custom_metric(
-                namespace, name, model, environment, "Minimum" if p_value else "Maximum"
-            ),
-        )
-    if isinstance(monitor, DataDriftMonitor | BiasMonitor):
-        metric_name, statistic = CUSTOM_METRICS[monitor.type]
-        metric = custom_metric(namespace, metric_name, model, environment, statistic)
-        if isinstance(monitor, DataDriftMonitor):
-            threshold, text = (
-                monitor.max_drifted_share,
-                (f"share of drifted features above {monitor.max_drifted_share:g}"),
-            )
-        else:
-            threshold = monitor.max_demographic_parity_difference
-            text = (
-                f"demographic parity difference on {monitor.sensitive_feature} above {threshold:g}"
-            )
-        # A run without data publishes no score: the alarm returns to OK, so the next drift
-        # is a new transition to ALARM (which is what starts retraining).
-        missing = "notBreaching" if isinstance(monitor, DataDriftMonitor) else "missing"
-        return AlarmPlan(
-            **common,
-            description=describe(text),
-            comparison=GT,
-            threshold=float(threshold),
-            treat_missing_data=missing,
-            metric=metric,
-        )
-    if isinstance(monitor, ModelQualityMonitor):
-        metric = quality_metric(namespace, str(monitor.metric), model, environment)
-        if monitor.min is not None and monitor.max is not None:
-            return AlarmPlan(
-                **common,
-                description=describe(f"{monitor.metric} outside {monitor.min:g}-{monitor.max:g}"),
-                comparison=GE,
-                threshold=1.0,
-                treat_missing_data="missing",
-                queries=(
-                    MetricQuery("q", metric.with_statistic("Minimum")),
-                    MetricQuery(
-                        "band",
-                        expression=_band("q", monitor.min, monitor.max),
-                        label="outside band",
-                        return_data=True,
-                    ),
-                ),
-            )
-        if monitor.min is not None:
-            return AlarmPlan(
-                **common,
-                description=describe(f"{monitor.metric} below {monitor.min:g}"),
-                comparison=LT,
-                threshold=float(monitor.min),
-                treat_missing_data="missing",
-                metric=metric.with_statistic("Minimum"),
-            )
-        assert monitor.max is not None  # the model requires min or max
-        return AlarmPlan(
-            **common,
-            description=describe(f"{monitor.metric} above {monitor.max:g}"),
-            comparison=GT,
-            threshold=float(monitor.max),
-            treat_missing_data="missing",
-            metric=metric,
-        )
-    raise TypeError(f"no alarm for monitor type {type(monitor).__name__}")
+    builder = next((b for kind, b in _BUILDERS.items() if isinstance(monitor, kind)), None)
+    if builder is None:
+        raise TypeError(f"no alarm for monitor type {type(monitor).__name__}")
+    alarm = _Alarm(
+        model, monitor_id, monitor, name, endpoint, namespace, environment, instance_type
+    )
+    return builder(alarm, monitor)
