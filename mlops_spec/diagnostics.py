@@ -193,16 +193,9 @@ def to_problems(
             allowed = ctx.get("allowed")
             suggestion = ctx.get("suggestion")
         elif kind == "string_pattern_mismatch":
-            parent = model_at(root, data, path[:-1])
-            field = parent.model_fields.get(str(path[-1])) if parent and path else None
             message = "is not in the required form"
-            described = field.description.rstrip(".") if field and field.description else None
-            if isinstance(path[-1], int) or described is None:
-                described = PATTERN_NAMES.get(str(ctx.get("pattern")), described)
-            if described:
-                described = described.split(": ", 1)[-1] if ": " in described else described
-                described = described[0].lower() + described[1:]
-            allowed = described or f"pattern {ctx.get('pattern')}"
+            pattern = str(ctx.get("pattern"))
+            allowed = PATTERN_NAMES.get(pattern) or f"pattern {pattern}"
         elif kind in ("dict_type", "model_type", "model_attributes_type"):
             message = "must be a mapping"
             got = type(given).__name__ if given is not None else "null"

@@ -68,48 +68,49 @@ def _schedule(value: str) -> str:
 ID_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
 _ID_DOC = "lowercase letters, digits and '-', starting with a letter (used in resource names)"
 
-Identifier = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=32, pattern=ID_PATTERN),
-    Field(description=f"A stable key: {_ID_DOC}; 2-32 characters."),
-]
-SystemId = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=20, pattern=ID_PATTERN),
-    Field(description=f"The system's id: {_ID_DOC}; 2-20 characters."),
-]
-EnvironmentName = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=12, pattern=ID_PATTERN),
-    Field(description="A stack/environment name (dev, staging, prod): lowercase, 2-12 chars."),
-]
+# The aliases below constrain values; they carry no description. Every field documents itself
+# (an attribute docstring, see ``SpecModel``), and a description on a type would replace the
+# docstring of each field of that type. What a form allows is named in ``PATTERN_NAMES``.
+
+Identifier = Annotated[str, StringConstraints(min_length=2, max_length=32, pattern=ID_PATTERN)]
+SystemId = Annotated[str, StringConstraints(min_length=2, max_length=20, pattern=ID_PATTERN)]
+EnvironmentName = Annotated[str, StringConstraints(min_length=2, max_length=12, pattern=ID_PATTERN)]
 Email = Annotated[
-    str,
-    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254),
-    Field(description="An e-mail address."),
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)
 ]
-AwsRegion = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
-    Field(description="An AWS region code, e.g. eu-west-1."),
-]
+AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 SnsTopicArn = Annotated[
     str,
     StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
-    Field(description="The ARN of an existing SNS topic."),
 ]
-SsmParameterName = Annotated[
-    str,
-    StringConstraints(pattern=r"^/[A-Za-z0-9_.\-/]{1,1010}$"),
-    Field(description="The name of an SSM parameter (SecureString) holding a secret."),
-]
+SsmParameterName = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_.\-/]{1,1010}$")]
 ImageUri = Annotated[
     str,
     StringConstraints(
         pattern=r"^[a-z0-9.\-]+(:\d+)?/[a-z0-9._\-/]+(:[A-Za-z0-9._\-]{1,128}|@sha256:[a-f0-9]{64})$"
     ),
-    Field(description="A container image URI with a tag or digest (ECR for SageMaker)."),
 ]
+TagKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+\-@ ]+$")
+]
+TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+\-@ ]*$")]
+BucketNamespace = Annotated[
+    str, StringConstraints(min_length=3, max_length=20, pattern=r"^[a-z0-9-]+$")
+]
+BucketRef = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(create|arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]"
+        r"|[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])$"
+    ),
+]
+KeyPrefix = Annotated[
+    str, StringConstraints(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()\-]+/)*$")
+]
+S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
+HyperparameterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,255}$")]
+HyperparameterValue = Annotated[str, StringConstraints(max_length=2500)]
 SCHEDULE_SCHEMA_PATTERN = (
     r"^(cron\((\S+ ){5}\S+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
 )
@@ -118,11 +119,11 @@ Schedule = Annotated[
     AfterValidator(_schedule),
     Field(
         json_schema_extra={"pattern": SCHEDULE_SCHEMA_PATTERN},
-        description="An EventBridge schedule expression: cron(min hour dom month dow year) "
-        "or rate(N unit).",
         examples=["cron(0 3 ? * MON *)", "rate(1 day)"],
     ),
 ]
+"""An EventBridge schedule expression: ``cron(min hour dom month dow year)`` or
+``rate(N unit)`` (checked by :func:`mlops_spec.schedule.validate_schedule`)."""
 Percent = Annotated[StrictFloat, Field(ge=0, le=100)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 TrainingInstanceType = Annotated[
@@ -137,7 +138,6 @@ TransformInstanceType = Annotated[
 ColumnName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$"),
-    Field(description="A column name in the data."),
 ]
 
 S3_BUCKET_PATTERN = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -151,11 +151,21 @@ def _pattern(alias: object) -> str:
 
 
 PATTERN_NAMES: dict[str, str] = {
+    ID_PATTERN: _ID_DOC,
     _pattern(Email): "an e-mail address (name@example.com)",
     _pattern(AwsRegion): "an AWS region code such as eu-west-1",
+    _pattern(AccountId): "a 12-digit AWS account id",
     _pattern(SnsTopicArn): "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
     _pattern(SsmParameterName): "an SSM parameter name starting with '/'",
     _pattern(ImageUri): "an image URI with a tag or digest (registry/repo:tag)",
     _pattern(ColumnName): "a column name (letters, digits, '_', '.', '-')",
+    _pattern(TagKey): "letters, digits, spaces and _ . : / = + - @",
+    _pattern(TagValue): "letters, digits, spaces and _ . : / = + - @ (or empty)",
+    _pattern(BucketNamespace): "lowercase letters, digits and '-'",
+    _pattern(BucketRef): "`create`, or an existing bucket's name or ARN",
+    _pattern(KeyPrefix): "a key prefix ending in '/' (letters, digits and ! _ . * ' ( ) -), or ''",
+    _pattern(S3Uri): "an s3:// URI (s3://bucket/prefix/)",
+    _pattern(HyperparameterName): "a name of letters, digits, '_', '.', '-', not starting "
+    "with a digit, '.' or '-'",
 }
-"""Friendly names of the string forms, used when a list item breaks one."""
+"""What each string form allows, in words: error messages show it as "allowed"."""

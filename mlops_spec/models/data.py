@@ -1,51 +1,49 @@
 """``data_sources``: where training and ground-truth data live, and its feature schema."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, StrictBool, StringConstraints, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from mlops_spec.enums import DataFormat, FeatureKind
 from mlops_spec.models.base import SpecModel
-from mlops_spec.types import ColumnName
-
-BucketRef = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^(create|arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]"
-        r"|[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])$"
-    ),
-    Field(description="`create` (a managed, encrypted bucket) or an existing bucket name/ARN."),
-]
-Prefix = Annotated[str, StringConstraints(max_length=512, pattern=r"^([A-Za-z0-9!_.*'()\-]+/)*$")]
+from mlops_spec.types import BucketRef, ColumnName, KeyPrefix
 
 
 class DataSource(SpecModel):
     """A dataset in S3 with a known schema."""
 
     bucket: BucketRef = "create"
-    """`create`: the framework creates and secures the bucket; otherwise the existing bucket's
-    name or ARN (read-only access is granted). Default: create."""
-    prefix: Prefix = ""
-    """Key prefix of the data, ending in '/'. Default: the bucket root."""
+    """`create` (the framework creates and secures the bucket) or an existing bucket's name or
+    ARN (read-only access is granted). Default: create — a bucket
+    `[<namespace>-]<system>-<env>-data-<id>-<region>` is created, encrypted with the system
+    key, versioned, TLS-only, with all public access blocked."""
+    prefix: KeyPrefix = ""
+    """Key prefix of the data, ending in '/'. Default: '' — every object in the bucket belongs
+    to this data source."""
     format: DataFormat = DataFormat.PARQUET
-    """File format. Default: parquet."""
+    """File format: parquet | csv | jsonl. Default: parquet — jobs read the objects as
+    Parquet."""
     features: dict[ColumnName, FeatureKind] = Field(default_factory=dict)
     """Feature columns and their kind (numeric | categorical); drift and bias monitors
-    may only name these. Required for training sources. Default: none."""
+    may only name these. Required for training sources. Default: none — allowed only for a
+    ground_truth source."""
     label: ColumnName | None = None
-    """The label column (needed for training and model-quality monitors). Default: unset."""
+    """The label column. Default: unset — the source can be neither a gate's holdout nor
+    ground truth for model-quality monitors (both are refused at load time)."""
     timestamp: ColumnName | None = None
-    """The event-time column used for windows. Default: unset."""
+    """The event-time column. Default: unset — nothing changes: no job reads this column yet
+    (monitoring windows follow capture time)."""
     retrain_on_new_data: StrictBool = False
     """Start retraining of the models that read this source when new objects land under the
-    prefix (S3 -> EventBridge). Default: false."""
+    prefix (S3 -> EventBridge). Default: false — new objects start nothing; models retrain on
+    their schedule or on `retrain` alarms only."""
     kind: Literal["training", "ground_truth"] = "training"
-    """`ground_truth` sources hold labels joined to captured predictions for quality
-    monitors. Default: training."""
-
+    """`training` (features models train on) or `ground_truth` (labels joined to captured
+    predictions for quality monitors). Default: training — the source needs at least one
+    feature and may be a training input, holdout or batch input."""
     inference_id_column: ColumnName = "inference_id"
     """ground_truth sources: the column joining labels to captured inferences.
-    Default: inference_id."""
+    Default: inference_id — labels are joined on a column named `inference_id`."""
 
     @model_validator(mode="after")
     def _columns_distinct(self) -> "DataSource":

@@ -15,26 +15,33 @@ class Retraining(SpecModel):
     """Guards on automatic retraining (schedule, drift alarms, new data)."""
 
     cooldown_hours: StrictFloat = Field(default=24, ge=0, le=24 * 30)
-    """No automatic run starts within this many hours of the last one. Default: 24."""
+    """No automatic run starts within this many hours of the last one. Default: 24 — at most
+    one automatic run every 24 hours; later triggers are skipped."""
     max_runs_per_day: StrictInt = Field(default=2, ge=1, le=100)
-    """At most this many automatic runs per UTC day. Default: 2."""
+    """At most this many automatic runs per UTC day. Default: 2 — a third automatic run on
+    the same UTC day is refused."""
 
 
 class Model(SpecModel):
     """One model of the system."""
 
     description: str | None = Field(default=None, max_length=256)
-    """Free text, shown on dashboards. Default: unset."""
+    """Free text, shown on dashboards and the package group. Default: unset — the package
+    group is described as "Candidates of <model>"."""
     training: Training
     """How the model is trained, evaluated and registered (required)."""
     registry: Registry = Field(default_factory=Registry)
-    """Default: manual approval."""
+    """The model package group and its approval. Default: manual approval, no cross-account
+    readers — candidates wait for a person to approve them."""
     serving: Serving | None = None
-    """Default: unset, the model is trained and registered but not served."""
+    """How predictions are served (tier: realtime | serverless | batch). Default: unset — the
+    model is trained and registered but not served: no endpoint, no batch job."""
     monitors: dict[Identifier, Monitor] = Field(default_factory=dict)
-    """Monitors by id (the id is part of the alarm name). Default: none."""
+    """Monitors by id (the id is part of the alarm name). Default: none — no alarm watches
+    the model."""
     retraining: Retraining = Field(default_factory=Retraining)
-    """Default: 24 h cooldown, at most 2 runs a day."""
+    """Guards on automatic runs. Default: cooldown_hours 24, max_runs_per_day 2 — automatic
+    runs start at least 24 hours apart, so at most once a day."""
 
     @property
     def tier(self) -> ServingTier | None:

@@ -14,15 +14,18 @@ class MonitorBase(SpecModel):
 
     action: MonitorAction = MonitorAction.NOTIFY
     """notify (alarm topic only) | retrain (also starts the training pipeline) | rollback
-    (also an auto-rollback alarm of the endpoint's deployments). Default: notify."""
+    (also an auto-rollback alarm of the endpoint's deployments). Default: notify — the alarm
+    only notifies the alarm topic."""
     periods: StrictInt = Field(default=3, ge=1, le=100)
-    """Evaluation periods of the alarm. Default: 3."""
+    """Evaluation periods of the alarm. Default: 3 — the alarm judges the last 3 periods."""
     datapoints_to_alarm: StrictInt | None = Field(default=None, ge=1, le=100)
-    """Breaching datapoints among `periods` that trigger the alarm. Default: all periods."""
+    """Breaching datapoints among `periods` that trigger the alarm. Default: unset — every
+    one of the `periods` must breach."""
     period_seconds: Literal[10, 30, 60, 300, 900, 3600, 21600, 86400] = 60
-    """Length of one period. Default: 60."""
+    """Length of one period in seconds. Default: 60 — one datapoint a minute."""
     description: str | None = Field(default=None, max_length=512)
-    """Shown in the alarm. Default: generated from the monitor."""
+    """Shown in the alarm. Default: unset — the alarm is described as
+    `<model>/<monitor>: <what it watches>` (e.g. "p99 model latency above 250 ms")."""
 
     @model_validator(mode="after")
     def _window(self) -> "MonitorBase":
@@ -48,7 +51,8 @@ class LatencyMonitor(MonitorBase):
     type: Literal["latency"]
     """p-th percentile latency of the endpoint."""
     percentile: Percentile = Percentile.P99
-    """Default: p99."""
+    """Percentile watched: p50 | p90 | p95 | p99. Default: p99 — the alarm watches the
+    slowest 1% of requests."""
     threshold_ms: StrictFloat = Field(gt=0)
     """Alarm when the percentile exceeds this many milliseconds."""
 
@@ -65,7 +69,7 @@ class ErrorRateMonitor(MonitorBase):
     threshold_percent: StrictFloat = Field(gt=0, le=100)
     """Alarm when the error rate exceeds this percentage."""
     include_4xx: bool = False
-    """Also count client errors. Default: false."""
+    """Also count client errors. Default: false — only 5xx responses count as errors."""
 
     @property
     def endpoint_metric(self) -> bool:
@@ -78,9 +82,11 @@ class InvocationsMonitor(MonitorBase):
     type: Literal["invocations"]
     """Invocation count outside a band."""
     min: StrictFloat | None = Field(default=None, ge=0)
-    """Alarm below this many invocations per period. Default: unset."""
+    """Alarm below this many invocations per period. Default: unset — no alarm on too little
+    traffic (set min, max or both)."""
     max: StrictFloat | None = Field(default=None, gt=0)
-    """Alarm above this many invocations per period. Default: unset."""
+    """Alarm above this many invocations per period. Default: unset — no alarm on too much
+    traffic (set min, max or both)."""
 
     @model_validator(mode="after")
     def _band(self) -> "InvocationsMonitor":
@@ -114,13 +120,15 @@ class ScheduledMonitorBase(MonitorBase):
     """Monitors computed by a scheduled job over a window of captured data."""
 
     schedule: Schedule = "rate(1 day)"
-    """When the job runs. Default: rate(1 day)."""
+    """When the monitoring job runs: an EventBridge `cron(...)` or `rate(...)` expression
+    (created paused in development). Default: rate(1 day) — the job runs once a day."""
     window_hours: StrictInt = Field(default=24, ge=1, le=24 * 31)
-    """How much captured data each run reads. Default: 24."""
+    """How much captured data each run reads. Default: 24 — each run reads the last 24 hours
+    of data."""
     period_seconds: Literal[3600, 21600, 86400] = 86400
-    """Alarm period; matches the schedule. Default: 86400."""
+    """Alarm period in seconds; matches the schedule. Default: 86400 — one datapoint a day."""
     periods: StrictInt = Field(default=1, ge=1, le=100)
-    """Default: 1."""
+    """Evaluation periods of the alarm. Default: 1 — one breaching run alarms."""
 
 
 class DataDriftMonitor(ScheduledMonitorBase):
@@ -129,15 +137,18 @@ class DataDriftMonitor(ScheduledMonitorBase):
     type: Literal["data_drift"]
     """Input feature drift against the reference profile."""
     method: DriftMethod = DriftMethod.PSI
-    """psi | ks | chi2 | classifier. Default: psi (chi2 is used for categorical features
-    when method is ks)."""
+    """psi | ks | chi2 | classifier (chi2 is used for categorical features when method is ks).
+    Default: psi — each feature's population stability index against the reference
+    profile."""
     threshold: StrictFloat = Field(default=0.2, gt=0)
     """psi: index above which a feature drifts; ks/chi2: significance level (Bonferroni
-    corrected); classifier: ROC AUC. Default: 0.2."""
+    corrected); classifier: ROC AUC. Default: 0.2 — with psi, a feature whose index exceeds
+    0.2 drifts."""
     features: list[ColumnName] | None = None
-    """Features to watch. Default: every feature of the model's inputs."""
+    """Features to watch. Default: unset — every feature of the model's inputs is watched."""
     max_drifted_share: StrictFloat = Field(default=0.0, ge=0, lt=1)
-    """Alarm when the share of drifted features exceeds this. Default: 0 (any feature)."""
+    """Alarm when the share of drifted features exceeds this. Default: 0 — one drifted
+    feature alarms."""
 
 
 class PredictionDriftMonitor(ScheduledMonitorBase):
@@ -146,16 +157,18 @@ class PredictionDriftMonitor(ScheduledMonitorBase):
     type: Literal["prediction_drift"]
     """Output drift against training-time predictions."""
     method: DriftMethod = DriftMethod.PSI
-    """Default: psi."""
+    """Test comparing served predictions with training-time predictions, as for data_drift.
+    Default: psi — the population stability index of the predictions."""
     threshold: StrictFloat = Field(default=0.1, gt=0)
-    """Default: 0.1."""
+    """Drift threshold in the method's terms, as for data_drift. Default: 0.1 — with psi, the
+    predictions drift when their index exceeds 0.1."""
 
 
 class GroundTruth(SpecModel):
     """Where labels for served predictions arrive."""
 
     data_source: Identifier
-    """Id of a data source of kind ground_truth (joined on the inference id)."""
+    """Id of a data source of kind ground_truth with a label (joined on the inference id)."""
 
 
 class ModelQualityMonitor(ScheduledMonitorBase):
@@ -164,11 +177,12 @@ class ModelQualityMonitor(ScheduledMonitorBase):
     type: Literal["model_quality"]
     """Quality metric against ground truth."""
     metric: QualityMetric
-    """Metric to compute."""
+    """Metric to compute: auc | accuracy | f1 | precision | recall | rmse | mae | r2."""
     min: StrictFloat | None = None
-    """Alarm below this. Default: unset."""
+    """Alarm below this. Default: unset — no lower bound (set min, max or both)."""
     max: StrictFloat | None = None
-    """Alarm above this (error metrics). Default: unset."""
+    """Alarm above this (error metrics). Default: unset — no upper bound (set min, max or
+    both)."""
     ground_truth: GroundTruth
     """Where the labels come from."""
 
@@ -185,9 +199,10 @@ class BiasMonitor(ScheduledMonitorBase):
     type: Literal["bias"]
     """Demographic parity across a sensitive feature."""
     sensitive_feature: ColumnName
-    """A categorical feature of the model's inputs."""
+    """A categorical feature of the model's inputs whose groups are compared."""
     max_demographic_parity_difference: StrictFloat = Field(default=0.1, gt=0, le=1)
-    """Alarm above this difference in positive rates between groups. Default: 0.1."""
+    """Alarm above this difference in positive rates between groups. Default: 0.1 — alarms
+    when two groups' positive rates differ by more than 10 percentage points."""
 
 
 Monitor = Annotated[

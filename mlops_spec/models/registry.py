@@ -1,11 +1,10 @@
 """``models.<id>.registry``: the model package group and how candidates are approved."""
 
-from typing import Annotated
-
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from mlops_spec.enums import Approval
 from mlops_spec.models.base import SpecModel
+from mlops_spec.types import AccountId
 
 
 class Registry(SpecModel):
@@ -13,8 +12,8 @@ class Registry(SpecModel):
 
     approval: Approval = Approval.MANUAL
     """`auto`: a candidate that passes the gate is Approved at once; `manual`: it waits in
-    PendingManualApproval for a person. Default: manual."""
-    cross_account_read_accounts: list[Annotated[str, StringConstraints(pattern=r"^\d{12}$")]] = (
-        Field(default_factory=list)
-    )
-    """12-digit AWS account ids allowed to read packages (group policy). Default: none."""
+    PendingManualApproval for a person. Default: manual — nothing is deployed until a person
+    approves the candidate."""
+    cross_account_read_accounts: list[AccountId] = Field(default_factory=list)
+    """12-digit AWS account ids allowed to read packages (group policy). Default: none — the
+    group has no resource policy; only this account reads its packages."""

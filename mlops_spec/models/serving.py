@@ -7,7 +7,13 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraint
 from mlops_spec.aws_catalog import SERVERLESS_MEMORY_MB
 from mlops_spec.enums import RolloutStrategy
 from mlops_spec.models.base import SpecModel
-from mlops_spec.types import HostingInstanceType, PositiveInt, Schedule, TransformInstanceType
+from mlops_spec.types import (
+    HostingInstanceType,
+    PositiveInt,
+    S3Uri,
+    Schedule,
+    TransformInstanceType,
+)
 
 
 class PinnedVersion(SpecModel):
@@ -24,16 +30,20 @@ class Autoscaling(SpecModel):
     """Target-tracking autoscaling on invocations per instance."""
 
     min_instances: PositiveInt = 1
-    """Smallest instance count. Default: 1."""
+    """Smallest instance count; the endpoint starts with this many. Default: 1 — the endpoint
+    runs one instance when idle."""
     max_instances: PositiveInt = 2
     """Largest instance count; equal to min_instances means a fixed size (no policy).
-    Default: 2."""
+    Default: 2 — under load the policy adds a second instance, never a third."""
     target_invocations_per_instance: PositiveInt = 100
-    """Invocations per instance per minute the policy holds. Default: 100."""
+    """Invocations per instance per minute the policy holds. Default: 100 — instances are
+    added above 100 invocations per instance per minute and removed well below it."""
     scale_in_cooldown_seconds: StrictInt = Field(default=300, ge=0, le=3600)
-    """Default: 300."""
+    """Seconds after a scale-in before the policy scales in again. Default: 300 — at most one
+    scale-in every 5 minutes."""
     scale_out_cooldown_seconds: StrictInt = Field(default=60, ge=0, le=3600)
-    """Default: 60."""
+    """Seconds after a scale-out before the policy scales out again. Default: 60 — at most
+    one scale-out a minute."""
 
     @model_validator(mode="after")
     def _order(self) -> "Autoscaling":
@@ -53,15 +63,20 @@ class Rollout(SpecModel):
     """How a new model version replaces the old one (SageMaker blue/green deployment)."""
 
     strategy: RolloutStrategy = RolloutStrategy.CANARY
-    """all_at_once | canary | linear. Default: canary."""
+    """all_at_once | canary | linear. Default: canary — the new fleet first takes
+    `traffic_percent` of the traffic, then all of it after `bake_minutes`."""
     traffic_percent: StrictFloat = Field(default=10, gt=0, le=100)
-    """Canary size, or the size of each linear step, in percent of capacity. Default: 10."""
+    """Canary size, or the size of each linear step, in percent of capacity. Default: 10 —
+    the canary (or each linear step) is 10% of the capacity."""
     bake_minutes: StrictInt = Field(default=10, ge=0, le=60)
-    """Wait between traffic shifts while the rollback alarms watch. Default: 10."""
+    """Wait between traffic shifts while the rollback alarms watch. Default: 10 — each
+    traffic step is held 10 minutes before the next one."""
     termination_wait_minutes: StrictInt = Field(default=5, ge=0, le=60)
-    """Keep the old fleet this long after the shift completes. Default: 5."""
+    """Keep the old fleet this long after the shift completes. Default: 5 — the old fleet
+    can take the traffic back for 5 minutes, then it is deleted."""
     auto_rollback: StrictBool = True
-    """Roll back when any of the model's `rollback` monitors alarms. Default: true."""
+    """Roll back when any of the model's `rollback` monitors alarms. Default: true — an alarm
+    of a `rollback` monitor during the rollout returns all traffic to the old fleet."""
 
 
 class RealtimeServing(SpecModel):
@@ -70,17 +85,24 @@ class RealtimeServing(SpecModel):
     tier: Literal["realtime"]
     """A real-time endpoint on dedicated instances."""
     instance_type: HostingInstanceType = "ml.m5.large"
-    """Endpoint instance type. Default: ml.m5.large."""
+    """Endpoint instance type. Default: ml.m5.large — each endpoint instance is an
+    ml.m5.large."""
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
-    """Default: 1-2 instances at 100 invocations per instance."""
+    """Instance count and scaling policy. Default: 1 to 2 instances at 100 invocations per
+    instance per minute — a target-tracking policy adds the second instance under load
+    (development: a fixed single instance, no policy)."""
     rollout: Rollout = Field(default_factory=Rollout)
-    """Default: 10% canary, 10 minutes bake, auto-rollback on."""
+    """How a new version replaces the old one. Default: a 10% canary, 10 minutes bake,
+    5 minutes termination wait, auto-rollback — the new version takes 10% of the traffic for
+    10 minutes, then all of it, unless a `rollback` monitor alarms."""
     data_capture_percent: StrictFloat = Field(default=100, ge=0, le=100)
     """Share of requests captured (to the capture bucket) for drift monitoring; 0 turns
-    capture off. Default: 100."""
+    capture off. Default: 100 — every request and response is captured, encrypted with the
+    system key."""
     model_version: ModelVersion = "latest_approved"
     """`latest_approved` (the deploy function rolls out each approved package) or
-    `{pinned: N}`. Default: latest_approved."""
+    `{pinned: N}` (Pulumi serves version N). Default: latest_approved — the deploy function
+    creates the endpoint on the first approved package and rolls out each later one."""
 
 
 class ServerlessServing(SpecModel):
@@ -89,15 +111,21 @@ class ServerlessServing(SpecModel):
     tier: Literal["serverless"]
     """A serverless endpoint: pay per request, scales to zero."""
     memory_mb: StrictInt = 2048
-    """Memory size: 1024-6144 in 1024 steps. Default: 2048."""
+    """Memory size: 1024-6144 in 1024 steps. Default: 2048 — each invocation runs with 2 GB
+    of memory."""
     max_concurrency: StrictInt = Field(default=5, ge=1, le=200)
-    """Concurrent invocations (1-200). Default: 5."""
+    """Concurrent invocations (1-200). Default: 5 — a sixth concurrent request is
+    throttled."""
     provisioned_concurrency: StrictInt | None = Field(default=None, ge=1, le=200)
-    """Pre-warmed concurrency, at most max_concurrency. Default: unset."""
+    """Pre-warmed concurrency, at most max_concurrency. Default: unset — nothing is kept
+    warm: the first requests after an idle period wait for a cold start."""
     data_capture_percent: StrictFloat = Field(default=0, ge=0, le=100)
-    """Serverless endpoints do not support data capture; must stay 0. Default: 0."""
+    """Serverless endpoints do not support data capture; must stay 0. Default: 0 — nothing
+    is captured."""
     model_version: ModelVersion = "latest_approved"
-    """As for realtime. Default: latest_approved."""
+    """`latest_approved` or `{pinned: N}`, as for realtime. Default: latest_approved — the
+    deploy function creates the endpoint on the first approved package and rolls out each
+    later one."""
 
     @model_validator(mode="after")
     def _limits(self) -> "ServerlessServing":
@@ -116,28 +144,31 @@ class ServerlessServing(SpecModel):
         return self
 
 
-S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
-
-
 class BatchServing(SpecModel):
     """Scheduled batch transform."""
 
     tier: Literal["batch"]
     """Batch transform on a schedule."""
     instance_type: TransformInstanceType = "ml.m5.xlarge"
-    """Transform instance type. Default: ml.m5.xlarge."""
+    """Transform instance type. Default: ml.m5.xlarge — the transform runs on ml.m5.xlarge
+    instances."""
     instance_count: PositiveInt = 1
-    """Default: 1."""
+    """Transform instances. Default: 1 — one instance scores the whole input."""
     schedule: Schedule
-    """When the batch job runs (paused in development mode)."""
+    """When the batch job runs: an EventBridge `cron(...)` or `rate(...)` expression (created
+    paused in development)."""
     input: Annotated[str, StringConstraints(min_length=1)]
     """A data source id, or an s3:// URI prefix, to score."""
     output: S3Uri | None = None
-    """Where predictions go. Default: the system's reports bucket under batch/<model>/."""
+    """Where predictions go (an s3:// URI). Default: unset — predictions are written to the
+    system's reports bucket under batch/<model>/."""
     max_payload_mb: StrictInt = Field(default=6, ge=1, le=100)
-    """Default: 6."""
+    """Largest request, in MB, the transform sends to the model container. Default: 6 —
+    csv/jsonl lines are batched into requests of at most 6 MB; a Parquet object, sent whole,
+    must fit in 6 MB."""
     model_version: ModelVersion = "latest_approved"
-    """Default: latest_approved."""
+    """`latest_approved` or `{pinned: N}`. Default: latest_approved — each run first looks up
+    the latest approved package and transforms with it."""
 
 
 Serving = Annotated[RealtimeServing | ServerlessServing | BatchServing, Field(discriminator="tier")]

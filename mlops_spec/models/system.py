@@ -1,33 +1,26 @@
 """``system``: who owns the ML system, where it runs, and how it is tagged."""
 
-from typing import Annotated
-
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from mlops_spec.models.base import SpecModel
-from mlops_spec.types import AwsRegion, Email, SystemId
-
-TagKey = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+\-@ ]+$")
-]
-TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+\-@ ]*$")]
+from mlops_spec.types import AwsRegion, BucketNamespace, Email, SystemId, TagKey, TagValue
 
 
 class System(SpecModel):
     """The ML system as a whole."""
 
     id: SystemId
-    """Lowercase id used as the first part of every resource name. Renaming it replaces everything."""
+    """The system's id (lowercase letters, digits and '-', 2-20 characters): the first part
+    of every resource name. Renaming it replaces every resource."""
     owner: Email
     """The owning team's e-mail; tagged on every resource as `owner`."""
     region: AwsRegion = "us-east-1"
-    """AWS region of every resource. Default: us-east-1."""
+    """AWS region of every resource, e.g. eu-west-1. Default: us-east-1 — every resource of
+    every stack is created in us-east-1 (a stack's `aws:region`, if set, must agree)."""
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     """Extra tags on every resource (e.g. cost-centre). `system`, `environment`, `owner` and
-    `managed-by` are always added. Default: none."""
-    bucket_namespace: (
-        Annotated[str, StringConstraints(min_length=3, max_length=20, pattern=r"^[a-z0-9-]+$")]
-        | None
-    ) = None
+    `managed-by` are always added. Default: none — resources carry only those four tags."""
+    bucket_namespace: BucketNamespace | None = None
     """Prefix making bucket names globally unique (S3 names are global), e.g. your org or
-    account id. Default: unset, buckets are named `<system>-<env>-<purpose>-<region>`."""
+    account id. Default: unset — buckets are named `<system>-<env>-<purpose>-<region>`, which
+    another account may already own."""

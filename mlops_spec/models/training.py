@@ -6,23 +6,32 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraint
 
 from mlops_spec.enums import QualityMetric, TrainingPlatform
 from mlops_spec.models.base import SpecModel
-from mlops_spec.types import Identifier, ImageUri, PositiveInt, Schedule, TrainingInstanceType
-
-HyperparameterValue = Annotated[str, StringConstraints(max_length=2500)]
+from mlops_spec.types import (
+    HyperparameterName,
+    HyperparameterValue,
+    Identifier,
+    ImageUri,
+    PositiveInt,
+    Schedule,
+    TrainingInstanceType,
+)
 
 
 class Gate(SpecModel):
     """The promotion gate the evaluation step applies to every candidate."""
 
     metric: QualityMetric
-    """Metric computed on the holdout set (scikit-learn)."""
+    """Metric computed on the holdout set (scikit-learn): auc | accuracy | f1 | precision |
+    recall | rmse | mae | r2."""
     min: StrictFloat | None = None
-    """Smallest acceptable value (for metrics where higher is better). Default: unset."""
+    """Smallest acceptable value (for metrics where higher is better). Default: unset — no
+    lower bound (set min, max or both)."""
     max: StrictFloat | None = None
-    """Largest acceptable value (for error metrics such as rmse). Default: unset."""
+    """Largest acceptable value (for error metrics such as rmse). Default: unset — no upper
+    bound (set min, max or both)."""
     must_beat_champion_by: StrictFloat = Field(default=0.0, ge=0)
     """The candidate must improve on the current champion's metric by at least this much
-    (absolute). 0 means 'at least as good'. Default: 0."""
+    (absolute). Default: 0 — a candidate at least as good as the champion passes."""
 
     @model_validator(mode="after")
     def _bound(self) -> "Gate":
@@ -41,48 +50,64 @@ class Training(SpecModel):
     """A training pipeline: train -> evaluate -> gate -> register."""
 
     platform: TrainingPlatform = TrainingPlatform.SAGEMAKER
-    """Where training runs. Default: sagemaker."""
+    """Where training runs: sagemaker | kubernetes. Default: sagemaker — a SageMaker pipeline
+    trains, evaluates and registers the model (the AWS components build no kubernetes
+    training)."""
     image: ImageUri
-    """Training container image (ECR URI with tag or digest)."""
+    """Training container image: an image URI with a tag or digest (ECR, in the system's
+    region, for SageMaker)."""
     entry_point: Annotated[str, StringConstraints(min_length=1, max_length=256)] = "train.py"
-    """Script or module the image runs. Default: train.py."""
-    hyperparameters: dict[
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,255}$")],
-        HyperparameterValue | int | float | bool,
-    ] = Field(default_factory=dict)
-    """Passed to the training job (values are sent as strings). Default: none."""
+    """Script or module the image runs (`SAGEMAKER_PROGRAM`). Default: train.py — the container
+    runs train.py."""
+    hyperparameters: dict[HyperparameterName, HyperparameterValue | int | float | bool] = Field(
+        default_factory=dict
+    )
+    """Passed to the training job (values are sent as strings). Default: none — the job gets
+    no hyperparameters."""
     instance_type: TrainingInstanceType | None = "ml.m5.xlarge"
-    """SageMaker training instance type (sagemaker platform). Default: ml.m5.xlarge."""
+    """SageMaker training instance type (sagemaker platform). Default: ml.m5.xlarge — each
+    training instance is an ml.m5.xlarge."""
     instance_count: PositiveInt = 1
-    """Training instances. Default: 1."""
+    """Training instances. Default: 1 — one instance (from 2, traffic between them is
+    encrypted)."""
     cpu: StrictFloat | None = Field(default=None, gt=0, le=192)
-    """CPU cores (kubernetes platform). Default: unset."""
+    """CPU cores (kubernetes platform). Default: unset — required with platform kubernetes,
+    unused on sagemaker."""
     memory_gib: StrictFloat | None = Field(default=None, gt=0, le=2048)
-    """Memory in GiB (kubernetes platform). Default: unset."""
+    """Memory in GiB (kubernetes platform). Default: unset — required with platform
+    kubernetes, unused on sagemaker."""
     gpu: StrictInt = Field(default=0, ge=0, le=16)
-    """GPUs (kubernetes platform). Default: 0."""
+    """GPUs (kubernetes platform). Default: 0 — no GPU is requested."""
     spot: StrictBool = True
-    """Use managed spot training (with checkpointing). Default: true."""
+    """Use managed spot training (with checkpointing). Default: true — jobs run on spot
+    capacity, checkpoint to the artifacts bucket, and wait up to `max_wait_minutes` for
+    capacity."""
     max_runtime_minutes: StrictInt = Field(default=120, ge=1, le=40320)
-    """Stop the job after this long (SageMaker allows up to 28 days). Default: 120."""
+    """Stop the job after this long (SageMaker allows up to 28 days). Default: 120 — a job
+    still training after 2 hours is stopped and the run fails."""
     max_wait_minutes: StrictInt | None = Field(default=None, ge=1, le=40320)
     """With spot: longest wait for capacity plus runtime; must be >= max_runtime_minutes.
-    Default: 2 x max_runtime_minutes."""
+    Default: 2 x max_runtime_minutes (at most 28 days) — a spot job not done by then is
+    stopped; unused without spot."""
     volume_size_gb: StrictInt = Field(default=30, ge=1, le=16384)
-    """Training volume size. Default: 30."""
+    """Training volume size in GB. Default: 30 — each instance gets a 30 GB volume encrypted
+    with the system key."""
     inputs: list[Identifier] = Field(min_length=1)
     """Ids of the data_sources the job reads (channels named after them)."""
     positive_label: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     """The class counted as positive for binary metrics (auc, f1, precision, recall) in the
     gate, and by bias and model-quality monitors. Written as text (`"1"`, `"churned"`).
-    Default: the last class in sorted order."""
+    Default: unset — the last class in sorted order counts as positive."""
     holdout: Identifier | None = None
     """Data source the evaluation step scores the candidate on (needs a label column).
-    Default: the first of `inputs`."""
+    Default: unset — the gate scores the candidate on the first of `inputs`."""
     schedule: Schedule | None = None
-    """Retrain on this schedule (paused in development mode). Default: unset, no schedule."""
+    """Retrain on this EventBridge schedule (`cron(...)` or `rate(...)`; created paused in
+    development). Default: unset — no scheduled runs: the model retrains on new data,
+    `retrain` alarms, or by hand."""
     gate: Gate | None = None
-    """Promotion gate. Default: unset, every candidate that trains is registered."""
+    """Promotion gate. Default: unset — no evaluation step: every candidate that trains is
+    registered."""
 
     @model_validator(mode="after")
     def _platform_fields(self) -> "Training":
