@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
 from mlops_spec.checks import model_features
@@ -249,6 +250,40 @@ def _profile(
     )
 
 
+@dataclass(frozen=True)
+class _Pipeline:
+    """What the steps and the role of one model's training pipeline share."""
+
+    model_id: str
+    model: Model
+    storage: StoragePlan
+    partition: str
+    region: str
+    name: str
+    """The pipeline's name."""
+    role_arn: str
+    base: str
+    """``s3://<artifacts>/models/<model>``."""
+    eval_image: Image
+    """The scikit-learn image of the Processing steps (evaluate, profile)."""
+
+    def processing(
+        self, step: str, instance_type: str, module: str, config: Any, **io: Any
+    ) -> dict[str, Any]:
+        """A Processing step running ``python -m <module>`` from the runtime code."""
+        return pipelines.processing_step(
+            step,
+            image=self.eval_image.uri,
+            role_arn=self.role_arn,
+            instance_type=instance_type,
+            code_uri=self.storage.code.uri,
+            code_object_key=self.storage.code.object_key,
+            module=module,
+            config=config,
+            **io,
+        )
+
+
 def plan_training(
     model_id: str,
     resolved: ResolvedSpec,
@@ -265,15 +300,61 @@ def plan_training(
             "not built by the AWS components; use platform: sagemaker"
         )
     region = resolved.spec.system.region
-    artifacts = storage.bucket("artifacts")
-    base = f"s3://{artifacts.name}/models/{model_id}"
+    name, role_name = names.pipeline(model_id), names.role("train", model_id)
+    p = _Pipeline(
+        model_id=model_id,
+        model=spec_model,
+        storage=storage,
+        partition=partition,
+        region=region,
+        name=name,
+        role_arn=iam.role_arn(partition, role_name),
+        base=f"s3://{storage.bucket('artifacts').name}/models/{model_id}",
+        eval_image=sklearn_image(region, partition),
+    )
     group = names.model_package_group(model_id)
-    pipeline = names.pipeline(model_id)
-    role_name = names.role("train", model_id)
-    role_arn = iam.role_arn(partition, role_name)
-    train_image = image(training.image, partition)
-    eval_image = sklearn_image(region, partition)
-    channels = tuple(
+    channels = _channels(training.inputs, storage)
+    gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/evaluation")
+    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
+    steps, config_files = _steps(p, channels, gate, profile, group)
+    max_wait = training.effective_max_wait_minutes
+    return TrainingPlan(
+        model=model_id,
+        pipeline_name=name,
+        pipeline_arn=pipeline_arn(partition, region, name),
+        display_name=name,
+        description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
+        role=iam.sagemaker_role(
+            "train",
+            role_name,
+            f"SageMaker training pipeline of {model_id}",
+            *_grants(p, channels, gate, group),
+            partition=partition,
+            region=region,
+        ),
+        image=training.image,
+        instance_type=str(training.instance_type),
+        instance_count=training.instance_count,
+        volume_size_gb=training.volume_size_gb,
+        spot=training.spot,
+        max_runtime_seconds=training.max_runtime_minutes * 60,
+        max_wait_seconds=max_wait * 60 if max_wait else None,
+        hyperparameters=_hyperparameters(spec_model),
+        channels=channels,
+        output_uri=f"{p.base}/training",
+        checkpoint_uri=f"{p.base}/checkpoints" if training.spot else None,
+        package_group=group,
+        approval_status=APPROVAL_STATUS[spec_model.registry.approval],
+        gate=gate,
+        profile=profile,
+        definition=pipelines.definition(steps),
+        config_files=config_files,
+    )
+
+
+def _channels(sources: list[str], storage: StoragePlan) -> tuple[Channel, ...]:
+    """One input channel per training input, named after its data source."""
+    return tuple(
         Channel(
             source,
             storage.location(source).uri,
@@ -281,15 +362,119 @@ def plan_training(
             storage.location(source).bucket_arn,
             storage.location(source).prefix,
         )
-        for source in training.inputs
+        for source in sources
     )
-    gate = _gate(spec_model, model_id, resolved, storage, group, f"{base}/evaluation")
-    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
-    serving = spec_model.serving
-    register = pipelines.register_step(
-        group=group,
-        approval_status=APPROVAL_STATUS[spec_model.registry.approval],
+
+
+def _hyperparameters(model: Model) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, _value(v)) for k, v in model.training.hyperparameters.items()))
+
+
+def _steps(
+    p: _Pipeline,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    profile: ProfilePlan,
+    group: str,
+) -> tuple[list[dict], tuple[pipelines.ConfigFile, ...]]:
+    """(steps, their config files): Train, then Profile and Register (behind the Evaluate
+    step and its condition when the model has a gate)."""
+    profile_file, profile_step = _profile_step(p, profile, gate)
+    register = _register_step(p, channels, gate, group)
+    steps: list[dict] = [_train_step(p, channels)]
+    if gate is None:
+        return [*steps, {**profile_step, "DependsOn": ["Train"]}, register], (profile_file,)
+    evaluate_file, evaluate_step = _evaluate_step(p, gate)
+    steps += [evaluate_step, pipelines.gate_steps([profile_step, register], p.model_id)]
+    return steps, (evaluate_file, profile_file)
+
+
+def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
+    training = p.model.training
+    max_wait = training.effective_max_wait_minutes
+    return pipelines.training_step(
         image=training.image,
+        role_arn=p.role_arn,
+        entry_point=training.entry_point,
+        instance_type=str(training.instance_type),
+        instance_count=training.instance_count,
+        volume_size_gb=training.volume_size_gb,
+        spot=training.spot,
+        max_runtime_seconds=training.max_runtime_minutes * 60,
+        max_wait_seconds=max_wait * 60 if max_wait else None,
+        hyperparameters=dict(_hyperparameters(p.model)),
+        channels=[(c.name, c.uri, c.content_type) for c in channels],
+        output_uri=f"{p.base}/training",
+        checkpoint_uri=f"{p.base}/checkpoints",
+    )
+
+
+def _evaluate_step(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, dict]:
+    """Scores the candidate on the holdout; its evaluation report feeds the gate."""
+    artifacts = p.storage.bucket("artifacts").name
+    config = pipelines.config_file(artifacts, p.name, "Evaluate", "EvaluateConfig", gate.config)
+    model = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    step = p.processing(
+        "Evaluate",
+        EVALUATION_INSTANCE_TYPE,
+        "mlops_runtime.evaluate",
+        config,
+        inputs=[
+            pipelines.s3_input("model", model, f"{pipelines.PROCESSING}/model"),
+            pipelines.s3_input("holdout", gate.holdout_uri, f"{pipelines.PROCESSING}/holdout"),
+        ],
+        outputs=[
+            (
+                pipelines.EVALUATION_OUTPUT,
+                pipelines.per_execution(gate.evaluation_uri),
+                f"{pipelines.PROCESSING}/evaluation",
+            )
+        ],
+        property_files=[
+            (
+                pipelines.EVALUATION_PROPERTY_FILE,
+                pipelines.EVALUATION_OUTPUT,
+                pipelines.EVALUATION_FILE,
+            )
+        ],
+    )
+    return config, step
+
+
+def _profile_step(
+    p: _Pipeline, profile: ProfilePlan, gate: GatePlan | None
+) -> tuple[pipelines.ConfigFile, dict]:
+    """Profiles the training data (and, with a gate, copies the evaluation's predictions)."""
+    inputs = [pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)]
+    if gate:  # the evaluation output: the Profile step copies its predictions.json
+        inputs.append(
+            pipelines.s3_input(
+                "evaluation", pipelines.EVALUATION_OUTPUT_URI, pipelines.PROFILE_EVALUATION_INPUT
+            )
+        )
+    artifacts = p.storage.bucket("artifacts").name
+    config = pipelines.config_file(
+        artifacts, p.name, pipelines.PROFILE_STEP, "ProfileConfig", profile.config
+    )
+    step = p.processing(
+        pipelines.PROFILE_STEP,
+        PROFILE_INSTANCE_TYPE,
+        "mlops_runtime.profile_job",
+        config,
+        inputs=inputs,
+        outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
+    )
+    return config, step
+
+
+def _register_step(
+    p: _Pipeline, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+) -> dict:
+    serving = p.model.serving
+    return pipelines.register_step(
+        group=group,
+        approval_status=APPROVAL_STATUS[p.model.registry.approval],
+        image=p.model.training.image,
         content_type=channels[0].content_type,
         evaluation_uri_prefix=gate.evaluation_uri if gate else None,
         gate_metric=gate.metric if gate else None,
@@ -300,118 +485,33 @@ def plan_training(
             (serving.instance_type,) if isinstance(serving, BatchServing) else ()
         ),
     )
-    max_wait = training.effective_max_wait_minutes
-    hyperparameters = tuple(sorted((k, _value(v)) for k, v in training.hyperparameters.items()))
-    profile_inputs = [pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)]
-    if gate:  # the evaluation output: the Profile step copies its predictions.json
-        profile_inputs.append(
-            pipelines.s3_input(
-                "evaluation", pipelines.EVALUATION_OUTPUT_URI, pipelines.PROFILE_EVALUATION_INPUT
-            )
-        )
-    profile_file = pipelines.config_file(
-        artifacts.name, pipeline, pipelines.PROFILE_STEP, "ProfileConfig", profile.config
-    )
-    config_files = [profile_file]
-    profile_step = pipelines.processing_step(
-        pipelines.PROFILE_STEP,
-        image=eval_image.uri,
-        role_arn=role_arn,
-        instance_type=PROFILE_INSTANCE_TYPE,
-        code_uri=storage.code.uri,
-        code_object_key=storage.code.object_key,
-        module="mlops_runtime.profile_job",
-        config=profile_file,
-        inputs=profile_inputs,
-        outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
-    )
-    steps: list[dict] = [
-        pipelines.training_step(
-            image=training.image,
-            role_arn=role_arn,
-            entry_point=training.entry_point,
-            instance_type=str(training.instance_type),
-            instance_count=training.instance_count,
-            volume_size_gb=training.volume_size_gb,
-            spot=training.spot,
-            max_runtime_seconds=training.max_runtime_minutes * 60,
-            max_wait_seconds=max_wait * 60 if max_wait else None,
-            hyperparameters=dict(hyperparameters),
-            channels=[(c.name, c.uri, c.content_type) for c in channels],
-            output_uri=f"{base}/training",
-            checkpoint_uri=f"{base}/checkpoints",
-        )
-    ]
-    if gate:
-        evaluate_file = pipelines.config_file(
-            artifacts.name, pipeline, "Evaluate", "EvaluateConfig", gate.config
-        )
-        config_files.insert(0, evaluate_file)
-        steps.append(
-            pipelines.processing_step(
-                "Evaluate",
-                image=eval_image.uri,
-                role_arn=role_arn,
-                instance_type=EVALUATION_INSTANCE_TYPE,
-                code_uri=storage.code.uri,
-                code_object_key=storage.code.object_key,
-                module="mlops_runtime.evaluate",
-                config=evaluate_file,
-                inputs=[
-                    pipelines.s3_input(
-                        "model",
-                        {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
-                        f"{pipelines.PROCESSING}/model",
-                    ),
-                    pipelines.s3_input(
-                        "holdout", gate.holdout_uri, f"{pipelines.PROCESSING}/holdout"
-                    ),
-                ],
-                outputs=[
-                    (
-                        pipelines.EVALUATION_OUTPUT,
-                        pipelines.per_execution(gate.evaluation_uri),
-                        f"{pipelines.PROCESSING}/evaluation",
-                    )
-                ],
-                property_files=[
-                    (
-                        pipelines.EVALUATION_PROPERTY_FILE,
-                        pipelines.EVALUATION_OUTPUT,
-                        pipelines.EVALUATION_FILE,
-                    )
-                ],
-            )
-        )
-        steps.append(pipelines.gate_steps([profile_step, register], model_id))
-    else:
-        steps += [{**profile_step, "DependsOn": ["Train"]}, register]
-    group_arn, packages = package_arns(partition, region, group)
+
+
+def _grants(
+    p: _Pipeline, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+) -> list[tuple[Statement, ...]]:
+    """Read the inputs, holdout and runtime code, write the model's artifacts, run the jobs,
+    pull the images and register packages in the model's group."""
+    storage, model_prefix = p.storage, f"models/{p.model_id}/"
+    artifacts = storage.bucket("artifacts")
     read_sources = [c.name for c in channels]
     if gate and gate.holdout not in read_sources:
         read_sources.append(gate.holdout)
-    grants = [
+    images = (image(p.model.training.image, p.partition), p.eval_image)
+    repositories = {i.repository_arn for i in images if i.repository_arn}
+    group_arn, packages = package_arns(p.partition, p.region, group)
+    return [
         *(
             iam.s3_read(storage.location(s).bucket_arn, storage.location(s).prefix)
             for s in read_sources
         ),
-        iam.s3_read(artifacts.arn, f"models/{model_id}/"),
-        iam.s3_write(artifacts.arn, f"models/{model_id}/"),
+        iam.s3_read(artifacts.arn, model_prefix),
+        iam.s3_write(artifacts.arn, model_prefix),
         iam.s3_read(artifacts.arn, storage.code.object_key),
-        iam.s3_read(artifacts.arn, pipelines.config_prefix(pipeline)),
+        iam.s3_read(artifacts.arn, pipelines.config_prefix(p.name)),
         iam.kms_use(encrypt=True),
-        iam.ecr_pull(
-            tuple(
-                sorted(
-                    {
-                        i.repository_arn
-                        for i in (train_image, eval_image)
-                        if isinstance(i, Image) and i.repository_arn
-                    }
-                )
-            )
-        ),
-        job_grants(partition, region, ("training", "processing")),
+        iam.ecr_pull(tuple(sorted(repositories))),
+        job_grants(p.partition, p.region, ("training", "processing")),
         (
             Statement(
                 sid="RegisterPackages",
@@ -426,37 +526,5 @@ def plan_training(
                 sid="FindChampion", actions=("sagemaker:ListModelPackages",), resources=("*",)
             ),
         ),
-        iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+        iam.pass_role((p.role_arn,), "sagemaker.amazonaws.com"),
     ]
-    return TrainingPlan(
-        model=model_id,
-        pipeline_name=pipeline,
-        pipeline_arn=pipeline_arn(partition, region, pipeline),
-        display_name=pipeline,
-        description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
-        role=iam.sagemaker_role(
-            "train",
-            role_name,
-            f"SageMaker training pipeline of {model_id}",
-            *grants,
-            partition=partition,
-            region=region,
-        ),
-        image=training.image,
-        instance_type=str(training.instance_type),
-        instance_count=training.instance_count,
-        volume_size_gb=training.volume_size_gb,
-        spot=training.spot,
-        max_runtime_seconds=training.max_runtime_minutes * 60,
-        max_wait_seconds=max_wait * 60 if max_wait else None,
-        hyperparameters=hyperparameters,
-        channels=channels,
-        output_uri=f"{base}/training",
-        checkpoint_uri=f"{base}/checkpoints" if training.spot else None,
-        package_group=group,
-        approval_status=APPROVAL_STATUS[spec_model.registry.approval],
-        gate=gate,
-        profile=profile,
-        definition=pipelines.definition(steps),
-        config_files=tuple(config_files),
-    )
