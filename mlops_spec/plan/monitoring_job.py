@@ -39,7 +39,7 @@ from mlops_spec.models.serving import BatchServing, RealtimeServing
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.documents import Statement
-from mlops_spec.plan.images import sklearn_image
+from mlops_spec.plan.images import Image, sklearn_image
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.schedules import SchedulePlan, pipeline_arn, start_pipeline_schedule
 from mlops_spec.plan.serving import ServingPlan
@@ -101,6 +101,40 @@ def driver(monitors: dict[str, Any]) -> tuple[str, Any]:
     return next(iter((drift or scheduled).items()))
 
 
+@dataclass(frozen=True)
+class _Checks:
+    """What one run measures, from the first monitor of each kind."""
+
+    methods: dict[str, str]
+    """Data drift: the test per feature (``ks`` means ``chi2`` for categorical features)."""
+    thresholds: dict[str, float]
+    data_drift: bool
+    prediction_drift: PredictionDriftCheck | None
+    prediction_profile_uri: str | None
+    bias: BiasCheck | None
+    model_quality: QualityCheck | None
+    ground_truth: str | None
+    """The ground-truth data source of the quality monitors."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Names and places one model's monitoring job is built from."""
+
+    model_id: str
+    names: Names
+    storage: StoragePlan
+    partition: str
+    region: str
+    pipeline: str
+    role_name: str
+    image: Image
+
+    @property
+    def role_arn(self) -> str:
+        return iam.role_arn(self.partition, self.role_name)
+
+
 def plan_job(
     model_id: str,
     resolved: ResolvedSpec,
@@ -113,163 +147,34 @@ def plan_job(
     """The model's monitoring job, or None (no measurable scheduled monitor, or neither captured
     traffic nor batch serving)."""
     spec = resolved.spec
-    spec_model = spec.models[model_id]
-    endpoint = serving.endpoint if serving else None
-    batch = serving.batch if serving else None
-    captured = endpoint is not None and endpoint.capture is not None
-    unmeasured = not_measured(spec, model_id, storage)
-    scheduled = {
-        k: m for k, m in scheduled_monitors(spec_model.monitors).items() if k not in unmeasured
-    }
-    if not scheduled or not (captured or batch):
+    scheduled = _measured(spec, model_id, storage, serving)
+    if not scheduled:
         return None
     region = spec.system.region
     _, lead = driver(scheduled)
-    drift = monitors_of(scheduled, DataDriftMonitor)
-    predictions = monitors_of(scheduled, PredictionDriftMonitor)
-    bias = monitors_of(scheduled, BiasMonitor)
-    quality = monitors_of(scheduled, ModelQualityMonitor)
-    methods: dict[str, str] = {}
-    thresholds: dict[str, float] = {}
-    if drift:
-        first = _first(drift)
-        kinds = model_features(spec, spec_model)
-        for feature in first.features or sorted(kinds):
-            method = str(first.method)
-            if method == "ks" and kinds[feature] is FeatureKind.CATEGORICAL:
-                method = "chi2"
-            methods[feature] = method
-            thresholds[feature] = first.threshold
-    prediction_check = None
-    prediction_uri = None
-    if predictions:
-        monitor = _first(predictions)
-        prediction_uri = reference_predictions_uri(storage, model_id)
-        prediction_check = PredictionDriftCheck(
-            profile_uri=prediction_uri,
-            method=str(monitor.method),
-            threshold=monitor.threshold,
-            window_hours=monitor.window_hours,
-        )
-    bias_check = None
-    if bias:
-        monitor = _first(bias)
-        bias_check = BiasCheck(
-            feature=monitor.sensitive_feature,
-            window_hours=monitor.window_hours,
-            positive_label=spec.models[model_id].training.positive_label,
-        )
-    quality_check = None
-    ground_truth = None
-    if quality:
-        monitor = _first(quality)
-        ground_truth = monitor.ground_truth.data_source
-        source = spec.data_sources[ground_truth]
-        assert source.label is not None  # load-time checks: ground truth has a label
-        quality_check = QualityCheck(
-            ground_truth_uri=storage.location(ground_truth).uri,
-            format=storage.location(ground_truth).format,
-            label=source.label,
-            inference_id_column=source.inference_id_column,
-            metrics=tuple(sorted({str(m.metric) for m in quality.values()})),
-            positive_label=spec.models[model_id].training.positive_label,
-            window_hours=monitor.window_hours,
-        )
-    artifacts = storage.bucket("artifacts")
-    reports = storage.bucket("reports")
-    profile_uri = reference_profile_uri(storage, model_id)
-    reading: dict[str, Any]
-    reads: list[tuple[Statement, ...]] = []
-    if batch is not None:
-        input_format, header = batch_input(spec, model_id, storage)
-        output_uri = batch.output_uri.rstrip("/") + "/" if prediction_check or bias_check else None
-        reading = {
-            "source": "batch",
-            "batch_input_uri": batch.input_uri,
-            "batch_input_format": input_format,
-            "batch_input_header": header,
-            "batch_output_uri": output_uri,
-        }
-        for uri in (batch.input_uri, output_uri):
-            if uri:
-                bucket, prefix = _split(uri)
-                reads.append(iam.s3_read(bucket_arn(partition, bucket), prefix))
-    else:
-        assert endpoint is not None and endpoint.capture is not None
-        reading = {
-            "endpoint_name": endpoint.name,
-            "capture_uri": endpoint.capture.destination_uri,
-            "variants": (endpoint.variant,),
-        }
-        capture = storage.bucket("capture")
-        reads.append(iam.s3_read(capture.arn, f"endpoints/{endpoint.name}/"))
-    config = MonitorConfig(
-        system=spec.system.id,
-        model_id=model_id,
-        environment=names.environment,
-        profile_uri=profile_uri,
-        reports_bucket=reports.name,
-        reports_prefix=DRIFT_REPORTS_PREFIX,
-        window_hours=lead.window_hours,
-        namespace=names.metric_namespace(),
-        **reading,
-        methods=methods,
-        thresholds=thresholds,
-        data_drift=bool(drift),
-        prediction_drift=prediction_check,
-        bias=bias_check,
-        model_quality=quality_check,
-    )
-    role_name = names.role("monitor", model_id)
-    role_arn = iam.role_arn(partition, role_name)
-    image = sklearn_image(region, partition)
+    checks = _checks(spec, model_id, storage, scheduled)
+    assert serving is not None  # _measured: the job reads captured traffic or batch data
+    reading, reads = _reading(spec, model_id, storage, serving, checks, partition)
+    config = _config(spec, model_id, names, storage, lead, checks, reading)
     pipeline = names.monitoring_pipeline(model_id)
+    job = _Job(
+        model_id,
+        names,
+        storage,
+        partition,
+        region,
+        pipeline,
+        names.role("monitor", model_id),
+        sklearn_image(region, partition),
+    )
     config_file = pipelines.config_file(
-        artifacts.name, pipeline, STEP_NAME, "MonitorConfig", config.to_json()
-    )
-    definition = pipelines.definition(
-        [
-            pipelines.processing_step(
-                STEP_NAME,
-                image=image.uri,
-                role_arn=role_arn,
-                instance_type=JOB_INSTANCE_TYPE,
-                code_uri=storage.code.uri,
-                code_object_key=storage.code.object_key,
-                module="mlops_runtime.monitor_job",
-                config=config_file,
-            )
-        ]
-    )
-    ground_truth_read: tuple[Statement, ...] = ()
-    if ground_truth:
-        location = storage.location(ground_truth)
-        ground_truth_read = iam.s3_read(location.bucket_arn, location.prefix)
-    grants = (
-        *reads,
-        iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
-        iam.s3_read(artifacts.arn, storage.code.object_key),
-        iam.s3_read(artifacts.arn, pipelines.config_prefix(pipeline)),
-        ground_truth_read,
-        iam.s3_write(reports.arn, f"{DRIFT_REPORTS_PREFIX}/{model_id}/"),
-        iam.kms_use(encrypt=True),
-        iam.put_metrics(names.metric_namespace()),
-        job_grants(partition, region, ("processing",)),
-        iam.ecr_pull((image.repository_arn,) if image.repository_arn else ()),
-        iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+        storage.bucket("artifacts").name, pipeline, STEP_NAME, "MonitorConfig", config.to_json()
     )
     return MonitoringJobPlan(
         model=model_id,
         pipeline_name=pipeline,
         pipeline_arn=pipeline_arn(partition, region, pipeline),
-        role=iam.sagemaker_role(
-            "monitor",
-            role_name,
-            f"Monitoring job of {model_id}",
-            *grants,
-            partition=partition,
-            region=region,
-        ),
+        role=_role(job, reads, checks.ground_truth),
         schedule=start_pipeline_schedule(
             names=names,
             model=model_id,
@@ -282,12 +187,224 @@ def plan_job(
             region=region,
         ),
         monitors=tuple(scheduled),
-        profile_uri=profile_uri,
+        profile_uri=config.profile_uri,
         config=config.to_json(),
-        definition=definition,
-        prediction_profile_uri=prediction_uri,
-        ground_truth=ground_truth,
+        definition=_definition(job, config_file),
+        prediction_profile_uri=checks.prediction_profile_uri,
+        ground_truth=checks.ground_truth,
         config_files=(config_file,),
+    )
+
+
+def _measured(
+    spec: SystemSpec, model_id: str, storage: StoragePlan, serving: ServingPlan | None
+) -> dict[str, Any]:
+    """The scheduled monitors the job measures: none without captured traffic or batch
+    serving."""
+    endpoint = serving.endpoint if serving else None
+    batch = serving.batch if serving else None
+    captured = endpoint is not None and endpoint.capture is not None
+    if not (captured or batch):
+        return {}
+    unmeasured = not_measured(spec, model_id, storage)
+    monitors = scheduled_monitors(spec.models[model_id].monitors)
+    return {k: m for k, m in monitors.items() if k not in unmeasured}
+
+
+def _checks(
+    spec: SystemSpec, model_id: str, storage: StoragePlan, scheduled: dict[str, Any]
+) -> _Checks:
+    drift = monitors_of(scheduled, DataDriftMonitor)
+    methods: dict[str, str] = {}
+    thresholds: dict[str, float] = {}
+    if drift:
+        first = _first(drift)
+        kinds = model_features(spec, spec.models[model_id])
+        for feature in first.features or sorted(kinds):
+            method = str(first.method)
+            if method == "ks" and kinds[feature] is FeatureKind.CATEGORICAL:
+                method = "chi2"
+            methods[feature] = method
+            thresholds[feature] = first.threshold
+    prediction_check, prediction_uri = _prediction_check(
+        monitors_of(scheduled, PredictionDriftMonitor), storage, model_id
+    )
+    quality_check, ground_truth = _quality_check(
+        monitors_of(scheduled, ModelQualityMonitor), spec, storage, model_id
+    )
+    return _Checks(
+        methods=methods,
+        thresholds=thresholds,
+        data_drift=bool(drift),
+        prediction_drift=prediction_check,
+        prediction_profile_uri=prediction_uri,
+        bias=_bias_check(monitors_of(scheduled, BiasMonitor), spec, model_id),
+        model_quality=quality_check,
+        ground_truth=ground_truth,
+    )
+
+
+def _prediction_check(
+    predictions: dict[str, Any], storage: StoragePlan, model_id: str
+) -> tuple[PredictionDriftCheck | None, str | None]:
+    """(check, reference predictions' URI), both None without prediction-drift monitors."""
+    if not predictions:
+        return None, None
+    monitor = _first(predictions)
+    uri = reference_predictions_uri(storage, model_id)
+    check = PredictionDriftCheck(
+        profile_uri=uri,
+        method=str(monitor.method),
+        threshold=monitor.threshold,
+        window_hours=monitor.window_hours,
+    )
+    return check, uri
+
+
+def _bias_check(bias: dict[str, Any], spec: SystemSpec, model_id: str) -> BiasCheck | None:
+    if not bias:
+        return None
+    monitor = _first(bias)
+    return BiasCheck(
+        feature=monitor.sensitive_feature,
+        window_hours=monitor.window_hours,
+        positive_label=spec.models[model_id].training.positive_label,
+    )
+
+
+def _quality_check(
+    quality: dict[str, Any], spec: SystemSpec, storage: StoragePlan, model_id: str
+) -> tuple[QualityCheck | None, str | None]:
+    """(check, ground-truth data source), both None without model-quality monitors."""
+    if not quality:
+        return None, None
+    monitor = _first(quality)
+    ground_truth = monitor.ground_truth.data_source
+    source = spec.data_sources[ground_truth]
+    assert source.label is not None  # load-time checks: ground truth has a label
+    check = QualityCheck(
+        ground_truth_uri=storage.location(ground_truth).uri,
+        format=storage.location(ground_truth).format,
+        label=source.label,
+        inference_id_column=source.inference_id_column,
+        metrics=tuple(sorted({str(m.metric) for m in quality.values()})),
+        positive_label=spec.models[model_id].training.positive_label,
+        window_hours=monitor.window_hours,
+    )
+    return check, ground_truth
+
+
+def _reading(
+    spec: SystemSpec,
+    model_id: str,
+    storage: StoragePlan,
+    serving: ServingPlan,
+    checks: _Checks,
+    partition: str,
+) -> tuple[dict[str, Any], list[tuple[Statement, ...]]]:
+    """(MonitorConfig fields saying what the job reads, the grants to read it): a batch
+    transform's input (and output, for prediction drift and bias), else captured traffic."""
+    batch, endpoint = serving.batch, serving.endpoint
+    reads: list[tuple[Statement, ...]] = []
+    reading: dict[str, Any]
+    if batch is None:
+        assert endpoint is not None and endpoint.capture is not None
+        capture = storage.bucket("capture")
+        reads.append(iam.s3_read(capture.arn, f"endpoints/{endpoint.name}/"))
+        reading = {
+            "endpoint_name": endpoint.name,
+            "capture_uri": endpoint.capture.destination_uri,
+            "variants": (endpoint.variant,),
+        }
+        return reading, reads
+    input_format, header = batch_input(spec, model_id, storage)
+    pairs = checks.prediction_drift or checks.bias
+    output_uri = batch.output_uri.rstrip("/") + "/" if pairs else None
+    for uri in (batch.input_uri, output_uri):
+        if uri:
+            bucket, prefix = _split(uri)
+            reads.append(iam.s3_read(bucket_arn(partition, bucket), prefix))
+    reading = {
+        "source": "batch",
+        "batch_input_uri": batch.input_uri,
+        "batch_input_format": input_format,
+        "batch_input_header": header,
+        "batch_output_uri": output_uri,
+    }
+    return reading, reads
+
+
+def _config(
+    spec: SystemSpec,
+    model_id: str,
+    names: Names,
+    storage: StoragePlan,
+    lead: Any,
+    checks: _Checks,
+    reading: dict[str, Any],
+) -> MonitorConfig:
+    """The job's configuration; ``lead``: the monitor whose schedule and window it follows."""
+    return MonitorConfig(
+        system=spec.system.id,
+        model_id=model_id,
+        environment=names.environment,
+        profile_uri=reference_profile_uri(storage, model_id),
+        reports_bucket=storage.bucket("reports").name,
+        reports_prefix=DRIFT_REPORTS_PREFIX,
+        window_hours=lead.window_hours,
+        namespace=names.metric_namespace(),
+        **reading,
+        methods=checks.methods,
+        thresholds=checks.thresholds,
+        data_drift=checks.data_drift,
+        prediction_drift=checks.prediction_drift,
+        bias=checks.bias,
+        model_quality=checks.model_quality,
+    )
+
+
+def _definition(job: _Job, config_file: pipelines.ConfigFile) -> str:
+    """One Processing step running the monitoring job."""
+    step = pipelines.processing_step(
+        STEP_NAME,
+        image=job.image.uri,
+        role_arn=job.role_arn,
+        instance_type=JOB_INSTANCE_TYPE,
+        code_uri=job.storage.code.uri,
+        code_object_key=job.storage.code.object_key,
+        module="mlops_runtime.monitor_job",
+        config=config_file,
+    )
+    return pipelines.definition([step])
+
+
+def _role(job: _Job, reads: list[tuple[Statement, ...]], ground_truth: str | None) -> iam.RolePlan:
+    """Read the traffic, reference, code, config and ground truth; write reports; publish the
+    system's metrics; run the Processing job."""
+    storage, model_id = job.storage, job.model_id
+    artifacts, reports = storage.bucket("artifacts"), storage.bucket("reports")
+    ground_truth_read: tuple[Statement, ...] = ()
+    if ground_truth:
+        location = storage.location(ground_truth)
+        ground_truth_read = iam.s3_read(location.bucket_arn, location.prefix)
+    repositories = (job.image.repository_arn,) if job.image.repository_arn else ()
+    return iam.sagemaker_role(
+        "monitor",
+        job.role_name,
+        f"Monitoring job of {model_id}",
+        *reads,
+        iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
+        iam.s3_read(artifacts.arn, storage.code.object_key),
+        iam.s3_read(artifacts.arn, pipelines.config_prefix(job.pipeline)),
+        ground_truth_read,
+        iam.s3_write(reports.arn, f"{DRIFT_REPORTS_PREFIX}/{model_id}/"),
+        iam.kms_use(encrypt=True),
+        iam.put_metrics(job.names.metric_namespace()),
+        job_grants(job.partition, job.region, ("processing",)),
+        iam.ecr_pull(repositories),
+        iam.pass_role((job.role_arn,), "sagemaker.amazonaws.com"),
+        partition=job.partition,
+        region=job.region,
     )
 
 
