@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_spec.models import ResolvedSpec
+from mlops_spec.models import ResolvedSpec, SystemSpec
 from mlops_spec.naming import BucketPurpose, Names
 from mlops_spec.plan.documents import (
     ACCOUNT,
@@ -80,10 +80,6 @@ class DataLocation:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
-
-    @property
-    def objects_arn(self) -> str:
-        return f"{self.bucket_arn}/{self.prefix}*"
 
 
 @dataclass(frozen=True)
@@ -178,6 +174,8 @@ def _deny_wrong_encryption(arn: str) -> tuple[Statement, ...]:
 
 
 def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyDocument:
+    """The account administers the key; AWS services get only what they need; registry
+    readers in other accounts may decrypt model artifacts through S3."""
     region = resolved.spec.system.region
     statements = [
         Statement(
@@ -186,57 +184,17 @@ def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyD
             actions=("kms:*",),
             resources=("*",),
         ),
-        Statement(
-            sid="CloudWatchLogs",
-            principals=(("Service", f"logs.{region}.amazonaws.com"),),
-            actions=(
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:DescribeKey",
-            ),
-            resources=("*",),
-            conditions=(
-                Condition(
-                    "ArnLike",
-                    "kms:EncryptionContext:aws:logs:arn",
-                    (
-                        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
-                        f"/aws/lambda/{names.prefix}-*",
-                        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
-                        f"/aws/sagemaker/Endpoints/{names.prefix}-*",
-                    ),
-                ),
-            ),
-        ),
-        Statement(
-            sid="CloudWatchAlarmsPublishToEncryptedTopic",
-            principals=(("Service", "cloudwatch.amazonaws.com"),),
-            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
-            resources=("*",),
-            conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
-        ),
-        Statement(
-            sid="EventBridgeDeadLetterQueue",
-            principals=(("Service", "events.amazonaws.com"),),
-            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
-            resources=("*",),
-            conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
-        ),
+        _logs_key_use(names, partition, region),
+        _service_key_use("CloudWatchAlarmsPublishToEncryptedTopic", "cloudwatch.amazonaws.com"),
+        _service_key_use("EventBridgeDeadLetterQueue", "events.amazonaws.com"),
     ]
     if resolved.spec.notifications.webhook_url_ssm_parameter:
         topic_arn = f"arn:{partition}:sns:{region}:{ACCOUNT}:{names.topic()}"
         statements.append(
-            Statement(
-                sid="AlarmTopicDeadLetterQueue",
-                principals=(("Service", "sns.amazonaws.com"),),
-                actions=("kms:Decrypt", "kms:GenerateDataKey*"),
-                resources=("*",),
-                conditions=(
-                    Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),
-                    Condition("ArnEquals", "aws:SourceArn", (topic_arn,)),
-                ),
+            _service_key_use(
+                "AlarmTopicDeadLetterQueue",
+                "sns.amazonaws.com",
+                Condition("ArnEquals", "aws:SourceArn", (topic_arn,)),
             )
         )
     readers = sorted(
@@ -257,6 +215,44 @@ def _key_policy(resolved: ResolvedSpec, names: Names, partition: str) -> PolicyD
     return PolicyDocument(tuple(statements))
 
 
+def _logs_key_use(names: Names, partition: str, region: str) -> Statement:
+    """CloudWatch Logs encrypts the system's function and endpoint log groups."""
+    log_groups = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
+    return Statement(
+        sid="CloudWatchLogs",
+        principals=(("Service", f"logs.{region}.amazonaws.com"),),
+        actions=(
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:DescribeKey",
+        ),
+        resources=("*",),
+        conditions=(
+            Condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                (
+                    f"{log_groups}/aws/lambda/{names.prefix}-*",
+                    f"{log_groups}/aws/sagemaker/Endpoints/{names.prefix}-*",
+                ),
+            ),
+        ),
+    )
+
+
+def _service_key_use(sid: str, service: str, *conditions: Condition) -> Statement:
+    """``service``, acting for this account, writes to encrypted topics or queues."""
+    return Statement(
+        sid=sid,
+        principals=(("Service", service),),
+        actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+        resources=("*",),
+        conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)), *conditions),
+    )
+
+
 def _rules(purpose: str, policy: EnvironmentPolicy) -> tuple[LifecycleRule, ...]:
     expiration = {
         "capture": policy.capture_expiration_days,
@@ -271,23 +267,72 @@ def _rules(purpose: str, policy: EnvironmentPolicy) -> tuple[LifecycleRule, ...]
     )
 
 
+@dataclass(frozen=True)
+class _Managed:
+    """A bucket the stack creates (other than the log bucket)."""
+
+    key: str
+    purpose: BucketPurpose
+    name: str
+    source: str | None = None
+    eventbridge: bool = False
+
+
 def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy) -> StoragePlan:
     """Buckets: logs, artifacts, capture, reports and one per ``bucket: create`` data source."""
     spec = resolved.spec
     partition = partition_of(spec.system.region)
-    logs_arn = bucket_arn(partition, names.bucket("logs"))
-    managed: list[tuple[str, BucketPurpose, str, str | None, bool]] = [
-        ("artifacts", "artifacts", names.bucket("artifacts"), None, False),
-        ("capture", "capture", names.bucket("capture"), None, False),
-        ("reports", "reports", names.bucket("reports"), None, False),
+    managed = [
+        _Managed("artifacts", "artifacts", names.bucket("artifacts")),
+        _Managed("capture", "capture", names.bucket("capture")),
+        _Managed("reports", "reports", names.bucket("reports")),
     ]
-    data: list[DataLocation] = []
+    data = _data_locations(spec, names, partition)
+    for location in data:
+        if location.managed:
+            managed.append(
+                _Managed(
+                    f"data-{location.source}",
+                    "data",
+                    location.bucket,
+                    location.source,
+                    location.retrain_on_new_data,
+                )
+            )
+    readers = {
+        model_id: tuple(m.registry.cross_account_read_accounts)
+        for model_id, m in sorted(spec.models.items())
+        if m.registry.cross_account_read_accounts
+    }
+    buckets = [_bucket(b, partition, policy, readers) for b in managed]
+    artifacts = names.bucket("artifacts")
+    return StoragePlan(
+        key=KeyPlan(
+            alias=names.kms_alias(),
+            description=f"mlops-spec {names.prefix}: buckets, capture, topics, queues, tables",
+            deletion_window_days=policy.kms_deletion_window_days,
+            rotation=True,
+            retain=policy.protect,
+            policy=_key_policy(resolved, names, partition),
+        ),
+        buckets=(_logs_bucket(names, partition, policy, buckets), *buckets),
+        data=tuple(data),
+        code=RuntimeCodePlan(
+            bucket_key="artifacts",
+            object_key=RUNTIME_CODE_KEY,
+            packages=RUNTIME_PACKAGES,
+            uri=f"s3://{artifacts}/{RUNTIME_CODE_KEY}",
+        ),
+    )
+
+
+def _data_locations(spec: SystemSpec, names: Names, partition: str) -> list[DataLocation]:
+    """Where each data source's objects are: its own bucket (``bucket: create``) or the
+    existing bucket it names."""
+    data = []
     for source_id, source in sorted(spec.data_sources.items()):
         if source.creates_bucket:
             name = names.data_bucket(source_id)
-            managed.append(
-                (f"data-{source_id}", "data", name, source_id, source.retrain_on_new_data)
-            )
         else:
             name = _bucket_name(source.bucket)
         data.append(
@@ -303,86 +348,71 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
                 retrain_on_new_data=source.retrain_on_new_data,
             )
         )
-    readers = {
-        model_id: tuple(m.registry.cross_account_read_accounts)
-        for model_id, m in sorted(spec.models.items())
-        if m.registry.cross_account_read_accounts
-    }
-    buckets: list[BucketPlan] = []
-    for key, purpose, name, owner, eventbridge in managed:
-        arn = bucket_arn(partition, name)
-        statements = [deny_insecure_transport(arn), *_deny_wrong_encryption(arn)]
-        if key == "artifacts":
-            for model_id, accounts in readers.items():
-                statements.append(
-                    Statement(
-                        sid=f"CrossAccountRead{''.join(p.title() for p in model_id.split('-'))}",
-                        principals=tuple(
-                            ("AWS", f"arn:{partition}:iam::{a}:root") for a in accounts
-                        ),
-                        actions=("s3:GetObject",),
-                        resources=(f"{arn}/models/{model_id}/*",),
-                    )
+    return data
+
+
+def _bucket(
+    bucket: _Managed,
+    partition: str,
+    policy: EnvironmentPolicy,
+    readers: dict[str, tuple[str, ...]],
+) -> BucketPlan:
+    """A KMS-encrypted, versioned, TLS-only bucket logging to the log bucket; the artifacts
+    bucket lets ``readers`` (accounts by model) read their model's artifacts."""
+    arn = bucket_arn(partition, bucket.name)
+    statements = [deny_insecure_transport(arn), *_deny_wrong_encryption(arn)]
+    if bucket.key == "artifacts":
+        for model_id, accounts in readers.items():
+            statements.append(
+                Statement(
+                    sid=f"CrossAccountRead{''.join(p.title() for p in model_id.split('-'))}",
+                    principals=tuple(("AWS", f"arn:{partition}:iam::{a}:root") for a in accounts),
+                    actions=("s3:GetObject",),
+                    resources=(f"{arn}/models/{model_id}/*",),
                 )
-        buckets.append(
-            BucketPlan(
-                key=key,
-                purpose=purpose,
-                name=name,
-                arn=arn,
-                kms=True,
-                versioning=True,
-                lifecycle=_rules(purpose, policy),
-                access_log_prefix=f"{name}/",
-                eventbridge=eventbridge,
-                retain=policy.protect,
-                policy=PolicyDocument(tuple(statements)),
-                source=owner,
             )
-        )
-    logs = BucketPlan(
+    return BucketPlan(
+        key=bucket.key,
+        purpose=bucket.purpose,
+        name=bucket.name,
+        arn=arn,
+        kms=True,
+        versioning=True,
+        lifecycle=_rules(bucket.purpose, policy),
+        access_log_prefix=f"{bucket.name}/",
+        eventbridge=bucket.eventbridge,
+        retain=policy.protect,
+        policy=PolicyDocument(tuple(statements)),
+        source=bucket.source,
+    )
+
+
+def _logs_bucket(
+    names: Names, partition: str, policy: EnvironmentPolicy, logged: list[BucketPlan]
+) -> BucketPlan:
+    """The server access log bucket of the ``logged`` buckets (SSE-S3: log delivery cannot
+    use a customer key)."""
+    arn = bucket_arn(partition, names.bucket("logs"))
+    delivery = Statement(
+        sid="S3ServerAccessLogDelivery",
+        principals=(("Service", "logging.s3.amazonaws.com"),),
+        actions=("s3:PutObject",),
+        resources=(f"{arn}/*",),
+        conditions=(
+            Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),
+            Condition("ArnLike", "aws:SourceArn", tuple(b.arn for b in logged)),
+        ),
+    )
+    return BucketPlan(
         key="logs",
         purpose="logs",
         name=names.bucket("logs"),
-        arn=logs_arn,
+        arn=arn,
         kms=False,
         versioning=True,
         lifecycle=_rules("logs", policy),
         access_log_prefix=None,
         eventbridge=False,
         retain=policy.protect,
-        policy=PolicyDocument(
-            (
-                deny_insecure_transport(logs_arn),
-                Statement(
-                    sid="S3ServerAccessLogDelivery",
-                    principals=(("Service", "logging.s3.amazonaws.com"),),
-                    actions=("s3:PutObject",),
-                    resources=(f"{logs_arn}/*",),
-                    conditions=(
-                        Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),
-                        Condition("ArnLike", "aws:SourceArn", tuple(b.arn for b in buckets)),
-                    ),
-                ),
-            )
-        ),
-    )
-    artifacts = names.bucket("artifacts")
-    return StoragePlan(
-        key=KeyPlan(
-            alias=names.kms_alias(),
-            description=f"mlops-spec {names.prefix}: buckets, capture, topics, queues, tables",
-            deletion_window_days=policy.kms_deletion_window_days,
-            rotation=True,
-            retain=policy.protect,
-            policy=_key_policy(resolved, names, partition),
-        ),
-        buckets=(logs, *buckets),
-        data=tuple(data),
-        code=RuntimeCodePlan(
-            bucket_key="artifacts",
-            object_key=RUNTIME_CODE_KEY,
-            packages=RUNTIME_PACKAGES,
-            uri=f"s3://{artifacts}/{RUNTIME_CODE_KEY}",
-        ),
+        policy=PolicyDocument((deny_insecure_transport(arn), delivery)),
     )
