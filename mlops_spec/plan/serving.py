@@ -182,7 +182,6 @@ def _endpoint(
     name = names.endpoint(model_id)
     group = names.model_package_group(model_id)
     pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
-    owner: Owner = "pulumi" if pinned else "deploy-function"
     package_arn = (
         _sagemaker_arn(partition, region, f"model-package/{group}/{pinned.pinned}")
         if pinned
@@ -195,49 +194,31 @@ def _endpoint(
     if isinstance(serving, RealtimeServing):
         instance_type, count = serving.instance_type, serving.autoscaling.min_instances
         rollout = _rollout(serving, rollback)
-        if serving.data_capture_percent > 0:
-            capture = CapturePlan(
-                destination_uri=f"s3://{storage.bucket('capture').name}/endpoints",
-                sampling_percent=max(1, round(serving.data_capture_percent)),
-            )
-        scaling = serving.autoscaling
-        if scaling.enabled:
-            autoscaling = AutoscalingPlan(
-                resource_id=f"endpoint/{name}/variant/{VARIANT}",
-                policy_name=names.scaling_policy(model_id),
-                min_capacity=scaling.min_instances,
-                max_capacity=scaling.max_instances,
-                target_invocations_per_instance=scaling.target_invocations_per_instance,
-                scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
-                scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
-            )
+        capture = _capture(serving, storage)
+        autoscaling = _autoscaling(serving, names, model_id)
     else:
         serverless = ServerlessPlan(
             serving.memory_mb, serving.max_concurrency, serving.provisioned_concurrency
         )
     model_name = config_name = None
-    if owner == "pulumi":
+    if pinned:  # Pulumi owns the endpoint: content-hashed model and config names
         model_name = names.sagemaker_model(
             model_id, content_hash({"package": package_arn, "role": role_name})
         )
-        config_name = names.endpoint_config(
-            model_id,
-            content_hash(
-                {
-                    "model": model_name,
-                    "variant": VARIANT,
-                    "instance_type": instance_type,
-                    "count": count,
-                    "serverless": serverless and vars(serverless),
-                    "capture": capture and vars(capture),
-                    "kms": True,
-                }
-            ),
-        )
+        config = {
+            "model": model_name,
+            "variant": VARIANT,
+            "instance_type": instance_type,
+            "count": count,
+            "serverless": serverless and vars(serverless),
+            "capture": capture and vars(capture),
+            "kms": True,
+        }
+        config_name = names.endpoint_config(model_id, content_hash(config))
     return EndpointPlan(
         name=name,
         arn=_sagemaker_arn(partition, region, f"endpoint/{name.lower()}"),
-        owner=owner,
+        owner="pulumi" if pinned else "deploy-function",
         variant=VARIANT,
         package_version=pinned.pinned if pinned else None,
         package_arn=package_arn,
@@ -253,6 +234,30 @@ def _endpoint(
     )
 
 
+def _capture(serving: RealtimeServing, storage: StoragePlan) -> CapturePlan | None:
+    if serving.data_capture_percent <= 0:
+        return None
+    return CapturePlan(
+        destination_uri=f"s3://{storage.bucket('capture').name}/endpoints",
+        sampling_percent=max(1, round(serving.data_capture_percent)),
+    )
+
+
+def _autoscaling(serving: RealtimeServing, names: Names, model_id: str) -> AutoscalingPlan | None:
+    scaling = serving.autoscaling
+    if not scaling.enabled:
+        return None
+    return AutoscalingPlan(
+        resource_id=f"endpoint/{names.endpoint(model_id)}/variant/{VARIANT}",
+        policy_name=names.scaling_policy(model_id),
+        min_capacity=scaling.min_instances,
+        max_capacity=scaling.max_instances,
+        target_invocations_per_instance=scaling.target_invocations_per_instance,
+        scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+    )
+
+
 def _batch(
     model_id: str,
     resolved: ResolvedSpec,
@@ -261,7 +266,6 @@ def _batch(
     storage: StoragePlan,
     partition: str,
     role_arn: str,
-    role_name: str,
 ) -> BatchPlan:
     serving = resolved.spec.models[model_id].serving
     assert isinstance(serving, BatchServing)
@@ -275,39 +279,12 @@ def _batch(
     split = "None" if content_type == "application/x-parquet" else "Line"
     output = serving.output or f"s3://{storage.bucket('reports').name}/batch/{model_id}/"
     pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
-    base = f"s3://{storage.bucket('artifacts').name}/models/{model_id}/batch"
     steps: list[dict[str, Any]] = []
     package: Any
     if pinned:
         package = _sagemaker_arn(partition, region, f"model-package/{group}/{pinned.pinned}")
     else:
-        steps.append(
-            pipelines.processing_step(
-                "ResolveChampion",
-                image=sklearn_image(region, partition).uri,
-                role_arn=role_arn,
-                instance_type=RESOLVE_INSTANCE_TYPE,
-                code_uri=storage.code.uri,
-                code_object_key=storage.code.object_key,
-                module="mlops_runtime.champion",
-                args=("--group", group, "--output", pipelines.CHAMPION_DIR),
-                outputs=[
-                    (
-                        pipelines.CHAMPION_OUTPUT,
-                        pipelines.per_execution(f"{base}/champion"),
-                        pipelines.CHAMPION_DIR,
-                    )
-                ],
-                property_files=[
-                    (
-                        pipelines.CHAMPION_PROPERTY_FILE,
-                        pipelines.CHAMPION_OUTPUT,
-                        pipelines.CHAMPION_FILE,
-                    )
-                ],
-                max_runtime_seconds=900,
-            )
-        )
+        steps.append(_resolve_champion_step(model_id, group, storage, partition, region, role_arn))
         package = pipelines.champion_expression()
     steps.append(pipelines.model_step(role_arn, package))
     steps.append(
@@ -348,6 +325,38 @@ def _batch(
     )
 
 
+def _resolve_champion_step(
+    model_id: str, group: str, storage: StoragePlan, partition: str, region: str, role_arn: str
+) -> dict[str, Any]:
+    """Finds the latest approved package of ``group`` (``latest_approved`` batch models)."""
+    base = f"s3://{storage.bucket('artifacts').name}/models/{model_id}/batch"
+    return pipelines.processing_step(
+        "ResolveChampion",
+        image=sklearn_image(region, partition).uri,
+        role_arn=role_arn,
+        instance_type=RESOLVE_INSTANCE_TYPE,
+        code_uri=storage.code.uri,
+        code_object_key=storage.code.object_key,
+        module="mlops_runtime.champion",
+        args=("--group", group, "--output", pipelines.CHAMPION_DIR),
+        outputs=[
+            (
+                pipelines.CHAMPION_OUTPUT,
+                pipelines.per_execution(f"{base}/champion"),
+                pipelines.CHAMPION_DIR,
+            )
+        ],
+        property_files=[
+            (
+                pipelines.CHAMPION_PROPERTY_FILE,
+                pipelines.CHAMPION_OUTPUT,
+                pipelines.CHAMPION_FILE,
+            )
+        ],
+        max_runtime_seconds=900,
+    )
+
+
 def plan_serving(
     model_id: str,
     resolved: ResolvedSpec,
@@ -365,7 +374,6 @@ def plan_serving(
     role_name = names.role("serve", model_id)
     role_arn = iam.role_arn(partition, role_name)
     group = names.model_package_group(model_id)
-    group_arn, packages = package_arns(partition, region, group)
     artifacts = storage.bucket("artifacts")
     model_image = image(spec_model.training.image, partition)
     grants: list[tuple[Statement, ...]] = [
@@ -374,62 +382,12 @@ def plan_serving(
     ]
     endpoint = batch = None
     if spec_model.tier is ServingTier.BATCH:
-        batch = _batch(model_id, resolved, names, policy, storage, partition, role_arn, role_name)
-        in_bucket, in_prefix = _split_s3(batch.input_uri)
-        out_bucket, out_prefix = _split_s3(batch.output_uri)
-        resolve = batch.package_version is None
-        kinds = ("transform", "processing") if resolve else ("transform",)
-        grants += [
-            iam.s3_read(bucket_arn(partition, in_bucket), in_prefix),
-            iam.s3_write(bucket_arn(partition, out_bucket), out_prefix),
-            job_grants(partition, region, kinds),
-            (
-                Statement(
-                    sid="CreateModels",
-                    actions=(
-                        "sagemaker:AddTags",
-                        "sagemaker:CreateModel",
-                        "sagemaker:DescribeModel",
-                    ),
-                    resources=(_sagemaker_arn(partition, region, "model/pipelines-*"),),
-                ),
-                Statement(
-                    sid="ReadPackages",
-                    actions=("sagemaker:DescribeModelPackage",),
-                    resources=(group_arn, packages),
-                ),
-            ),
-            iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
-        ]
-        if resolve:
-            grants += [
-                iam.s3_read(artifacts.arn, storage.code.object_key),
-                iam.s3_write(artifacts.arn, f"models/{model_id}/batch/"),
-                (
-                    Statement(
-                        sid="FindChampion",
-                        actions=("sagemaker:ListModelPackages",),
-                        resources=("*",),
-                    ),
-                ),
-            ]
+        batch = _batch(model_id, resolved, names, policy, storage, partition, role_arn)
+        grants += _batch_grants(model_id, batch, group, storage, partition, region, role_arn)
         repos = {model_image.repository_arn, sklearn_image(region, partition).repository_arn}
     else:
         endpoint = _endpoint(model_id, resolved, names, storage, partition, role_name)
-        if endpoint.capture:
-            bucket, prefix = _split_s3(endpoint.capture.destination_uri)
-            grants.append(iam.s3_write(bucket_arn(partition, bucket), f"{prefix}/{endpoint.name}/"))
-        log_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{endpoint.log_group}"
-        grants.append(iam.log_writes((log_arn,)))
-        grants.append(
-            (
-                Statement(
-                    sid="ReadPackages",
-                    actions=("sagemaker:DescribeModelPackage",),
-                    resources=(group_arn, packages),
-                ),
-            )
-        )
+        grants += _endpoint_grants(endpoint, group, partition, region)
         repos = {model_image.repository_arn}
     grants.append(iam.ecr_pull(tuple(sorted(r for r in repos if r))))
     return ServingPlan(
@@ -448,3 +406,66 @@ def plan_serving(
         batch=batch,
         metrics=endpoint_metrics(endpoint.name) if endpoint else (),
     )
+
+
+def _read_packages(group: str, partition: str, region: str) -> Statement:
+    group_arn, packages = package_arns(partition, region, group)
+    return Statement(
+        sid="ReadPackages",
+        actions=("sagemaker:DescribeModelPackage",),
+        resources=(group_arn, packages),
+    )
+
+
+def _endpoint_grants(
+    endpoint: EndpointPlan, group: str, partition: str, region: str
+) -> list[tuple[Statement, ...]]:
+    """Write captured traffic and the endpoint's logs; read the model's packages."""
+    grants = []
+    if endpoint.capture:
+        bucket, prefix = _split_s3(endpoint.capture.destination_uri)
+        grants.append(iam.s3_write(bucket_arn(partition, bucket), f"{prefix}/{endpoint.name}/"))
+    log_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{endpoint.log_group}"
+    grants.append(iam.log_writes((log_arn,)))
+    grants.append((_read_packages(group, partition, region),))
+    return grants
+
+
+def _batch_grants(
+    model_id: str,
+    batch: BatchPlan,
+    group: str,
+    storage: StoragePlan,
+    partition: str,
+    region: str,
+    role_arn: str,
+) -> list[tuple[Statement, ...]]:
+    """Read the input, write the output, run the transform (and, for ``latest_approved``, the
+    champion lookup) and create the model from the package."""
+    in_bucket, in_prefix = _split_s3(batch.input_uri)
+    out_bucket, out_prefix = _split_s3(batch.output_uri)
+    resolve = batch.package_version is None
+    kinds = ("transform", "processing") if resolve else ("transform",)
+    create_models = Statement(
+        sid="CreateModels",
+        actions=("sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:DescribeModel"),
+        resources=(_sagemaker_arn(partition, region, "model/pipelines-*"),),
+    )
+    grants = [
+        iam.s3_read(bucket_arn(partition, in_bucket), in_prefix),
+        iam.s3_write(bucket_arn(partition, out_bucket), out_prefix),
+        job_grants(partition, region, kinds),
+        (create_models, _read_packages(group, partition, region)),
+        iam.pass_role((role_arn,), "sagemaker.amazonaws.com"),
+    ]
+    if resolve:
+        artifacts = storage.bucket("artifacts")
+        find = Statement(
+            sid="FindChampion", actions=("sagemaker:ListModelPackages",), resources=("*",)
+        )
+        grants += [
+            iam.s3_read(artifacts.arn, storage.code.object_key),
+            iam.s3_write(artifacts.arn, f"models/{model_id}/batch/"),
+            (find,),
+        ]
+    return grants
