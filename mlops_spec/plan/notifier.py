@@ -57,11 +57,39 @@ def plan_notifier(
     if not parameter:
         return None
     region = spec.system.region
+    queue_name = names.queue(f"{PURPOSE}-dlq")
+    queue_arn = f"arn:{partition}:sqs:{region}:{ACCOUNT}:{queue_name}"
+    config = NotifyConfig(
+        system=spec.system.id,
+        environment=names.environment,
+        webhook_parameter=parameter,
+        timeout_seconds=TIMEOUT_SECONDS,
+        max_attempts=MAX_ATTEMPTS,
+    )
+    check_lambda_environment(
+        names.function(PURPOSE),
+        config.to_json(),
+        partition,
+        region,
+        "notifications.webhook_url_ssm_parameter",
+    )
+    return NotifierPlan(
+        function=_function(names, parameter, queue_arn, config, partition, region),
+        topic_arn=topic_arn,
+        parameter_name=parameter,
+        parameter_arn=iam.parameter_arn(partition, region, parameter),
+        queue=_queue(names, queue_name, queue_arn, topic_arn),
+    )
+
+
+def _function(
+    names: Names, parameter: str, queue_arn: str, config: NotifyConfig, partition: str, region: str
+) -> FunctionPlan:
+    """The function and its role: read the parameter, use the system key, write its logs and
+    dead letters."""
     name = names.function(PURPOSE)
     log_group = names.lambda_log_group(PURPOSE)
     log_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{log_group}"
-    queue_name = names.queue(f"{PURPOSE}-dlq")
-    queue_arn = f"arn:{partition}:sqs:{region}:{ACCOUNT}:{queue_name}"
     description = f"{names.prefix}: deliver alarm notifications to the chat webhook"
     role = iam.role(
         PURPOSE,
@@ -80,17 +108,24 @@ def plan_notifier(
         iam.log_writes((log_arn,)),
         iam.send_messages(queue_arn),
     )
-    config = NotifyConfig(
-        system=spec.system.id,
-        environment=names.environment,
-        webhook_parameter=parameter,
-        timeout_seconds=TIMEOUT_SECONDS,
-        max_attempts=MAX_ATTEMPTS,
+    return FunctionPlan(
+        key=PURPOSE,
+        name=name,
+        arn=function_arn(partition, region, name),
+        handler="mlops_runtime.notify.handler",
+        description=description,
+        role=role,
+        log_group=log_group,
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+        memory_mb=MEMORY_MB,
+        config=config.to_json(),
     )
-    check_lambda_environment(
-        name, config.to_json(), partition, region, "notifications.webhook_url_ssm_parameter"
-    )
-    queue_policy = PolicyDocument(
+
+
+def _queue(names: Names, queue_name: str, queue_arn: str, topic_arn: str) -> QueuePlan:
+    """Dead letters of the function and of SNS deliveries from ``topic_arn``, TLS-only, with
+    an alarm."""
+    policy = PolicyDocument(
         (
             Statement(
                 sid="SnsDeadLetters",
@@ -109,33 +144,10 @@ def plan_notifier(
             ),
         )
     )
-    return NotifierPlan(
-        function=FunctionPlan(
-            key=PURPOSE,
-            name=name,
-            arn=function_arn(partition, region, name),
-            handler="mlops_runtime.notify.handler",
-            description=description,
-            role=role,
-            log_group=log_group,
-            timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
-            memory_mb=MEMORY_MB,
-            config=config.to_json(),
-        ),
-        topic_arn=topic_arn,
-        parameter_name=parameter,
-        parameter_arn=iam.parameter_arn(partition, region, parameter),
-        queue=QueuePlan(
-            queue_name,
-            queue_arn,
-            DLQ_RETENTION_SECONDS,
-            queue_policy,
-            dead_letter_alarm(
-                names,
-                f"{PURPOSE}-dlq",
-                queue_name,
-                f"{names.prefix}: alarm notifications the webhook did not take wait in "
-                f"{queue_name}",
-            ),
-        ),
+    alarm = dead_letter_alarm(
+        names,
+        f"{PURPOSE}-dlq",
+        queue_name,
+        f"{names.prefix}: alarm notifications the webhook did not take wait in {queue_name}",
     )
+    return QueuePlan(queue_name, queue_arn, DLQ_RETENTION_SECONDS, policy, alarm)
