@@ -62,7 +62,10 @@ class Training(pulumi.ComponentResource):
         self.scheduler = None
         if plan.scheduler_role is not None:
             self.scheduler = create_role(self, name, plan.scheduler_role, args.context.refs, tags)
-        self.schedule_alias = pulumi.Alias(name=f"{name}-schedule", parent=self)
+        # The schedule moved while Training was still a top-level resource (before MlSystem):
+        # its old parent is that URN, not this one, where the schedule never was.
+        old_parent = pulumi.create_urn(name, "mlops:training:Training")
+        self.schedule_alias = pulumi.Alias(name=f"{name}-schedule", parent=old_parent)
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,

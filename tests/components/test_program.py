@@ -21,6 +21,7 @@ COMPONENTS = {
     "mlops:serving:Serving",
     "mlops:monitoring_job:MonitoringJob",
     "mlops:retraining:Retraining",
+    "mlops:system:MlSystem",
 }
 
 
