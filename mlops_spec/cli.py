@@ -201,8 +201,21 @@ _INIT_OPTIONS = {
 @app.command()
 def init(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write ('-' for stdout).")
-    ] = Path("mlops.yaml"),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the spec alone here ('-' for stdout).",
+            show_default="mlops.yaml",
+        ),
+    ] = None,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scaffold a whole repository here: Pulumi project, stacks, spec, CI workflow.",
+            file_okay=False,
+        ),
+    ] = None,
     system: Annotated[str, typer.Option(help="System id (lowercase).")] = "my-system",
     owner: Annotated[str, typer.Option(help="Owner e-mail.")] = "team@example.com",
     region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
@@ -211,31 +224,47 @@ def init(
     schema: Annotated[
         bool, typer.Option(help="Also write the JSON Schema beside the spec for editors.")
     ] = True,
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
 ) -> None:
-    """Scaffold a commented, valid spec (non-interactive)."""
-    from mlops_spec.load import validate_document
-    from mlops_spec.scaffold import SCHEMA_FILE, render_spec
-    from mlops_spec.schema import render as render_schema
-    from mlops_spec.yamlio import parse
+    """Scaffold a commented, valid spec, or with --project a repository to commit."""
+    from mlops_spec.scaffold import render_spec
 
+    if output is not None and project is not None:
+        raise typer.BadParameter("give --output (a spec alone) or --project, not both")
+    output = Path("mlops.yaml") if output is None and project is None else output
     to_stdout = str(output) == "-"
-    if not to_stdout and output.exists() and not force:
+    if output is not None and not to_stdout and output.exists() and not force:
         raise fail(
             [Problem(str(output), None, None, (), "file exists", hint="pass --force to overwrite")]
         )
+    filename = "mlops.yaml" if output is None or to_stdout else output.name
     text = render_spec(
         system_id=system,
         owner=owner,
         region=region,
         model_id=model,
         tier=tier.value,
-        filename="mlops.yaml" if to_stdout else output.name,
+        filename=filename,
         schema=schema and not to_stdout,
     )
+    _check_starter_spec(text, filename)
+    if project is not None:
+        _init_project(project, text, system=system, region=region, schema=schema, force=force)
+    elif to_stdout:
+        sys.stdout.write(text)
+    else:
+        assert output is not None
+        _write_spec(output, text, schema)
+
+
+def _check_starter_spec(text: str, filename: str) -> None:
+    """The options made an invalid spec: report it as a usage error naming the option."""
+    from mlops_spec.load import validate_document
+    from mlops_spec.yamlio import parse
+
     try:
-        validate_document(parse(text, str(output)))
-    except SpecError as error:  # the options made an invalid spec: a usage error
+        validate_document(parse(text, filename))
+    except SpecError as error:
         for problem in error.problems:
             for prefix, option in _INIT_OPTIONS.items():
                 if problem.loc[: len(prefix)] == prefix:
@@ -246,14 +275,56 @@ def init(
                     )
                     raise typer.BadParameter(problem.message + detail, param_hint=option) from None
         raise fail(error.problems) from None
-    if to_stdout:
-        sys.stdout.write(text)
-        return
+
+
+def _write_spec(output: Path, text: str, schema: bool) -> None:
+    from mlops_spec.scaffold import SCHEMA_FILE
+    from mlops_spec.schema import render as render_schema
+
     write_output(output, text)
     if schema:
         (output.parent / SCHEMA_FILE).parent.mkdir(parents=True, exist_ok=True)
         write_output(output.parent / SCHEMA_FILE, render_schema())
     out.print(f"[green]✓[/green] wrote {output}; next: mlops validate {output}")
+
+
+def _init_project(
+    directory: Path, spec_text: str, *, system: str, region: str, schema: bool, force: bool
+) -> None:
+    """Write every file of a new repository; refuse to overwrite any unless ``force``."""
+    from importlib.metadata import version
+
+    from mlops_spec.scaffold import project_files
+    from mlops_spec.schema import render as render_schema
+
+    files = project_files(
+        spec_text=spec_text,
+        schema_text=render_schema() if schema else None,
+        system_id=system,
+        region=region,
+        version=version("mlops-spec"),
+    )
+    existing = [directory / f.path for f in files if (directory / f.path).exists()]
+    if existing and not force:
+        raise fail(
+            [
+                Problem(str(path), None, None, (), "file exists", hint="pass --force to overwrite")
+                for path in existing
+            ]
+        )
+    for file in files:
+        path = directory / file.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = Problem(str(path.parent), None, None, (), f"cannot create: {error.strerror}")
+            raise fail([problem]) from None
+        write_output(path, file.text)
+    out.print(f"[green]✓[/green] scaffolded {directory} ({len(files)} files); next:")
+    out.print(
+        f"  cd {directory} && python -m venv .venv && .venv/bin/pip install -r requirements.txt"
+    )
+    out.print("  mlops validate mlops.yaml && mlops plan mlops.yaml --stack dev")
 
 
 def _mount_plan() -> None:

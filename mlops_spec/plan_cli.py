@@ -30,17 +30,20 @@ def find_project(start: Path) -> Path | None:
     return None
 
 
-def _project_root(spec: Path, project_dir: Path | None) -> Path:
+def project_root(spec: Path, project_dir: Path | None = None) -> Path:
+    """The Pulumi project whose program ``mlops plan`` runs for ``spec``: ``--project-dir``
+    if given, else the nearest ``Pulumi.yaml`` above the spec (a spec belongs to the project
+    it sits in), else the nearest above the working directory."""
     if project_dir is not None:
         if not (project_dir / "Pulumi.yaml").is_file():
             raise file_error(str(project_dir), "no Pulumi.yaml in the project directory")
         return project_dir.resolve()
-    found = find_project(Path.cwd().resolve()) or find_project(spec.resolve().parent)
+    found = find_project(spec.resolve().parent) or find_project(Path.cwd().resolve())
     if found is None:
         raise file_error(
             str(spec),
-            "no Pulumi.yaml found above the current directory or the spec",
-            hint="pass --project-dir, or run from the Pulumi project",
+            "no Pulumi.yaml found above the spec or the current directory",
+            hint="pass --project-dir, or scaffold a project with `mlops init --project DIR`",
         )
     return found
 
@@ -50,17 +53,21 @@ def run_plan(spec: Path, stack: str, project_dir: Path | None = None) -> PlanDoc
     from mlops_spec.load import validate_file
 
     # every problem is reported here, before any pulumi work
-    resolved = validate_file(spec, stack).stacks[stack].resolved
+    validation = validate_file(spec, stack)
+    resolved = validation.stacks[stack].resolved
     assert resolved is not None
-    root = _project_root(spec, project_dir)
+    root = project_root(spec, project_dir)
     from mlops_preview import PreviewError, preview_project
 
     # The spec decides the region; a stack file of another spec must not override it.
     config = {"spec": str(spec.resolve()), "aws:region": resolved.spec.system.region}
     try:
-        return preview_project(root, stack, config=config)
+        document = preview_project(root, stack, config=config)
     except PreviewError as error:
         raise file_error(str(spec), f"offline preview failed: {error}", environment=stack) from None
+    from mlops_spec.review.facts import attach_facts
+
+    return attach_facts(document, validation, stack)  # format_version 2: what the spec said
 
 
 def _git_show(ref: str, spec: Path) -> str:
@@ -95,7 +102,7 @@ def base_plan_from_git(spec: Path, stack: str, ref: str, project_dir: Path | Non
     with tempfile.TemporaryDirectory(prefix="mlops-base-") as tmp:
         base_spec = Path(tmp) / spec.name
         base_spec.write_text(text, encoding="utf-8")
-        root = project_dir or _project_root(spec, None)
+        root = project_root(spec, project_dir)
         try:
             return run_plan(base_spec, stack, root)
         except SpecError as error:
@@ -109,6 +116,12 @@ def base_plan_from_git(spec: Path, stack: str, ref: str, project_dir: Path | Non
             ) from None
 
 
+PROJECT_DIR_HELP = (
+    "Directory of Pulumi.yaml (default: the nearest above the spec, else above the working "
+    "directory)."
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plan`` and ``diff`` to the CLI app."""
 
@@ -120,7 +133,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Also write the JSON plan here.")
         ] = None,
-        project_dir: Annotated[Path | None, typer.Option(help="Directory of Pulumi.yaml.")] = None,
+        project_dir: Annotated[Path | None, typer.Option(help=PROJECT_DIR_HELP)] = None,
     ) -> None:
         """Offline preview: run the Pulumi program under recording mocks (no cloud, no CLI)."""
         from mlops_preview.render import render_plan
@@ -152,7 +165,7 @@ def register(app: typer.Typer) -> None:
         fail_on_danger: Annotated[
             bool, typer.Option(help="Exit 1 when a stateful resource would be deleted or replaced.")
         ] = False,
-        project_dir: Annotated[Path | None, typer.Option(help="Directory of Pulumi.yaml.")] = None,
+        project_dir: Annotated[Path | None, typer.Option(help=PROJECT_DIR_HELP)] = None,
     ) -> None:
         """Resource-level diff of two plans; dangerous changes to stateful resources flagged."""
         from mlops_preview import PlanDocument, diff_plans

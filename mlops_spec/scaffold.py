@@ -1,13 +1,20 @@
-"""``mlops init``: a commented, valid starter spec."""
+"""``mlops init``: a commented, valid starter spec, or (``--project``) a whole repository a team
+can commit: the spec, a Pulumi project whose program is one ``MlSystem`` call, its stacks, pinned
+requirements and a pull-request workflow. Templates live in ``mlops_spec/templates/``."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
 from string import Template
 
 _TEMPLATE = Template("""\
 $modeline#
 # $system_id: an ML system described by mlops-spec. Validate with `mlops validate $filename`,
-# preview with `mlops plan $filename --stack dev`. Every key is documented in docs/spec.md.
+# preview with `mlops plan $filename --stack dev`. Every key is described in the JSON Schema
+# (`mlops schema`; editors show it) and in mlops-spec's reference, docs/spec.md.
 spec_version: 1
 
 system:
@@ -107,3 +114,59 @@ def render_spec(
         serving=_SERVING[tier],
         filename=filename,
     )
+
+
+# --- `mlops init --project DIR`: a repository a team can commit ---------------------------
+
+STACKS = ("dev", "prod")
+"""The stacks scaffolded: the environments of the starter spec."""
+
+_PLACEHOLDER = re.compile(r"<<(\w+)>>")
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """One scaffolded file: its path relative to the project directory, and its text."""
+
+    path: str
+    text: str
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``<<name>>`` replaced by ``values[name]`` (KeyError if unknown).
+
+    Not ``string.Template``: workflow files are full of ``$`` and ``${{ }}``."""
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+def _template(name: str) -> str:
+    return (resources.files("mlops_spec") / "templates" / name).read_text(encoding="utf-8")
+
+
+def project_files(
+    *, spec_text: str, schema_text: str | None, system_id: str, region: str, version: str
+) -> list[ProjectFile]:
+    """Every file of a scaffolded project: Pulumi project and stacks, the one-call program,
+    the spec (and its schema for editors), pinned requirements, CI workflow, README."""
+    values = {"project": system_id, "system": system_id, "region": region, "version": version}
+    files = [
+        ProjectFile("Pulumi.yaml", fill(_template("Pulumi.yaml.tmpl"), values)),
+        ProjectFile("__main__.py", fill(_template("program.py.tmpl"), values)),
+        *(
+            ProjectFile(
+                f"stacks/Pulumi.{stack}.yaml",
+                fill(_template("stack.yaml.tmpl"), {**values, "stack": stack}),
+            )
+            for stack in STACKS
+        ),
+        ProjectFile("mlops.yaml", spec_text),
+        ProjectFile("requirements.txt", fill(_template("requirements.txt.tmpl"), values)),
+        ProjectFile(
+            ".github/workflows/mlops-review.yml", fill(_template("mlops-review.yml.tmpl"), values)
+        ),
+        ProjectFile(".gitignore", fill(_template("gitignore.tmpl"), values)),
+        ProjectFile("README.md", fill(_template("README.md.tmpl"), values)),
+    ]
+    if schema_text is not None:
+        files.append(ProjectFile(SCHEMA_FILE, schema_text))
+    return files
