@@ -73,8 +73,22 @@ def model_features(spec: SystemSpec, model: Model) -> dict[str, FeatureKind]:
 
 
 def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
-    issues: list[Issue] = []
     base: Loc = ("models", model_id)
+    issues = _check_training(spec, base, model)
+    issues += _one_job_agreement(base, model)
+    issues += _check_monitor_ids(base, model)
+    issues += _check_batch_input(spec, base, model)
+    for monitor_id, monitor in model.monitors.items():
+        loc = (*base, "monitors", monitor_id)
+        for check in _MONITOR_CHECKS:
+            issues += check(spec, loc, monitor, model)
+    return issues  # a registry-only model (no serving, gate or monitors) is allowed
+
+
+def _check_training(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
+    """Inputs are training data sources, the image is in the system's region, the holdout
+    exists and a gate's holdout has a label."""
+    issues: list[Issue] = []
     for index, source_id in enumerate(model.training.inputs):
         source = spec.data_sources.get(source_id)
         loc = (*base, "training", "inputs", index)
@@ -111,18 +125,22 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
                 got=model.training.holdout_source,
             )
         )
-    issues += _one_job_agreement(base, model)
-    for monitor_id in model.monitors:
-        if monitor_id in RESERVED_MONITOR_IDS:
-            issues.append(
-                Issue(
-                    (*base, "monitors", monitor_id),
-                    f"monitor id {monitor_id!r} is reserved (the model's composite alarm is "
-                    f"named <model>-{monitor_id})",
-                    got=monitor_id,
-                    allowed="any other id",
-                )
-            )
+    return issues
+
+
+def _check_monitor_ids(base: Loc, model: Model) -> list[Issue]:
+    """No reserved monitor id; no more rollback monitors than SageMaker watches."""
+    issues = [
+        Issue(
+            (*base, "monitors", monitor_id),
+            f"monitor id {monitor_id!r} is reserved (the model's composite alarm is "
+            f"named <model>-{monitor_id})",
+            got=monitor_id,
+            allowed="any other id",
+        )
+        for monitor_id in model.monitors
+        if monitor_id in RESERVED_MONITOR_IDS
+    ]
     if len(model.rollback_monitors) > MAX_ROLLBACK_ALARMS:
         issues.append(
             Issue(
@@ -131,118 +149,155 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
                 got=f"{len(model.rollback_monitors)} monitors with action: rollback",
             )
         )
-    features = model_features(spec, model)
-    tier = model.tier
-    serving = model.serving
-    if serving is not None and serving.tier == "batch":
-        batch_input = serving.input
-        if not batch_input.startswith("s3://") and batch_input not in spec.data_sources:
-            issues.append(
-                _unknown(
-                    (*base, "serving", "input"),
-                    "batch input (data source id or s3:// URI)",
-                    batch_input,
-                    spec.data_sources,
-                )
-            )
-    for monitor_id, monitor in model.monitors.items():
-        loc = (*base, "monitors", monitor_id)
-        if monitor.endpoint_metric:
-            if tier not in (ServingTier.REALTIME, ServingTier.SERVERLESS):
-                issues.append(
-                    Issue(
-                        (*loc, "type"),
-                        f"a {monitor.type} monitor watches an "
-                        "endpoint; the model has no realtime or serverless serving",
-                        got=monitor.type,
-                        allowed="realtime or serverless serving",
-                    )
-                )
-            elif monitor.type == "resource" and tier is ServingTier.SERVERLESS:
-                issues.append(
-                    Issue(
-                        (*loc, "type"),
-                        "serverless endpoints publish no instance metrics",
-                        got="resource",
-                        allowed="realtime serving",
-                    )
-                )
-        if monitor.action == MonitorAction.ROLLBACK:
-            if not monitor.endpoint_metric:
-                issues.append(
-                    Issue(
-                        (*loc, "action"),
-                        "only endpoint-metric monitors (latency, "
-                        "error_rate, invocations, resource) can roll back a "
-                        "deployment",
-                        got="rollback",
-                        allowed="notify, retrain",
-                    )
-                )
-            elif tier is not ServingTier.REALTIME:
-                issues.append(
-                    Issue(
-                        (*loc, "action"),
-                        "rollback needs a realtime endpoint (blue/green deployments)",
-                        got="rollback",
-                        allowed="notify, retrain",
-                    )
-                )
-        if isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
-            captures = tier is ServingTier.BATCH or (
-                isinstance(serving, RealtimeServing) and serving.data_capture_percent > 0
-            )
-            if not captures:
-                issues.append(
-                    Issue(
-                        (*loc, "type"),
-                        f"a {monitor.type} monitor reads captured "
-                        "inferences; enable data_capture_percent on a realtime "
-                        "endpoint or use batch serving",
-                        got=monitor.type,
-                    )
-                )
-        if isinstance(monitor, DataDriftMonitor) and monitor.features:
-            for index, feature in enumerate(monitor.features):
-                if feature not in features:
-                    issues.append(
-                        _unknown(
-                            (*loc, "features", index),
-                            "feature (not in the model's training inputs)",
-                            feature,
-                            features,
-                        )
-                    )
-        if isinstance(monitor, BiasMonitor):
-            feature = monitor.sensitive_feature
-            if feature not in features:
-                issues.append(_unknown((*loc, "sensitive_feature"), "feature", feature, features))
-            elif features[feature] is not FeatureKind.CATEGORICAL:
-                issues.append(
-                    Issue(
-                        (*loc, "sensitive_feature"),
-                        "the sensitive feature must be categorical",
-                        got=feature,
-                    )
-                )
-        if isinstance(monitor, ModelQualityMonitor):
-            source_id = monitor.ground_truth.data_source
-            source = spec.data_sources.get(source_id)
-            gloc = (*loc, "ground_truth", "data_source")
-            if source is None:
-                issues.append(_unknown(gloc, "data source", source_id, spec.data_sources))
-            elif source.kind != "ground_truth" or source.label is None:
-                issues.append(
-                    Issue(
-                        gloc,
-                        "ground truth must be a data source of kind "
-                        "ground_truth with a label column",
-                        got=source_id,
-                    )
-                )
-    if model.serving is None and model.training.gate is None and not model.monitors:
-        pass  # a registry-only model is allowed
     return issues
+
+
+def _check_batch_input(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
+    """A batch model's input is a data source id or an s3:// URI."""
+    serving = model.serving
+    if serving is None or serving.tier != "batch":
+        return []
+    batch_input = serving.input
+    if batch_input.startswith("s3://") or batch_input in spec.data_sources:
+        return []
+    return [
+        _unknown(
+            (*base, "serving", "input"),
+            "batch input (data source id or s3:// URI)",
+            batch_input,
+            spec.data_sources,
+        )
+    ]
+
+
+def _check_endpoint_metric(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """Endpoint-metric monitors need an endpoint; resource monitors an instance-based one."""
+    if not monitor.endpoint_metric:
+        return []
+    if model.tier not in (ServingTier.REALTIME, ServingTier.SERVERLESS):
+        return [
+            Issue(
+                (*loc, "type"),
+                f"a {monitor.type} monitor watches an "
+                "endpoint; the model has no realtime or serverless serving",
+                got=monitor.type,
+                allowed="realtime or serverless serving",
+            )
+        ]
+    if monitor.type == "resource" and model.tier is ServingTier.SERVERLESS:
+        return [
+            Issue(
+                (*loc, "type"),
+                "serverless endpoints publish no instance metrics",
+                got="resource",
+                allowed="realtime serving",
+            )
+        ]
+    return []
+
+
+def _check_rollback(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """Only endpoint metrics of a realtime endpoint (blue/green) can roll back."""
+    if monitor.action != MonitorAction.ROLLBACK:
+        return []
+    if not monitor.endpoint_metric:
+        message = (
+            "only endpoint-metric monitors (latency, error_rate, invocations, resource) can "
+            "roll back a deployment"
+        )
+    elif model.tier is not ServingTier.REALTIME:
+        message = "rollback needs a realtime endpoint (blue/green deployments)"
+    else:
+        return []
+    return [Issue((*loc, "action"), message, got="rollback", allowed="notify, retrain")]
+
+
+def _check_capture(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """Drift and bias monitors read captured inferences (or a batch transform's data)."""
+    if not isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
+        return []
+    serving = model.serving
+    captures = model.tier is ServingTier.BATCH or (
+        isinstance(serving, RealtimeServing) and serving.data_capture_percent > 0
+    )
+    if captures:
+        return []
+    return [
+        Issue(
+            (*loc, "type"),
+            f"a {monitor.type} monitor reads captured "
+            "inferences; enable data_capture_percent on a realtime "
+            "endpoint or use batch serving",
+            got=monitor.type,
+        )
+    ]
+
+
+def _check_drift_features(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """A data drift monitor's features are the model's."""
+    if not (isinstance(monitor, DataDriftMonitor) and monitor.features):
+        return []
+    features = model_features(spec, model)
+    return [
+        _unknown(
+            (*loc, "features", index),
+            "feature (not in the model's training inputs)",
+            feature,
+            features,
+        )
+        for index, feature in enumerate(monitor.features)
+        if feature not in features
+    ]
+
+
+def _check_sensitive_feature(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """A bias monitor's sensitive feature is a categorical feature of the model."""
+    if not isinstance(monitor, BiasMonitor):
+        return []
+    features = model_features(spec, model)
+    feature = monitor.sensitive_feature
+    if feature not in features:
+        return [_unknown((*loc, "sensitive_feature"), "feature", feature, features)]
+    if features[feature] is not FeatureKind.CATEGORICAL:
+        return [
+            Issue(
+                (*loc, "sensitive_feature"),
+                "the sensitive feature must be categorical",
+                got=feature,
+            )
+        ]
+    return []
+
+
+def _check_ground_truth(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
+    """A quality monitor's ground truth is a labelled data source of kind ground_truth."""
+    if not isinstance(monitor, ModelQualityMonitor):
+        return []
+    source_id = monitor.ground_truth.data_source
+    source = spec.data_sources.get(source_id)
+    gloc = (*loc, "ground_truth", "data_source")
+    if source is None:
+        return [_unknown(gloc, "data source", source_id, spec.data_sources)]
+    if source.kind != "ground_truth" or source.label is None:
+        return [
+            Issue(
+                gloc,
+                "ground truth must be a data source of kind ground_truth with a label column",
+                got=source_id,
+            )
+        ]
+    return []
+
+
+_MONITOR_CHECKS = (
+    _check_endpoint_metric,
+    _check_rollback,
+    _check_capture,
+    _check_drift_features,
+    _check_sensitive_feature,
+    _check_ground_truth,
+)
+"""One check per rule a monitor must keep, in the order their issues are reported."""
 
 
 JOB_MONITORS = (DataDriftMonitor, PredictionDriftMonitor, ModelQualityMonitor, BiasMonitor)
