@@ -82,6 +82,7 @@ def test_the_wheel_alone_provides_every_package_and_template(venv: Path) -> None
     purelib = _purelib(venv)
     for module, file in found["modules"].items():
         assert Path(file).is_relative_to(purelib), (module, file)
+    assert (purelib / "mlops_components" / "py.typed").is_file()  # typed for a team's mypy
     assert set(found["templates"]) >= {
         "Pulumi.yaml.tmpl",
         "program.py.tmpl",
