@@ -183,7 +183,8 @@ def read_prices(path: Path) -> PriceTable:
 
 
 def _cell(value: float | None) -> str:
-    return "" if value is None else format(value, ".10g")
+    """A price without exponent or trailing zeros: 0.00002, 0.122."""
+    return "" if value is None else (f"{value:.10f}".rstrip("0").rstrip(".") or "0")
 
 
 def render_prices(prices: Iterable[Price], comments: Iterable[str]) -> str:

@@ -1,0 +1,129 @@
+"""Monthly estimates of the example stacks with the made-up fixture prices.
+
+Every expected total is computed by hand from the spec (its instance types, counts, schedules,
+maximum runtimes and the retraining caps) and the fixture prices, never by the estimator.
+A month is 730 hours: weekly = 730/168 = 4.345238 runs, daily = 730/24 = 30.416667 runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_spec.cost import estimate, read_prices, read_usage
+from mlops_spec.load import resolve
+from mlops_spec.plan import plan
+from tests.conftest import ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PRICES = read_prices(FIXTURES / "prices.csv")
+USAGE = read_usage(FIXTURES / "usage.yaml")
+CHURN = ROOT / "examples/churn/mlops.yaml"
+LTV = ROOT / "examples/ltv/mlops.yaml"
+WEEKLY = 730 / 168
+DAILY = 730 / 24
+
+
+def _item(result, what: str):  # type: ignore[no-untyped-def]
+    return next(i for i in result.items if i.what == what)
+
+
+def test_churn_prod() -> None:
+    result = estimate(plan(resolve(CHURN, "prod")), PRICES)
+    # endpoint: 2 x ml.c5.large x 730 h x $0.10 = 146.00 (6 at peak: 438.00)
+    # training, weekly cron(0 3 ? * MON *): 4.345238 runs x (Train 1.5 h x 0.20
+    #   + Evaluate 1 h x 0.10 + Profile 1 h x 0.20 = 0.60) = 2.607143
+    # monitoring, rate(1 day): 30.416667 runs x 1 h x 0.20 = 6.083333
+    # total 146 + 2.607143 + 6.083333 = 154.690476
+    assert result.monthly_usd == pytest.approx(154.690476, abs=1e-5)
+    # upper bound: 438 + retraining capped at 1 run a day (24 h cooldown):
+    #   30.416667 x 0.60 = 18.25; + 6.083333 = 462.333333
+    assert result.monthly_usd_max == pytest.approx(462.333333, abs=1e-5)
+    assert result.complete
+    endpoint = _item(result, "real-time endpoint")
+    assert (endpoint.count, endpoint.max_count, endpoint.usd) == (2, 6, pytest.approx(146.0))
+    train = _item(result, "training pipeline: Train")
+    assert train.runs_per_month == pytest.approx(WEEKLY)
+    assert train.hours_per_run == 1.5
+    assert any("spot" in note and "priced on demand" in note for note in train.notes)
+
+
+def test_churn_dev_runs_no_scheduled_jobs_and_says_so() -> None:
+    result = estimate(plan(resolve(CHURN, "dev")), PRICES)
+    # development: one instance, schedules paused: 1 x 730 h x $0.10 = 73.00, no jobs
+    assert result.monthly_usd == pytest.approx(73.0)
+    # drift alarms may still retrain, capped at one a day: 73 + 30.416667 x 0.60 = 91.25
+    assert result.monthly_usd_max == pytest.approx(91.25)
+    monitor = _item(result, "monitoring pipeline: MonitorDrift")
+    assert monitor.runs_per_month == 0
+    assert "schedule rate(1 day) is paused in dev: 0 scheduled runs" in monitor.notes
+
+
+def test_ltv_prod_with_the_usage_file() -> None:
+    result = estimate(plan(resolve(LTV, "prod")), PRICES, USAGE)
+    # ticket-router serverless: 1,000,000 requests x 0.2 s x 3 GB x $0.00002 = 12.00
+    # ticket-router training, rate(7 days): 4.345238 x (Train 2 h x 0.40 + Evaluate 0.10
+    #   + Profile 0.20 = 1.10) = 4.779762
+    # lifetime-value batch, daily: 30.416667 x (ResolveChampion 0.25 h x 0.05
+    #   + Transform 0.5 h (usage file) x 2 instances x 0.25 = 0.2625) = 7.984375
+    # lifetime-value monitoring, daily: 30.416667 x 1 h x 0.20 = 6.083333
+    # lifetime-value training: no schedule, 0 runs
+    # total 12 + 4.779762 + 7.984375 + 6.083333 = 30.847470
+    assert result.monthly_usd == pytest.approx(30.847470, abs=1e-5)
+    # new data and drift retrain lifetime-value up to 730 h / 72 h cooldown = 10.138889 runs
+    #   x (Train 3 h x 0.50 + 0.10 + 0.20 = 1.80) = 18.25; 30.847470 + 18.25 = 49.097470
+    assert result.monthly_usd_max == pytest.approx(49.097470, abs=1e-5)
+    assert result.complete
+    transform = _item(result, "batch pipeline: Transform")
+    assert (transform.count, transform.hours_per_run) == (2, 0.5)
+    assert "hours per run: from the usage file" in transform.notes
+
+
+def test_without_usage_serverless_and_transform_are_not_priced() -> None:
+    result = estimate(plan(resolve(LTV, "prod")), PRICES)
+    assert not result.complete
+    serverless = _item(result, "serverless endpoint")
+    assert serverless.usd is None
+    assert any("requests_per_month" in note for note in serverless.notes)
+    transform = _item(result, "batch pipeline: Transform")
+    assert transform.usd is None
+    assert any("hours_per_run.Transform" in note for note in transform.notes)
+    # the priced rest: 4.779762 + ResolveChampion 30.416667 x 0.0125 = 0.380208 + 6.083333
+    assert result.monthly_usd == pytest.approx(11.243303, abs=1e-5)
+
+
+def test_a_missing_price_is_never_invented() -> None:
+    result = estimate(plan(resolve(CHURN, "staging")), PRICES.__class__(()))
+    assert result.monthly_usd == 0
+    assert not result.complete
+    assert ("eu-west-1", "hosting", "ml.c5.large") in result.missing_prices
+    assert all(item.usd is None for item in result.items)
+
+
+def test_json_is_the_documented_shape() -> None:
+    data = json.loads(json.dumps(estimate(plan(resolve(CHURN, "prod")), PRICES).to_dict()))
+    assert data["monthly_usd"] == 154.69
+    assert data["counts"] == {
+        "cloudwatch_metric_alarms": 10,  # 8 monitors + 2 dead-letter queue alarms
+        "cloudwatch_composite_alarms": 1,
+        "custom_metric_series": 26,
+    }
+    assert {
+        "model",
+        "resource",
+        "component",
+        "instance_type",
+        "count",
+        "runs_per_month",
+        "hours_per_month",
+        "usd",
+    } <= set(data["items"][0])
+
+
+def test_usage_for_other_stacks_is_noted_not_refused() -> None:
+    result = estimate(plan(resolve(CHURN, "prod")), PRICES, USAGE)
+    assert "the usage file names model 'lifetime-value', which this stack does not have" in (
+        result.notes
+    )
