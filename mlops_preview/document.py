@@ -1,9 +1,9 @@
 """The plan document: what an offline preview registered, as stable, diffable JSON.
 
-Format (``format_version`` 1)::
+Format (``format_version`` 2; a document without ``facts`` is written as version 1)::
 
     {
-      "format_version": 1,
+      "format_version": 2,
       "project": "mlops", "stack": "dev",
       "resources": [                      # sorted by urn
         {"urn", "type", "name", "parent", "custom", "inputs", "outputs", "protect",
@@ -11,7 +11,8 @@ Format (``format_version`` 1)::
          "replace_on_changes", "delete_before_replace", "aliases", "provider"}
       ],
       "outputs": {...},                   # stack outputs (pulumi.export)
-      "warnings": [...]                   # warnings the program logged
+      "warnings": [...],                  # warnings the program logged
+      "facts": {...}                      # version 2: what the spec said (see below)
     }
 
 ``inputs`` and the keys of ``property_dependencies`` are the engine's (camelCase) property names.
@@ -21,6 +22,12 @@ Values are normalised: integral numbers are ints, unknowns ``"<computed>"``, sec
 resources have ``{}`` (their outputs would come from AWS). The root stack resource is not listed;
 top-level resources name it as their ``parent``. Keys are sorted, so the same program gives a
 byte-identical document.
+
+``facts`` (version 2) is written by ``mlops plan`` from the validated spec, so a review can
+compare two plans made by different code versions in ML terms: the resolved spec with the
+file and line of each leaf, the environment policy and who owns each endpoint. The preview
+engine stores it as given (``mlops_spec.review.facts`` defines it); version 1 documents are
+still read, with ``facts`` None.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The newest format written (2 adds ``facts``)."""
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,12 @@ class PlanDocument:
     resources: tuple[PlannedResource, ...] = ()
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    format_version: int = FORMAT_VERSION
+    facts: dict[str, Any] | None = None
+
+    @property
+    def format_version(self) -> int:
+        """2 when the document carries facts, else 1 (byte-identical to what version 1 wrote)."""
+        return FORMAT_VERSION if self.facts is not None else 1
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.resources, key=lambda r: r.urn))
@@ -120,7 +134,7 @@ class PlanDocument:
         return dict(sorted(Counter(r.type for r in self.resources).items()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "format_version": self.format_version,
             "project": self.project,
             "stack": self.stack,
@@ -128,6 +142,9 @@ class PlanDocument:
             "outputs": self.outputs,
             "warnings": list(self.warnings),
         }
+        if self.facts is not None:
+            data["facts"] = self.facts
+        return data
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
@@ -139,17 +156,19 @@ class PlanDocument:
             kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
             raise ValueError(f"the top level is {kind}, not an object")
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ValueError(
                 f"plan document format_version {version!r} is not supported "
-                f"(this version reads {FORMAT_VERSION})"
+                f"(this version reads {', '.join(map(str, READABLE_VERSIONS))})"
             )
+        facts = data.get("facts") if version >= 2 else None
         return cls(
             project=data["project"],
             stack=data["stack"],
             resources=tuple(PlannedResource.from_dict(r) for r in data.get("resources", [])),
             outputs=dict(data.get("outputs", {})),
             warnings=tuple(data.get("warnings", ())),
+            facts=dict(facts) if isinstance(facts, dict) else None,
         )
 
     @classmethod

@@ -336,6 +336,17 @@ def _mount_plan() -> None:
 _mount_plan()
 
 
+def _mount_review() -> None:
+    """Add `mlops review` and `mlops graph`; the review plans spec files with `run_plan`."""
+    from mlops_spec.plan_cli import run_plan
+    from mlops_spec.review.command import register
+
+    register(app, run_plan)
+
+
+_mount_review()
+
+
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
     from mlops_spec.drift_cli import app as drift_app
