@@ -48,7 +48,10 @@ class Resource:
 
     @property
     def label(self) -> str:
-        """The physical name when the inputs give one, else the logical name."""
+        """The physical name when the inputs give one, else the logical name (also for inline
+        role policies, whose ``name`` is only unique within their role)."""
+        if self.type == "aws:iam/rolePolicy:RolePolicy":
+            return self.name
         for key in ("name", "bucket", "alarmName", "pipelineName", "modelPackageGroupName"):
             value = self.inputs.get(key)
             if isinstance(value, str) and value and value != COMPUTED:
