@@ -347,6 +347,19 @@ def _mount_review() -> None:
 _mount_review()
 
 
+def _mount_cost_and_check() -> None:
+    """Add `mlops cost`, `mlops prices fetch` and `mlops check` (typer only at import: the
+    planner, the estimator, boto3 and the rules load inside the commands)."""
+    from mlops_spec.cost.cli import register as register_cost
+    from mlops_spec.guardrails.cli import register as register_check
+
+    register_cost(app)
+    register_check(app)
+
+
+_mount_cost_and_check()
+
+
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
     from mlops_spec.drift_cli import app as drift_app
