@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from mlops_spec.plan_cli import run_plan
 from tests.conftest import ROOT
 
 SPECS = {
@@ -23,6 +22,8 @@ _CACHE: dict[str, dict[str, Any]] = {}
 
 def planned(key: str) -> dict[str, Any]:
     """A fresh copy (tests mutate it) of the plan document of ``<spec>-<stack>``."""
+    from mlops_spec.plan_cli import run_plan  # here: the pack's own venv runs these tests too
+
     if key not in _CACHE:
         spec, stack = key.split("-", 1)
         _CACHE[key] = json.loads(run_plan(SPECS[spec], stack, ROOT).to_json())
