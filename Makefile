@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE := examples/churn/mlops.yaml
 
-.PHONY: demo test lint format schema bench bench-drift clean
+.PHONY: demo test lint lint-workflows format schema bench bench-drift clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,18 +19,36 @@ demo: $(STAMP)
 	$(BIN)/mlops validate $(EXAMPLE)
 	$(BIN)/mlops plan $(EXAMPLE) --stack dev
 
-test: $(STAMP)
+test: $(STAMP) lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-lint: $(STAMP)
+lint: $(STAMP) lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
+
+# The workflows, offline: actionlint (with shellcheck on every `run:` block), zizmor, on this
+# repository's workflows and the one `mlops init --project` scaffolds. shellcheck is Debian's
+# package unpacked into the venv (no root needed when apt's lists exist; CI runs as root).
+SHELLCHECK := $(VENV)/shellcheck/usr/bin/shellcheck
+TEMPLATE_LINT := $(VENV)/template-lint/.github/workflows
+
+$(SHELLCHECK): | $(BIN)/python
+	rm -rf $(VENV)/shellcheck && mkdir -p $(VENV)/shellcheck
+	cd $(VENV)/shellcheck && { apt-get download shellcheck 2>/dev/null || { apt-get update -qq && apt-get download shellcheck; }; }
+	dpkg -x $(VENV)/shellcheck/shellcheck_*.deb $(VENV)/shellcheck
+	rm -f $(VENV)/shellcheck/shellcheck_*.deb
+
+lint-workflows: $(STAMP) $(SHELLCHECK)
+	mkdir -p $(TEMPLATE_LINT)
+	cp mlops_spec/templates/mlops-review.yml.tmpl $(TEMPLATE_LINT)/mlops-review.yml
+	$(BIN)/actionlint -shellcheck=$(CURDIR)/$(SHELLCHECK) .github/workflows/*.yml $(TEMPLATE_LINT)/mlops-review.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows $(TEMPLATE_LINT)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
