@@ -70,10 +70,10 @@ def render_estimate(estimate: CostEstimate) -> Group:
     counts = estimate.counts
     lines.append(
         Text(
-            "not priced (CloudWatch): "
-            f"{counts.get('cloudwatch_metric_alarms')} metric alarms, "
-            f"{counts.get('cloudwatch_composite_alarms')} composite alarms, "
-            f"{counts.get('custom_metric_series')} custom metric series"
+            "CloudWatch, not priced: "
+            f"metric alarms {counts.get('cloudwatch_metric_alarms')}, "
+            f"composite alarms {counts.get('cloudwatch_composite_alarms')}, "
+            f"custom metric series {counts.get('custom_metric_series')}"
         )
     )
     lines.append(Text("excluded: " + "; ".join(estimate.excluded)))
