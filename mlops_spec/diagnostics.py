@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -135,6 +137,126 @@ def _expected_values(ctx: dict[str, Any]) -> list[str]:
     return quoted or [p for p in re.split(r",\s*|\s+or\s+", expected) if p]
 
 
+@dataclass
+class _Reading:
+    """One pydantic error in the spec's terms; each error kind's reader fills it in."""
+
+    path: Loc
+    message: str
+    given: Any
+    got: Any
+    ctx: dict[str, Any]
+    key_error: bool
+    allowed: str | None = None
+    suggestion: str | None = None
+    hint: str | None = None
+
+
+def _unknown_key(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    options = _allowed_keys(model_at(root, data, r.path[:-1]))
+    r.message = "unknown key"
+    r.got = r.path[-1]
+    r.allowed = ", ".join(options) if options else None
+    r.suggestion = suggest(str(r.path[-1]), options)
+
+
+def _missing(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    r.message = f"required key {r.path[-1]!r} is missing"
+    r.got = None
+
+
+def _not_allowed(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    options = _expected_values(r.ctx)
+    r.message = "not an allowed value"
+    r.allowed = ", ".join(options)
+    r.suggestion = suggest(str(r.given), options)
+    if r.suggestion == str(r.given):  # e.g. "1" for 1: the value was quoted
+        r.suggestion = None
+        r.hint = "write it without quotes"
+
+
+def _unknown_tag(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    options = _expected_values(r.ctx)
+    tag = str(r.ctx.get("discriminator", "")).strip("'")
+    r.path = (*r.path, tag) if r.path and r.path[-1] != tag else r.path
+    r.message = f"unknown {tag}"
+    r.got = r.ctx.get("tag")
+    r.allowed = ", ".join(options)
+    r.suggestion = suggest(str(r.got), options)
+
+
+def _missing_tag(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    tag = str(r.ctx.get("discriminator", "")).strip("'")
+    r.message = f"required key {tag!r} is missing"
+
+
+def _semantic(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    """A cross-object rule (``mlops_spec.checks``): its issue carries got/allowed/suggestion."""
+    r.got = r.ctx.get("got", r.got)
+    r.allowed = r.ctx.get("allowed")
+    r.suggestion = r.ctx.get("suggestion")
+
+
+def _wrong_form(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    r.message = "is not in the required form"
+    pattern = str(r.ctx.get("pattern"))
+    r.allowed = PATTERN_NAMES.get(pattern) or f"pattern {pattern}"
+
+
+def _not_mapping(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    r.message = "must be a mapping"
+    r.got = type(r.given).__name__ if r.given is not None else "null"
+
+
+def _not_list(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    r.message = "must be a list"
+    r.got = type(r.given).__name__
+
+
+def _other(r: _Reading, root: type[BaseModel], data: Any) -> None:
+    """pydantic's own message, lower-cased to follow the spec path."""
+    message = r.message
+    if r.key_error:
+        r.message = f"invalid key: {message[0].lower()}{message[1:]}"
+    else:
+        r.message = message[0].lower() + message[1:] if message else message
+
+
+_READERS: dict[str, Callable[[_Reading, type[BaseModel], Any], None]] = {
+    "extra_forbidden": _unknown_key,
+    "missing": _missing,
+    "literal_error": _not_allowed,
+    "enum": _not_allowed,
+    "union_tag_invalid": _unknown_tag,
+    "union_tag_not_found": _missing_tag,
+    "string_pattern_mismatch": _wrong_form,
+    "dict_type": _not_mapping,
+    "model_type": _not_mapping,
+    "model_attributes_type": _not_mapping,
+    "list_type": _not_list,
+}
+"""How each pydantic error kind reads in the spec's terms (``spec_*``: ``_semantic``)."""
+
+
+def _read(item: Any, root: type[BaseModel], data: Any) -> _Reading:
+    kind = item["type"]
+    path, key_error = _align(item["loc"], data)
+    given = item.get("input")
+    reading = _Reading(
+        path=path,
+        message=str(item["msg"]).removeprefix("Value error, "),
+        given=given,
+        got=given if isinstance(given, str | int | float | bool) else None,
+        ctx=item.get("ctx") or {},
+        key_error=key_error,
+    )
+    reader = _READERS.get(kind) or (_semantic if kind.startswith("spec_") else _other)
+    reader(reading, root, data)
+    if key_error:
+        reading.got = reading.path[-1] if reading.path else reading.got
+    return reading
+
+
 def to_problems(
     error: ValidationError,
     *,
@@ -152,77 +274,23 @@ def to_problems(
     seen_paths: set[Loc] = set()
     for item in error.errors(include_url=False):
         kind = item["type"]
-        ctx = item.get("ctx") or {}
-        path, key_error = _align(item["loc"], data)
-        given = item.get("input")
-        got: Any = given if isinstance(given, str | int | float | bool) else None
-        allowed = suggestion = hint = None
-        message = str(item["msg"]).removeprefix("Value error, ")
-        prefer_key = key_error or kind in ("extra_forbidden", "missing")
-        if kind == "extra_forbidden":
-            parent = model_at(root, data, path[:-1])
-            options = _allowed_keys(parent)
-            message = "unknown key"
-            got = path[-1]
-            allowed = ", ".join(options) if options else None
-            suggestion = suggest(str(path[-1]), options)
-        elif kind == "missing":
-            message = f"required key {path[-1]!r} is missing"
-            got = None
-        elif kind in ("literal_error", "enum"):
-            options = _expected_values(ctx)
-            message = "not an allowed value"
-            allowed = ", ".join(options)
-            suggestion = suggest(str(given), options)
-            if suggestion == str(given):  # e.g. "1" for 1: the value was quoted
-                suggestion = None
-                hint = "write it without quotes"
-        elif kind == "union_tag_invalid":
-            options = _expected_values(ctx)
-            tag = str(ctx.get("discriminator", "")).strip("'")
-            path = (*path, tag) if path and path[-1] != tag else path
-            message = f"unknown {tag}"
-            got = ctx.get("tag")
-            allowed = ", ".join(options)
-            suggestion = suggest(str(got), options)
-        elif kind == "union_tag_not_found":
-            tag = str(ctx.get("discriminator", "")).strip("'")
-            message = f"required key {tag!r} is missing"
-        elif kind.startswith("spec_"):
-            got = ctx.get("got", got)
-            allowed = ctx.get("allowed")
-            suggestion = ctx.get("suggestion")
-        elif kind == "string_pattern_mismatch":
-            message = "is not in the required form"
-            pattern = str(ctx.get("pattern"))
-            allowed = PATTERN_NAMES.get(pattern) or f"pattern {pattern}"
-        elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            message = "must be a mapping"
-            got = type(given).__name__ if given is not None else "null"
-        elif kind == "list_type":
-            message = "must be a list"
-            got = type(given).__name__
-        elif key_error:
-            message = f"invalid key: {message[0].lower()}{message[1:]}"
-        else:
-            message = message[0].lower() + message[1:] if message else message
-        if key_error:
-            got = path[-1] if path else got
-        if kind in ("literal_error",) and path in seen_paths:
+        r = _read(item, root, data)
+        if kind == "literal_error" and r.path in seen_paths:
             continue  # the other branch of the same union
-        seen_paths.add(path)
-        position = _position(path, values, keys, prefer_key) or fallback
+        seen_paths.add(r.path)
+        prefer_key = r.key_error or kind in ("extra_forbidden", "missing")
+        position = _position(r.path, values, keys, prefer_key) or fallback
         problems.append(
             Problem(
                 position.file if position else file,
                 position.line if position else None,
                 position.column if position else None,
-                (*loc_prefix, *path),
-                message,
-                got=got,
-                allowed=allowed,
-                suggestion=suggestion,
-                hint=hint,
+                (*loc_prefix, *r.path),
+                r.message,
+                got=r.got,
+                allowed=r.allowed,
+                suggestion=r.suggestion,
+                hint=r.hint,
                 environment=environment,
             )
         )
