@@ -1,8 +1,10 @@
 """The only place that derives names. Names are a public contract: they come from stable spec
 keys (system id, environment, model/monitor/data-source ids), never from list positions.
 
-Renaming a derivation replaces the named resources; keep old logical names reachable with
-Pulumi ``aliases`` (see ``LEGACY_LOGICAL_NAMES``) and mention it in the changelog.
+Renaming a derivation replaces the named resources. Logical (Pulumi) names are the
+components' business: they are built from the same stable keys, never contain the environment
+(so URNs are equal across stacks), and a component that renames, retypes or moves a child
+passes Pulumi ``aliases`` for it at that resource (e.g. ``MonitoringJob``'s former type).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def content_hash(value: Any, length: int = 8) -> str:
 
 @dataclass(frozen=True)
 class Names:
-    """Physical and logical names of one system in one environment (stack)."""
+    """Physical names of one system in one environment (stack)."""
 
     system: str
     environment: str
@@ -162,17 +164,6 @@ class Names:
         return f"{self.prefix}-{purpose}"
 
 
-# Logical (Pulumi) names: the resource name inside its component. They never contain the
-# environment (a stack is already one environment), so URNs stay equal across stacks.
-def logical(*parts: str) -> str:
-    """The logical name of a child resource: its stable keys joined with '-'."""
-    return "-".join(parts)
-
-
-# Logical names that changed, old -> new; components pass these as aliases.
-LEGACY_LOGICAL_NAMES: dict[str, str] = {}
-
-
 @dataclass(frozen=True)
 class ModelNames:
     """What decides which of a model's derived names exist (``checks.name_facts`` reads them
@@ -198,6 +189,10 @@ class ModelNames:
         return self.training_schedule or self.tier == "batch" or self.monitoring_job
 
 
+NameRow = tuple[tuple[str | int, ...], str, str]
+"""(spec path, limit key, name): one derived physical name and where it comes from."""
+
+
 def physical_names(
     names: Names,
     model_ids: list[str],
@@ -207,7 +202,7 @@ def physical_names(
     models: Mapping[str, ModelNames] | None = None,
     notifier: bool = False,
     retrain_sources: list[str] | None = None,
-) -> list[tuple[tuple[str | int, ...], str, str]]:
+) -> list[NameRow]:
     """Every physical name a spec derives, as (spec path, limit key, name) for checking.
 
     ``data_sources`` are those whose bucket the stack creates. ``models`` says which per-model
@@ -216,77 +211,91 @@ def physical_names(
     notifier function, role, log group and queue exist. ``retrain_sources``: the sources whose
     new data retrains (each gets a rule); None: those of ``data_sources``.
     """
-    digest = "0" * 8
-    found: list[tuple[tuple[str | int, ...], str, str]] = [
-        (("system", "id"), "bucket", names.bucket("artifacts")),
-        (("system", "id"), "bucket", names.bucket("capture")),
-        (("system", "id"), "bucket", names.bucket("reports")),
-        (("system", "id"), "bucket", names.bucket("logs")),
-        (("system", "id"), "topic", names.topic()),
-        (("system", "id"), "table", names.table("retraining")),
-        (("system", "id"), "function", names.function("retrain-trigger")),
-        (("system", "id"), "function", names.function("deploy")),
-        (("system", "id"), "role", names.role("retrain-trigger")),
-        (("system", "id"), "role", names.role("deploy")),
-        (("system", "id"), "log_group", names.lambda_log_group("retrain-trigger")),
-        (("system", "id"), "log_group", names.lambda_log_group("deploy")),
-        (("system", "id"), "queue", names.queue("events-dlq")),
-        (("system", "id"), "rule", names.rule("alarm-retrain")),
-        (("system", "id"), "rule", names.rule("package-approved")),
-        (("system", "id"), "kms_alias", names.kms_alias()),
-    ]
+    found = _system_names(names)
     if notifier:
-        path: tuple[str | int, ...] = ("notifications", "webhook_url_ssm_parameter")
-        found += [
-            (path, "function", names.function("notify")),
-            (path, "role", names.role("notify")),
-            (path, "log_group", names.lambda_log_group("notify")),
-            (path, "queue", names.queue("notify-dlq")),
-            (path, "alarm", names.system_alarm("notify-dlq")),
-        ]
+        found += _notifier_names(names)
     for source in data_sources:
         found.append((("data_sources", source), "bucket", names.data_bucket(source)))
     for source in data_sources if retrain_sources is None else retrain_sources:
         found.append((("data_sources", source), "rule", names.rule(f"new-data-{source}")))
     for model in model_ids:
-        facts = (models or {}).get(model)
-        path = ("models", model)
-        found += [
-            (path, "sagemaker", names.model_package_group(model)),
-            (path, "pipeline", names.pipeline(model)),
-            (path, "role", names.role("train", model)),
-            (path, "alarm", names.health_alarm(model)),
-            (path, "dashboard", names.dashboard(model)),
-        ]
-        if facts is None or facts.tier:
-            found.append((path, "role", names.role("serve", model)))
-        if facts is None or facts.endpoint:
-            found += [
-                (path, "sagemaker", names.endpoint(model)),
-                (path, "sagemaker", names.endpoint_config(model, digest)),
-                (path, "sagemaker", names.sagemaker_model(model, digest)),
-            ]
-        if facts is None or (facts.tier == "realtime" and facts.latest_approved):
-            found.append((path, "rule", names.endpoint_in_service_rule(model)))
-        if facts is None or facts.tier == "batch":
-            found += [
-                (path, "pipeline", names.batch_pipeline(model)),
-                (path, "schedule", names.schedule(model, "batch")),
-            ]
-        if facts is None or facts.monitoring_job:
-            found += [
-                (path, "pipeline", names.monitoring_pipeline(model)),
-                (path, "role", names.role("monitor", model)),
-                (path, "schedule", names.schedule(model, "monitor")),
-            ]
-        if facts is None or facts.training_schedule:
-            found.append((path, "schedule", names.schedule(model, "train")))
-        if facts is None or facts.scheduled:
-            found.append((path, "role", names.role("scheduler", model)))
+        found += _model_names(names, model, (models or {}).get(model))
         for monitor in monitors.get(model, []):
             found.append(
                 (("models", model, "monitors", monitor), "alarm", names.alarm(model, monitor))
             )
+    return found
+
+
+def _system_names(names: Names) -> list[NameRow]:
+    path: tuple[str | int, ...] = ("system", "id")
+    return [
+        (path, "bucket", names.bucket("artifacts")),
+        (path, "bucket", names.bucket("capture")),
+        (path, "bucket", names.bucket("reports")),
+        (path, "bucket", names.bucket("logs")),
+        (path, "topic", names.topic()),
+        (path, "table", names.table("retraining")),
+        (path, "function", names.function("retrain-trigger")),
+        (path, "function", names.function("deploy")),
+        (path, "role", names.role("retrain-trigger")),
+        (path, "role", names.role("deploy")),
+        (path, "log_group", names.lambda_log_group("retrain-trigger")),
+        (path, "log_group", names.lambda_log_group("deploy")),
+        (path, "queue", names.queue("events-dlq")),
+        (path, "rule", names.rule("alarm-retrain")),
+        (path, "rule", names.rule("package-approved")),
+        (path, "kms_alias", names.kms_alias()),
+    ]
+
+
+def _notifier_names(names: Names) -> list[NameRow]:
+    path: tuple[str | int, ...] = ("notifications", "webhook_url_ssm_parameter")
+    return [
+        (path, "function", names.function("notify")),
+        (path, "role", names.role("notify")),
+        (path, "log_group", names.lambda_log_group("notify")),
+        (path, "queue", names.queue("notify-dlq")),
+        (path, "alarm", names.system_alarm("notify-dlq")),
+    ]
+
+
+def _model_names(names: Names, model: str, facts: ModelNames | None) -> list[NameRow]:
+    """A model's names; ``facts`` None: every name it could have."""
+    path: tuple[str | int, ...] = ("models", model)
+    digest = "0" * 8
+    found: list[NameRow] = [
+        (path, "sagemaker", names.model_package_group(model)),
+        (path, "pipeline", names.pipeline(model)),
+        (path, "role", names.role("train", model)),
+        (path, "alarm", names.health_alarm(model)),
+        (path, "dashboard", names.dashboard(model)),
+    ]
+    if facts is None or facts.tier:
+        found.append((path, "role", names.role("serve", model)))
+    if facts is None or facts.endpoint:
+        found += [
+            (path, "sagemaker", names.endpoint(model)),
+            (path, "sagemaker", names.endpoint_config(model, digest)),
+            (path, "sagemaker", names.sagemaker_model(model, digest)),
+        ]
+    if facts is None or (facts.tier == "realtime" and facts.latest_approved):
+        found.append((path, "rule", names.endpoint_in_service_rule(model)))
+    if facts is None or facts.tier == "batch":
+        found += [
+            (path, "pipeline", names.batch_pipeline(model)),
+            (path, "schedule", names.schedule(model, "batch")),
+        ]
+    if facts is None or facts.monitoring_job:
+        found += [
+            (path, "pipeline", names.monitoring_pipeline(model)),
+            (path, "role", names.role("monitor", model)),
+            (path, "schedule", names.schedule(model, "monitor")),
+        ]
+    if facts is None or facts.training_schedule:
+        found.append((path, "schedule", names.schedule(model, "train")))
+    if facts is None or facts.scheduled:
+        found.append((path, "role", names.role("scheduler", model)))
     return found
 
 
