@@ -111,21 +111,7 @@ class Storage(pulumi.ComponentResource):
             opts=child(self, retain=plan.retain),
         )
         opts = child(self)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{prefix}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=opts,
-        )
-        public = aws.s3.BucketPublicAccessBlock(
-            f"{prefix}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=opts,
-        )
+        locked = _lock_down(prefix, bucket, opts)
         aws.s3.BucketVersioning(
             f"{prefix}-versioning",
             bucket=bucket.id,
@@ -134,61 +120,14 @@ class Storage(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        default = (
-            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=key.arn
-            )
-            if plan.kms
-            else aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256"
-            )
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{prefix}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=default, bucket_key_enabled=plan.kms
-                )
-            ],
-            opts=opts,
-        )
+        _encrypt(prefix, bucket, plan, key, opts)
         aws.s3.BucketPolicy(
             f"{prefix}-policy",
             bucket=bucket.id,
             policy=self.refs.render(plan.policy.to_json()),
-            opts=child(self, depends_on=[public, ownership]),
+            opts=child(self, depends_on=locked),
         )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{prefix}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id=rule.id,
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule.prefix),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=rule.expiration_days
-                    )
-                    if rule.expiration_days
-                    else None,
-                    noncurrent_version_expiration=(
-                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                            noncurrent_days=rule.noncurrent_days
-                        )
-                        if rule.noncurrent_days
-                        else None
-                    ),
-                    abort_incomplete_multipart_upload=(
-                        aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                            days_after_initiation=rule.abort_multipart_days
-                        )
-                    ),
-                )
-                for rule in plan.lifecycle
-            ],
-            opts=opts,
-        )
+        _lifecycle(prefix, bucket, plan, opts)
         if plan.access_log_prefix is not None and logs is not None:
             aws.s3.BucketLogging(
                 f"{prefix}-logging",
@@ -202,3 +141,90 @@ class Storage(pulumi.ComponentResource):
                 f"{prefix}-events", bucket=bucket.id, eventbridge=True, opts=opts
             )
         return bucket
+
+
+def _lock_down(
+    prefix: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions
+) -> list[pulumi.Resource]:
+    """Ownership enforced (no ACLs) and all public access blocked; the bucket policy waits
+    for both."""
+    ownership = aws.s3.BucketOwnershipControls(
+        f"{prefix}-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=opts,
+    )
+    public = aws.s3.BucketPublicAccessBlock(
+        f"{prefix}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    return [public, ownership]
+
+
+def _encrypt(
+    prefix: str,
+    bucket: aws.s3.Bucket,
+    plan: BucketPlan,
+    key: aws.kms.Key,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """SSE-KMS with the system key and bucket keys, or SSE-S3 for the access-log bucket."""
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+    )
+    default = (
+        by_default(sse_algorithm="aws:kms", kms_master_key_id=key.arn)
+        if plan.kms
+        else by_default(sse_algorithm="AES256")
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{prefix}-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=default, bucket_key_enabled=plan.kms
+            )
+        ],
+        opts=opts,
+    )
+
+
+def _lifecycle(
+    prefix: str, bucket: aws.s3.Bucket, plan: BucketPlan, opts: pulumi.ResourceOptions
+) -> None:
+    rule_args = aws.s3.BucketLifecycleConfigurationRuleArgs
+    aws.s3.BucketLifecycleConfiguration(
+        f"{prefix}-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            rule_args(
+                id=rule.id,
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule.prefix),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    days=rule.expiration_days
+                )
+                if rule.expiration_days
+                else None,
+                noncurrent_version_expiration=(
+                    aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=rule.noncurrent_days
+                    )
+                    if rule.noncurrent_days
+                    else None
+                ),
+                abort_incomplete_multipart_upload=(
+                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=rule.abort_multipart_days
+                    )
+                ),
+            )
+            for rule in plan.lifecycle
+        ],
+        opts=opts,
+    )
