@@ -25,7 +25,7 @@ from mlops_components.refs import StackContext, child
 from mlops_components.roles import Role, create_role
 from mlops_components.schedules import create_schedule
 from mlops_spec.plan import MetricDescriptor, ServingPlan
-from mlops_spec.plan.serving import EndpointPlan
+from mlops_spec.plan.serving import AutoscalingPlan, EndpointPlan
 
 sm = aws.sagemaker
 
@@ -114,51 +114,7 @@ class Serving(pulumi.ComponentResource):
                 depends_on=[role.policy, *args.context.depends_on],
             ),
         )
-        capture = None
-        if plan.capture is not None:
-            capture = sm.EndpointConfigurationDataCaptureConfigArgs(
-                enable_capture=True,
-                initial_sampling_percentage=plan.capture.sampling_percent,
-                destination_s3_uri=plan.capture.destination_uri,
-                kms_key_id=args.context.refs.key_arn,
-                capture_options=[
-                    sm.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode=mode)
-                    for mode in ("Input", "Output")
-                ],
-                capture_content_type_header=(
-                    sm.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
-                        csv_content_types=["text/csv"], json_content_types=["application/json"]
-                    )
-                ),
-            )
-        serverless = None
-        if plan.serverless is not None:
-            serverless = sm.EndpointConfigurationProductionVariantServerlessConfigArgs(
-                memory_size_in_mb=plan.serverless.memory_mb,
-                max_concurrency=plan.serverless.max_concurrency,
-                provisioned_concurrency=plan.serverless.provisioned_concurrency,
-            )
-        config = sm.EndpointConfiguration(
-            f"{name}-endpoint-config",
-            name=plan.config_name,
-            # Serverless variants have no ML storage volume to encrypt (AWS rejects the key).
-            kms_key_arn=args.context.refs.key_arn if serverless is None else None,
-            production_variants=[
-                sm.EndpointConfigurationProductionVariantArgs(
-                    variant_name=plan.variant,
-                    model_name=model.name,
-                    instance_type=plan.instance_type,
-                    initial_instance_count=plan.initial_instance_count
-                    if serverless is None
-                    else None,
-                    initial_variant_weight=1.0,
-                    serverless_config=serverless,
-                )
-            ],
-            data_capture_config=capture,
-            tags=tags,
-            opts=child(self, delete_before_replace=False),
-        )
+        config = _endpoint_config(self, name, plan, model, args.context)
         endpoint = sm.Endpoint(
             f"{name}-endpoint",
             name=plan.name,
@@ -169,37 +125,102 @@ class Serving(pulumi.ComponentResource):
         )
         self.endpoint_name = endpoint.name
         self.endpoint_arn = endpoint.arn
-        scaling = plan.autoscaling
-        if scaling is not None:
-            target = aws.appautoscaling.Target(
-                f"{name}-scaling-target",
-                service_namespace="sagemaker",
-                resource_id=scaling.resource_id,
-                scalable_dimension=scaling.scalable_dimension,
-                min_capacity=scaling.min_capacity,
-                max_capacity=scaling.max_capacity,
-                tags=tags,
-                opts=child(self, depends_on=[endpoint]),
+        if plan.autoscaling is not None:
+            _autoscaling(self, name, plan.autoscaling, endpoint, tags)
+
+
+def _endpoint_config(
+    parent: Serving, name: str, plan: EndpointPlan, model: sm.Model, context: StackContext
+) -> sm.EndpointConfiguration:
+    """One variant serving ``model`` (instances or serverless), with data capture."""
+    serverless = None
+    if plan.serverless is not None:
+        serverless = sm.EndpointConfigurationProductionVariantServerlessConfigArgs(
+            memory_size_in_mb=plan.serverless.memory_mb,
+            max_concurrency=plan.serverless.max_concurrency,
+            provisioned_concurrency=plan.serverless.provisioned_concurrency,
+        )
+    return sm.EndpointConfiguration(
+        f"{name}-endpoint-config",
+        name=plan.config_name,
+        # Serverless variants have no ML storage volume to encrypt (AWS rejects the key).
+        kms_key_arn=context.refs.key_arn if serverless is None else None,
+        production_variants=[
+            sm.EndpointConfigurationProductionVariantArgs(
+                variant_name=plan.variant,
+                model_name=model.name,
+                instance_type=plan.instance_type,
+                initial_instance_count=plan.initial_instance_count if serverless is None else None,
+                initial_variant_weight=1.0,
+                serverless_config=serverless,
             )
-            aws.appautoscaling.Policy(
-                f"{name}-scaling-policy",
-                name=scaling.policy_name,
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                resource_id=target.resource_id,
-                scalable_dimension=target.scalable_dimension,
-                target_tracking_scaling_policy_configuration=(
-                    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                        target_value=scaling.target_invocations_per_instance,
-                        scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                        scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                        predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                            predefined_metric_type=scaling.predefined_metric
-                        ),
-                    )
-                ),
-                opts=child(self),
+        ],
+        data_capture_config=_data_capture(plan, context),
+        tags=context.policy.tag_map,
+        opts=child(parent, delete_before_replace=False),
+    )
+
+
+def _data_capture(
+    plan: EndpointPlan, context: StackContext
+) -> sm.EndpointConfigurationDataCaptureConfigArgs | None:
+    """Requests and responses (csv and json) sampled to the capture bucket, with the key."""
+    if plan.capture is None:
+        return None
+    return sm.EndpointConfigurationDataCaptureConfigArgs(
+        enable_capture=True,
+        initial_sampling_percentage=plan.capture.sampling_percent,
+        destination_s3_uri=plan.capture.destination_uri,
+        kms_key_id=context.refs.key_arn,
+        capture_options=[
+            sm.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode=mode)
+            for mode in ("Input", "Output")
+        ],
+        capture_content_type_header=(
+            sm.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
+                csv_content_types=["text/csv"], json_content_types=["application/json"]
             )
+        ),
+    )
+
+
+def _autoscaling(
+    parent: Serving,
+    name: str,
+    scaling: AutoscalingPlan,
+    endpoint: sm.Endpoint,
+    tags: dict[str, str],
+) -> None:
+    """Target tracking on invocations per instance of the stable variant."""
+    target = aws.appautoscaling.Target(
+        f"{name}-scaling-target",
+        service_namespace="sagemaker",
+        resource_id=scaling.resource_id,
+        scalable_dimension=scaling.scalable_dimension,
+        min_capacity=scaling.min_capacity,
+        max_capacity=scaling.max_capacity,
+        tags=tags,
+        opts=child(parent, depends_on=[endpoint]),
+    )
+    tracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
+    metric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+    aws.appautoscaling.Policy(
+        f"{name}-scaling-policy",
+        name=scaling.policy_name,
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        resource_id=target.resource_id,
+        scalable_dimension=target.scalable_dimension,
+        target_tracking_scaling_policy_configuration=tracking(
+            target_value=scaling.target_invocations_per_instance,
+            scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+            scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+            predefined_metric_specification=metric(
+                predefined_metric_type=scaling.predefined_metric
+            ),
+        ),
+        opts=child(parent),
+    )
 
 
 def _deployment_config(plan: EndpointPlan) -> sm.EndpointDeploymentConfigArgs | None:
