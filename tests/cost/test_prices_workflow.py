@@ -34,7 +34,9 @@ def test_renders_a_monthly_job_for_the_specs_region(tmp_path: Path) -> None:
     assert workflow["on"]["schedule"] == [{"cron": "17 6 1 * *"}]
     steps = workflow["jobs"]["refresh"]["steps"]
     commands = " ".join(step.get("run", "") for step in steps)
-    assert 'mlops prices fetch --region eu-west-1 -o "$RUNNER_TEMP/mlops-prices.csv"' in commands
+    assert 'mlops prices fetch --region "$REGION" -o "$RUNNER_TEMP/mlops-prices.csv"' in commands
+    fetch = next(step for step in steps if step.get("name") == "Fetch the prices")
+    assert fetch["env"] == {"REGION": "eu-west-1"}
     assert "gh pr create" in commands
     assert all(
         "@" in step["uses"] and len(step["uses"].split("@")[1]) == 40
