@@ -28,7 +28,7 @@ CLASSES = {
     "removed": "fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:4 3,color:#57606a",
     "off": "fill:#f6f8fa,stroke:#8c959f,color:#57606a",
 }
-_RANK = {"changed": 1, "danger": 2}
+_RANK = {"changed": 1, "removed": 1.5, "danger": 2}
 TIMES, DASH = "\u00d7", "\u2013"  # multiplication sign and en dash, in labels
 SHAPES = {
     "box": ("[", "]"),

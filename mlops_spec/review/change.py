@@ -35,6 +35,7 @@ class Context:
     base: Facts
     head: Facts
     alarms_off: int = 0
+    unprotected: int = 0
 
     @property
     def stack(self) -> str:

@@ -194,7 +194,10 @@ def _cautions(review: Review, rows: list[_Row], links: bool) -> str:
         f"{'them' if count != 1 else 'it'}.",
     ]
     if review.accept_label:
-        lines[-1] += f" After review, the label `{review.accept_label}` accepts them."
+        lines[-1] += (
+            f" After review, the label `{review.accept_label}` accepts "
+            f"{'them' if count != 1 else 'it'}."
+        )
     lines.append(">")
     for row in rows:
         if row.item.severity is Severity.DANGER:

@@ -47,11 +47,21 @@ def _environment(ctx: Context) -> Iterator[MlChange]:
             text += f" in {ctx.stack}" + (f" ({ctx.alarms_off} alarms)" if ctx.alarms_off else "")
         if kind == "mode":
             production = b == "production"
+            text += _mode_losses(ctx) if b == "production" and a == "development" else ""
         if kind == "schedules":
             text = f"schedules {'on' if b else 'paused'} -> {'on' if a else 'paused'}"
         yield ctx.change(
             kind, text, f"environment.{key}", None, production=production, old=b, new=a
         )
+
+
+def _mode_losses(ctx: Context) -> str:
+    parts = []
+    if ctx.unprotected:
+        parts.append(f"{ctx.unprotected} stateful resources lose protection")
+    if ctx.alarms_off:
+        parts.append(f"{ctx.alarms_off} alarms stop paging")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _section(ctx: Context, key: str, kind: str) -> Iterator[MlChange]:
@@ -155,8 +165,8 @@ def lifecycle_changes(
             continue
         name = endpoint.get("name")
         text = (
-            f"endpoint {name} left running: the deploy function created it, so Pulumi will not "
-            f"delete it (`aws sagemaker delete-endpoint --endpoint-name {name}`)"
+            f"endpoint {name} left running, unmanaged "
+            f"(`aws sagemaker delete-endpoint --endpoint-name {name}`)"
         )
         path = f"models.{model}"
         line = ctx.line(path) if ctx is not None else None

@@ -8,6 +8,7 @@ listed beside it, and every other changed leaf of the model becomes a plain row
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from mlops_spec.review.change import Context, Loc, MlChange, arrow, dig, leaf_changes, show
@@ -124,8 +125,19 @@ def _serving_shape(ctx: Context, mid: str, old: Any, new: Any) -> Iterator[MlCha
         attrs: dict[str, Any] = {"production": ctx.production}
         if b.get("tier") == "realtime" and a.get("tier") == "serverless":
             attrs.update(realtime=True, guard_before=guarded(old), guard_after=guarded(new))
-        text = f"serving {b.get('tier')} -> {a.get('tier')}"
+        text = f"serving {b.get('tier')} -> {a.get('tier')} ({serving_words(a)})"
         yield ctx.change("tier", text, f"{path}.tier", mid, **attrs)
+
+
+def serving_words(serving: dict[str, Any]) -> str:
+    """A serving block in a few words ("2-6 x ml.c5.large", "4096 MB, up to 20 at once")."""
+    tier = serving.get("tier")
+    if tier == "realtime":
+        low, high, kind = _size(serving)
+        return f"{low}{'' if high == low else f'-{high}'} {TIMES} {kind}"
+    if tier == "serverless":
+        return f"{serving.get('memory_mb')} MB, up to {serving.get('max_concurrency')} at once"
+    return f"{serving.get('instance_count')} {TIMES} {serving.get('instance_type')}, {serving.get('schedule')}"
 
 
 def _gate_words(gate: Any) -> str:
@@ -298,4 +310,23 @@ def model_changes(ctx: Context, mid: str, old: Any, new: Any) -> list[MlChange]:
         if not any(loc[: len(prefix)] == prefix for prefix in covered):
             path = ".".join(map(str, loc))
             rows.append(ctx.change("setting", f"{path} {arrow(b, a)}", f"models.{mid}.{path}", mid))
-    return rows
+    return _once(_once(rows, "guard_before", "guard_after"), "retrain_before", "retrain_after")
+
+
+_GUARD_ORDER = ("tier", "auto_rollback")
+
+
+def _once(rows: list[MlChange], before: str, after: str) -> list[MlChange]:
+    """A loss of the model's automatic rollback (or retraining) told by one row: the tier or
+    auto_rollback row if there is one, else the first monitor row; the others keep their own
+    facts without the model-level ones."""
+    lost = [r for r in rows if r.attrs.get(before) and not r.attrs.get(after)]
+    if len(lost) < 2:
+        return rows
+    keep = min(lost, key=lambda r: (*_GUARD_ORDER, r.kind).index(r.kind))
+    return [
+        r
+        if r is keep or r not in lost
+        else replace(r, attrs={k: v for k, v in r.attrs.items() if k not in (before, after)})
+        for r in rows
+    ]

@@ -7,6 +7,7 @@ resource diff alone can tell, and says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +127,8 @@ def review_stack(
     ctx = None
     rows: list[MlChange] = []
     if base_facts is not None and head_facts is not None:
-        ctx = Context(base_facts, head_facts, alarms_turned_off(diff))
+        unprotected = len({d.urn for d in diff.dangers if _is_protection(d)})
+        ctx = Context(base_facts, head_facts, alarms_turned_off(diff), unprotected)
         rows = ml_changes(ctx)
     elif base.resources or base_facts is not None:  # (an empty base is a new stack)
         old = [n for n, f in (("base", base_facts), ("head", head_facts)) if f is None]
@@ -139,7 +141,12 @@ def review_stack(
     rows += lifecycle_changes(ctx, before, after, head.stack)
     judged = tuple(Judged(row, judge(row)) for row in rows)
     paging = any(j.change.kind == "paging" for j in judged)
-    dangers = _group_dangers(d for d in diff.dangers if not (paging and _is_paging(d)))
+    mode = any(j.change.kind == "mode" and j.severity is Severity.DANGER for j in judged)
+    dangers = _group_dangers(
+        d
+        for d in diff.dangers
+        if not (paging and _is_paging(d)) and not (mode and (_is_protection(d) or _is_paging(d)))
+    )
     picture = _picture(head_facts, judged) if head_facts else None
     return StackReview(
         stack=head.stack,
@@ -159,17 +166,38 @@ def _file(facts: Facts | None) -> str | None:
     return facts.file if facts is not None else None
 
 
+_PROTECTION = tuple(
+    f"turns off {g}"
+    for g in ("protect ", "retain_on_delete ", "deletionProtectionEnabled ", "pointInTimeRecovery")
+)
+
+
+def _is_protection(danger: Danger) -> bool:
+    """A resource danger a production -> development switch explains (protection off)."""
+    return danger.reason.startswith(_PROTECTION)
+
+
 def _is_paging(danger: Danger) -> bool:
     """A resource danger the ML paging row already says (alarms' actions switched off)."""
     return danger.type in ALARM_TYPES and danger.reason.startswith("turns off actionsEnabled")
+
+
+_REPLACES = re.compile(r"^(replaces .*?\{name\}) \(`([^`]+)`: .*\)(; .*|, losing .*)$")
+
+
+def reason_template(reason: str, name: str) -> str:
+    """A resource danger's reason without what differs between resources of one kind: the
+    name becomes ``{name}``, a replacement's old and new values "(`bucket` changes)"."""
+    text = reason.replace(repr(name), "{name}", 1)
+    match = _REPLACES.match(text)
+    return f"{match[1]} (`{match[2]}` changes){match[3]}" if match else text
 
 
 def _group_dangers(dangers: Any) -> list[DangerGroup]:
     grouped: dict[tuple[str, str], list[str]] = {}
     for danger in dangers:
         name = danger.urn.rsplit("::", 1)[-1]
-        reason = danger.reason.replace(repr(name), "{name}", 1)
-        grouped.setdefault((danger.type, reason), []).append(name)
+        grouped.setdefault((danger.type, reason_template(danger.reason, name)), []).append(name)
     return [DangerGroup(t, r, tuple(sorted(n))) for (t, r), n in grouped.items()]
 
 

@@ -86,7 +86,7 @@ RULES: tuple[Rule, ...] = (
           lambda a: bool(a.get("production")) and a.get("new") == "auto",
           "every candidate that passes the gate goes to production without a person"),
     _rule("endpoint-left-running", "endpoint_left_running", D, lambda a: True,
-          "the deploy function created it: Pulumi will not delete it"),
+          "the deploy function created it, so Pulumi does not delete it"),
     _rule("stateful-resource", "resource_danger", D, lambda a: True,
           "data or serving capacity can be lost"),
     # --- review: a person should look ---
