@@ -18,6 +18,7 @@ from mlops_components.refs import StackContext, child
 from mlops_components.schedules import create_schedule
 from mlops_components.training import Training
 from mlops_spec.plan import RetrainingPlan
+from mlops_spec.plan.retraining import QueuePlan, RulePlan, TablePlan
 
 
 @dataclass(frozen=True)
@@ -41,48 +42,9 @@ class Retraining(pulumi.ComponentResource):
         self, name: str, args: RetrainingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:retraining:Retraining", name, None, opts)
-        plan, tags, refs = args.plan, args.context.policy.tag_map, args.context.refs
-        table = aws.dynamodb.Table(
-            f"{name}-table",
-            name=plan.table.name,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key=plan.table.hash_key,
-            range_key=plan.table.range_key,
-            attributes=[
-                aws.dynamodb.TableAttributeArgs(name=key, type="S")
-                for key in (plan.table.hash_key, plan.table.range_key)
-            ],
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name=plan.table.ttl_attribute, enabled=True),
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
-                enabled=True, kms_key_arn=refs.key_arn
-            ),
-            deletion_protection_enabled=plan.table.retain,
-            tags=tags,
-            opts=child(self, retain=plan.table.retain),
-        )
-        queue = aws.sqs.Queue(
-            f"{name}-dlq",
-            name=plan.queue.name,
-            kms_master_key_id=refs.key_arn,
-            message_retention_seconds=plan.queue.retention_seconds,
-            tags=tags,
-            opts=child(self),
-        )
-        aws.sqs.QueuePolicy(
-            f"{name}-dlq-policy",
-            queue_url=queue.url,
-            policy=refs.render(plan.queue.policy.to_json()),
-            opts=child(self),
-        )
-        create_alarm(
-            self,
-            f"{name}-dlq-alarm",
-            plan.queue.alarm,
-            actions=args.alarm_actions,
-            actions_enabled=args.context.policy.alarm_actions_enabled,
-            tags=tags,
-        )
+        plan, refs = args.plan, args.context.refs
+        table = _table(self, name, plan.table, args.context)
+        queue = _dead_letter_queue(self, name, plan.queue, args)
         code = lambda_code()
         functions = {
             function.key: create_function(
@@ -90,35 +52,8 @@ class Retraining(pulumi.ComponentResource):
             )
             for function in plan.functions
         }
-        for rule_plan in plan.rules:
-            target_function = functions[rule_plan.function]
-            rule = aws.cloudwatch.EventRule(
-                f"{name}-{rule_plan.key}-rule",
-                name=rule_plan.name,
-                description=rule_plan.description,
-                event_pattern=rule_plan.event_pattern,
-                tags=tags,
-                opts=child(self),
-            )
-            permission = aws.lambda_.Permission(
-                f"{name}-{rule_plan.key}-permission",
-                action="lambda:InvokeFunction",
-                function=target_function.name,
-                principal="events.amazonaws.com",
-                source_arn=rule.arn,
-                opts=child(self),
-            )
-            aws.cloudwatch.EventTarget(
-                f"{name}-{rule_plan.key}-target",
-                rule=rule.name,
-                arn=target_function.arn,
-                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
-                    maximum_retry_attempts=plan.retry_attempts,
-                    maximum_event_age_in_seconds=plan.max_event_age_seconds,
-                ),
-                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
-                opts=child(self, depends_on=[permission]),
-            )
+        for rule in plan.rules:
+            _rule(self, name, rule, functions[rule.function], queue, args)
         for schedule in plan.schedules:
             training = args.training.get(schedule.model)
             if training is None or training.scheduler is None:
@@ -144,3 +79,96 @@ class Retraining(pulumi.ComponentResource):
                 "function_names": self.function_names,
             }
         )
+
+
+def _table(
+    parent: Retraining, name: str, plan: TablePlan, context: StackContext
+) -> aws.dynamodb.Table:
+    """Claims and audit records: on-demand, KMS, point-in-time recovery, TTL."""
+    return aws.dynamodb.Table(
+        f"{name}-table",
+        name=plan.name,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key=plan.hash_key,
+        range_key=plan.range_key,
+        attributes=[
+            aws.dynamodb.TableAttributeArgs(name=key, type="S")
+            for key in (plan.hash_key, plan.range_key)
+        ],
+        ttl=aws.dynamodb.TableTtlArgs(attribute_name=plan.ttl_attribute, enabled=True),
+        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
+            enabled=True, kms_key_arn=context.refs.key_arn
+        ),
+        deletion_protection_enabled=plan.retain,
+        tags=context.policy.tag_map,
+        opts=child(parent, retain=plan.retain),
+    )
+
+
+def _dead_letter_queue(
+    parent: Retraining, name: str, plan: QueuePlan, args: RetrainingArgs
+) -> aws.sqs.Queue:
+    """The KMS-encrypted queue of failed events, its policy and its alarm."""
+    refs, tags = args.context.refs, args.context.policy.tag_map
+    queue = aws.sqs.Queue(
+        f"{name}-dlq",
+        name=plan.name,
+        kms_master_key_id=refs.key_arn,
+        message_retention_seconds=plan.retention_seconds,
+        tags=tags,
+        opts=child(parent),
+    )
+    aws.sqs.QueuePolicy(
+        f"{name}-dlq-policy",
+        queue_url=queue.url,
+        policy=refs.render(plan.policy.to_json()),
+        opts=child(parent),
+    )
+    create_alarm(
+        parent,
+        f"{name}-dlq-alarm",
+        plan.alarm,
+        actions=args.alarm_actions,
+        actions_enabled=args.context.policy.alarm_actions_enabled,
+        tags=tags,
+    )
+    return queue
+
+
+def _rule(
+    parent: Retraining,
+    name: str,
+    plan: RulePlan,
+    function: aws.lambda_.Function,
+    queue: aws.sqs.Queue,
+    args: RetrainingArgs,
+) -> None:
+    """An EventBridge rule invoking ``function``, with retries and the dead-letter queue."""
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-{plan.key}-rule",
+        name=plan.name,
+        description=plan.description,
+        event_pattern=plan.event_pattern,
+        tags=args.context.policy.tag_map,
+        opts=child(parent),
+    )
+    permission = aws.lambda_.Permission(
+        f"{name}-{plan.key}-permission",
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="events.amazonaws.com",
+        source_arn=rule.arn,
+        opts=child(parent),
+    )
+    aws.cloudwatch.EventTarget(
+        f"{name}-{plan.key}-target",
+        rule=rule.name,
+        arn=function.arn,
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+            maximum_retry_attempts=args.plan.retry_attempts,
+            maximum_event_age_in_seconds=args.plan.max_event_age_seconds,
+        ),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
+        opts=child(parent, depends_on=[permission]),
+    )
