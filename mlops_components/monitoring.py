@@ -19,6 +19,7 @@ from mlops_components.functions import create_function, lambda_code
 from mlops_components.refs import StackContext, child
 from mlops_spec.naming import content_hash
 from mlops_spec.plan import MonitoringPlan
+from mlops_spec.plan.monitoring import ModelMonitoringPlan, TopicPlan
 from mlops_spec.plan.notifier import NotifierPlan
 
 
@@ -42,28 +43,8 @@ class Monitoring(pulumi.ComponentResource):
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:monitoring:Monitoring", name, None, opts)
-        plan, tags = args.plan, args.context.policy.tag_map
-        topic = aws.sns.Topic(
-            f"{name}-topic",
-            name=plan.topic.name,
-            kms_master_key_id=args.context.refs.key_arn,
-            tags=tags,
-            opts=child(self),
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
-            arn=topic.arn,
-            policy=args.context.refs.render(plan.topic.policy.to_json()),
-            opts=child(self),
-        )
-        for email in plan.topic.emails:  # keyed by the address, never by list position
-            aws.sns.TopicSubscription(
-                f"{name}-email-{content_hash(email.lower())}",
-                topic=topic.arn,
-                protocol="email",
-                endpoint=email,
-                opts=child(self),
-            )
+        plan = args.plan
+        topic = self._topic(name, plan.topic, args.context)
         self.topic_arn = topic.arn
         self.alarm_actions = [topic.arn, *plan.topic.external_topic_arns]
         self.notifier_name = None
@@ -75,40 +56,7 @@ class Monitoring(pulumi.ComponentResource):
         self.dashboard_names = {}
         self.health_alarm_names = {}
         for model in plan.models:
-            for alarm in model.alarms:
-                created = create_alarm(
-                    self,
-                    f"{model.model}-{alarm.monitor}-alarm",
-                    alarm,
-                    actions=self.alarm_actions,
-                    actions_enabled=plan.actions_enabled,
-                    tags=tags,
-                )
-                self.alarms[(model.model, alarm.monitor)] = created
-                self.alarms_by_name[alarm.name] = created
-            if model.health is not None:
-                health = aws.cloudwatch.CompositeAlarm(
-                    f"{model.model}-health-alarm",
-                    alarm_name=model.health.name,
-                    alarm_description=model.health.description,
-                    alarm_rule=model.health.rule,
-                    actions_enabled=plan.actions_enabled,
-                    alarm_actions=self.alarm_actions,
-                    ok_actions=self.alarm_actions,
-                    tags=tags,
-                    opts=child(
-                        self,
-                        depends_on=[self.alarms[(model.model, a.monitor)] for a in model.alarms],
-                    ),
-                )
-                self.health_alarm_names[model.model] = health.alarm_name
-            dashboard = aws.cloudwatch.Dashboard(
-                f"{model.model}-dashboard",
-                dashboard_name=model.dashboard_name,
-                dashboard_body=args.context.refs.render(model.dashboard_body),
-                opts=child(self),
-            )
-            self.dashboard_names[model.model] = dashboard.dashboard_name
+            self._model(model, plan.actions_enabled, args.context)
         self.register_outputs(
             {
                 "topic_arn": self.topic_arn,
@@ -117,6 +65,71 @@ class Monitoring(pulumi.ComponentResource):
                 "notifier_name": self.notifier_name,
             }
         )
+
+    def _topic(self, name: str, plan: TopicPlan, context: StackContext) -> aws.sns.Topic:
+        """The encrypted alarm topic, its policy and its e-mail subscriptions."""
+        topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=plan.name,
+            kms_master_key_id=context.refs.key_arn,
+            tags=context.policy.tag_map,
+            opts=child(self),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic.arn,
+            policy=context.refs.render(plan.policy.to_json()),
+            opts=child(self),
+        )
+        for email in plan.emails:  # keyed by the address, never by list position
+            aws.sns.TopicSubscription(
+                f"{name}-email-{content_hash(email.lower())}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child(self),
+            )
+        return topic
+
+    def _model(
+        self, model: ModelMonitoringPlan, actions_enabled: bool, context: StackContext
+    ) -> None:
+        """A model's alarms, its composite health alarm and its dashboard."""
+        tags = context.policy.tag_map
+        for alarm in model.alarms:
+            created = create_alarm(
+                self,
+                f"{model.model}-{alarm.monitor}-alarm",
+                alarm,
+                actions=self.alarm_actions,
+                actions_enabled=actions_enabled,
+                tags=tags,
+            )
+            self.alarms[(model.model, alarm.monitor)] = created
+            self.alarms_by_name[alarm.name] = created
+        if model.health is not None:
+            health = aws.cloudwatch.CompositeAlarm(
+                f"{model.model}-health-alarm",
+                alarm_name=model.health.name,
+                alarm_description=model.health.description,
+                alarm_rule=model.health.rule,
+                actions_enabled=actions_enabled,
+                alarm_actions=self.alarm_actions,
+                ok_actions=self.alarm_actions,
+                tags=tags,
+                opts=child(
+                    self,
+                    depends_on=[self.alarms[(model.model, a.monitor)] for a in model.alarms],
+                ),
+            )
+            self.health_alarm_names[model.model] = health.alarm_name
+        dashboard = aws.cloudwatch.Dashboard(
+            f"{model.model}-dashboard",
+            dashboard_name=model.dashboard_name,
+            dashboard_body=context.refs.render(model.dashboard_body),
+            opts=child(self),
+        )
+        self.dashboard_names[model.model] = dashboard.dashboard_name
 
     def _notifier(
         self,
