@@ -161,3 +161,13 @@ def test_review_of_a_missing_plan_is_a_clear_error(tmp_path: Path, bad: str) -> 
     )
     assert result.exit_code == 1 and "not a plan JSON document" in result.output
     assert "Traceback" not in result.output
+
+
+def test_docs_list_every_rule_and_the_degradation_order() -> None:
+    from mlops_spec.review.markdown import LEVELS
+    from mlops_spec.review.rules import RULES
+
+    text = (ROOT / "docs/review.md").read_text()
+    for rule in RULES:
+        assert f"| `{rule.name}` | {rule.severity.label} |" in text, rule.name
+    assert len(LEVELS) == 8 and "7. ML rows without links." in text
