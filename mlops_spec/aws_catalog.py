@@ -49,11 +49,6 @@ def transform_instance_types() -> frozenset[str]:
     return _sagemaker_enum("TransformInstanceType")
 
 
-def processing_instance_types() -> frozenset[str]:
-    """Instance types processing jobs (evaluation, monitoring) accept."""
-    return _sagemaker_enum("ProcessingInstanceType")
-
-
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 SERVERLESS_MAX_CONCURRENCY = (1, 200)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from mlops_spec.models.spec import SpecFile
 
 SCHEMA_ID = "https://mlops-spec.dev/schema/mlops-spec.v1.schema.json"
-COMMITTED_PATH = Path(__file__).resolve().parent.parent / "schema" / "mlops-spec.v1.schema.json"
 
 
 def json_schema() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 
 import mlops_runtime.contract.config as runtime_config
@@ -76,6 +77,22 @@ def test_processing_environment_values_fit_botocore_limits(
                 name,
                 len(value),
             )
+    assert found
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_processing_steps_run_on_instance_types_sagemaker_accepts(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    """The evaluation, profile, monitoring and champion steps' fixed instance types are in
+    botocore's ProcessingInstanceType enum (the pipeline would fail at run time otherwise)."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    accepted = set(model.shape_for("ProcessingInstanceType").enum)
+    found = 0
+    for pipeline, _, step in processing_steps(all_plans[case]):
+        found += 1
+        cluster = step["Arguments"]["ProcessingResources"]["ClusterConfig"]
+        assert cluster["InstanceType"] in accepted, (pipeline, step["Name"], cluster)
     assert found
 
 
