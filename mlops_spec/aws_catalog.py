@@ -50,7 +50,6 @@ def transform_instance_types() -> frozenset[str]:
 
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
-SERVERLESS_MAX_CONCURRENCY = (1, 200)
 
 LOG_RETENTION_DAYS = (
     1,
