@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlops_runtime import aws
-from mlops_runtime.logs import get_logger, log
-from mlops_runtime.processing import fail
-from mlops_runtime.registry import NoChampionError, latest_approved
+from mlops_runtime.aws.clients import client as aws_client
+from mlops_runtime.aws.registry import SageMakerRegistry
+from mlops_runtime.core.logs import get_logger, log
+from mlops_runtime.core.ports import GroupNotFound, ModelRegistry
+from mlops_runtime.core.registry import NoChampionError
+from mlops_runtime.jobs.processing import fail
 
 __all__ = ["CHAMPION_FILE", "NoChampionError", "main", "run"]
 
@@ -39,30 +41,35 @@ EXIT_NO_CHAMPION = 2
 logger = get_logger(__name__)
 
 
-def run(group: str, output_dir: str | Path, client: Any = None) -> dict[str, Any]:
+def run(
+    group: str,
+    output_dir: str | Path,
+    client: Any = None,
+    *,
+    registry: ModelRegistry | None = None,
+) -> dict[str, Any]:
     """Write ``<output_dir>/champion.json`` for ``group``'s latest Approved package; return it.
 
-    ``client`` is a SageMaker client (default: ``mlops_runtime.aws.client("sagemaker")``).
-    Raises NoChampionError when the group has no Approved package.
+    ``registry`` reads the registry (default: SageMaker through ``client``, a SageMaker client,
+    default the runtime's). Raises NoChampionError when the group has no Approved package.
     """
-    sagemaker = client or aws.client("sagemaker")
-    summary = latest_approved(sagemaker, group)
-    if summary is None:
+    registry = registry or SageMakerRegistry(client or aws_client("sagemaker"))
+    try:
+        latest = registry.latest_approved(group)
+    except GroupNotFound:
+        latest = None
+    if latest is None:
         raise NoChampionError(
             f"model package group {group!r} has no Approved model package (or does not "
             "exist): approve a package (UpdateModelPackage ModelApprovalStatus=Approved) "
             "before the batch pipeline runs"
         )
-    arn = str(summary["ModelPackageArn"])
-    package = sagemaker.describe_model_package(ModelPackageName=arn)
-    containers = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
-    champion = {
-        "model_package_arn": arn,
-        "model_package_version": int(
-            package.get("ModelPackageVersion") or summary.get("ModelPackageVersion") or 0
-        ),
-        "model_data_url": containers[0].get("ModelDataUrl"),
-        "image": containers[0].get("Image"),
+    package = registry.package(latest.arn)
+    champion: dict[str, Any] = {
+        "model_package_arn": latest.arn,
+        "model_package_version": package.version or latest.version,
+        "model_data_url": package.model_data_url,
+        "image": package.image,
     }
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)

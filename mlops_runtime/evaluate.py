@@ -29,14 +29,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops_runtime import artifacts, gate, metrics, model_health
-from mlops_runtime.aws import client
-from mlops_runtime.clock import iso, utcnow
+from mlops_runtime.aws.clients import client
+from mlops_runtime.aws.registry import SageMakerRegistry
 from mlops_runtime.contract.config import ConfigError, EvaluateConfig
+from mlops_runtime.core import gate
+from mlops_runtime.core.clock import iso, utcnow
+from mlops_runtime.core.logs import get_logger, log
+from mlops_runtime.core.ports import ModelRegistry
+from mlops_runtime.core.registry import Champion, find_champion, package_metadata
 from mlops_runtime.drift import DriftInputError, Profile, build_profile
-from mlops_runtime.logs import get_logger, log
-from mlops_runtime.processing import fail
-from mlops_runtime.registry import find_champion, package_metadata
+from mlops_runtime.jobs import artifacts, metrics, model_health
+from mlops_runtime.jobs.processing import fail
 
 __all__ = ["EvaluationError", "main", "package_metadata", "run"]
 
@@ -61,11 +64,12 @@ def run(
     holdout_path: str | Path,
     output_dir: str | Path,
     *,
-    sagemaker: Any = None,
-    s3: Any = None,
+    registry: ModelRegistry | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the candidate, apply the gate, write and return evaluation.json."""
+    """Evaluate the candidate, apply the gate, write and return evaluation.json.
+
+    ``registry`` finds the champion (default: SageMaker's, with the runtime's clients)."""
     try:
         model = artifacts.load_model(model_path)
         holdout = artifacts.load_table(holdout_path)
@@ -77,13 +81,7 @@ def run(
         predictions = prediction_profile(config, model, features)
     except ValueError as error:  # DriftInputError included
         raise EvaluationError(f"scoring the holdout failed: {error}") from error
-    champion = None
-    if config.model_package_group:
-        champion = find_champion(
-            sagemaker or client("sagemaker", config.max_attempts),
-            s3 or client("s3", config.max_attempts),
-            config.model_package_group,
-        )
+    champion = _champion(config, registry)
     result = gate.apply(config.gate, values, champion.metrics if champion else None)
     evaluation = {
         "schema_version": 1,
@@ -111,6 +109,17 @@ def run(
         champion=evaluation["champion"],
     )
     return evaluation
+
+
+def _champion(config: EvaluateConfig, registry: ModelRegistry | None) -> Champion | None:
+    """The champion the gate compares with (None without a package group)."""
+    if not config.model_package_group:
+        return None
+    if registry is None:
+        registry = SageMakerRegistry(
+            client("sagemaker", config.max_attempts), client("s3", config.max_attempts)
+        )
+    return find_champion(registry, config.model_package_group)
 
 
 def prediction_profile(config: EvaluateConfig, model: Any, features: pd.DataFrame) -> Profile:

@@ -31,9 +31,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_runtime.aws import client
+from mlops_runtime.aws.clients import client
 from mlops_runtime.contract.config import NotifyConfig
-from mlops_runtime.logs import get_logger, log
+from mlops_runtime.core.logs import get_logger, log
 
 LOGGER = get_logger("notify")
 

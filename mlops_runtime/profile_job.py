@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from mlops_runtime.contract.config import ConfigError, ProfileConfig
+from mlops_runtime.core.logs import get_logger, log
 from mlops_runtime.drift import DriftInputError, Profile, build_profile, read_frames
 from mlops_runtime.drift.io import data_format
-from mlops_runtime.logs import get_logger, log
-from mlops_runtime.processing import fail
+from mlops_runtime.jobs.processing import fail
 
 INPUT_DIR = "/opt/ml/processing/input/data"
 EVALUATION_DIR = "/opt/ml/processing/input/evaluation"

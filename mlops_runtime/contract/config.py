@@ -109,9 +109,6 @@ class ModelTrigger:
     max_runs_per_day: int | None = _field(
         "Most runs started per UTC day; null means unlimited.", None
     )
-    parameters: Mapping[str, str] = _field(
-        "Extra static PipelineParameters passed on every start.", factory=dict
-    )
 
     def __post_init__(self) -> None:
         _require(bool(self.pipeline_name), "pipeline_name must not be empty")
@@ -150,21 +147,10 @@ class TriggerConfig(RuntimeConfig):
     alarms: Mapping[str, str] = _field(
         "CloudWatch alarm name -> model id, for monitors whose action is 'retrain'.", factory=dict
     )
-    schedule_rules: Mapping[str, str] = _field(
-        "EventBridge rule name -> model id, for standard 'Scheduled Event' deliveries.",
-        factory=dict,
-    )
     data_sources: tuple[DataSourceTrigger, ...] = _field(
         "Buckets/prefixes whose new objects retrain models.", ()
     )
-    reason_parameter: str = _field(
-        "Pipeline parameter receiving the trigger reason; empty to pass none.", "TriggerReason"
-    )
-    idempotency_ttl_hours: int = _field("How long a seen event is remembered.", 168)
     audit_ttl_days: int = _field("Audit record retention in days; 0 keeps them forever.", 90)
-    claim_lease_seconds: int = _field(
-        "After this long an unfinished claim (crashed invocation) may be retaken.", 900
-    )
     max_attempts: int = _field(
         "Attempts per AWS call, the first included (botocore standard retry mode).", 5
     )
@@ -174,13 +160,11 @@ class TriggerConfig(RuntimeConfig):
         _require(bool(self.table_name), "table_name must not be empty")
         _require(bool(self.models), "models must configure at least one model")
         known = set(self.models)
-        named = [*self.alarms.values(), *self.schedule_rules.values()]
+        named = list(self.alarms.values())
         named += [model for source in self.data_sources for model in source.models]
         unknown = sorted(set(named) - known)
         _require(not unknown, f"unknown model id(s) {unknown}; configured: {sorted(known)}")
-        _require(self.idempotency_ttl_hours >= 1, "idempotency_ttl_hours must be >= 1")
         _require(self.audit_ttl_days >= 0, "audit_ttl_days must be >= 0")
-        _require(self.claim_lease_seconds >= 1, "claim_lease_seconds must be >= 1")
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")
 
 
@@ -245,15 +229,19 @@ class EvaluateConfig(RuntimeConfig):
 
 @dataclass(frozen=True, kw_only=True)
 class TrafficShift:
-    """Blue/green traffic shifting of an endpoint update."""
+    """Blue/green traffic shifting of an endpoint update, in the spec's words
+    (``serving.rollout``)."""
 
     strategy: str = _field("'all_at_once', 'canary' or 'linear'.", "all_at_once")
     step_percent: int = _field("Canary size, or linear step, in percent of capacity.", 10)
-    wait_minutes: int = _field("Minutes between traffic shifts (WaitIntervalInSeconds).", 5)
     bake_minutes: int = _field(
-        "Minutes the old fleet is kept after full shift, watching alarms "
-        "(TerminationWaitInSeconds).",
+        "Minutes between traffic shifts while the rollback alarms watch (WaitIntervalInSeconds).",
         10,
+    )
+    termination_wait_minutes: int = _field(
+        "Minutes the old fleet is kept after the last shift, still watching the alarms "
+        "(TerminationWaitInSeconds).",
+        5,
     )
     max_rollout_minutes: int | None = _field(
         "Upper bound of the whole rollout (MaximumExecutionTimeoutInSeconds, 10-480); null: AWS "
@@ -264,8 +252,11 @@ class TrafficShift:
     def __post_init__(self) -> None:
         _require(self.strategy in STRATEGIES, f"strategy must be one of {list(STRATEGIES)}")
         _require(1 <= self.step_percent <= 100, "step_percent must be within 1..100")
-        _require(0 <= self.wait_minutes <= 60, "wait_minutes must be within 0..60")
         _require(0 <= self.bake_minutes <= 60, "bake_minutes must be within 0..60")
+        _require(
+            0 <= self.termination_wait_minutes <= 60,
+            "termination_wait_minutes must be within 0..60",
+        )
         _require(
             self.max_rollout_minutes is None or 10 <= self.max_rollout_minutes <= 480,
             "max_rollout_minutes must be within 10..480 or null",
@@ -352,8 +343,6 @@ class EndpointTarget:
     )
     kms_key_id: str | None = _field("KMS key for the endpoint's ML storage volume.", None)
     environment: Mapping[str, str] = _field("Environment of the model container.", factory=dict)
-    subnet_ids: tuple[str, ...] = _field("VPC subnets of the model; empty: no VPC.", ())
-    security_group_ids: tuple[str, ...] = _field("VPC security groups of the model.", ())
     tags: Mapping[str, str] = _field(
         "Tags on the created Model, EndpointConfig and Endpoint.", factory=dict
     )
@@ -378,10 +367,6 @@ class EndpointTarget:
         )
         _require(self.initial_instance_count >= 1, "initial_instance_count must be >= 1")
         _require(len(self.rollback_alarms) <= 10, "at most 10 rollback_alarms")
-        _require(
-            bool(self.subnet_ids) == bool(self.security_group_ids),
-            "subnet_ids and security_group_ids go together",
-        )
         _require(
             self.autoscaling is None or not self.serverless,
             "autoscaling applies to instance-based variants, not serverless ones",

@@ -531,8 +531,8 @@ def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy)
         traffic = TrafficShift(
             strategy=rollout.strategy.lower(),
             step_percent=rollout.step_percent,
-            wait_minutes=rollout.wait_seconds // 60,
-            bake_minutes=rollout.termination_wait_seconds // 60,
+            bake_minutes=rollout.wait_seconds // 60,
+            termination_wait_minutes=rollout.termination_wait_seconds // 60,
         )
     serverless = endpoint.serverless
     scaling = endpoint.autoscaling

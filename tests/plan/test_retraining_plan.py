@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from mlops_runtime import rollout
+from mlops_runtime.aws import endpoint_requests
 from mlops_runtime.contract.config import DeployConfig, TriggerConfig
 from mlops_spec.plan import render
 from tests.plan.conftest import MINIMAL, example, full, mini
@@ -50,7 +50,7 @@ def test_deploy_config_mirrors_the_endpoint_plan() -> None:
     assert target.endpoint_name == serving.endpoint.name
     assert target.rollback_alarms == serving.rollback_alarms
     assert (target.traffic.strategy, target.traffic.step_percent) == ("canary", 10)
-    assert (target.traffic.wait_minutes, target.traffic.bake_minutes) == (15, 5)
+    assert (target.traffic.bake_minutes, target.traffic.termination_wait_minutes) == (15, 5)
     assert (
         target.execution_role_arn
         == "arn:aws:iam::123456789012:role/churn-prod-churn-classifier-serve"
@@ -82,7 +82,7 @@ def test_serverless_provisioned_concurrency_is_deployed() -> None:
     assert deploy is not None
     (target,) = DeployConfig.from_json(render(deploy.config, REFS)).endpoints.values()
     assert target.serverless_provisioned_concurrency == 3
-    variant = rollout.endpoint_config_request(target, "m")["ProductionVariants"][0]
+    variant = endpoint_requests.endpoint_config_request(target, "m")["ProductionVariants"][0]
     assert variant["ServerlessConfig"]["ProvisionedConcurrency"] == 3
     # the serving plan agrees (the one Pulumi uses for pinned serverless endpoints)
     (serving,) = deployment.serving
@@ -148,7 +148,7 @@ def test_a_training_schedule_alone_creates_the_trigger() -> None:
 def test_schedule_events_are_what_the_trigger_understands() -> None:
     from datetime import UTC, datetime
 
-    from mlops_runtime.trigger_events import Request, interpret
+    from mlops_runtime.core.trigger_events import Request, interpret
 
     retraining = example("churn", "prod").retraining
     assert retraining is not None

@@ -19,6 +19,8 @@ import pandas as pd
 from botocore.stub import Stubber
 from sklearn.datasets import make_classification
 
+from mlops_runtime.aws.audit import DynamoAudit
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/mlops-test"
@@ -27,6 +29,12 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/mlops-test"
 def boto(service: str) -> Any:
     """A plain boto3 client for test setup and assertions."""
     return boto3.client(service, region_name=REGION)
+
+
+def audit_records(table: str | None, unit: str, model: str | None) -> list[dict[str, Any]]:
+    """A unit's audit records for one model in the runtime table, oldest first."""
+    assert table
+    return DynamoAudit(boto("dynamodb"), table).records(unit, model)
 
 
 def create_pipeline(name: str, parameters: tuple[str, ...] = ("TriggerReason",)) -> str:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from runtime_support import boto
 
-from mlops_runtime import champion, registry
+from mlops_runtime import champion
+from mlops_runtime.aws import registry
 
 GROUP = "churn"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"

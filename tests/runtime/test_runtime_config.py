@@ -33,11 +33,9 @@ EXAMPLES: dict[type, dict[str, Any]] = {
                 "pipeline_name": "p",
                 "cooldown_hours": 6,
                 "max_runs_per_day": 2,
-                "parameters": {"Region": "eu"},
             }
         },
         "alarms": {"a": "churn"},
-        "schedule_rules": {"r": "churn"},
         "data_sources": [{"bucket": "b", "prefix": "x/", "models": ["churn"]}],
     },
     EvaluateConfig: {
@@ -55,7 +53,12 @@ EXAMPLES: dict[type, dict[str, Any]] = {
                 "endpoint_name": "e",
                 "execution_role_arn": "arn:aws:iam::1:role/r",
                 "instance_type": "ml.m5.large",
-                "traffic": {"strategy": "canary", "step_percent": 10},
+                "traffic": {
+                    "strategy": "canary",
+                    "step_percent": 10,
+                    "bake_minutes": 15,
+                    "termination_wait_minutes": 5,
+                },
                 "data_capture": {"destination_s3_uri": "s3://b/c"},
                 "autoscaling": {
                     "min_capacity": 1,

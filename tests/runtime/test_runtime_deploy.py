@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from runtime_events import endpoint_state_change, model_package_state_change
-from runtime_support import ROLE_ARN, OperationStubber, boto
+from runtime_support import ROLE_ARN, OperationStubber, audit_records, boto
 
-from mlops_runtime import audit, autoscaling, deploy, rollout
+from mlops_runtime import deploy
+from mlops_runtime.aws import endpoint_requests
 from mlops_runtime.contract.config import ENV_VAR, ConfigError, DeployConfig
+from mlops_runtime.core import rollout
 
 GROUP = "churn"
 ENDPOINT = "churn-prod"
@@ -27,7 +29,12 @@ TARGET = {
     "execution_role_arn": ROLE_ARN,
     "instance_type": "ml.m5.large",
     "initial_instance_count": 2,
-    "traffic": {"strategy": "canary", "step_percent": 10, "wait_minutes": 5, "bake_minutes": 15},
+    "traffic": {
+        "strategy": "canary",
+        "step_percent": 10,
+        "bake_minutes": 5,
+        "termination_wait_minutes": 15,
+    },
     "rollback_alarms": ["churn-prod-5xx", "churn-prod-latency"],
     "data_capture": {"destination_s3_uri": "s3://shop-capture/churn", "sampling_percent": 20},
     "tags": {"mlops:system": "shop"},
@@ -51,8 +58,8 @@ def config(table: str) -> DeployConfig:
 
 
 @pytest.fixture
-def clients(config: DeployConfig) -> deploy.Clients:
-    return deploy.Clients.create(config)
+def ports(config: DeployConfig) -> deploy.DeployPorts:
+    return deploy.aws_ports(config)
 
 
 def scaled_config(table: str, **changes: Any) -> DeployConfig:
@@ -77,10 +84,7 @@ def in_service_event() -> dict[str, Any]:
 
 
 def decisions(table: str | None) -> list[str]:
-    assert table
-    return [
-        r["decision"] for r in audit.records(boto("dynamodb"), table, unit="deploy", model="churn")
-    ]
+    return [r["decision"] for r in audit_records(table, "deploy", "churn")]
 
 
 def register(status: str = "Approved") -> str:
@@ -124,6 +128,11 @@ def serving() -> str:
     return first
 
 
+def stubbed(ports: deploy.DeployPorts, operation: str) -> OperationStubber:
+    """A Stubber for one SageMaker operation of the deploy function's client."""
+    return OperationStubber(ports.endpoints.sagemaker, operation)
+
+
 def approval_event(arn: str) -> dict[str, Any]:
     # moto emits no registry events: the test builds the one EventBridge would deliver.
     return model_package_state_change(
@@ -154,14 +163,14 @@ def expected_update(config_name: str) -> dict[str, Any]:
 
 def hashed_names(arn: str) -> tuple[str, str]:
     parsed = DeployConfig.from_dict({"system": "s", "endpoints": {GROUP: TARGET}}).endpoints[GROUP]
-    model = rollout.model_request(parsed, arn)
-    return model["ModelName"], rollout.endpoint_config_request(parsed, model["ModelName"])[
-        "EndpointConfigName"
-    ]
+    model = endpoint_requests.model_request(parsed, arn)
+    return model["ModelName"], endpoint_requests.endpoint_config_request(
+        parsed, model["ModelName"]
+    )["EndpointConfigName"]
 
 
 def test_approval_rolls_the_endpoint_onto_the_package(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register("PendingManualApproval")
     boto("sagemaker").update_model_package(
@@ -169,13 +178,13 @@ def test_approval_rolls_the_endpoint_onto_the_package(
     )
     model_name, config_name = hashed_names(candidate)
 
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint",
             {"EndpointArn": ENDPOINT_ARN},
             expected_update(config_name),
         )
-        record = deploy.process(approval_event(candidate), config, clients)
+        record = deploy.process(approval_event(candidate), config, ports)
         stub.assert_no_pending_responses()
 
     assert record["decision"] == "deployed"
@@ -188,21 +197,21 @@ def test_approval_rolls_the_endpoint_onto_the_package(
     assert created["ProductionVariants"][0]["ModelName"] == model_name
     assert created["DataCaptureConfig"]["DestinationS3Uri"] == "s3://shop-capture/churn"
     assert created["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
-    records = audit.records(boto("dynamodb"), config.table_name, unit="deploy", model="churn")
+    records = audit_records(config.table_name, "deploy", "churn")
     assert [r["decision"] for r in records] == ["deployed"]
 
 
 def test_redelivered_approval_reuses_the_hashed_model_and_config(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register()
     _, config_name = hashed_names(candidate)
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         for _ in range(2):  # moto's endpoint never moves, so the second delivery updates again
             stub.add_response(
                 "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
             )
-            assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+            assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
                 "deployed"
             )
     sagemaker = boto("sagemaker")
@@ -214,26 +223,29 @@ def test_redelivered_approval_reuses_the_hashed_model_and_config(
 
 
 def test_endpoint_already_on_the_package_is_skipped(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
-        record = deploy.process(approval_event(serving), config, clients)
+    with stubbed(ports, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(approval_event(serving), config, ports)
     assert record["decision"] == "already-deployed"
     assert "churn-prod-initial" in record["reason"]
     assert "autoscaling" not in record
     # A redelivered approval still heals missing autoscaling (the endpoint is InService).
     scaled = scaled_config(str(config.table_name))
-    record = deploy.process(approval_event(serving), scaled, clients)
-    assert (record["decision"], record["autoscaling"]) == ("already-deployed", autoscaling.APPLIED)
+    record = deploy.process(approval_event(serving), scaled, ports)
+    assert (record["decision"], record["autoscaling"]) == (
+        "already-deployed",
+        rollout.SCALING_APPLIED,
+    )
     assert scaling_state()[0][0]["MaxCapacity"] == 6
 
 
 def test_rollout_in_progress_is_skipped(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register()
     # moto's endpoints are always InService; a Stubber plays an endpoint mid-rollout.
-    with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
+    with stubbed(ports, "DescribeEndpoint") as stub:
         stub.add_response(
             "describe_endpoint",
             {
@@ -246,7 +258,7 @@ def test_rollout_in_progress_is_skipped(
             },
             {"EndpointName": ENDPOINT},
         )
-        record = deploy.process(approval_event(candidate), config, clients)
+        record = deploy.process(approval_event(candidate), config, ports)
     assert record["decision"] == "rollout-in-progress"
     assert boto("sagemaker").list_models()["Models"][0]["ModelName"] == "churn-prod-initial"
 
@@ -273,23 +285,23 @@ def reject(arn: str) -> dict[str, Any]:
 
 
 def test_an_approval_during_a_rollout_goes_out_when_the_endpoint_is_in_service(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register()
     _, config_name = hashed_names(candidate)
-    with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
+    with stubbed(ports, "DescribeEndpoint") as stub:
         stub.add_response(
             "describe_endpoint", describe_response("Updating"), {"EndpointName": ENDPOINT}
         )
-        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+        assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
             "rollout-in-progress"
         )
     # The rollout ends: the IN_SERVICE event reconciles and picks the dropped approval up.
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
         )
-        record = deploy.process(in_service_event(), config, clients)
+        record = deploy.process(in_service_event(), config, ports)
         stub.assert_no_pending_responses()
     assert record["decision"] == "deployed"
     assert record["trigger"] == "in-service"
@@ -299,28 +311,26 @@ def test_an_approval_during_a_rollout_goes_out_when_the_endpoint_is_in_service(
 
 
 def test_rejecting_the_served_package_rolls_back_to_the_previous_approved_one(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register()
     _, candidate_config = hashed_names(candidate)
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(candidate_config)
         )
-        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
-            "deployed"
-        )
+        assert deploy.process(approval_event(candidate), config, ports)["decision"] == ("deployed")
     # The rollout finished (moto's endpoint does not move: put it on the candidate's config).
     sagemaker = boto("sagemaker")
     sagemaker.delete_endpoint(EndpointName=ENDPOINT)
     sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=candidate_config)
     event = reject(candidate)
     previous_model, previous_config = hashed_names(serving)
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(previous_config)
         )
-        record = deploy.process(event, config, clients)
+        record = deploy.process(event, config, ports)
         stub.assert_no_pending_responses()
     assert record["decision"] == "deployed"
     assert record["trigger"] == "rejected"
@@ -336,10 +346,10 @@ def test_rejecting_the_served_package_rolls_back_to_the_previous_approved_one(
 
 
 def test_rejecting_the_only_approved_package_leaves_the_endpoint(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
-        record = deploy.process(reject(serving), config, clients)
+    with stubbed(ports, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(reject(serving), config, ports)
     assert record["decision"] == "no-approved-package"
     assert record["trigger"] == "rejected"
     assert boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (
@@ -349,11 +359,11 @@ def test_rejecting_the_only_approved_package_leaves_the_endpoint(
 
 
 def test_rejecting_a_package_the_endpoint_does_not_serve_changes_nothing(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     candidate = register("PendingManualApproval")
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
-        record = deploy.process(reject(candidate), config, clients)
+    with stubbed(ports, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(reject(candidate), config, ports)
     assert (record["decision"], record["trigger"]) == ("already-deployed", "rejected")
     assert record["latest_approved"] == serving
     assert len(boto("sagemaker").list_models()["Models"]) == 1
@@ -361,14 +371,14 @@ def test_rejecting_a_package_the_endpoint_does_not_serve_changes_nothing(
 
 
 def test_reconciling_an_endpoint_already_on_the_latest_package_is_idempotent(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
+    with stubbed(ports, "UpdateEndpoint"):  # no response: must not be called
         for _ in range(2):
-            record = deploy.process(in_service_event(), config, clients)
+            record = deploy.process(in_service_event(), config, ports)
             assert (record["decision"], record["trigger"]) == ("already-deployed", "in-service")
             assert "autoscaling" not in record
-        assert deploy.process(approval_event(serving), config, clients)["decision"] == (
+        assert deploy.process(approval_event(serving), config, ports)["decision"] == (
             "already-deployed"
         )
     sagemaker = boto("sagemaker")
@@ -378,29 +388,29 @@ def test_reconciling_an_endpoint_already_on_the_latest_package_is_idempotent(
 
 
 def test_an_in_service_event_for_a_deleted_endpoint_does_not_recreate_it(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     event = in_service_event()
     boto("sagemaker").delete_endpoint(EndpointName=ENDPOINT)
-    record = deploy.process(event, config, clients)
+    record = deploy.process(event, config, ports)
     assert record["decision"] == "endpoint-unavailable"
     assert not boto("sagemaker").list_endpoints()["Endpoints"]
 
 
 def test_pending_packages_are_ignored(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     status = "PendingManualApproval"
-    record = deploy.process(approval_event(register(status)), config, clients)
+    record = deploy.process(approval_event(register(status)), config, ports)
     assert record["decision"] == "ignored"
     assert record["reason"] == f"approval status is {status!r}"
 
 
 def test_an_older_approval_does_not_replace_a_newer_one(
-    serving: str, config: DeployConfig, clients: deploy.Clients
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     older, newer = register(), register()
-    record = deploy.process(approval_event(older), config, clients)
+    record = deploy.process(approval_event(older), config, ports)
     assert record["decision"] == "superseded"
     assert newer in record["reason"]
 
@@ -425,15 +435,15 @@ def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
     table: str,
 ) -> None:
     config = scaled_config(table)
-    clients = deploy.Clients.create(config)
+    ports = deploy.aws_ports(config)
     boto("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     first = register()
     model_name, config_name = hashed_names(first)
 
-    record = deploy.process(approval_event(first), config, clients)
+    record = deploy.process(approval_event(first), config, ports)
 
     assert record["decision"] == "created"
-    assert record["autoscaling"] == autoscaling.PENDING
+    assert record["autoscaling"] == rollout.SCALING_PENDING
     sagemaker = boto("sagemaker")
     endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointConfigName"] == config_name
@@ -446,12 +456,15 @@ def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
 
     # The endpoint reaches InService; EventBridge delivers the state change (twice, as it may):
     # autoscaling, then a reconcile that finds the endpoint on the latest approved package.
-    record = deploy.process(in_service_event(), config, clients)
-    assert (record["decision"], record["autoscaling"]) == ("already-deployed", autoscaling.APPLIED)
-    record = deploy.process(in_service_event(), config, clients)
+    record = deploy.process(in_service_event(), config, ports)
     assert (record["decision"], record["autoscaling"]) == (
         "already-deployed",
-        autoscaling.UNCHANGED,
+        rollout.SCALING_APPLIED,
+    )
+    record = deploy.process(in_service_event(), config, ports)
+    assert (record["decision"], record["autoscaling"]) == (
+        "already-deployed",
+        rollout.SCALING_UNCHANGED,
     )
     (target,), (policy,) = scaling_state()
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
@@ -468,19 +481,19 @@ def test_first_approval_creates_the_endpoint_and_autoscaling_follows_in_service(
     }
     assert decisions(table) == [
         "created",
-        autoscaling.APPLIED,
+        rollout.SCALING_APPLIED,
         "already-deployed",
-        autoscaling.UNCHANGED,
+        rollout.SCALING_UNCHANGED,
         "already-deployed",
     ]
 
 
 def test_a_changed_autoscaling_configuration_is_reapplied(serving: str, table: str) -> None:
-    clients = deploy.Clients.create(scaled_config(table))
-    deploy.process(in_service_event(), scaled_config(table), clients)
+    ports = deploy.aws_ports(scaled_config(table))
+    deploy.process(in_service_event(), scaled_config(table), ports)
     changed = scaled_config(table, autoscaling={**SCALING, "max_capacity": 10})
-    assert deploy.process(in_service_event(), changed, clients)["autoscaling"] == (
-        autoscaling.APPLIED
+    assert deploy.process(in_service_event(), changed, ports)["autoscaling"] == (
+        rollout.SCALING_APPLIED
     )
     (target,), (policy,) = scaling_state()
     assert target["MaxCapacity"] == 10
@@ -491,16 +504,16 @@ def test_the_next_approval_registers_autoscaling_before_updating(serving: str, t
     """An endpoint without autoscaling (its IN_SERVICE event was missed, or autoscaling was
     added to the spec later) gets it on the next approval, while it is still InService."""
     config = scaled_config(table)
-    clients = deploy.Clients.create(config)
+    ports = deploy.aws_ports(config)
     candidate = register()
     _, config_name = hashed_names(candidate)
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
         )
-        record = deploy.process(approval_event(candidate), config, clients)
+        record = deploy.process(approval_event(candidate), config, ports)
     assert record["decision"] == "deployed"
-    assert record["autoscaling"] == autoscaling.APPLIED
+    assert record["autoscaling"] == rollout.SCALING_APPLIED
     (target,), (_policy,) = scaling_state()
     assert target["MinCapacity"] == 2
 
@@ -509,24 +522,24 @@ def test_an_instance_type_change_deregisters_autoscaling_for_the_update(
     serving: str, table: str
 ) -> None:
     """SageMaker fails an update that changes a scalable variant's instance type."""
-    clients = deploy.Clients.create(scaled_config(table))
-    deploy.process(in_service_event(), scaled_config(table), clients)
+    ports = deploy.aws_ports(scaled_config(table))
+    deploy.process(in_service_event(), scaled_config(table), ports)
     assert scaling_state()[0]
     bigger = scaled_config(table, instance_type="ml.c5.xlarge")
     candidate = register()
     parsed = bigger.endpoints[GROUP]
-    config_name = rollout.endpoint_config_request(
-        parsed, rollout.model_request(parsed, candidate)["ModelName"]
+    config_name = endpoint_requests.endpoint_config_request(
+        parsed, endpoint_requests.model_request(parsed, candidate)["ModelName"]
     )["EndpointConfigName"]
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
         )
-        record = deploy.process(approval_event(candidate), bigger, clients)
+        record = deploy.process(approval_event(candidate), bigger, ports)
         stub.assert_no_pending_responses()
     assert record["decision"] == "deployed"
     assert record["autoscaling_deregistered"] is True
-    assert record["autoscaling"] == autoscaling.PENDING
+    assert record["autoscaling"] == rollout.SCALING_PENDING
     assert scaling_state() == ([], [])  # back on the IN_SERVICE event after the update
 
 
@@ -534,23 +547,23 @@ def test_endpoint_events_only_touch_configured_endpoints_once_in_service(
     serving: str, table: str
 ) -> None:
     scaled = scaled_config(table)
-    clients = deploy.Clients.create(scaled)
+    ports = deploy.aws_ports(scaled)
     other = {
         **in_service_event(),
         "detail": {"EndpointName": "fraud", "EndpointStatus": "IN_SERVICE"},
     }
-    assert deploy.process(other, scaled, clients)["decision"] == "ignored"
+    assert deploy.process(other, scaled, ports)["decision"] == "ignored"
     creating = {**in_service_event()}
     creating["detail"] = {**creating["detail"], "EndpointStatus": "CREATING"}
-    assert deploy.process(creating, scaled, clients)["decision"] == "ignored"
+    assert deploy.process(creating, scaled, ports)["decision"] == "ignored"
     unscaled = DeployConfig.from_dict(
         {"system": "shop", "table_name": table, "endpoints": {GROUP: TARGET}}
     )
-    record = deploy.process(in_service_event(), unscaled, clients)
+    record = deploy.process(in_service_event(), unscaled, ports)
     assert record["decision"] == "already-deployed"  # only the reconcile: no autoscaling
     assert "autoscaling" not in record
     # Updating again by the time the event arrives: wait for the next IN_SERVICE.
-    with OperationStubber(clients.sagemaker, "DescribeEndpoint") as stub:
+    with stubbed(ports, "DescribeEndpoint") as stub:
         stub.add_response(
             "describe_endpoint",
             {
@@ -563,33 +576,33 @@ def test_endpoint_events_only_touch_configured_endpoints_once_in_service(
             },
             {"EndpointName": ENDPOINT},
         )
-        record = deploy.process(in_service_event(), scaled, clients)
+        record = deploy.process(in_service_event(), scaled, ports)
     assert (record["decision"], record["autoscaling"]) == (
         "rollout-in-progress",
-        autoscaling.PENDING,
+        rollout.SCALING_PENDING,
     )
     assert scaling_state() == ([], [])
 
 
 def test_a_failed_creation_is_an_audited_error_and_a_lost_race_is_not(
-    config: DeployConfig, clients: deploy.Clients
+    config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
     boto("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     candidate = register()
-    with OperationStubber(clients.sagemaker, "CreateEndpoint") as stub:
+    with stubbed(ports, "CreateEndpoint") as stub:
         stub.add_client_error(
             "create_endpoint",
             service_error_code="ResourceLimitExceeded",
             service_message="The account-level service limit 'ml.m5.large for endpoint usage' is 0",
         )
         with pytest.raises(deploy.DeployError, match="churn-prod"):
-            deploy.process(approval_event(candidate), config, clients)
+            deploy.process(approval_event(candidate), config, ports)
         stub.add_client_error(
             "create_endpoint",
             service_error_code="ValidationException",
             service_message=f'Cannot create already existing endpoint "{ENDPOINT_ARN}".',
         )
-        assert deploy.process(approval_event(candidate), config, clients)["decision"] == (
+        assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
             "rollout-in-progress"
         )
     assert decisions(config.table_name) == ["error", "rollout-in-progress"]
@@ -599,11 +612,11 @@ def test_a_failed_creation_is_an_audited_error_and_a_lost_race_is_not(
     ("traffic", "routing"),
     [
         (
-            {"strategy": "all_at_once", "wait_minutes": 0},
+            {"strategy": "all_at_once", "bake_minutes": 0},
             {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
         ),
         (
-            {"strategy": "linear", "step_percent": 25, "wait_minutes": 10},
+            {"strategy": "linear", "step_percent": 25, "bake_minutes": 10},
             {
                 "Type": "LINEAR",
                 "WaitIntervalInSeconds": 600,
@@ -616,11 +629,11 @@ def test_traffic_shifting_policies(traffic: dict[str, Any], routing: dict[str, A
     target = DeployConfig.from_dict(
         {"system": "s", "endpoints": {GROUP: {**TARGET, "traffic": traffic, "rollback_alarms": []}}}
     ).endpoints[GROUP]
-    deployment = rollout.deployment_config(target)
+    deployment = endpoint_requests.deployment_config(target)
     assert deployment == {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": routing,
-            "TerminationWaitInSeconds": 600,
+            "TerminationWaitInSeconds": 300,  # the default termination wait, 5 minutes
         }
     }
 
@@ -630,11 +643,11 @@ def test_serverless_updates_without_guardrails() -> None:
     target = DeployConfig.from_dict({"system": "s", "endpoints": {GROUP: serverless}}).endpoints[
         GROUP
     ]
-    assert rollout.update_request(target, "cfg") == {
+    assert endpoint_requests.update_request(target, "cfg") == {
         "EndpointName": ENDPOINT,
         "EndpointConfigName": "cfg",
     }
-    variant = rollout.endpoint_config_request(target, "m")["ProductionVariants"][0]
+    variant = endpoint_requests.endpoint_config_request(target, "m")["ProductionVariants"][0]
     assert variant == {
         "VariantName": "AllTraffic",
         "ModelName": "m",
@@ -653,7 +666,7 @@ def test_serverless_provisioned_concurrency_reaches_the_endpoint_config() -> Non
     target = DeployConfig.from_dict({"system": "s", "endpoints": {GROUP: serverless}}).endpoints[
         GROUP
     ]
-    request = rollout.endpoint_config_request(target, "m")
+    request = endpoint_requests.endpoint_config_request(target, "m")
     assert request["ProductionVariants"][0]["ServerlessConfig"] == {
         "MemorySizeInMB": 2048,
         "MaxConcurrency": 10,
@@ -667,7 +680,7 @@ def test_serverless_provisioned_concurrency_reaches_the_endpoint_config() -> Non
         }
     ).endpoints[GROUP]
     assert (
-        rollout.endpoint_config_request(fewer, "m")["EndpointConfigName"]
+        endpoint_requests.endpoint_config_request(fewer, "m")["EndpointConfigName"]
         != request["EndpointConfigName"]
     )
     for bad in (
@@ -684,11 +697,11 @@ def test_hashed_names_are_stable_bounded_and_change_with_inputs() -> None:
         {"system": "s", "endpoints": {GROUP: {**TARGET, "endpoint_name": "x" * 80}}}
     ).endpoints[GROUP]
     arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/2"
-    first = rollout.endpoint_config_request(parsed, "m")["EndpointConfigName"]
-    assert first == rollout.endpoint_config_request(parsed, "m")["EndpointConfigName"]
+    first = endpoint_requests.endpoint_config_request(parsed, "m")["EndpointConfigName"]
+    assert first == endpoint_requests.endpoint_config_request(parsed, "m")["EndpointConfigName"]
     assert len(first) <= 63
-    assert first != rollout.endpoint_config_request(parsed, "m2")["EndpointConfigName"]
+    assert first != endpoint_requests.endpoint_config_request(parsed, "m2")["EndpointConfigName"]
     assert (
-        rollout.model_request(parsed, arn)["ModelName"]
-        != rollout.model_request(parsed, arn[:-1] + "3")["ModelName"]
+        endpoint_requests.model_request(parsed, arn)["ModelName"]
+        != endpoint_requests.model_request(parsed, arn[:-1] + "3")["ModelName"]
     )

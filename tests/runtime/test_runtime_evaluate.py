@@ -17,8 +17,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from mlops_runtime import evaluate
 from mlops_runtime.contract.config import ENV_VAR, EvaluateConfig
+from mlops_runtime.core.registry import metrics_from_metadata
 from mlops_runtime.evaluate import package_metadata
-from mlops_runtime.registry import metrics_from_metadata
 
 GROUP = "churn"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"

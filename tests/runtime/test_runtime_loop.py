@@ -30,6 +30,7 @@ from runtime_support import (
     FEATURES,
     ROLE_ARN,
     OperationStubber,
+    audit_records,
     boto,
     capture_line,
     create_pipeline,
@@ -45,8 +46,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from mlops_runtime import audit, deploy, evaluate, monitor_job, profile_job, trigger
-from mlops_runtime.clock import UTC
+from mlops_runtime import deploy, evaluate, monitor_job, profile_job, trigger
 from mlops_runtime.contract.config import (
     DeployConfig,
     EvaluateConfig,
@@ -54,6 +54,7 @@ from mlops_runtime.contract.config import (
     ProfileConfig,
     TriggerConfig,
 )
+from mlops_runtime.core.clock import UTC
 from mlops_runtime.evaluate import package_metadata
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -126,7 +127,7 @@ CONFIGS = {
                     "endpoint_name": ENDPOINT,
                     "execution_role_arn": ROLE_ARN,
                     "instance_type": "ml.m5.large",
-                    "traffic": {"strategy": "linear", "step_percent": 50, "wait_minutes": 5},
+                    "traffic": {"strategy": "linear", "step_percent": 50, "bake_minutes": 5},
                     "rollback_alarms": ["churn-dev-5xx"],
                     "data_capture": {"destination_s3_uri": "s3://shop-capture/datacapture"},
                 }
@@ -210,8 +211,8 @@ def system(table: str, tmp_path: Path) -> str:
         Body=(tmp_path / "profile" / "profile.json").read_bytes(),
     )
     # Its approval: Pulumi created no endpoint for latest_approved, the deploy function does.
-    clients = deploy.Clients.create(CONFIGS["deploy"])
-    created = deploy.process(approval_event(champion_arn), CONFIGS["deploy"], clients)
+    ports = deploy.aws_ports(CONFIGS["deploy"])
+    created = deploy.process(approval_event(champion_arn), CONFIGS["deploy"], ports)
     assert created["decision"] == "created"
     cloudwatch = boto("cloudwatch")
     cloudwatch.put_metric_alarm(
@@ -279,7 +280,7 @@ def drift_until_alarm() -> dict[str, Any]:
 
 def start_retraining(event: dict[str, Any]) -> str:
     config = CONFIGS["trigger"]
-    result = trigger.process(event, config, trigger.Clients.create(config))
+    result = trigger.process(event, config, trigger.aws_ports(config))
     assert [d["decision"] for d in result["decisions"]] == ["started"]
     (run,) = executions(PIPELINE)
     parameters = boto("sagemaker").list_pipeline_parameters_for_execution(
@@ -287,10 +288,15 @@ def start_retraining(event: dict[str, Any]) -> str:
     )["PipelineParameters"]
     assert parameters == [{"Name": "TriggerReason", "Value": f"alarm:{ALARM}"}]
     # The same alarm event delivered again (EventBridge is at-least-once) changes nothing.
-    again = trigger.process(event, config, trigger.Clients.create(config))
+    again = trigger.process(event, config, trigger.aws_ports(config))
     assert [d["decision"] for d in again["decisions"]] == ["duplicate"]
     assert len(executions(PIPELINE)) == 1
     return str(run["PipelineExecutionArn"])
+
+
+def stubbed(ports: deploy.DeployPorts, operation: str) -> OperationStubber:
+    """A Stubber for one SageMaker operation of the deploy function's client."""
+    return OperationStubber(ports.endpoints.sagemaker, operation)
 
 
 def approval_event(arn: str) -> dict[str, Any]:
@@ -315,13 +321,13 @@ def test_drift_retrains_and_a_better_candidate_reaches_the_endpoint(
     assert package["CustomerMetadataProperties"]["mlops:verdict"] == "passed"
     assert package["CustomerMetadataProperties"]["mlops:champion"] == system
 
-    clients = deploy.Clients.create(CONFIGS["deploy"])
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint") as stub:
+    ports = deploy.aws_ports(CONFIGS["deploy"])
+    with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
             "update_endpoint",
             {"EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"},
         )
-        record = deploy.process(approval_event(candidate), CONFIGS["deploy"], clients)
+        record = deploy.process(approval_event(candidate), CONFIGS["deploy"], ports)
         stub.assert_no_pending_responses()
 
     assert record["decision"] == "deployed"
@@ -331,10 +337,7 @@ def test_drift_retrains_and_a_better_candidate_reaches_the_endpoint(
     assert served["PrimaryContainer"]["ModelPackageName"] == candidate
     assert new_config["DataCaptureConfig"]["DestinationS3Uri"] == "s3://shop-capture/datacapture"
     decisions = {
-        unit: [
-            r["decision"]
-            for r in audit.records(boto("dynamodb"), "mlops-runtime", unit=unit, model="churn")
-        ]
+        unit: [r["decision"] for r in audit_records("mlops-runtime", unit, "churn")]
         for unit in ("trigger", "deploy")
     }
     assert decisions == {"trigger": ["started", "duplicate"], "deploy": ["created", "deployed"]}
@@ -352,9 +355,9 @@ def test_drift_retrains_but_a_worse_candidate_is_rejected_and_never_deployed(
     package = boto("sagemaker").describe_model_package(ModelPackageName=candidate)
     assert package["ModelApprovalStatus"] == "Rejected"
     assert package["CustomerMetadataProperties"]["mlops:verdict"] == "rejected"
-    clients = deploy.Clients.create(CONFIGS["deploy"])
-    with OperationStubber(clients.sagemaker, "UpdateEndpoint"):  # no response: must not be called
-        record = deploy.process(approval_event(candidate), CONFIGS["deploy"], clients)
+    ports = deploy.aws_ports(CONFIGS["deploy"])
+    with stubbed(ports, "UpdateEndpoint"):  # no response: must not be called
+        record = deploy.process(approval_event(candidate), CONFIGS["deploy"], ports)
     # The registry's Rejected event reconciles: the endpoint does not serve it, nothing changes.
     assert (record["decision"], record["trigger"]) == ("already-deployed", "rejected")
     assert boto("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == (

@@ -30,8 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from mlops_runtime import capture, evaluate, model_health, monitor_job, profile_job
-from mlops_runtime.clock import UTC
+from mlops_runtime import evaluate, monitor_job, profile_job
 from mlops_runtime.contract import metrics as mm
 from mlops_runtime.contract.config import (
     ENV_VAR,
@@ -40,7 +39,9 @@ from mlops_runtime.contract.config import (
     ProfileConfig,
     QualityCheck,
 )
+from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import Profile
+from mlops_runtime.jobs import capture, model_health
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ENDPOINT = "churn-dev"

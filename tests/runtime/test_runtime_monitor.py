@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
-from mlops_runtime import capture, monitor_job
-from mlops_runtime.clock import UTC
+from mlops_runtime import monitor_job
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
+from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import build_profile
+from mlops_runtime.jobs import capture
+from mlops_runtime.memory.services import MemoryMetrics
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ENDPOINT = "churn-dev"
@@ -96,6 +98,22 @@ def test_drift_is_measured_published_and_reported(config: MonitorConfig, fmt: st
     assert s3_json("shop-reports", prefix + "drift.json") == report
     page = boto("s3").get_object(Bucket="shop-reports", Key=prefix + "drift.html")["Body"].read()
     assert b"spend" in page
+
+
+def test_the_job_publishes_through_the_metrics_sink_it_is_given(config: MonitorConfig) -> None:
+    """The gauges go to the ``MetricsSink`` port: the same series, only there."""
+    capture_traffic(customers(1200, seed=2, shift=8.0), requests=40)
+    sink = MemoryMetrics()
+    report = monitor_job.run(config, metrics=sink, now=NOW)
+    assert sink.value("DriftScore", Model="churn", Environment="dev") == pytest.approx(0.25)
+    assert sink.value("FeatureDrifted", Model="churn", Feature="spend", Environment="dev") == 1
+    counts = {
+        g.name: g.unit for _, _, g in sink.published if g.name in ("CorruptRecords", "NoData")
+    }
+    assert counts == {"CorruptRecords": "Count", "NoData": "None"}
+    assert {namespace for namespace, _, _ in sink.published} == {"MLOps/shop"}
+    assert report["metrics"]["datapoints"] == len(sink.published)
+    assert metric("DriftScore") is None  # nothing reached CloudWatch
 
 
 def test_unchanged_traffic_does_not_drift(config: MonitorConfig) -> None:

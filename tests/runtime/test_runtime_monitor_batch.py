@@ -21,9 +21,9 @@ from runtime_support import FEATURES, boto, customers
 from scipy.stats import chi2_contingency
 
 from mlops_runtime import monitor_job
-from mlops_runtime.clock import UTC
 from mlops_runtime.contract import metrics as mm
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
+from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import build_profile, compare
 
 NAMES = list(FEATURES)

@@ -21,7 +21,7 @@ from runtime_support import ACCOUNT, REGION, boto
 
 from mlops_runtime import notify
 from mlops_runtime.contract.config import ENV_VAR, NotifyConfig
-from mlops_runtime.logs import JsonFormatter
+from mlops_runtime.core.logs import JsonFormatter
 
 PARAMETER = "/shop/alerts/webhook-url"
 SECRET_PATH = "/services/T0SECRET/B0SECRET/xoxb-very-secret-token"

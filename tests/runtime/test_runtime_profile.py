@@ -16,8 +16,8 @@ import pytest
 from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
 from mlops_runtime import monitor_job, profile_job
-from mlops_runtime.clock import UTC
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig, ProfileConfig
+from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import Profile, build_profile
 
 NOW = datetime.now(UTC).replace(microsecond=0)

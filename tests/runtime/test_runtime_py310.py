@@ -157,8 +157,10 @@ def test_the_check_covers_the_jobs_and_what_they_import() -> None:
         "mlops_runtime/profile_job.py",
         "mlops_runtime/champion.py",
         "mlops_runtime/contract/config.py",
-        "mlops_runtime/capture.py",
-        "mlops_runtime/registry.py",
+        "mlops_runtime/jobs/capture.py",
+        "mlops_runtime/core/registry.py",
+        "mlops_runtime/core/ports.py",
+        "mlops_runtime/aws/registry.py",
         "mlops_runtime/drift/stats.py",
     ):
         assert expected in files

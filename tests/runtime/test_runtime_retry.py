@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from runtime_events import scheduler_payload
-from runtime_support import boto, create_pipeline, executions
+from runtime_support import audit_records, create_pipeline, executions
 
-from mlops_runtime import audit, trigger
+from mlops_runtime import trigger
 from mlops_runtime.contract.config import ENV_VAR, TriggerConfig
 
 OPERATION = "SageMaker.StartPipelineExecution"
@@ -135,5 +135,5 @@ def test_retries_are_bounded_by_max_attempts(
     assert executions("churn-retrain") == []
     # The failed claim was released: the redelivered event (no longer throttled) starts the run.
     assert [d["decision"] for d in trigger.handler(event, None)["decisions"]] == ["started"]
-    records = audit.records(boto("dynamodb"), table, unit="trigger", model="churn")
+    records = audit_records(table, "trigger", "churn")
     assert [r["decision"] for r in records] == ["error", "started"]

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from runtime_events import alarm_state_change, scheduled_event, scheduler_payload
-from runtime_support import boto, create_pipeline, executions
+from runtime_support import audit_records, boto, create_pipeline, executions
 
-from mlops_runtime import audit, trigger, trigger_events
-from mlops_runtime.clock import UTC
+from mlops_runtime import trigger
 from mlops_runtime.contract.config import ENV_VAR, TriggerConfig
+from mlops_runtime.core import trigger_events
+from mlops_runtime.core.clock import UTC
 
 PIPELINE = "churn-retrain"
 
@@ -25,7 +26,6 @@ def make_config(table: str, **model: Any) -> TriggerConfig:
             "table_name": table,
             "models": {"churn": {"pipeline_name": PIPELINE, **model}},
             "alarms": {"churn-feature-drift": "churn"},
-            "schedule_rules": {"churn-nightly": "churn"},
             "data_sources": [
                 {"bucket": "shop-data", "prefix": "churn/train/", "models": ["churn"]}
             ],
@@ -61,18 +61,17 @@ def test_scheduler_payload_starts_pipeline_with_reason(config: TriggerConfig) ->
         PipelineExecutionArn=runs[0]["PipelineExecutionArn"]
     )["PipelineParameters"]
     assert parameters == [{"Name": "TriggerReason", "Value": "schedule:2026-01-05T03:00:00Z"}]
-    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model="churn")
+    records = audit_records(config.table_name, "trigger", "churn")
     assert [r["decision"] for r in records] == ["started"]
     assert records[0]["execution_arn"] == runs[0]["PipelineExecutionArn"]
 
 
-def test_rule_scheduled_event_starts_the_mapped_model(config: TriggerConfig) -> None:
+def test_a_standard_scheduled_event_is_not_a_retraining_request(config: TriggerConfig) -> None:
+    """Schedules reach the trigger through EventBridge Scheduler only (the planner creates no
+    EventBridge schedule rule), so a rule's 'Scheduled Event' starts nothing."""
     result = trigger.handler(scheduled_event("churn-nightly", "2026-01-05T03:00:00Z"), None)
-    assert decisions(result) == ["started"]
-    assert result["decisions"][0]["reason"] == "schedule:churn-nightly@2026-01-05T03:00:00Z"
-    other = trigger.handler(scheduled_event("someone-elses-rule", "2026-01-05T03:00:00Z"), None)
-    assert decisions(other) == ["ignored"]
-    assert len(executions(PIPELINE)) == 1
+    assert decisions(result) == ["ignored"]
+    assert executions(PIPELINE) == []
 
 
 def test_alarm_entering_alarm_retrains_and_other_states_are_ignored(config: TriggerConfig) -> None:
@@ -153,20 +152,20 @@ def test_hundred_duplicate_events_start_one_execution(config: TriggerConfig) -> 
 
 def test_hundred_concurrent_duplicates_start_one_execution(config: TriggerConfig) -> None:
     event = scheduler_payload("churn", "2026-01-05T03:00:00Z")
-    trigger.Clients.create(config)  # warm the shared clients before the threads race
+    trigger.aws_ports(config)  # warm the shared clients before the threads race
     with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = list(pool.map(lambda _: decisions(trigger.handler(event, None))[0], range(100)))
     assert outcomes.count("started") == 1
     assert outcomes.count("duplicate") == 99
     assert len(executions(PIPELINE)) == 1
-    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model="churn")
+    records = audit_records(config.table_name, "trigger", "churn")
     assert len(records) == 100
 
 
 def test_cooldown_blocks_until_it_has_passed(table: str) -> None:
     create_pipeline(PIPELINE)
     config = make_config(table, cooldown_hours=6)
-    clients = trigger.Clients.create(config)
+    clients = trigger.aws_ports(config)
     clock = [datetime(2026, 1, 5, 3, 0, tzinfo=UTC)]
 
     def fire(label: str) -> str:
@@ -185,7 +184,7 @@ def test_cooldown_blocks_until_it_has_passed(table: str) -> None:
 def test_daily_limit_counts_runs_per_utc_day(table: str) -> None:
     create_pipeline(PIPELINE)
     config = make_config(table, max_runs_per_day=2)
-    clients = trigger.Clients.create(config)
+    clients = trigger.aws_ports(config)
     clock = [datetime(2026, 1, 5, 22, 0, tzinfo=UTC)]
     outcomes = []
     for label in ("a", "b", "c"):
@@ -197,7 +196,7 @@ def test_daily_limit_counts_runs_per_utc_day(table: str) -> None:
         trigger.process(scheduler_payload("churn", "d"), config, clients, now=at(clock))
     )
     assert outcomes == ["started", "started", "daily-limit", "started"]
-    records = audit.records(boto("dynamodb"), table, unit="trigger", model="churn")
+    records = audit_records(table, "trigger", "churn")
     assert sorted(r["decision"] for r in records) == sorted(outcomes)  # same clock: no order
     (blocked,) = [r for r in records if r["decision"] == "daily-limit"]
     assert blocked["blocked_by"] == "2 run(s) already started on 2026-01-05; limit 2"
@@ -206,7 +205,7 @@ def test_daily_limit_counts_runs_per_utc_day(table: str) -> None:
 def test_concurrent_distinct_events_cannot_exceed_the_daily_limit(table: str) -> None:
     create_pipeline(PIPELINE)
     config = make_config(table, max_runs_per_day=3)
-    clients = trigger.Clients.create(config)
+    clients = trigger.aws_ports(config)
 
     def fire(index: int) -> str:
         event = scheduler_payload("churn", f"occurrence-{index}")
@@ -221,7 +220,7 @@ def test_concurrent_distinct_events_cannot_exceed_the_daily_limit(table: str) ->
 
 def test_failed_start_is_audited_released_and_retried(table: str) -> None:
     config = make_config(table, cooldown_hours=6)  # the pipeline does not exist yet
-    clients = trigger.Clients.create(config)
+    clients = trigger.aws_ports(config)
     event = scheduler_payload("churn", "2026-01-05T03:00:00Z")
 
     with pytest.raises(trigger.TriggerError, match="pipeline start"):
@@ -230,7 +229,7 @@ def test_failed_start_is_audited_released_and_retried(table: str) -> None:
     create_pipeline(PIPELINE)
     # The claim and the cooldown reservation were given back, so the retried delivery runs.
     assert decisions(trigger.process(event, config, clients)) == ["started"]
-    records = audit.records(boto("dynamodb"), table, unit="trigger", model="churn")
+    records = audit_records(table, "trigger", "churn")
     assert [r["decision"] for r in records] == ["error", "started"]
     assert "error" in records[0]
 
@@ -240,7 +239,7 @@ def test_unsupported_and_unknown_events_are_ignored_and_audited(config: TriggerC
         "ignored"
     ]
     assert decisions(trigger.handler(scheduler_payload("nope", "t"), None)) == ["ignored"]
-    records = audit.records(boto("dynamodb"), config.table_name, unit="trigger", model=None)
+    records = audit_records(config.table_name, "trigger", None)
     assert [r["decision"] for r in records] == ["ignored", "ignored"]
     assert executions(PIPELINE) == []
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from mlops_runtime.logs import get_logger, log
+from mlops_runtime.core.logs import get_logger, log
 
 EXIT_MESSAGE = Path("/opt/ml/output/message")
 """SageMaker reports the first 1 KB of this file as the job's ExitMessage."""

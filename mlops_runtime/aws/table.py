@@ -1,4 +1,4 @@
-"""The runtime's DynamoDB table layout and attribute conversion.
+"""The runtime table (DynamoDB): its layout and attribute conversion.
 
 One table holds three kinds of item, told apart by the ``pk`` prefix:
 

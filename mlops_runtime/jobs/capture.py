@@ -50,7 +50,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlops_runtime.clock import UTC
+from mlops_runtime.core.clock import UTC
 
 CSV_TYPES = frozenset({"text/csv", "text/plain"})
 JSON_TYPES = frozenset({"application/json"})

@@ -7,7 +7,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mlops_runtime.contract.config import GateConfig
-from mlops_runtime.metrics import higher_is_better
+
+LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether larger values of ``metric`` are better (``rmse`` and ``mae``: smaller)."""
+    return metric not in LOWER_IS_BETTER
 
 
 @dataclass(frozen=True)

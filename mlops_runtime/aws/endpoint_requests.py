@@ -1,8 +1,15 @@
-"""SageMaker requests for serving a model package on an endpoint (pure: no AWS calls).
+"""Every SageMaker request that serves a model package on an endpoint, built from the plan's
+``EndpointTarget`` (pure: no AWS calls). The one place both serving paths take them from.
 
-Model and EndpointConfig names end in a hash of their request, so the same inputs always give
-the same name (creating is idempotent) and new inputs give a new config: an update never
-replaces or deletes a config the endpoint, or its rollback, still uses.
+``release(target, package_arn)`` bundles them: CreateModel, CreateEndpointConfig,
+CreateEndpoint and UpdateEndpoint. Model and EndpointConfig names end in a hash of their
+request, so the same inputs always give the same name (creating is idempotent) and new inputs
+give a new config: an update never replaces or deletes a config the endpoint, or its
+rollback, still uses.
+
+Rollout vocabulary, as in the spec (``serving.rollout``): ``bake_minutes`` is the wait between
+traffic shifts (``WaitIntervalInSeconds``), ``termination_wait_minutes`` how long the old fleet
+is kept after the last shift (``TerminationWaitInSeconds``).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import re
 from typing import Any
 
 from mlops_runtime.contract.config import DataCapture, EndpointTarget, TrafficShift
+from mlops_runtime.core.ports import Release
 
 HASH_LENGTH = 12
 NAME_LENGTH = 63
@@ -31,6 +39,29 @@ def hashed_name(base: str, request: dict[str, Any]) -> str:
     return f"{stem}-{content_hash(request)}"
 
 
+def release(target: EndpointTarget, package_arn: str) -> Release:
+    """``target`` serving ``package_arn``: the requests and the names they carry."""
+    model = model_request(target, package_arn)
+    config = endpoint_config_request(target, model["ModelName"])
+    config_name = config["EndpointConfigName"]
+    return Release(
+        endpoint=target.endpoint_name,
+        variant=target.variant_name,
+        package_arn=package_arn,
+        model_name=model["ModelName"],
+        config_name=config_name,
+        instance_type=target.instance_type,
+        strategy=target.traffic.strategy,
+        autoscaling=target.autoscaling,
+        requests={
+            "model": model,
+            "endpoint_config": config,
+            "endpoint": endpoint_request(target, config_name),
+            "update": update_request(target, config_name),
+        },
+    )
+
+
 def model_request(target: EndpointTarget, package_arn: str) -> dict[str, Any]:
     """CreateModel for ``package_arn`` (named by content)."""
     container: dict[str, Any] = {"ModelPackageName": package_arn}
@@ -40,11 +71,6 @@ def model_request(target: EndpointTarget, package_arn: str) -> dict[str, Any]:
         "ExecutionRoleArn": target.execution_role_arn,
         "PrimaryContainer": container,
     }
-    if target.subnet_ids:
-        request["VpcConfig"] = {
-            "Subnets": list(target.subnet_ids),
-            "SecurityGroupIds": list(target.security_group_ids),
-        }
     name = hashed_name(target.endpoint_name, request)
     return {"ModelName": name, **request, **_tags(target)}
 
@@ -97,7 +123,7 @@ def deployment_config(target: EndpointTarget) -> dict[str, Any] | None:
         return None
     policy: dict[str, Any] = {
         "TrafficRoutingConfiguration": _routing(target.traffic),
-        "TerminationWaitInSeconds": target.traffic.bake_minutes * 60,
+        "TerminationWaitInSeconds": target.traffic.termination_wait_minutes * 60,
     }
     if target.traffic.max_rollout_minutes is not None:
         policy["MaximumExecutionTimeoutInSeconds"] = target.traffic.max_rollout_minutes * 60
@@ -112,7 +138,7 @@ def deployment_config(target: EndpointTarget) -> dict[str, Any] | None:
 def _routing(traffic: TrafficShift) -> dict[str, Any]:
     routing: dict[str, Any] = {
         "Type": traffic.strategy.upper(),
-        "WaitIntervalInSeconds": traffic.wait_minutes * 60,
+        "WaitIntervalInSeconds": traffic.bake_minutes * 60,
     }
     size = {"Type": "CAPACITY_PERCENT", "Value": traffic.step_percent}
     if traffic.strategy == "canary":

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from mlops_runtime.clock import UTC
+from mlops_runtime.core.clock import UTC
 
 _ROOT = "mlops_runtime"
 

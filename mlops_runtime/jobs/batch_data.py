@@ -41,8 +41,10 @@ from typing import Any
 
 import pandas as pd
 
-from mlops_runtime.aws import error_code, split_s3_uri
-from mlops_runtime.capture import (
+from mlops_runtime.aws.clients import error_code, split_s3_uri
+from mlops_runtime.contract.config import MonitorConfig
+from mlops_runtime.drift import DriftInputError, Profile, read_frames
+from mlops_runtime.jobs.capture import (
     MAX_PROBLEMS,
     CaptureBatch,
     Captured,
@@ -52,8 +54,6 @@ from mlops_runtime.capture import (
     _json,
     _json_predictions,
 )
-from mlops_runtime.contract.config import MonitorConfig
-from mlops_runtime.drift import DriftInputError, Profile, read_frames
 
 OUTPUT_SUFFIX = ".out"
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}

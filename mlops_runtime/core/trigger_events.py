@@ -3,8 +3,7 @@
 Understood events, as EventBridge (or EventBridge Scheduler) delivers them to the Lambda:
 
 - schedule: ``{"source": "mlops.schedule", "model": ID, "scheduled_time": ...}`` from
-  EventBridge Scheduler, or a standard ``"Scheduled Event"`` from an EventBridge rule named in
-  ``schedule_rules``;
+  EventBridge Scheduler;
 - alarm: ``"CloudWatch Alarm State Change"`` entering ``ALARM`` for an alarm in ``alarms``;
 - data: S3 ``"Object Created"`` for a bucket/prefix in ``data_sources``.
 
@@ -59,8 +58,6 @@ def interpret(event: Any, config: TriggerConfig, now: datetime) -> list[Request 
     event_id = event.get("id")
     if source == SCHEDULE_SOURCE:
         return [_custom_schedule(event, config, now)]
-    if source == "aws.events" and detail_type == "Scheduled Event":
-        return [_rule_schedule(event, config)]
     if source == "aws.cloudwatch" and detail_type == "CloudWatch Alarm State Change":
         return [_alarm(event, config)]
     if source == "aws.s3" and detail_type == "Object Created":
@@ -85,20 +82,6 @@ def _custom_schedule(
         model,
         f"schedule#{model}#{occurrence}",
         f"schedule:{occurrence}",
-        "schedule",
-        event.get("id"),
-    )
-
-
-def _rule_schedule(event: dict[str, Any], config: TriggerConfig) -> Request | Ignored:
-    rule = next((arn.rsplit("/", 1)[-1] for arn in event.get("resources", [])), "")
-    model = config.schedule_rules.get(rule)
-    if model is None:
-        return Ignored(f"rule {rule!r} is not in schedule_rules", "schedule", None, event.get("id"))
-    return Request(
-        model,
-        f"schedule#{model}#{event.get('id')}",
-        f"schedule:{rule}@{event.get('time')}",
         "schedule",
         event.get("id"),
     )

@@ -1,4 +1,5 @@
-"""The model registry contract: what a package records, and how the champion is found.
+"""The registry contract: what a package records, and how the champion is found (through a
+``ModelRegistry``).
 
 A registered package records the gate's outcome in ``CustomerMetadataProperties``:
 ``mlops:verdict`` (passed | rejected), ``mlops:gate.metric``, ``mlops:gate.passed``,
@@ -10,18 +11,15 @@ its metrics come from the metadata, else from the report that ``Statistics`` poi
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_runtime.aws import error_code, split_s3_uri
+from mlops_runtime.core.ports import GroupNotFound, ModelRegistry
 
 PREFIX = "mlops:"
 METRIC_PREFIX = "mlops:metric."
-PAGE_SIZE = 100
-"""ListModelPackages page size (the API's maximum)."""
 
 
 @dataclass(frozen=True)
@@ -88,60 +86,23 @@ class NoChampionError(LookupError):
     """The model package group has no Approved package."""
 
 
-def latest_approved(sagemaker: Any, group: str) -> dict[str, Any] | None:
-    """The ``ModelPackageSummary`` of the group's most recently created Approved package.
-
-    Every page of ``ListModelPackages`` (Approved only) is read and the newest is chosen here
-    by (CreationTime, ModelPackageVersion), so the answer does not depend on the server's sort
-    order and a tie in creation time goes to the higher version. None when there is none.
-    """
-    newest: dict[str, Any] | None = None
-    kwargs: dict[str, Any] = {
-        "ModelPackageGroupName": group,
-        "ModelApprovalStatus": "Approved",
-        "SortBy": "CreationTime",
-        "SortOrder": "Descending",
-        "MaxResults": PAGE_SIZE,
-    }
-    while True:
-        page = sagemaker.list_model_packages(**kwargs)
-        for summary in page.get("ModelPackageSummaryList", []):
-            if newest is None or _recency(summary) > _recency(newest):
-                newest = summary
-        token = page.get("NextToken")
-        if not token:
-            return newest
-        kwargs["NextToken"] = token
-
-
-def _recency(summary: Mapping[str, Any]) -> tuple[float, int]:
-    created = summary.get("CreationTime")
-    timestamp = getattr(created, "timestamp", None)
-    stamp = float(timestamp()) if callable(timestamp) else 0.0
-    return stamp, int(summary.get("ModelPackageVersion") or 0)
-
-
-def find_champion(sagemaker: Any, s3: Any, group: str) -> Champion | None:
-    """The group's latest Approved package and its metrics; None when there is none."""
+def find_champion(registry: ModelRegistry, group: str) -> Champion | None:
+    """The group's latest Approved package and its metrics; None when there is none (or no
+    such group)."""
     try:
-        latest = latest_approved(sagemaker, group)
-    except Exception as error:
-        if error_code(error) in {"ResourceNotFound", "ValidationException"}:
-            return None
-        raise
+        latest = registry.latest_approved(group)
+    except GroupNotFound:
+        return None
     if latest is None:
         return None
-    arn = latest["ModelPackageArn"]
-    package = sagemaker.describe_model_package(ModelPackageName=arn)
-    metrics = metrics_from_metadata(package.get("CustomerMetadataProperties") or {})
+    package = registry.package(latest.arn)
+    metrics = metrics_from_metadata(package.metadata)
     if metrics:
-        return Champion(arn, metrics, "metadata")
-    uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
-    if uri:
-        bucket, key = split_s3_uri(uri)
-        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        return Champion(arn, metrics_from_report(report), "report")
-    return Champion(arn, {}, "none")
+        return Champion(latest.arn, metrics, "metadata")
+    if package.quality_report_uri:
+        report = registry.quality_report(package.quality_report_uri)
+        return Champion(latest.arn, metrics_from_report(report), "report")
+    return Champion(latest.arn, {}, "none")
 
 
 def _number(value: Any) -> float | None:

@@ -4,64 +4,49 @@ The scalable target is ``endpoint/<endpoint>/variant/<variant>`` in namespace ``
 dimension ``sagemaker:variant:DesiredInstanceCount``; the policy tracks the predefined metric
 ``SageMakerVariantInvocationsPerInstance``. ``apply`` describes both first and writes only what
 differs, so applying the same configuration again changes nothing. SageMaker refuses to
-register a variant whose endpoint is not InService, so the deploy function applies it only to
-an InService endpoint (see ``mlops_runtime.deploy``).
+register a variant whose endpoint is not InService, so the rollout applies it only to an
+InService endpoint (``mlops_runtime.core.rollout``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlops_runtime.contract.config import AutoscalingTarget, EndpointTarget
+from mlops_runtime.contract.config import AutoscalingTarget
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 METRIC = "SageMakerVariantInvocationsPerInstance"
 POLICY_TYPE = "TargetTrackingScaling"
 
-APPLIED = "autoscaling-applied"
-"""The scalable target or policy was written."""
-UNCHANGED = "autoscaling-unchanged"
-"""Both were already as configured."""
-PENDING = "autoscaling-pending"
-"""The endpoint is not InService yet; applied on its IN_SERVICE state change (or later)."""
 
-
-def resource_id(target: EndpointTarget) -> str:
+def resource_id(endpoint: str, variant: str) -> str:
     """``endpoint/<endpoint>/variant/<variant>``."""
-    return f"endpoint/{target.endpoint_name}/variant/{target.variant_name}"
+    return f"endpoint/{endpoint}/variant/{variant}"
 
 
-def _scaling(target: EndpointTarget) -> AutoscalingTarget:
-    if target.autoscaling is None:
-        raise ValueError(f"{target.endpoint_name} has no autoscaling configured")
-    return target.autoscaling
-
-
-def _key(target: EndpointTarget) -> dict[str, Any]:
+def _key(endpoint: str, variant: str) -> dict[str, Any]:
     return {
         "ServiceNamespace": NAMESPACE,
-        "ResourceId": resource_id(target),
+        "ResourceId": resource_id(endpoint, variant),
         "ScalableDimension": DIMENSION,
     }
 
 
-def target_request(target: EndpointTarget) -> dict[str, Any]:
+def target_request(endpoint: str, variant: str, scaling: AutoscalingTarget) -> dict[str, Any]:
     """RegisterScalableTarget for the variant."""
-    scaling = _scaling(target)
     return {
-        **_key(target),
+        **_key(endpoint, variant),
         "MinCapacity": scaling.min_capacity,
         "MaxCapacity": scaling.max_capacity,
     }
 
 
-def policy_request(target: EndpointTarget) -> dict[str, Any]:
+def policy_request(endpoint: str, variant: str, scaling: AutoscalingTarget) -> dict[str, Any]:
     """PutScalingPolicy: target tracking of invocations per instance."""
-    scaling = _scaling(target)
     return {
         "PolicyName": scaling.policy_name,
-        **_key(target),
+        **_key(endpoint, variant),
         "PolicyType": POLICY_TYPE,
         "TargetTrackingScalingPolicyConfiguration": {
             "TargetValue": float(scaling.target_invocations_per_instance),
@@ -72,13 +57,13 @@ def policy_request(target: EndpointTarget) -> dict[str, Any]:
     }
 
 
-def apply(autoscaling: Any, target: EndpointTarget) -> str:
-    """Register the scalable target and put the policy where they differ; APPLIED or UNCHANGED.
+def apply(autoscaling: Any, endpoint: str, variant: str, scaling: AutoscalingTarget) -> bool:
+    """Register the scalable target and put the policy where they differ; True when written.
 
     The endpoint must be InService (the caller checks).
     """
     changed = False
-    wanted = target_request(target)
+    wanted = target_request(endpoint, variant, scaling)
     current = autoscaling.describe_scalable_targets(
         ServiceNamespace=NAMESPACE, ResourceIds=[wanted["ResourceId"]], ScalableDimension=DIMENSION
     )["ScalableTargets"]
@@ -88,14 +73,14 @@ def apply(autoscaling: Any, target: EndpointTarget) -> str:
     ):
         autoscaling.register_scalable_target(**wanted)
         changed = True
-    policy = policy_request(target)
+    policy = policy_request(endpoint, variant, scaling)
     existing = autoscaling.describe_scaling_policies(
-        **_key(target), PolicyNames=[policy["PolicyName"]]
+        **_key(endpoint, variant), PolicyNames=[policy["PolicyName"]]
     )["ScalingPolicies"]
     if not existing or _policy_shape(existing[0]) != _policy_shape(policy):
         autoscaling.put_scaling_policy(**policy)
         changed = True
-    return APPLIED if changed else UNCHANGED
+    return changed
 
 
 def _policy_shape(policy: dict[str, Any]) -> tuple[Any, ...]:
@@ -113,7 +98,7 @@ def _policy_shape(policy: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def deregister(autoscaling: Any, target: EndpointTarget) -> bool:
+def deregister(autoscaling: Any, endpoint: str, variant: str) -> bool:
     """Delete the variant's scaling policies and deregister its scalable target; True if it
     was registered.
 
@@ -122,7 +107,7 @@ def deregister(autoscaling: Any, target: EndpointTarget) -> bool:
     SageMaker's guide for updating autoscaled endpoints says (DeregisterScalableTarget also
     drops them on AWS; moto keeps them).
     """
-    key = _key(target)
+    key = _key(endpoint, variant)
     current = autoscaling.describe_scalable_targets(
         ServiceNamespace=NAMESPACE, ResourceIds=[key["ResourceId"]], ScalableDimension=DIMENSION
     )["ScalableTargets"]

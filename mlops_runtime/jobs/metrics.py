@@ -15,15 +15,6 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-CLASSIFICATION = ("auc", "accuracy", "f1", "precision", "recall")
-REGRESSION = ("rmse", "mae", "r2")
-LOWER_IS_BETTER = frozenset({"rmse", "mae"})
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether larger values of ``metric`` are better."""
-    return metric not in LOWER_IS_BETTER
-
 
 def compute(
     task: str, model: Any, features: pd.DataFrame, labels: pd.Series, positive_label: str | None

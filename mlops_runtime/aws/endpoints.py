@@ -1,0 +1,116 @@
+"""``EndpointDeployer`` on SageMaker: Model, EndpointConfig, Endpoint, and the variant's
+Application Auto Scaling registration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlops_runtime.aws import endpoint_requests
+from mlops_runtime.aws import scaling as variant_scaling
+from mlops_runtime.aws.clients import error_code
+from mlops_runtime.contract.config import AutoscalingTarget, EndpointTarget
+from mlops_runtime.core.ports import (
+    AlreadyExists,
+    EndpointDeployer,
+    EndpointState,
+    Release,
+    Served,
+    UpdateInProgress,
+)
+
+MISSING_CODES = frozenset({"ValidationException", "ResourceNotFound"})
+"""What SageMaker answers a Describe* of something that does not exist."""
+
+
+class SageMakerEndpoints(EndpointDeployer):
+    """Sends a release's requests (``endpoint_requests``) and reads endpoints back."""
+
+    def __init__(self, sagemaker: Any, autoscaling: Any) -> None:
+        self.sagemaker = sagemaker
+        self.autoscaling = autoscaling
+        """Application Auto Scaling client."""
+
+    def release(self, target: EndpointTarget, package_arn: str) -> Release:
+        return endpoint_requests.release(target, package_arn)
+
+    def describe(self, endpoint: str) -> EndpointState | None:
+        try:
+            described = self.sagemaker.describe_endpoint(EndpointName=endpoint)
+        except Exception as error:
+            message = str(error).lower()
+            if error_code(error) == "ValidationException" and "could not find" in message:
+                return None
+            raise
+        return EndpointState(
+            name=endpoint,
+            status=str(described["EndpointStatus"]),
+            config_name=str(described["EndpointConfigName"]),
+            failure_reason=described.get("FailureReason"),
+        )
+
+    def served(self, config_name: str) -> Served:
+        described = self.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+        variants = described.get("ProductionVariants", [])
+        types = {v["VariantName"]: v["InstanceType"] for v in variants if v.get("InstanceType")}
+        found: set[str] = set()
+        for variant in variants:
+            try:
+                model = self.sagemaker.describe_model(ModelName=variant["ModelName"])
+            except Exception as error:
+                if error_code(error) != "ValidationException":  # the model was deleted
+                    raise
+                continue
+            containers = [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]
+            found |= {c["ModelPackageName"] for c in containers if c.get("ModelPackageName")}
+        return Served(frozenset(found), types)
+
+    def prepare(self, release: Release) -> None:
+        sagemaker = self.sagemaker
+        model, config = release.requests["model"], release.requests["endpoint_config"]
+        _ensure(sagemaker.describe_model, sagemaker.create_model, "ModelName", model)
+        _ensure(
+            sagemaker.describe_endpoint_config,
+            sagemaker.create_endpoint_config,
+            "EndpointConfigName",
+            config,
+        )
+
+    def create(self, release: Release) -> None:
+        try:
+            self.sagemaker.create_endpoint(**release.requests["endpoint"])
+        except Exception as error:
+            if "already exist" in str(error).lower():  # a concurrent invocation created it
+                raise AlreadyExists(str(error)) from error
+            raise
+
+    def update(self, release: Release) -> None:
+        try:
+            self.sagemaker.update_endpoint(**release.requests["update"])
+        except Exception as error:
+            if error_code(error) == "ValidationException" and "in-progress" in str(error).lower():
+                raise UpdateInProgress(str(error)) from error
+            raise
+
+    def apply_autoscaling(self, endpoint: str, variant: str, scaling: AutoscalingTarget) -> bool:
+        return variant_scaling.apply(self.autoscaling, endpoint, variant, scaling)
+
+    def remove_autoscaling(self, endpoint: str, variant: str) -> bool:
+        return variant_scaling.deregister(self.autoscaling, endpoint, variant)
+
+
+def _ensure(
+    describe: Callable[..., Any], create: Callable[..., Any], name_key: str, request: Any
+) -> None:
+    """Create unless it exists; a concurrent creator winning the race is fine too."""
+    try:
+        describe(**{name_key: request[name_key]})
+        return
+    except Exception as error:
+        if error_code(error) not in MISSING_CODES:
+            raise
+    try:
+        create(**request)
+    except Exception as error:
+        if "already exist" not in str(error).lower():
+            raise
