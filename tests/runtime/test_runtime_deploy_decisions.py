@@ -1,0 +1,189 @@
+"""The deploy function's reconcile through the in-memory adapters (no emulator): what an
+approval, a rejection and an endpoint's IN_SERVICE event do to the endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_runtime.contract.config import DeployConfig
+from mlops_runtime.core import rollout
+from mlops_runtime.core.reconcile import DeployError, DeployPorts, process
+from mlops_runtime.memory.endpoints import MemoryEndpoints
+from mlops_runtime.memory.registry import MemoryRegistry
+from mlops_runtime.memory.store import MemoryAudit
+
+GROUP, ENDPOINT = "shop-prod-churn", "shop-prod-churn"
+TARGET: dict[str, Any] = {
+    "model_id": "churn",
+    "endpoint_name": ENDPOINT,
+    "execution_role_arn": "arn:aws:iam::123456789012:role/serve",
+    "instance_type": "ml.m5.large",
+    "initial_instance_count": 2,
+    "traffic": {"strategy": "canary", "step_percent": 10, "bake_minutes": 15},
+    "rollback_alarms": ["shop-prod-churn-5xx"],
+}
+SCALING = {
+    "min_capacity": 2,
+    "max_capacity": 6,
+    "target_invocations_per_instance": 100,
+    "scale_in_cooldown_seconds": 300,
+    "scale_out_cooldown_seconds": 60,
+    "policy_name": "shop-prod-churn-invocations",
+}
+
+
+def config(**changes: Any) -> DeployConfig:
+    return DeployConfig.from_dict({"system": "shop", "endpoints": {GROUP: {**TARGET, **changes}}})
+
+
+class World:
+    def __init__(self, settle_after: int = 0) -> None:
+        self.registry = MemoryRegistry()
+        self.endpoints = MemoryEndpoints(settle_after=settle_after)
+        self.audit = MemoryAudit()
+        self.ports = DeployPorts(self.registry, self.endpoints, self.audit)
+
+    def package_event(self, arn: str, cfg: DeployConfig) -> dict[str, Any]:
+        status = self.registry.package(arn).status
+        detail = {"ModelPackageGroupName": GROUP, "ModelPackageArn": arn}
+        event = {"detail-type": "SageMaker Model Package State Change", "id": "e"}
+        return process(
+            {**event, "detail": {**detail, "ModelApprovalStatus": status}}, cfg, self.ports
+        )
+
+    def in_service(self, cfg: DeployConfig) -> dict[str, Any]:
+        detail = {"EndpointName": ENDPOINT, "EndpointStatus": "IN_SERVICE"}
+        event = {"detail-type": "SageMaker Endpoint State Change", "detail": detail}
+        return process(event, cfg, self.ports)
+
+    def serving(self, cfg: DeployConfig) -> str:
+        """The package the endpoint serves now."""
+        state = self.endpoints.describe(ENDPOINT)
+        assert state is not None
+        (package,) = self.endpoints.served(state.config_name).packages
+        return package
+
+    def on(self, arn: str, cfg: DeployConfig) -> None:
+        """The endpoint InService on ``arn`` (an earlier rollout finished)."""
+        self.endpoints.serve(self.endpoints.release(cfg.endpoints[GROUP], arn))
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_the_first_approval_creates_the_endpoint_and_autoscaling_follows(world: World) -> None:
+    cfg = config(autoscaling=SCALING)
+    first = world.registry.register(GROUP)
+    record = world.package_event(first, cfg)
+    assert (record["decision"], record["autoscaling"]) == ("created", rollout.SCALING_PENDING)
+    assert world.endpoints.scaling == {}  # a Creating endpoint cannot be registered
+    record = world.in_service(cfg)  # the endpoint is InService now
+    assert (record["decision"], record["autoscaling"]) == (
+        "already-deployed",
+        "autoscaling-applied",
+    )
+    assert world.serving(cfg) == first
+    assert world.audit.decisions("deploy", "churn") == [
+        "created",
+        "autoscaling-applied",
+        "already-deployed",
+    ]
+
+
+def test_an_approval_rolls_the_endpoint_onto_it_once(world: World) -> None:
+    cfg = config()
+    old = world.registry.register(GROUP)
+    world.on(old, cfg)
+    new = world.registry.register(GROUP)
+    record = world.package_event(new, cfg)
+    assert record["decision"] == "deployed"
+    assert record["previous_packages"] == old
+    assert record["strategy"] == "canary"
+    for _ in range(3):  # redelivered approvals and the IN_SERVICE events after the rollout
+        world.package_event(new, cfg)
+        world.in_service(cfg)
+    assert world.serving(cfg) == new
+    assert len(world.endpoints.operations("update_endpoint")) == 1
+
+
+def test_an_approval_during_a_rollout_goes_out_when_the_endpoint_is_in_service() -> None:
+    world = World(settle_after=2)
+    cfg = config()
+    world.on(world.registry.register(GROUP), cfg)
+    world.endpoints.set_status(ENDPOINT, "Updating")  # a rollout started elsewhere
+    latest = world.registry.register(GROUP)
+    assert world.package_event(latest, cfg)["decision"] == "rollout-in-progress"
+    world.endpoints.set_status(ENDPOINT, "InService")
+    record = world.in_service(cfg)
+    assert (record["decision"], record["trigger"]) == ("deployed", "in-service")
+    assert record["latest_approved"] == latest
+
+
+def test_rejecting_the_served_package_rolls_back_to_the_previous_approved_one(
+    world: World,
+) -> None:
+    cfg = config()
+    good = world.registry.register(GROUP)
+    bad = world.registry.register(GROUP)
+    world.on(bad, cfg)
+    world.registry.set_status(bad, "Rejected")
+    record = world.package_event(bad, cfg)
+    assert (record["decision"], record["trigger"]) == ("deployed", "rejected")
+    assert world.serving(cfg) == good
+
+
+def test_rejecting_the_only_approved_package_leaves_the_endpoint(world: World) -> None:
+    cfg = config()
+    only = world.registry.register(GROUP)
+    world.on(only, cfg)
+    world.registry.set_status(only, "Rejected")
+    assert world.package_event(only, cfg)["decision"] == "no-approved-package"
+    assert world.serving(cfg) == only
+    assert world.endpoints.operations("update_endpoint") == []
+
+
+def test_a_stale_approval_is_superseded_and_changes_nothing(world: World) -> None:
+    cfg = config()
+    older, newer = world.registry.register(GROUP), world.registry.register(GROUP)
+    record = world.package_event(older, cfg)
+    assert record["decision"] == "superseded"
+    assert newer in record["reason"]
+    assert world.endpoints.calls == []
+
+
+def test_an_instance_type_change_removes_autoscaling_before_the_update(world: World) -> None:
+    """The fake endpoint, as SageMaker, fails an update that changes the instance type of a
+    registered scalable variant: the rollout must deregister it first."""
+    scaled = config(autoscaling=SCALING)
+    world.on(world.registry.register(GROUP), scaled)
+    world.in_service(scaled)
+    assert world.endpoints.scaling
+    bigger = config(autoscaling=SCALING, instance_type="ml.c5.xlarge")
+    record = world.package_event(world.registry.register(GROUP), bigger)
+    assert record["decision"] == "deployed"
+    assert (record["autoscaling_deregistered"], record["autoscaling"]) == (
+        True,
+        "autoscaling-pending",
+    )
+    operations = [op for op, _ in world.endpoints.calls]
+    assert operations.index("deregister_scalable_target") < operations.index("update_endpoint")
+    world.in_service(bigger)  # after the update: registered again
+    assert world.endpoints.scaling
+
+
+def test_a_failing_update_is_audited_and_raised_for_the_retry(world: World) -> None:
+    cfg = config()
+    world.on(world.registry.register(GROUP), cfg)
+
+    def refuse(release: Any) -> None:
+        raise RuntimeError("AccessDenied: sagemaker:UpdateEndpoint")
+
+    world.endpoints.update = refuse  # type: ignore[method-assign]
+    with pytest.raises(DeployError, match="AccessDenied"):
+        world.package_event(world.registry.register(GROUP), cfg)
+    (error,) = world.audit.records("deploy", "churn")
+    assert error["decision"] == "error" and "AccessDenied" in error["error"]

@@ -1,0 +1,186 @@
+"""The one rollout: verification after an update (injected clock, no waiting), and the rollout
+vocabulary from the spec to the UpdateEndpoint request, checked against botocore's model."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from mlops_runtime.aws import endpoint_requests
+from mlops_runtime.contract.config import DeployConfig, EndpointTarget
+from mlops_runtime.core.clock import UTC
+from mlops_runtime.core.rollout import Rollout
+from mlops_runtime.memory.endpoints import MemoryEndpoints
+from mlops_runtime.memory.registry import MemoryRegistry
+from mlops_spec.load import validate_system
+from mlops_spec.models import EnvironmentSettings, ResolvedSpec
+from mlops_spec.plan import plan, render
+
+TARGET = EndpointTarget(
+    model_id="churn",
+    endpoint_name="shop-prod-churn",
+    execution_role_arn="arn:aws:iam::123456789012:role/serve",
+    instance_type="ml.m5.large",
+    initial_instance_count=2,
+)
+SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
+
+
+class Clock:
+    """Time that moves only when the rollout sleeps."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 5, tzinfo=UTC)
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def rollout_of(endpoints: MemoryEndpoints, clock: Clock) -> Rollout:
+    return Rollout(endpoints, now=lambda: clock.now, sleep=clock.sleep, poll_seconds=30)
+
+
+@pytest.fixture
+def live() -> tuple[MemoryEndpoints, str, str]:
+    """An endpoint serving package 1; package 2 approved since."""
+    registry = MemoryRegistry()
+    first, second = registry.register("g"), registry.register("g")
+    endpoints = MemoryEndpoints(settle_after=3)  # each rollout takes 3 polls
+    endpoints.serve(endpoints.release(TARGET, first))
+    return endpoints, first, second
+
+
+@pytest.mark.parametrize(
+    ("ending", "outcome"),
+    [("serve", "deployed"), ("roll-back", "rolled-back"), ("fail", "failed")],
+)
+def test_a_waited_update_reports_what_the_endpoint_serves_after_it(
+    live: tuple[MemoryEndpoints, str, str], ending: str, outcome: str
+) -> None:
+    endpoints, first, second = live
+    endpoints.next_ending = ending
+    clock = Clock()
+    release = endpoints.release(TARGET, second)
+    result = rollout_of(endpoints, clock).apply(release, wait=timedelta(minutes=30))
+    assert result.outcome == outcome
+    assert result.verified == (outcome == "deployed")
+    assert clock.slept == [30, 30, 30]  # polled until the update ended, without waiting
+    assert result.details["previous_config"] == endpoints.release(TARGET, first).config_name
+    if outcome == "rolled-back":
+        assert "serves" in result.details["reason"]
+    # the previous model and config are kept: a rollback (or the next one) needs them
+    assert endpoints.release(TARGET, first).config_name in endpoints.revisions
+
+
+def test_a_rollout_still_running_at_the_deadline_fails_without_waiting_longer(
+    live: tuple[MemoryEndpoints, str, str],
+) -> None:
+    endpoints, _, second = live
+    endpoints.settle_after = 100
+    clock = Clock()
+    result = rollout_of(endpoints, clock).apply(
+        endpoints.release(TARGET, second), wait=timedelta(minutes=2)
+    )
+    assert (result.outcome, result.details["timed_out"]) == ("failed", True)
+    assert sum(clock.slept) == 120
+
+
+def test_a_waited_creation_is_verified() -> None:
+    endpoints, clock = MemoryEndpoints(settle_after=1), Clock()
+    release = endpoints.release(TARGET, "arn:aws:sagemaker:local:0:model-package/g/1")
+    result = rollout_of(endpoints, clock).apply(release, wait=timedelta(minutes=10))
+    assert (result.outcome, result.verified) == ("created", True)
+    assert endpoints.states() == {"shop-prod-churn": ("InService", release.config_name)}
+
+
+def test_without_wait_the_update_is_started_and_not_polled(
+    live: tuple[MemoryEndpoints, str, str],
+) -> None:
+    endpoints, _, second = live
+    clock = Clock()
+    result = rollout_of(endpoints, clock).apply(endpoints.release(TARGET, second))
+    assert (result.outcome, result.verified, clock.slept) == ("deployed", False, [])
+
+
+def deploy_target(rollout: dict[str, Any]) -> EndpointTarget:
+    """The deploy function's target planned from a spec with this ``serving.rollout``."""
+    data = {
+        "spec_version": 1,
+        "system": {"id": "shop", "owner": "owner@example.com", "region": "eu-west-1"},
+        "notifications": {"emails": ["a@example.com"]},
+        "data_sources": {"ds": {"prefix": "p/", "features": {"x": "numeric"}, "label": "y"}},
+        "models": {
+            "churn": {
+                "training": {
+                    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1",
+                    "inputs": ["ds"],
+                },
+                "serving": {"tier": "realtime", "rollout": rollout},
+                "monitors": {"lat": {"type": "latency", "threshold_ms": 100, "action": "rollback"}},
+            }
+        },
+    }
+    settings = EnvironmentSettings(
+        name="prod",
+        mode="production",
+        protect=True,
+        schedules_enabled=True,
+        alarm_actions_enabled=True,
+        log_retention_days=365,
+        capture_expiration_days=90,
+    )
+    deployment = plan(ResolvedSpec(spec=validate_system(data, settings), environment=settings))
+    assert deployment.retraining is not None
+    function = deployment.retraining.function("deploy")
+    assert function is not None
+    refs = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
+    (target,) = DeployConfig.from_json(render(function.config, refs)).endpoints.values()
+    return target
+
+
+def test_bake_is_the_wait_between_shifts_and_termination_wait_the_old_fleet_s_time() -> None:
+    target = deploy_target(
+        {
+            "strategy": "linear",
+            "traffic_percent": 20,
+            "bake_minutes": 15,
+            "termination_wait_minutes": 5,
+        }
+    )
+    assert (target.traffic.bake_minutes, target.traffic.termination_wait_minutes) == (15, 5)
+    request = endpoint_requests.update_request(target, "shop-prod-churn-0123456789ab")
+    shape = SAGEMAKER.operation_model("UpdateEndpoint").input_shape
+    assert not ParamValidator().validate(request, shape).has_errors()
+    policy = request["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "LINEAR",
+        "WaitIntervalInSeconds": 900,
+        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+    }
+    assert policy["TerminationWaitInSeconds"] == 300
+    assert request["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+
+
+def test_every_request_of_a_release_is_valid_for_sagemaker() -> None:
+    target = deploy_target({"strategy": "canary", "traffic_percent": 10})
+    release = endpoint_requests.release(target, "arn:aws:sagemaker:eu-west-1:1:model-package/g/3")
+    operations = {
+        "model": "CreateModel",
+        "endpoint_config": "CreateEndpointConfig",
+        "endpoint": "CreateEndpoint",
+        "update": "UpdateEndpoint",
+    }
+    for key, operation in operations.items():
+        shape = SAGEMAKER.operation_model(operation).input_shape
+        report = ParamValidator().validate(release.requests[key], shape)
+        assert not report.has_errors(), (operation, report.generate_report())
+    assert release.requests["update"]["EndpointConfigName"] == release.config_name
+    assert release.requests["endpoint_config"]["ProductionVariants"][0]["ModelName"] == (
+        release.model_name
+    )
