@@ -26,6 +26,7 @@ FILES = {
     ".mlops/mlops-spec.v1.schema.json",
     "requirements.txt",
     ".github/workflows/mlops-review.yml",
+    ".github/workflows/mlops-prices.yml",
     ".gitignore",
     "README.md",
 }
