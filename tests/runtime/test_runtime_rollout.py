@@ -3,7 +3,9 @@ vocabulary from the spec to the UpdateEndpoint request, checked against botocore
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -184,3 +186,11 @@ def test_every_request_of_a_release_is_valid_for_sagemaker() -> None:
     assert release.requests["endpoint_config"]["ProductionVariants"][0]["ModelName"] == (
         release.model_name
     )
+
+
+def test_the_runtime_doc_examples_run() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "runtime.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert any("Rollout(endpoints).apply" in block for block in blocks)
+    for block in blocks:
+        exec(compile(block, "docs/runtime.md", "exec"), {})
