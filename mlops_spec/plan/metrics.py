@@ -53,7 +53,6 @@ _ENDPOINT_METRICS = (
     ("disk", ENDPOINT_INSTANCE_NAMESPACE, "DiskUtilization", "Average", "Percent"),
     ("gpu", ENDPOINT_INSTANCE_NAMESPACE, "GPUUtilization", "Average", "Percent"),
 )
-ENDPOINT_METRIC_KEYS = tuple(key for key, *_ in _ENDPOINT_METRICS)
 
 
 def endpoint_metrics(endpoint_name: str) -> tuple[tuple[str, MetricDescriptor], ...]:

@@ -49,8 +49,6 @@ CONFIG_INPUT = f"{PROCESSING}/input/config"
 """Where a runtime step finds its configuration file (the ProcessingInput ``config``)."""
 CONFIG_PREFIX = "code/config"
 """Key prefix of the configuration files in the artifacts bucket: ``<prefix>/<pipeline>/``."""
-MAX_ENVIRONMENT_VALUE = 256
-"""botocore ``ProcessingEnvironmentValue``: a Processing job's environment values."""
 
 
 @dataclass(frozen=True)

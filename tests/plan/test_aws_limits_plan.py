@@ -63,15 +63,24 @@ def processing_steps(deployment: DeploymentPlan) -> Iterator[tuple[str, Any, dic
                 yield name, owner, step
 
 
+def _sagemaker_max(*shapes: str) -> tuple[int, ...]:
+    """The maximum lengths botocore's SageMaker model gives these shapes."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return tuple(model.shape_for(shape).metadata["max"] for shape in shapes)
+
+
 @pytest.mark.parametrize("case", CASE_IDS)
 def test_processing_environment_values_fit_botocore_limits(
     all_plans: dict[str, DeploymentPlan], case: str
 ) -> None:
+    key_limit, value_limit = _sagemaker_max(
+        "ProcessingEnvironmentKey", "ProcessingEnvironmentValue"
+    )
     found = 0
     for pipeline, _, step in processing_steps(all_plans[case]):
         found += 1
         for name, value in step["Arguments"]["Environment"].items():
-            assert len(name) <= 256 and len(value) <= pipelines.MAX_ENVIRONMENT_VALUE, (
+            assert len(name) <= key_limit and len(value) <= value_limit, (
                 pipeline,
                 step["Name"],
                 name,
@@ -152,7 +161,8 @@ def test_the_documents_were_too_long_for_the_environment() -> None:
         for f in owner.config_files
     }
     assert {"Evaluate", "Profile", "MonitorDrift"} <= set(lengths)
-    assert all(length > pipelines.MAX_ENVIRONMENT_VALUE for length in lengths.values()), lengths
+    (limit,) = _sagemaker_max("ProcessingEnvironmentValue")
+    assert all(length > limit for length in lengths.values()), lengths
 
 
 @pytest.mark.parametrize("case", CASE_IDS)
