@@ -65,38 +65,7 @@ def dashboard_body(
             "properties": {"markdown": f"# {model}\n{description}"},
         }
     ]
-    graphs: list[tuple[str, list[list[Any]]]] = []
-    if endpoint:
-        graphs += [
-            ("Invocations", [_metric_row(endpoint["invocations"], "Sum")]),
-            (
-                "Model latency (microseconds)",
-                [
-                    _metric_row(endpoint["model_latency"], "p50", "p50"),
-                    _metric_row(endpoint["model_latency"], "p99", "p99"),
-                ],
-            ),
-            (
-                "Errors",
-                [
-                    _metric_row(endpoint["errors_5xx"], "Sum", "5xx"),
-                    _metric_row(endpoint["errors_4xx"], "Sum", "4xx"),
-                ],
-            ),
-            (
-                "Instance utilisation (%)",
-                [_metric_row(endpoint[k], "Average", k) for k in ("cpu", "memory", "disk")],
-            ),
-        ]
-    custom: dict[tuple[str, tuple[tuple[str, str], ...]], MetricDescriptor] = {}
-    for alarm in alarms:
-        for metric in alarm.metrics:
-            if not metric.namespace.startswith("AWS/") and not metric.namespace.startswith("/aws/"):
-                custom[(metric.metric_name, metric.dimensions)] = metric
-    if custom:
-        graphs.append(
-            ("Model health (monitoring job)", [_metric_row(m) for _, m in sorted(custom.items())])
-        )
+    graphs = _endpoint_graphs(endpoint) + _job_graphs(alarms)
     for index, (title, rows) in enumerate(graphs):
         widgets.append(_graph(title, rows, region, (index % 2) * WIDTH, 2 + (index // 2) * HEIGHT))
     names = ([health_alarm] if health_alarm else []) + [a.name for a in alarms]
@@ -117,3 +86,44 @@ def dashboard_body(
             }
         )
     return canonical_json({"widgets": widgets})
+
+
+Graph = tuple[str, list[list[Any]]]
+"""(title, metric rows) of one graph widget."""
+
+
+def _endpoint_graphs(endpoint: dict[str, MetricDescriptor]) -> list[Graph]:
+    """Invocations, latency, errors and utilisation of an endpoint (none without one)."""
+    if not endpoint:
+        return []
+    latency, utilisation = endpoint["model_latency"], ("cpu", "memory", "disk")
+    return [
+        ("Invocations", [_metric_row(endpoint["invocations"], "Sum")]),
+        (
+            "Model latency (microseconds)",
+            [_metric_row(latency, "p50", "p50"), _metric_row(latency, "p99", "p99")],
+        ),
+        (
+            "Errors",
+            [
+                _metric_row(endpoint["errors_5xx"], "Sum", "5xx"),
+                _metric_row(endpoint["errors_4xx"], "Sum", "4xx"),
+            ],
+        ),
+        (
+            "Instance utilisation (%)",
+            [_metric_row(endpoint[k], "Average", k) for k in utilisation],
+        ),
+    ]
+
+
+def _job_graphs(alarms: Sequence[AlarmPlan]) -> list[Graph]:
+    """One graph of the monitoring job's metrics the alarms watch (none without them)."""
+    custom: dict[tuple[str, tuple[tuple[str, str], ...]], MetricDescriptor] = {}
+    for alarm in alarms:
+        for metric in alarm.metrics:
+            if not metric.namespace.startswith("AWS/") and not metric.namespace.startswith("/aws/"):
+                custom[(metric.metric_name, metric.dimensions)] = metric
+    if not custom:
+        return []
+    return [("Model health (monitoring job)", [_metric_row(m) for _, m in sorted(custom.items())])]
