@@ -125,58 +125,72 @@ def plan_monitoring(
     serving: dict[str, ServingPlan],
     partition: str,
 ) -> MonitoringPlan:
-    spec = resolved.spec
-    region = spec.system.region
-    models = []
-    for model_id, spec_model in sorted(spec.models.items()):
-        serving_plan = serving.get(model_id)
-        endpoint_metrics = dict(serving_plan.metrics) if serving_plan else {}
-        endpoint = serving_plan.endpoint if serving_plan else None
-        alarms = tuple(
-            build_alarm(
-                model=model_id,
-                monitor_id=monitor_id,
-                monitor=monitor,
-                name=names.alarm(model_id, monitor_id),
-                endpoint=endpoint_metrics,
-                namespace=names.metric_namespace(),
-                environment=names.environment,
-                instance_type=endpoint.instance_type if endpoint else None,
-            )
-            for monitor_id, monitor in sorted(spec_model.monitors.items())
-        )
-        health = None
-        if alarms:
-            children = tuple(a.name for a in alarms)
-            health = HealthAlarmPlan(
-                name=names.health_alarm(model_id),
-                rule=" OR ".join(f'ALARM("{child}")' for child in children),
-                children=children,
-                description=f"{model_id} is unhealthy: one of its monitors is in ALARM",
-            )
-        description = spec_model.description or ""
-        models.append(
-            ModelMonitoringPlan(
-                model=model_id,
-                alarms=alarms,
-                health=health,
-                dashboard_name=names.dashboard(model_id),
-                dashboard_body=dashboard_body(
-                    model=model_id,
-                    description=description,
-                    region=region,
-                    partition=partition,
-                    endpoint=endpoint_metrics,
-                    alarms=alarms,
-                    health_alarm=health.name if health else None,
-                ),
-                job=plan_job(model_id, resolved, names, policy, storage, serving_plan, partition),
-            )
-        )
+    models = tuple(
+        _model(model_id, resolved, names, policy, storage, serving.get(model_id), partition)
+        for model_id in sorted(resolved.spec.models)
+    )
     topic = _topic(resolved, names, partition)
     return MonitoringPlan(
         topic=topic,
-        models=tuple(models),
+        models=models,
         actions_enabled=policy.alarm_actions_enabled,
         notifier=plan_notifier(resolved, names, topic.arn, partition),
+    )
+
+
+def _model(
+    model_id: str,
+    resolved: ResolvedSpec,
+    names: Names,
+    policy: EnvironmentPolicy,
+    storage: StoragePlan,
+    serving: ServingPlan | None,
+    partition: str,
+) -> ModelMonitoringPlan:
+    """One alarm per monitor, the health alarm over them, the dashboard and the job."""
+    spec_model = resolved.spec.models[model_id]
+    endpoint_metrics = dict(serving.metrics) if serving else {}
+    endpoint = serving.endpoint if serving else None
+    alarms = tuple(
+        build_alarm(
+            model=model_id,
+            monitor_id=monitor_id,
+            monitor=monitor,
+            name=names.alarm(model_id, monitor_id),
+            endpoint=endpoint_metrics,
+            namespace=names.metric_namespace(),
+            environment=names.environment,
+            instance_type=endpoint.instance_type if endpoint else None,
+        )
+        for monitor_id, monitor in sorted(spec_model.monitors.items())
+    )
+    health = _health(names, model_id, alarms)
+    return ModelMonitoringPlan(
+        model=model_id,
+        alarms=alarms,
+        health=health,
+        dashboard_name=names.dashboard(model_id),
+        dashboard_body=dashboard_body(
+            model=model_id,
+            description=spec_model.description or "",
+            region=resolved.spec.system.region,
+            partition=partition,
+            endpoint=endpoint_metrics,
+            alarms=alarms,
+            health_alarm=health.name if health else None,
+        ),
+        job=plan_job(model_id, resolved, names, policy, storage, serving, partition),
+    )
+
+
+def _health(names: Names, model_id: str, alarms: tuple[AlarmPlan, ...]) -> HealthAlarmPlan | None:
+    """A composite alarm in ALARM when any of the model's alarms is (None without alarms)."""
+    if not alarms:
+        return None
+    children = tuple(a.name for a in alarms)
+    return HealthAlarmPlan(
+        name=names.health_alarm(model_id),
+        rule=" OR ".join(f'ALARM("{child}")' for child in children),
+        children=children,
+        description=f"{model_id} is unhealthy: one of its monitors is in ALARM",
     )
