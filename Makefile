@@ -32,9 +32,10 @@ lint: $(STAMP) lint-workflows
 	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
 
-# The workflows, offline: actionlint (with shellcheck on every `run:` block), zizmor, on this
-# repository's workflows and the one `mlops init --project` scaffolds. shellcheck is Debian's
-# package unpacked into the venv (no root needed when apt's lists exist; CI runs as root).
+# The workflows, offline: actionlint (with shellcheck on every `run:` block) and zizmor, on this
+# repository's workflows and those `mlops init --project` scaffolds (templates/*.yml.tmpl).
+# shellcheck is Debian's package unpacked into the venv (no root needed when apt's lists
+# exist; CI runs as root, so a fresh machine runs `apt-get update` first).
 SHELLCHECK := $(VENV)/shellcheck/usr/bin/shellcheck
 TEMPLATE_LINT := $(VENV)/template-lint/.github/workflows
 
@@ -45,9 +46,9 @@ $(SHELLCHECK): | $(BIN)/python
 	rm -f $(VENV)/shellcheck/shellcheck_*.deb
 
 lint-workflows: $(STAMP) $(SHELLCHECK)
-	mkdir -p $(TEMPLATE_LINT)
-	cp mlops_spec/templates/mlops-review.yml.tmpl $(TEMPLATE_LINT)/mlops-review.yml
-	$(BIN)/actionlint -shellcheck=$(CURDIR)/$(SHELLCHECK) .github/workflows/*.yml $(TEMPLATE_LINT)/mlops-review.yml
+	rm -rf $(TEMPLATE_LINT) && mkdir -p $(TEMPLATE_LINT)
+	for t in mlops_spec/templates/*.yml.tmpl; do cp "$$t" $(TEMPLATE_LINT)/$$(basename "$$t" .tmpl); done
+	$(BIN)/actionlint -shellcheck=$(CURDIR)/$(SHELLCHECK) .github/workflows/*.yml $(TEMPLATE_LINT)/*.yml
 	$(BIN)/zizmor --offline --quiet .github/workflows $(TEMPLATE_LINT)
 
 format: $(STAMP)
