@@ -171,3 +171,32 @@ def test_docs_list_every_rule_and_the_degradation_order() -> None:
     for rule in RULES:
         assert f"| `{rule.name}` | {rule.severity.label} |" in text, rule.name
     assert len(LEVELS) == 8 and "7. ML rows without links." in text
+
+
+def test_cost_delta_and_table_from_two_estimates() -> None:
+    from mlops_spec.review.cost_table import cost_delta, render_costs
+
+    before = {
+        "monthly_usd": 200.0,
+        "items": [
+            {"model": "m", "what": "endpoint", "instance_type": "ml.c5.large", "usd": 150.0},
+            {"model": "m", "what": "training", "instance_type": "ml.m5.xlarge", "usd": 50.0},
+        ],
+    }
+    after = {
+        "monthly_usd": 350.0,
+        "complete": False,
+        "items": [
+            {"model": "m", "what": "endpoint", "instance_type": "ml.c5.xlarge", "usd": 300.0},
+            {"model": "m", "what": "training", "instance_type": "ml.m5.xlarge", "usd": 50.0},
+            {"model": "m", "what": "serverless", "instance_type": "2048", "usd": None},
+        ],
+    }
+    delta = cost_delta(before, after)
+    assert delta["monthly_usd"] == {"before": 200.0, "after": 350.0}
+    table = render_costs([("prod", delta, None), ("dev", None, "no price table")], items=True)
+    assert "| prod | $200.00 | ≥ $350.00 | +$150.00 (+75.0%) |" in table
+    assert "| dev | no price table | | |" in table
+    assert "| m endpoint ml.c5.xlarge | unpriced | $300.00 | +$300.00 |" in table
+    assert "training" not in table  # unchanged items are left out
+    assert render_costs([("prod", None, None)], items=True) == "**Cost:** no price table.\n"
