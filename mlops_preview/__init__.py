@@ -32,7 +32,18 @@ _HOMES = {
     "preview_project": "run",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "FORMAT_VERSION",
+    "PlanDiff",
+    "PlanDocument",
+    "PlannedResource",
+    "PreviewError",
+    "PropertyChange",
+    "ResourceChange",
+    "diff_plans",
+    "preview",
+    "preview_project",
+]
 
 
 def __getattr__(name: str) -> Any:
