@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mlops_spec.plan.metrics import ENDPOINT_METRIC_KEYS
 from tests.plan.conftest import PROD, example, full, mini
 
 
@@ -117,7 +116,17 @@ def test_serverless() -> None:
 
 def test_metric_descriptors_name_the_endpoint() -> None:
     rt = full().serving_for("rt")
-    assert rt and tuple(k for k, _ in rt.metrics) == ENDPOINT_METRIC_KEYS
+    # The keys alarms, dashboards and the Serving component's ``metrics`` output use.
+    assert rt and tuple(k for k, _ in rt.metrics) == (
+        "invocations",
+        "model_latency",
+        "errors_5xx",
+        "errors_4xx",
+        "cpu",
+        "memory",
+        "disk",
+        "gpu",
+    )
     for _, metric in rt.metrics:
         assert metric.dimension_map == {"EndpointName": "full-dev-rt", "VariantName": "AllTraffic"}
     assert rt.metric("model_latency").unit == "Microseconds"
