@@ -48,7 +48,7 @@ class DeploymentPlan:
         return next((s for s in self.serving if s.model == model), None)
 
     def schedules_for(self, model: str) -> tuple[SchedulePlan, ...]:
-        """Every schedule of a model: retraining (via the trigger), batch, drift job."""
+        """Every schedule of a model: retraining (via the trigger), batch, monitoring job."""
         schedules = []
         if self.retraining and (train := self.retraining.schedule_for(model)):
             schedules.append(train)

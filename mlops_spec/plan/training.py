@@ -63,7 +63,7 @@ class GatePlan:
 
 @dataclass(frozen=True)
 class ProfilePlan:
-    """The Profile step: the reference profile the drift job compares traffic with, computed
+    """The Profile step: the reference profile the monitoring job compares traffic with, computed
     from the training data of every candidate that passes the gate."""
 
     source: str
@@ -73,7 +73,7 @@ class ProfilePlan:
     """S3 prefix receiving ``/opt/ml/processing/profile`` (so ``profile.json`` lands at
     ``profile_uri``)."""
     profile_uri: str
-    """``MonitorConfig.profile_uri`` of the model's drift job."""
+    """``MonitorConfig.profile_uri`` of the model's monitoring job."""
     config: str
     """``ProfileConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
 
@@ -165,7 +165,7 @@ def package_arns(partition: str, region: str, group: str) -> tuple[str, str]:
 
 def reference_profile_uri(storage: StoragePlan, model_id: str) -> str:
     """Where a model's reference profile lives (written by its training pipeline's Profile
-    step, read by its drift job)."""
+    step, read by its monitoring job)."""
     return f"s3://{storage.bucket('artifacts').name}/models/{model_id}/reference/{PROFILE_FILE}"
 
 
@@ -245,7 +245,7 @@ def _profile(
         output_uri=profile_uri.rsplit("/", 1)[0],
         profile_uri=profile_uri,
         # Not config.to_json(): its sorted keys would lose the features' order, which is the
-        # column order of CSV captures the drift job reads against the profile.
+        # column order of CSV captures the monitoring job reads against the profile.
         config=json.dumps(config.to_dict(), separators=(",", ":")),
     )
 

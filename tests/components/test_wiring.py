@@ -269,7 +269,7 @@ def test_in_service_rules_reach_the_deploy_function(stacks: dict[str, Stack]) ->
 
 
 @pytest.mark.parametrize("key", STACKS)
-def test_training_pipelines_profile_where_drift_jobs_read(
+def test_training_pipelines_profile_where_monitoring_jobs_read(
     stacks: dict[str, Stack], key: str
 ) -> None:
     stack = stacks[key]

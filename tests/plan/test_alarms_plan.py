@@ -122,7 +122,7 @@ def test_topic_and_actions() -> None:
     assert sids == {"OwnerAccess", "CloudWatchAlarms", "DenyInsecureTransport"}
 
 
-def test_drift_job_config() -> None:
+def test_monitoring_job_config() -> None:
     from mlops_runtime.contract.config import MonitorConfig
 
     job = full("prod").monitoring.model("rt").job

@@ -238,7 +238,7 @@ def test_more_than_ten_rollback_monitors_fail_when_the_spec_is_loaded() -> None:
 
 
 @pytest.mark.parametrize("case", CASE_IDS)
-def test_every_pipeline_writes_the_profile_the_drift_job_reads(
+def test_every_pipeline_writes_the_profile_the_monitoring_job_reads(
     all_plans: dict[str, DeploymentPlan], case: str
 ) -> None:
     deployment = all_plans[case]
