@@ -45,7 +45,10 @@ def preset_layer(base: dict[str, Any], mode: Mode) -> dict[str, Any]:
     if mode is not Mode.DEVELOPMENT:
         return {}
     models: dict[str, Any] = {}
-    for model_id, model in (base.get("models") or {}).items():
+    declared = base.get("models")
+    if not isinstance(declared, dict):  # reported by the base file's validation
+        return {}
+    for model_id, model in declared.items():
         if not isinstance(model, dict):
             continue
         layer: dict[str, Any] = {"training": {"instance_count": 1, "spot": True}}
