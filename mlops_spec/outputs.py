@@ -1,8 +1,8 @@
 """The stack outputs contract, and a typed reader for ``pulumi stack output --json``.
 
 Applications (CI jobs, clients calling the endpoint, dashboards) read these instead of
-re-deriving names. The keys below are written by ``infra/__main__.py`` and documented in
-docs/outputs.md; ``CONTRACT_VERSION`` changes when a key is removed or changes meaning.
+re-deriving names. The keys below are written by the program (``MlSystem.stack_outputs``,
+exported by ``infra/__main__.py``) and documented in docs/outputs.md; ``CONTRACT_VERSION`` changes when a key is removed or changes meaning.
 """
 
 from __future__ import annotations
