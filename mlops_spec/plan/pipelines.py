@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.contract.config import FILE_ENV_VAR
+from mlops_spec.aws_catalog import has_instance_storage
 from mlops_spec.plan.documents import KEY_ARN, canonical_json
 
 VERSION = "2020-12-01"
@@ -107,6 +108,13 @@ def definition(steps: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def volume_key(instance_type: str) -> dict[str, str]:
+    """``{"VolumeKmsKeyId": <system key>}``, or nothing for an instance type with local NVMe
+    storage: SageMaker refuses a volume key there (the storage is encrypted by the instance's
+    hardware), see :data:`mlops_spec.aws_catalog.INSTANCE_STORAGE_FAMILIES`."""
+    return {} if has_instance_storage(instance_type) else {"VolumeKmsKeyId": KEY_ARN}
+
+
 def s3_input(name: str, uri: Any, local: str) -> dict[str, Any]:
     return {
         "InputName": name,
@@ -159,7 +167,7 @@ def processing_step(
                 "InstanceType": instance_type,
                 "InstanceCount": 1,
                 "VolumeSizeInGB": 30,
-                "VolumeKmsKeyId": KEY_ARN,
+                **volume_key(instance_type),
             }
         },
         "AppSpecification": {
@@ -241,7 +249,7 @@ def training_step(
             "InstanceType": instance_type,
             "InstanceCount": instance_count,
             "VolumeSizeInGB": volume_size_gb,
-            "VolumeKmsKeyId": KEY_ARN,
+            **volume_key(instance_type),
         },
         "StoppingCondition": stopping,
         "EnableManagedSpotTraining": spot,
@@ -390,7 +398,7 @@ def transform_step(
             "TransformResources": {
                 "InstanceType": instance_type,
                 "InstanceCount": instance_count,
-                "VolumeKmsKeyId": KEY_ARN,
+                **volume_key(instance_type),
             },
         },
     }
