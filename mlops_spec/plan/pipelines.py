@@ -220,7 +220,8 @@ def training_step(
     output_uri: str,
     checkpoint_uri: str | None,
 ) -> dict[str, Any]:
-    """The Train step; ``channels``: (name, s3 uri, content type)."""
+    """The Train step; ``channels``: (name, s3 uri, content type); with spot, checkpoints under
+    ``<checkpoint_uri>/<execution id>``."""
     stopping: dict[str, Any] = {"MaxRuntimeInSeconds": max_runtime_seconds}
     if spot and max_wait_seconds:
         stopping["MaxWaitTimeInSeconds"] = max_wait_seconds
@@ -256,7 +257,9 @@ def training_step(
         "EnableInterContainerTrafficEncryption": instance_count > 1,
     }
     if spot and checkpoint_uri:
-        arguments["CheckpointConfig"] = {"S3Uri": checkpoint_uri}
+        # Per execution: a new run must not resume the previous run's checkpoints (a spot
+        # interruption restarts the same job, which finds its own checkpoints there).
+        arguments["CheckpointConfig"] = {"S3Uri": per_execution(checkpoint_uri)}
     return {"Name": "Train", "Type": "Training", "Arguments": arguments}
 
 

@@ -99,6 +99,8 @@ class TrainingPlan:
     channels: tuple[Channel, ...]
     output_uri: str
     checkpoint_uri: str | None
+    """Spot only: the checkpoint prefix; each execution checkpoints under
+    ``<checkpoint_uri>/<execution id>`` (a new run starts fresh, a restarted spot job resumes)."""
     package_group: str
     approval_status: str
     gate: GatePlan | None

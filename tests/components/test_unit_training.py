@@ -71,8 +71,17 @@ def test_the_train_step_uses_the_default_instance_on_spot(dev: Template) -> None
         "Arguments": {
             "EnableManagedSpotTraining": True,
             "StoppingCondition": {"MaxRuntimeInSeconds": 7200, "MaxWaitTimeInSeconds": 14400},
+            # Per execution: a new run never resumes an earlier run's checkpoints.
             "CheckpointConfig": {
-                "S3Uri": "s3://mini-dev-artifacts-eu-west-1/models/mm/checkpoints"
+                "S3Uri": {
+                    "Std:Join": {
+                        "On": "/",
+                        "Values": [
+                            "s3://mini-dev-artifacts-eu-west-1/models/mm/checkpoints",
+                            {"Get": "Execution.PipelineExecutionId"},
+                        ],
+                    }
+                }
             },
         },
     }

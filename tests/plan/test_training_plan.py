@@ -51,7 +51,16 @@ def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     )
     assert train["RoleArn"] == "arn:aws:iam::${account}:role/churn-prod-churn-classifier-train"
     assert train["OutputDataConfig"]["KmsKeyId"] == "${key_arn}"
-    assert train["CheckpointConfig"]["S3Uri"].endswith("/models/churn-classifier/checkpoints")
+    # Checkpoints per execution: the next run starts fresh, a restarted spot job resumes.
+    assert train["CheckpointConfig"]["S3Uri"] == {
+        "Std:Join": {
+            "On": "/",
+            "Values": [
+                "s3://acme-churn-prod-artifacts-eu-west-1/models/churn-classifier/checkpoints",
+                {"Get": "Execution.PipelineExecutionId"},
+            ],
+        }
+    }
     condition = steps["CheckGate"]["Arguments"]["Conditions"][0]
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "gate.passed"
     assert condition["RightValue"] is True
