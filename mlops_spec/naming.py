@@ -28,10 +28,25 @@ class NameLimit:
     kind: str
     max_length: int
     pattern: str | None = None
+    why: str | None = None
+    """Why the limit is not AWS's own (None: it is AWS's)."""
 
+
+ENDPOINT_NAME_LENGTH = 50
+"""The deploy function names the Model and EndpointConfig it creates ``<endpoint>-<12-hex
+hash>`` within SageMaker's 63 characters, so it keeps the endpoint name whole only up to 50
+characters (``mlops_runtime.aws.endpoint_requests.hashed_name``); the deploy role's grants
+(``model/<endpoint>-*``) rely on it."""
 
 LIMITS: dict[str, NameLimit] = {
     "sagemaker": NameLimit("SageMaker name", 63, SAGEMAKER_NAME.pattern),
+    "endpoint": NameLimit(
+        "SageMaker endpoint name",
+        ENDPOINT_NAME_LENGTH,
+        SAGEMAKER_NAME.pattern,
+        why="the models and endpoint configs of an endpoint are named <endpoint>-<12-character "
+        "hash> within SageMaker's 63 characters",
+    ),
     "pipeline": NameLimit("SageMaker pipeline name", 256, r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"),
     "bucket": NameLimit(
         "S3 bucket name", 63, r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"
@@ -275,7 +290,7 @@ def _model_names(names: Names, model: str, facts: ModelNames | None) -> list[Nam
         found.append((path, "role", names.role("serve", model)))
     if facts is None or facts.endpoint:
         found += [
-            (path, "sagemaker", names.endpoint(model)),
+            (path, "endpoint", names.endpoint(model)),
             (path, "sagemaker", names.endpoint_config(model, digest)),
             (path, "sagemaker", names.sagemaker_model(model, digest)),
         ]
@@ -303,9 +318,14 @@ def check_name(name: str, limit_key: str) -> str | None:
     """A message if ``name`` breaks the AWS rule ``limit_key``, else None."""
     limit = LIMITS[limit_key]
     if len(name) > limit.max_length:
+        allowed = (
+            f"at most {limit.max_length} ({limit.why})"
+            if limit.why
+            else f"AWS allows {limit.max_length}"
+        )
         return (
-            f"derived {limit.kind} {name!r} is {len(name)} characters; AWS allows "
-            f"{limit.max_length}. Shorten the ids it is made of"
+            f"derived {limit.kind} {name!r} is {len(name)} characters; {allowed}. Shorten the "
+            "ids it is made of"
         )
     if limit.pattern and not re.match(limit.pattern, name):
         return f"derived {limit.kind} {name!r} does not match AWS's rule {limit.pattern}"

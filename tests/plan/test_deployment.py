@@ -63,7 +63,7 @@ def test_physical_names_follow_aws_rules(all_plans: dict[str, DeploymentPlan], c
     for serving in deployment.serving:
         checks.append((serving.role.name, "role"))
         if serving.endpoint:
-            checks.append((serving.endpoint.name, "sagemaker"))
+            checks.append((serving.endpoint.name, "endpoint"))
             for name in (serving.endpoint.model_name, serving.endpoint.config_name):
                 if name:
                     checks.append((name, "sagemaker"))

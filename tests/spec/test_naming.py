@@ -103,6 +103,7 @@ def test_a_long_id_only_fails_names_its_model_has() -> None:
     assert failing(**{model: ModelNames(tier="batch")}) == {names.role("scheduler", model)}
     assert failing() == {
         names.role("scheduler", model),
+        names.endpoint(model),  # 55 characters: over the 50 an endpoint name may have
         names.endpoint_config(model, "0" * 8),
         names.sagemaker_model(model, "0" * 8),
         names.endpoint_in_service_rule(model),
