@@ -1,11 +1,16 @@
 """One CloudWatch alarm per monitor, built only from metric descriptors.
 
 Thresholds are converted into the metric's unit here (``ModelLatency`` is in microseconds),
-and ``treat_missing_data`` is chosen per kind: no traffic is healthy for latency and errors,
-unhealthy for a minimum traffic band; drift resets to OK when a run has no data, the other
-job-published metrics (prediction drift, bias, quality) go to INSUFFICIENT_DATA when the job
-publishes no value (it publishes their no-data series instead). Job metrics take their names
-and dimensions from ``mlops_runtime.contract.metrics``, which the job publishes with.
+and ``treat_missing_data`` is chosen per kind: a period without a datapoint is healthy for
+latency, errors and traffic (CloudWatch records no ``Invocations`` datapoint for a period
+without requests, before a ``latest_approved`` endpoint exists and when an endpoint is idle,
+e.g. at night: none of them pages; a minimum-traffic alarm fires on measured traffic below
+``min``); drift resets to OK when a run has no data, the other job-published metrics
+(prediction drift, bias, quality) go to INSUFFICIENT_DATA when the job publishes no value (it
+publishes their no-data series instead). A job may run more than once per alarm period, so an
+upper bound reads the period's ``Maximum`` and a lower bound its ``Minimum``. Job metrics take
+their names and dimensions from ``mlops_runtime.contract.metrics``, which the job publishes
+with.
 """
 
 from __future__ import annotations
@@ -118,24 +123,21 @@ class _Alarm:
         return custom_metric(self.namespace, metric_name, self.model, self.environment, statistic)
 
 
-def _band(value: str, low: float | None, high: float | None) -> str:
-    tests = [
-        f"{value} < {low:g}" if low is not None else "",
-        f"{value} > {high:g}" if high is not None else "",
-    ]
-    return f"IF({' OR '.join(t for t in tests if t)}, 1, 0)"
-
-
 def _outside_band(
-    metric_id: str, metric: MetricDescriptor, value: str, low: float, high: float
-) -> tuple[MetricQuery, MetricQuery]:
-    """Metric math: 1 when ``value`` (an expression of ``metric_id``) leaves [low, high]."""
-    return (
-        MetricQuery(metric_id, metric),
-        MetricQuery(
-            "band", expression=_band(value, low, high), label="outside band", return_data=True
-        ),
+    low: tuple[str, MetricDescriptor], high: tuple[str, MetricDescriptor], band: tuple[float, float]
+) -> tuple[MetricQuery, ...]:
+    """Metric math: 1 when the ``low`` query is below ``band[0]`` or the ``high`` query above
+    ``band[1]``; no value (missing data) when the metric has no datapoint in the period. Two
+    queries when the bounds read different statistics, one when they read the same."""
+    (low_id, low_metric), (high_id, high_metric) = low, high
+    queries = [MetricQuery(low_id, low_metric)]
+    if high_id != low_id:
+        queries.append(MetricQuery(high_id, high_metric))
+    expression = f"IF({low_id} < {band[0]:g} OR {high_id} > {band[1]:g}, 1, 0)"
+    queries.append(
+        MetricQuery("band", expression=expression, label="outside band", return_data=True)
     )
+    return tuple(queries)
 
 
 def _latency(a: _Alarm, monitor: LatencyMonitor) -> AlarmPlan:
@@ -171,16 +173,18 @@ def _error_rate(a: _Alarm, monitor: ErrorRateMonitor) -> AlarmPlan:
 
 
 def _invocations(a: _Alarm, monitor: InvocationsMonitor) -> AlarmPlan:
-    # No traffic breaches a minimum (and a band); it is healthy under a maximum.
+    # A period without requests has no datapoint: before a latest_approved endpoint exists and
+    # while it is idle. Neither breaches (the health alarm would page before the first approval
+    # and every quiet night); measured traffic below `min` does.
     invocations = a.endpoint["invocations"].with_statistic("Sum")
     low, high = monitor.min, monitor.max
     if low is not None and high is not None:
         text = f"invocations outside {low:g}-{high:g} per period"
-        queries = _outside_band("inv", invocations, "FILL(inv, 0)", low, high)
-        return a.plan(text, GE, 1.0, "breaching", queries=queries)
+        queries = _outside_band(("inv", invocations), ("inv", invocations), (low, high))
+        return a.plan(text, GE, 1.0, "notBreaching", queries=queries)
     if low is not None:
         text = f"fewer than {low:g} invocations per period"
-        return a.plan(text, LT, float(low), "breaching", metric=invocations)
+        return a.plan(text, LT, float(low), "notBreaching", metric=invocations)
     assert high is not None  # the model requires min or max
     text = f"more than {high:g} invocations per period"
     return a.plan(text, GT, float(high), "notBreaching", metric=invocations)
@@ -246,17 +250,20 @@ def _bias(a: _Alarm, monitor: BiasMonitor) -> AlarmPlan:
 
 
 def _model_quality(a: _Alarm, monitor: ModelQualityMonitor) -> AlarmPlan:
+    # The job may publish more than one value per period: the lowest tests `min`, the
+    # highest tests `max`.
     metric = quality_metric(a.namespace, str(monitor.metric), a.model, a.environment)
+    lowest, highest = metric.with_statistic("Minimum"), metric.with_statistic("Maximum")
     low, high = monitor.min, monitor.max
     if low is not None and high is not None:
-        queries = _outside_band("q", metric.with_statistic("Minimum"), "q", low, high)
+        queries = _outside_band(("qmin", lowest), ("qmax", highest), (low, high))
         text = f"{monitor.metric} outside {low:g}-{high:g}"
         return a.plan(text, GE, 1.0, "missing", queries=queries)
     if low is not None:
         text = f"{monitor.metric} below {low:g}"
-        return a.plan(text, LT, float(low), "missing", metric=metric.with_statistic("Minimum"))
+        return a.plan(text, LT, float(low), "missing", metric=lowest)
     assert high is not None  # the model requires min or max
-    return a.plan(f"{monitor.metric} above {high:g}", GT, float(high), "missing", metric=metric)
+    return a.plan(f"{monitor.metric} above {high:g}", GT, float(high), "missing", metric=highest)
 
 
 _BUILDERS: dict[type, Callable[[_Alarm, Any], AlarmPlan]] = {

@@ -118,12 +118,13 @@ def _endpoint_graphs(endpoint: dict[str, MetricDescriptor]) -> list[Graph]:
 
 
 def _job_graphs(alarms: Sequence[AlarmPlan]) -> list[Graph]:
-    """One graph of the monitoring job's metrics the alarms watch (none without them)."""
+    """One graph of the monitoring job's metrics the alarms watch (none without them); a metric
+    two alarm queries read with different statistics is drawn with the first one's."""
     custom: dict[tuple[str, tuple[tuple[str, str], ...]], MetricDescriptor] = {}
     for alarm in alarms:
         for metric in alarm.metrics:
             if not metric.namespace.startswith("AWS/") and not metric.namespace.startswith("/aws/"):
-                custom[(metric.metric_name, metric.dimensions)] = metric
+                custom.setdefault((metric.metric_name, metric.dimensions), metric)
     if not custom:
         return []
     return [("Model health (monitoring job)", [_metric_row(m) for _, m in sorted(custom.items())])]

@@ -36,14 +36,16 @@ def test_error_rate_is_metric_math_over_invocations() -> None:
 def test_invocation_bands() -> None:
     band = _alarm("traffic")
     (expression,) = [q.expression for q in band.queries if q.expression]
-    assert expression == "IF(FILL(inv, 0) < 5 OR FILL(inv, 0) > 5000, 1, 0)"
+    assert expression == "IF(inv < 5 OR inv > 5000, 1, 0)"
     assert (band.comparison, band.threshold, band.period_seconds) == (
         "GreaterThanOrEqualToThreshold",
         1.0,
         300,
     )
+    # No datapoint (no endpoint yet, an idle night) is healthy: tests/plan/test_alarm_semantics.py
+    assert band.treat_missing_data == "notBreaching"
     low = _alarm("few", "la")
-    assert (low.comparison, low.treat_missing_data) == ("LessThanThreshold", "breaching")
+    assert (low.comparison, low.treat_missing_data) == ("LessThanThreshold", "notBreaching")
     high = _alarm("busy", "sl")
     assert (high.comparison, high.treat_missing_data) == ("GreaterThanThreshold", "notBreaching")
 
