@@ -3,8 +3,9 @@
 Every function runs ``mlops_runtime`` (the code is an asset archive of the package; the Lambda
 runtime brings boto3), reads its configuration from ``MLOPS_RUNTIME_CONFIG`` (encrypted with the
 system key), logs JSON to its own KMS-encrypted log group (retention from the environment,
-protected and retained where stateful resources are), and sends failed asynchronous
-invocations to a dead-letter queue.
+protected and retained where stateful resources are), sends failed asynchronous
+invocations to a dead-letter queue, and reserves the concurrency its plan gives it (the deploy
+function runs one invocation at a time).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def create_function(
         role=role.arn,
         timeout=plan.timeout_seconds,
         memory_size=plan.memory_mb,
+        reserved_concurrent_executions=plan.reserved_concurrency,
         kms_key_arn=refs.key_arn,
         environment=aws.lambda_.FunctionEnvironmentArgs(
             variables={ENV_VAR: refs.render(plan.config)}

@@ -63,6 +63,14 @@ LAMBDA_ENVIRONMENT_LIMIT = 4096
 """Lambda: the total size of a function's environment variables (names and values) is 4 KB."""
 KEY_ID_LENGTH = 36
 """A KMS key id (a UUID) in the rendered ``${key_arn}``."""
+TRIGGER_CONCURRENCY = 5
+"""Reserved concurrency of the trigger function: at most 5 events are decided at once (a burst
+of new objects waits in Lambda's asynchronous queue instead of racing for the same claims);
+enough for every event source, since each decision takes well under a second."""
+DEPLOY_CONCURRENCY = 1
+"""Reserved concurrency of the deploy function: one decision at a time, so two approvals (or an
+approval and an in-service event) can never roll out onto one endpoint concurrently; the others
+wait in Lambda's asynchronous queue and are retried."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,9 @@ class FunctionPlan:
     memory_mb: int
     config: str
     """Runtime config JSON (``MLOPS_RUNTIME_CONFIG``) with ``${account}``/``${key_arn}``."""
+    reserved_concurrency: int | None = None
+    """Lambda reserved concurrency: at most this many invocations run at once (None: the
+    account's unreserved pool, no limit of its own)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,7 @@ class _Loop:
         *,
         timeout: int,
         spec_part: str,
+        reserved_concurrency: int,
     ) -> FunctionPlan:
         """Function ``<prefix>-<purpose>``: its role may also use the table, the system key,
         its log group and the dead-letter queue."""
@@ -219,6 +231,7 @@ class _Loop:
             timeout_seconds=timeout,
             memory_mb=256,
             config=config,
+            reserved_concurrency=reserved_concurrency,
         )
 
 
@@ -342,6 +355,7 @@ def _trigger_function(
         [iam.start_pipelines(pipelines)],
         config.to_json(),
         timeout=60,
+        reserved_concurrency=TRIGGER_CONCURRENCY,
         spec_part=(
             "models (training.schedule, monitors with action: retrain) and data_sources "
             "(retrain_on_new_data) of " + ", ".join(retrained)
@@ -415,6 +429,7 @@ def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan])
         _deploy_grants(deployed, loop.names, loop.partition, loop.region),
         config.to_json(),
         timeout=120,
+        reserved_concurrency=DEPLOY_CONCURRENCY,
         spec_part="serving (model_version: latest_approved) of models "
         + ", ".join(p.model for p in deployed),
     )

@@ -120,6 +120,17 @@ def test_every_function_sends_failed_invocations_to_the_dead_letter_queue(
     assert all(sources(f, "deadLetterConfig") == ["retraining-dlq"] for f in functions)
 
 
+def test_the_deploy_function_runs_one_invocation_at_a_time(dev: Template) -> None:
+    # Two approvals (or an approval and an in-service event) must not roll out onto one
+    # endpoint concurrently; the trigger is bounded to a few decisions at once.
+    dev.has_resource_properties(
+        FUNCTION, {"name": "mini-dev-deploy", "reservedConcurrentExecutions": 1}
+    )
+    dev.has_resource_properties(
+        FUNCTION, {"name": "mini-dev-retrain-trigger", "reservedConcurrentExecutions": 5}
+    )
+
+
 def test_functions_keep_their_config_encrypted_and_log_json(dev: Template) -> None:
     dev.all_resources(
         FUNCTION,
