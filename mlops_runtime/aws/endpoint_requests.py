@@ -149,16 +149,38 @@ def _routing(traffic: TrafficShift) -> dict[str, Any]:
 
 
 def update_request(target: EndpointTarget, config_name: str) -> dict[str, Any]:
-    """UpdateEndpoint onto ``config_name``, keeping autoscaled variant properties."""
+    """UpdateEndpoint onto ``config_name`` with the variant properties chosen per case
+    (:func:`retained_properties`) and the blue/green deployment config."""
     request: dict[str, Any] = {
         "EndpointName": target.endpoint_name,
         "EndpointConfigName": config_name,
     }
     deployment = deployment_config(target)
     if deployment is not None:
-        request["RetainAllVariantProperties"] = True
+        request.update(retained_properties(target))
         request["DeploymentConfig"] = deployment
     return request
+
+
+def retained_properties(target: EndpointTarget) -> dict[str, Any]:
+    """Which of the live variant's properties the new fleet keeps.
+
+    ``RetainAllVariantProperties`` keeps the live ``DesiredInstanceCount`` and
+    ``DesiredWeight`` instead of the new config's ``InitialInstanceCount`` and
+    ``InitialVariantWeight``, unless listed in ``ExcludeRetainedVariantProperties``:
+
+    - autoscaled variant: everything is kept, so the green fleet starts at the count
+      autoscaling reached (not at the minimum) and autoscaling moves it from there;
+    - fixed-size variant: the count is excluded, so the spec's ``initial_instance_count``
+      (the config's ``InitialInstanceCount``) is the new fleet's size and a changed count
+      reaches the endpoint; an unchanged one changes nothing.
+    """
+    retained: dict[str, Any] = {"RetainAllVariantProperties": True}
+    if target.autoscaling is None:
+        retained["ExcludeRetainedVariantProperties"] = [
+            {"VariantPropertyType": "DesiredInstanceCount"}
+        ]
+    return retained
 
 
 def endpoint_request(target: EndpointTarget, config_name: str) -> dict[str, Any]:

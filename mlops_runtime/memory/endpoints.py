@@ -8,6 +8,10 @@
   (``UpdateInProgress``), a second create too (``AlreadyExists``).
 - Autoscaling can be registered only on an InService endpoint, and an update that changes the
   instance type of a registered variant fails, as on AWS.
+- The variant's instance count follows SageMaker's rules: a created endpoint starts at the
+  config's ``InitialInstanceCount``; an update's new fleet keeps the live count when the
+  request retains variant properties (``RetainAllVariantProperties``) and does not exclude
+  ``DesiredInstanceCount``, else takes the new config's; ``scale`` plays autoscaling.
 
 Releases are named by the SageMaker request builder, so tests see the names the AWS adapter
 would use. ``calls`` records every write, in order.
@@ -41,6 +45,9 @@ class _Endpoint:
     polls_left: int = 0
     ending: str = "serve"
     failure_reason: str | None = None
+    instance_count: int | None = None
+    """The variant's desired instance count (None: serverless)."""
+    pending_count: int | None = None
 
 
 class MemoryEndpoints(EndpointDeployer):
@@ -52,6 +59,8 @@ class MemoryEndpoints(EndpointDeployer):
         self.next_ending = "serve"
         self.endpoints: dict[str, _Endpoint] = {}
         self.revisions: dict[str, Served] = {}
+        self.config_counts: dict[str, int | None] = {}
+        """Endpoint config -> its variant's ``InitialInstanceCount``."""
         self.models: set[str] = set()
         self.scaling: dict[tuple[str, str], AutoscalingTarget] = {}
         self.calls: list[tuple[str, str]] = []
@@ -83,6 +92,7 @@ class MemoryEndpoints(EndpointDeployer):
                 self.revisions[release.config_name] = Served(
                     frozenset({release.package_arn}), types
                 )
+                self.config_counts[release.config_name] = _initial_count(release)
                 self.calls.append(("create_endpoint_config", release.config_name))
 
     def create(self, release: Release) -> None:
@@ -90,9 +100,9 @@ class MemoryEndpoints(EndpointDeployer):
             self._require_prepared(release)
             if release.endpoint in self.endpoints:
                 raise AlreadyExists(f"endpoint {release.endpoint} already exists")
-            self.endpoints[release.endpoint] = self._started(
-                "Creating", release.config_name, release
-            )
+            created = self._started("Creating", release.config_name, release)
+            created.pending_count = self.config_counts[release.config_name]
+            self.endpoints[release.endpoint] = created
             self.calls.append(("create_endpoint", release.config_name))
 
     def update(self, release: Release) -> None:
@@ -109,7 +119,12 @@ class MemoryEndpoints(EndpointDeployer):
                 raise RuntimeError(
                     "the instance type of a variant registered as a scalable target cannot change"
                 )
-            self.endpoints[release.endpoint] = self._started("Updating", found.config_name, release)
+            updated = self._started("Updating", found.config_name, release)
+            updated.instance_count = found.instance_count
+            updated.pending_count = _new_fleet_count(
+                release, found.instance_count, self.config_counts[release.config_name]
+            )
+            self.endpoints[release.endpoint] = updated
             self.calls.append(("update_endpoint", release.config_name))
 
     def apply_autoscaling(self, endpoint: str, variant: str, scaling: AutoscalingTarget) -> bool:
@@ -136,7 +151,20 @@ class MemoryEndpoints(EndpointDeployer):
         """An endpoint InService on ``release`` (what an earlier deployment left)."""
         with self._lock:
             self.prepare(release)
-            self.endpoints[release.endpoint] = _Endpoint("InService", release.config_name)
+            count = self.config_counts[release.config_name]
+            self.endpoints[release.endpoint] = _Endpoint(
+                "InService", release.config_name, instance_count=count
+            )
+
+    def scale(self, endpoint: str, count: int) -> None:
+        """Autoscaling (or an operator) sets the live variant's instance count."""
+        with self._lock:
+            self.endpoints[endpoint].instance_count = count
+
+    def instance_count(self, endpoint: str) -> int | None:
+        """The live variant's instance count, without advancing a rollout."""
+        with self._lock:
+            return self.endpoints[endpoint].instance_count
 
     def set_status(self, endpoint: str, status: str) -> None:
         """The endpoint's status changes (a rollout started elsewhere, a failure, ...)."""
@@ -165,6 +193,7 @@ class MemoryEndpoints(EndpointDeployer):
             return
         if endpoint.ending == "serve":
             endpoint.status, endpoint.config_name = "InService", str(endpoint.pending)
+            endpoint.instance_count = endpoint.pending_count
         elif endpoint.ending == "roll-back" and endpoint.status == "Updating":
             endpoint.status = "InService"
             endpoint.failure_reason = "an alarm rolled the update back"
@@ -176,3 +205,21 @@ class MemoryEndpoints(EndpointDeployer):
         """Endpoint name -> (status, revision), without advancing a rollout."""
         with self._lock:
             return {name: (e.status, e.config_name) for name, e in self.endpoints.items()}
+
+
+def _initial_count(release: Release) -> int | None:
+    """The ``InitialInstanceCount`` of the release's config (None: serverless)."""
+    (variant,) = release.requests["endpoint_config"]["ProductionVariants"]
+    count = variant.get("InitialInstanceCount")
+    return int(count) if count is not None else None
+
+
+def _new_fleet_count(release: Release, live: int | None, configured: int | None) -> int | None:
+    """The green fleet's size as SageMaker picks it from the UpdateEndpoint request."""
+    update = release.requests["update"]
+    excluded = {
+        p["VariantPropertyType"] for p in update.get("ExcludeRetainedVariantProperties", [])
+    }
+    if update.get("RetainAllVariantProperties") and "DesiredInstanceCount" not in excluded:
+        return live
+    return configured

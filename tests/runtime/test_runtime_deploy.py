@@ -140,11 +140,18 @@ def approval_event(arn: str) -> dict[str, Any]:
     )
 
 
-def expected_update(config_name: str) -> dict[str, Any]:
+def expected_update(config_name: str, *, autoscaled: bool = False) -> dict[str, Any]:
+    """The UpdateEndpoint request; a fixed-size variant takes the new config's instance count,
+    an autoscaled one keeps its live count."""
+    retained: dict[str, Any] = {"RetainAllVariantProperties": True}
+    if not autoscaled:
+        retained["ExcludeRetainedVariantProperties"] = [
+            {"VariantPropertyType": "DesiredInstanceCount"}
+        ]
     return {
         "EndpointName": ENDPOINT,
         "EndpointConfigName": config_name,
-        "RetainAllVariantProperties": True,
+        **retained,
         "DeploymentConfig": {
             "BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": {
@@ -509,7 +516,9 @@ def test_the_next_approval_registers_autoscaling_before_updating(serving: str, t
     _, config_name = hashed_names(candidate)
     with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
-            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+            "update_endpoint",
+            {"EndpointArn": ENDPOINT_ARN},
+            expected_update(config_name, autoscaled=True),
         )
         record = deploy.process(approval_event(candidate), config, ports)
     assert record["decision"] == "deployed"
@@ -533,7 +542,9 @@ def test_an_instance_type_change_deregisters_autoscaling_for_the_update(
     )["EndpointConfigName"]
     with stubbed(ports, "UpdateEndpoint") as stub:
         stub.add_response(
-            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+            "update_endpoint",
+            {"EndpointArn": ENDPOINT_ARN},
+            expected_update(config_name, autoscaled=True),
         )
         record = deploy.process(approval_event(candidate), bigger, ports)
         stub.assert_no_pending_responses()

@@ -187,3 +187,23 @@ def test_a_failing_update_is_audited_and_raised_for_the_retry(world: World) -> N
         world.package_event(world.registry.register(GROUP), cfg)
     (error,) = world.audit.records("deploy", "churn")
     assert error["decision"] == "error" and "AccessDenied" in error["error"]
+
+
+def test_a_changed_instance_count_reaches_a_fixed_size_endpoint(world: World) -> None:
+    two = config(initial_instance_count=2)
+    world.on(world.registry.register(GROUP), two)
+    assert world.endpoints.instance_count(ENDPOINT) == 2
+    four = config(initial_instance_count=4)
+    assert world.package_event(world.registry.register(GROUP), four)["decision"] == "deployed"
+    world.in_service(four)  # the update has ended
+    assert world.endpoints.instance_count(ENDPOINT) == 4
+
+
+def test_an_autoscaled_endpoint_s_new_fleet_starts_at_the_scaled_out_count(world: World) -> None:
+    scaled = config(autoscaling=SCALING)  # min 2, max 6
+    world.on(world.registry.register(GROUP), scaled)
+    world.in_service(scaled)
+    world.endpoints.scale(ENDPOINT, 5)  # traffic grew: autoscaling added instances
+    assert world.package_event(world.registry.register(GROUP), scaled)["decision"] == "deployed"
+    world.in_service(scaled)
+    assert world.endpoints.instance_count(ENDPOINT) == 5  # not back at the minimum of 2

@@ -114,7 +114,12 @@ def deploy_target(rollout: dict[str, Any]) -> EndpointTarget:
     """The deploy function's target planned from a spec with this ``serving.rollout``."""
     data = {
         "spec_version": 1,
-        "system": {"id": "shop", "owner": "owner@example.com", "region": "eu-west-1"},
+        "system": {
+            "id": "shop",
+            "owner": "owner@example.com",
+            "region": "eu-west-1",
+            "bucket_namespace": "acme",
+        },
         "notifications": {"emails": ["a@example.com"]},
         "data_sources": {"ds": {"prefix": "p/", "features": {"x": "numeric"}, "label": "y"}},
         "models": {
@@ -194,3 +199,49 @@ def test_the_runtime_doc_examples_run() -> None:
     assert any("Rollout(endpoints).apply" in block for block in blocks)
     for block in blocks:
         exec(compile(block, "docs/runtime.md", "exec"), {})
+
+
+SCALING = {
+    "min_capacity": 2,
+    "max_capacity": 8,
+    "target_invocations_per_instance": 100,
+    "scale_in_cooldown_seconds": 300,
+    "scale_out_cooldown_seconds": 60,
+    "policy_name": "shop-prod-churn-invocations",
+}
+
+
+def test_fixed_size_updates_exclude_the_count_autoscaled_ones_retain_it() -> None:
+    """RetainAllVariantProperties keeps DesiredInstanceCount unless it is excluded: a
+    fixed-size variant excludes it (the spec's count reaches the fleet), an autoscaled one
+    keeps it (the green fleet starts where autoscaling is, not at the minimum)."""
+    fixed = endpoint_requests.update_request(TARGET, "shop-prod-churn-0123456789ab")
+    scaled_target = DeployConfig.from_dict(
+        {
+            "system": "shop",
+            "endpoints": {"g": {**_target_dict(), "autoscaling": SCALING}},
+        }
+    ).endpoints["g"]
+    scaled = endpoint_requests.update_request(scaled_target, "shop-prod-churn-0123456789ab")
+    shape = SAGEMAKER.operation_model("UpdateEndpoint").input_shape
+    for request in (fixed, scaled):
+        report = ParamValidator().validate(request, shape)
+        assert not report.has_errors(), report.generate_report()
+    kinds = SAGEMAKER.shape_for("VariantPropertyType").enum
+    assert "DesiredInstanceCount" in kinds  # the name SageMaker knows
+    assert fixed["RetainAllVariantProperties"] is True
+    assert fixed["ExcludeRetainedVariantProperties"] == [
+        {"VariantPropertyType": "DesiredInstanceCount"}
+    ]
+    assert scaled["RetainAllVariantProperties"] is True
+    assert "ExcludeRetainedVariantProperties" not in scaled
+
+
+def _target_dict() -> dict[str, Any]:
+    return {
+        "model_id": TARGET.model_id,
+        "endpoint_name": TARGET.endpoint_name,
+        "execution_role_arn": TARGET.execution_role_arn,
+        "instance_type": TARGET.instance_type,
+        "initial_instance_count": TARGET.initial_instance_count,
+    }
