@@ -361,8 +361,26 @@ def _one_job_agreement(base: Loc, model: Model) -> list[Issue]:
     return issues
 
 
+def _check_bucket_namespace(spec: SystemSpec) -> list[Issue]:
+    """Every stack creates buckets (artifacts, capture, reports, logs), and S3 names are global:
+    without a namespace their names are guessable and anyone may create them first."""
+    if spec.system.bucket_namespace is not None:
+        return []
+    return [
+        Issue(
+            ("system", "bucket_namespace"),
+            "a bucket namespace is required: every stack creates S3 buckets named "
+            "<namespace>-<system>-<stack>-<purpose>-<region>, and bucket names are global, so "
+            "without a namespace another account can take them first (BucketAlreadyExists) "
+            "or squat them; use your AWS account id or your organisation's name",
+            got="none",
+            allowed="3-20 lowercase letters, digits and '-', e.g. 123456789012 or acme",
+        )
+    ]
+
+
 def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
-    issues: list[Issue] = []
+    issues: list[Issue] = _check_bucket_namespace(spec)
     if settings.production:
         if not spec.notifications.has_targets:
             issues.append(

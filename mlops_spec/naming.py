@@ -49,7 +49,9 @@ LIMITS: dict[str, NameLimit] = {
     ),
     "pipeline": NameLimit("SageMaker pipeline name", 256, r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$"),
     "bucket": NameLimit(
-        "S3 bucket name", 63, r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"
+        "S3 bucket name",
+        63,
+        r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$",
     ),
     "role": NameLimit("IAM role name", 64, r"^[\w+=,.@-]+$"),
     "function": NameLimit("Lambda function name", 64, r"^[a-zA-Z0-9-_]+$"),
@@ -86,7 +88,8 @@ class Names:
 
     # -- system-wide -------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
-        """``[<namespace>-]<system>-<env>-<purpose>-<region>``."""
+        """``<namespace>-<system>-<env>-<purpose>-<region>`` (a stack without a namespace is
+        refused at load time; without one the name has no namespace part)."""
         parts = [self.bucket_namespace, self.prefix, purpose, self.region]
         return "-".join(p for p in parts if p)
 
@@ -260,6 +263,8 @@ def _system_names(names: Names) -> list[NameRow]:
         (path, "queue", names.queue("events-dlq")),
         (path, "rule", names.rule("alarm-retrain")),
         (path, "rule", names.rule("package-approved")),
+        (path, "rule", names.rule("pipeline-failed")),
+        (path, "alarm", names.system_alarm("pipeline-failed-undelivered")),
         (path, "kms_alias", names.kms_alias()),
     ]
 

@@ -21,6 +21,7 @@ system:
   id: $system_id               # lowercase; the first part of every resource name
   owner: $owner
   region: $region
+  bucket_namespace: change-me  # S3 names are global: your AWS account id or organisation's name
   tags:
     cost-centre: change-me
 

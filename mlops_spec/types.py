@@ -96,7 +96,7 @@ TagKey = Annotated[
 ]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+\-@ ]*$")]
 BucketNamespace = Annotated[
-    str, StringConstraints(min_length=3, max_length=20, pattern=r"^[a-z0-9-]+$")
+    str, StringConstraints(min_length=3, max_length=20, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 ]
 BucketRef = Annotated[
     str,
@@ -161,7 +161,8 @@ PATTERN_NAMES: dict[str, str] = {
     _pattern(ColumnName): "a column name (letters, digits, '_', '.', '-')",
     _pattern(TagKey): "letters, digits, spaces and _ . : / = + - @",
     _pattern(TagValue): "letters, digits, spaces and _ . : / = + - @ (or empty)",
-    _pattern(BucketNamespace): "lowercase letters, digits and '-'",
+    _pattern(BucketNamespace): "lowercase letters, digits and '-', starting and ending with a "
+    "letter or digit (it starts every bucket name: DNS-safe)",
     _pattern(BucketRef): "`create`, or an existing bucket's name or ARN",
     _pattern(KeyPrefix): "a key prefix ending in '/' (letters, digits and ! _ . * ' ( ) -), or ''",
     _pattern(S3Uri): "an s3:// URI (s3://bucket/prefix/)",

@@ -15,7 +15,7 @@ class DataSource(SpecModel):
     bucket: BucketRef = "create"
     """`create` (the framework creates and secures the bucket) or an existing bucket's name or
     ARN (read-only access is granted). Default: create — a bucket
-    `[<namespace>-]<system>-<env>-data-<id>-<region>` is created, encrypted with the system
+    `<namespace>-<system>-<env>-data-<id>-<region>` is created, encrypted with the system
     key, versioned, TLS-only, with all public access blocked."""
     prefix: KeyPrefix = ""
     """Key prefix of the data, ending in '/'. Default: '' — every object in the bucket belongs

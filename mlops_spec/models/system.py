@@ -21,6 +21,8 @@ class System(SpecModel):
     """Extra tags on every resource (e.g. cost-centre). `system`, `environment`, `owner` and
     `managed-by` are always added. Default: none — resources carry only those four tags."""
     bucket_namespace: BucketNamespace | None = None
-    """Prefix making bucket names globally unique (S3 names are global), e.g. your org or
-    account id. Default: unset — buckets are named `<system>-<env>-<purpose>-<region>`, which
-    another account may already own."""
+    """Prefix making bucket names globally unique (S3 names are global): your AWS account id
+    or your organisation's name, e.g. `acme`; buckets are named
+    `<namespace>-<system>-<env>-<purpose>-<region>`. Required by every stack, since each
+    creates buckets. Default: unset — loading a stack fails, because unprefixed names are
+    guessable and another account could create them first."""

@@ -120,7 +120,7 @@ def test_the_job_role_publishes_metrics_only_to_named_namespaces(dev: Template) 
 def test_the_job_role_reads_the_model_s_captured_traffic_only(dev: Template) -> None:
     read = {
         "Action": "s3:GetObject",
-        "Resource": "arn:aws:s3:::mini-dev-capture-eu-west-1/endpoints/mini-dev-mm/*",
+        "Resource": "arn:aws:s3:::acme-mini-dev-capture-eu-west-1/endpoints/mini-dev-mm/*",
     }
     (policy,) = own(dev, ROLE_POLICY)
     dev.has_resource(

@@ -221,7 +221,7 @@ def test_new_objects_under_the_source_s_prefix_start_retraining(dev: Template) -
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],
                     "detail": {
-                        "bucket": {"name": ["mini-dev-data-ds-eu-west-1"]},
+                        "bucket": {"name": ["acme-mini-dev-data-ds-eu-west-1"]},
                         "object": {"key": [{"prefix": "p/"}]},
                     },
                 }

@@ -112,7 +112,7 @@ def test_capture_records_every_request_by_default_encrypted_with_the_system_key(
             "dataCaptureConfig": {
                 "enableCapture": True,
                 "initialSamplingPercentage": 100,
-                "destinationS3Uri": "s3://mini-dev-capture-eu-west-1/endpoints",
+                "destinationS3Uri": "s3://acme-mini-dev-capture-eu-west-1/endpoints",
                 "kmsKeyId": KEY_ARN,
                 "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
             }
@@ -315,7 +315,7 @@ def test_batch_transforms_the_input_with_the_spec_s_instances(batch: Template) -
         "Type": "Transform",
         "Arguments": {
             "TransformInput": {
-                "DataSource": {"S3DataSource": {"S3Uri": "s3://mini-dev-data-ds-eu-west-1/p/"}}
+                "DataSource": {"S3DataSource": {"S3Uri": "s3://acme-mini-dev-data-ds-eu-west-1/p/"}}
             },
             "TransformResources": {
                 "InstanceType": "ml.m5.xlarge",

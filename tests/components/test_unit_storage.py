@@ -47,11 +47,11 @@ def prod() -> Template:
 def test_a_minimal_system_has_five_buckets_named_from_the_spec(dev: Template) -> None:
     names = sorted(r.inputs["bucket"] for r in dev.of_type(BUCKET))
     assert names == [
-        "mini-dev-artifacts-eu-west-1",
-        "mini-dev-capture-eu-west-1",
-        "mini-dev-data-ds-eu-west-1",
-        "mini-dev-logs-eu-west-1",
-        "mini-dev-reports-eu-west-1",
+        "acme-mini-dev-artifacts-eu-west-1",
+        "acme-mini-dev-capture-eu-west-1",
+        "acme-mini-dev-data-ds-eu-west-1",
+        "acme-mini-dev-logs-eu-west-1",
+        "acme-mini-dev-reports-eu-west-1",
     ]
 
 
@@ -215,7 +215,7 @@ def test_the_runtime_code_is_uploaded_encrypted_with_the_system_key(dev: Templat
     dev.has_resource_properties(
         f"{S3}bucketObjectv2:BucketObjectv2",
         {
-            "bucket": "mini-dev-artifacts-eu-west-1",
+            "bucket": "acme-mini-dev-artifacts-eu-west-1",
             "key": "code/mlops_runtime.zip",
             "serverSideEncryption": "aws:kms",
             "kmsKeyId": STORAGE_KEY_ARN,

@@ -77,7 +77,7 @@ def test_the_train_step_uses_the_default_instance_on_spot(dev: Template) -> None
                     "Std:Join": {
                         "On": "/",
                         "Values": [
-                            "s3://mini-dev-artifacts-eu-west-1/models/mm/checkpoints",
+                            "s3://acme-mini-dev-artifacts-eu-west-1/models/mm/checkpoints",
                             {"Get": "Execution.PipelineExecutionId"},
                         ],
                     }
@@ -124,13 +124,13 @@ def test_the_train_step_runs_the_spec_s_image_and_entry_point_with_its_hyperpara
 def test_each_input_is_a_channel_named_after_its_data_source(dev: Template) -> None:
     (channel,) = step(dev, "Train")["Arguments"]["InputDataConfig"]
     assert channel["ChannelName"] == "ds"
-    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == "s3://mini-dev-data-ds-eu-west-1/p/"
+    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == "s3://acme-mini-dev-data-ds-eu-west-1/p/"
     assert channel["ContentType"] == "application/x-parquet"
 
 
 def test_model_artifacts_are_written_encrypted_with_the_system_key(dev: Template) -> None:
     assert step(dev, "Train")["Arguments"]["OutputDataConfig"] == {
-        "S3OutputPath": "s3://mini-dev-artifacts-eu-west-1/models/mm/training",
+        "S3OutputPath": "s3://acme-mini-dev-artifacts-eu-west-1/models/mm/training",
         "KmsKeyId": KEY_ARN,
     }
 
@@ -159,7 +159,7 @@ def test_step_configurations_are_uploaded_encrypted_with_the_system_key(dev: Tem
         CONFIG_OBJECT,
         {
             "inputs": {
-                "bucket": "mini-dev-artifacts-eu-west-1",
+                "bucket": "acme-mini-dev-artifacts-eu-west-1",
                 "serverSideEncryption": "aws:kms",
                 "kmsKeyId": KEY_ARN,
             }
@@ -182,7 +182,7 @@ def test_the_execution_role_is_least_privilege_and_trusts_only_sagemaker(dev: Te
 
 
 def test_the_execution_role_reads_only_the_model_s_input_prefix(dev: Template) -> None:
-    read = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::mini-dev-data-ds-eu-west-1/p/*"}
+    read = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-mini-dev-data-ds-eu-west-1/p/*"}
     dev.has_resource_properties(
         ROLE_POLICY, {"policy": Match.json({"Statement": Match.array_with([read])})}
     )

@@ -65,7 +65,12 @@ PROD = EnvironmentSettings(
 
 MINIMAL: dict[str, Any] = {
     "spec_version": 1,
-    "system": {"id": "mini", "owner": "owner@example.com", "region": "eu-west-1"},
+    "system": {
+        "id": "mini",
+        "owner": "owner@example.com",
+        "region": "eu-west-1",
+        "bucket_namespace": "acme",
+    },
     "notifications": {"emails": ["a@example.com"]},
     "data_sources": {
         "ds": {"prefix": "p/", "features": {"x": "numeric", "c": "categorical"}, "label": "y"}

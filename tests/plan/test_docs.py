@@ -19,7 +19,12 @@ from tests.plan.conftest import DEV
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1"
 BASE: dict[str, Any] = {
     "spec_version": 1,
-    "system": {"id": "docs", "owner": "o@example.com", "region": "eu-west-1"},
+    "system": {
+        "id": "docs",
+        "owner": "o@example.com",
+        "region": "eu-west-1",
+        "bucket_namespace": "acme",
+    },
     "data_sources": {
         "events": {"features": {"tenure": "numeric", "plan": "categorical"}, "label": "churned"},
         "orders": {"features": {"amount": "numeric"}, "label": "revenue"},

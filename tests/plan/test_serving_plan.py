@@ -178,9 +178,9 @@ def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
         "PropertyFile": {"Get": "Steps.ResolveChampion.PropertyFiles.Champion"},
         "Path": "model_package_arn",
     }
-    assert ltv.batch.input_uri == "s3://ltv-prod-data-orders-us-east-1/orders/"
+    assert ltv.batch.input_uri == "s3://210987654321-ltv-prod-data-orders-us-east-1/orders/"
     assert ltv.batch.split_type == "None"  # parquet is not split into records
-    assert ltv.batch.output_uri == "s3://ltv-prod-reports-us-east-1/batch/lifetime-value/"
+    assert ltv.batch.output_uri == "s3://210987654321-ltv-prod-reports-us-east-1/batch/lifetime-value/"
 
 
 def test_models_without_serving_have_no_serving_plan() -> None:

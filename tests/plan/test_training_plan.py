@@ -218,7 +218,7 @@ def test_the_gate_scores_the_holdout_source() -> None:
     }
     plan = mini(_two_sources(), training=training).training_for("mm")
     assert plan.gate and (plan.gate.holdout, plan.gate.label) == ("hold", "y")
-    assert plan.gate.holdout_uri == "s3://mini-dev-data-hold-eu-west-1/holdout/"
+    assert plan.gate.holdout_uri == "s3://acme-mini-dev-data-hold-eu-west-1/holdout/"
     evaluate = _steps(plan.definition)["Evaluate"]["Arguments"]
     holdout = next(i for i in evaluate["ProcessingInputs"] if i["InputName"] == "holdout")
     assert holdout["S3Input"]["S3Uri"] == plan.gate.holdout_uri
@@ -230,7 +230,7 @@ def test_the_gate_scores_the_holdout_source() -> None:
         if s.actions == ("s3:GetObject",)
         for r in s.resources
     }
-    assert "arn:aws:s3:::mini-dev-data-hold-eu-west-1/holdout/*" in reads
+    assert "arn:aws:s3:::acme-mini-dev-data-hold-eu-west-1/holdout/*" in reads
     # the channels stay the training inputs
     assert [c.name for c in plan.channels] == ["ds"]
     with pytest.raises(ValidationError, match="'hold', which has no label column"):
