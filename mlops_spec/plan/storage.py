@@ -140,10 +140,16 @@ def deny_insecure_transport(arn: str) -> Statement:
 
 
 def _deny_wrong_encryption(arn: str) -> tuple[Statement, ...]:
-    """Uploads that ask for another encryption or another key are refused.
+    """Uploads that ask for another encryption, or for SSE-KMS with another key or with no key,
+    are refused.
 
-    Uploads without encryption headers get the bucket default (SSE-KMS with the system key),
-    so they are allowed; a Deny on a *missing* header would break clients relying on it.
+    A request naming ``aws:kms`` without a key id is encrypted with the AWS managed ``aws/s3``
+    key, not the bucket default: ``StringNotEqualsIfExists`` on the key id is true when the id
+    is missing, so it is denied with the other keys. Uploads without encryption headers get the
+    bucket default (SSE-KMS with the system key): ``StringEquals`` on the header is false when
+    it is missing, so they are allowed (a Deny on a *missing* header would break clients
+    relying on the default). UploadPart carries no encryption header either (the upload's
+    CreateMultipartUpload does), so multipart uploads are judged once, at their start.
     """
     sse = "s3:x-amz-server-side-encryption"
     key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -166,8 +172,8 @@ def _deny_wrong_encryption(arn: str) -> tuple[Statement, ...]:
             actions=("s3:PutObject",),
             resources=(f"{arn}/*",),
             conditions=(
-                Condition("StringNotEquals", key_id, (KEY_ARN,)),
-                Condition("Null", key_id, ("false",)),
+                Condition("StringEquals", sse, ("aws:kms",)),
+                Condition("StringNotEqualsIfExists", key_id, (KEY_ARN,)),
             ),
         ),
     )

@@ -129,17 +129,24 @@ def test_every_bucket_policy_refuses_plain_http(dev: Template) -> None:
 
 
 @pytest.mark.parametrize("bucket", KMS_BUCKETS)
-def test_bucket_policy_refuses_uploads_asking_for_another_key(dev: Template, bucket: str) -> None:
+def test_bucket_policy_refuses_uploads_asking_for_another_key_or_none(
+    dev: Template, bucket: str
+) -> None:
     other_encryption = {
         "Effect": "Deny",
         "Action": "s3:PutObject",
         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
     }
+    # aws:kms with another key, or with no key id (S3 would use aws/s3): IfExists makes a
+    # missing key id count as "not the system key"; no encryption header at all is not denied.
     other_key = {
         "Effect": "Deny",
         "Action": "s3:PutObject",
         "Condition": {
-            "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": STORAGE_KEY_ARN}
+            "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "StringNotEqualsIfExists": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": STORAGE_KEY_ARN
+            },
         },
     }
     dev.has_resource(

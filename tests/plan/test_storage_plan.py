@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mlops_spec.plan.documents import KEY_ARN
+import pytest
+
+from mlops_spec.plan.documents import KEY_ARN, Condition, PolicyDocument
 from tests.plan.conftest import example, full
 
 
@@ -41,8 +43,10 @@ def test_policies_deny_insecure_transport_and_foreign_keys() -> None:
     artifacts = storage.bucket("artifacts").policy
     assert {"DenyNonKmsEncryption", "DenyOtherKmsKeys"} <= _sids(artifacts)
     wrong_key = next(s for s in artifacts.statements if s.sid == "DenyOtherKmsKeys")
-    assert wrong_key.conditions[0].values == (KEY_ARN,)
-    assert {c.operator for c in wrong_key.conditions} == {"StringNotEquals", "Null"}
+    assert {(c.operator, c.values) for c in wrong_key.conditions} == {
+        ("StringEquals", ("aws:kms",)),
+        ("StringNotEqualsIfExists", (KEY_ARN,)),
+    }
     delivery = next(
         s for s in storage.bucket("logs").policy.statements if s.sid == "S3ServerAccessLogDelivery"
     )
@@ -103,3 +107,50 @@ def test_cross_account_readers_may_read_only_their_model() -> None:
     reader = next(s for s in policy.statements if s.sid.startswith("CrossAccountRead"))
     assert reader.actions == ("s3:GetObject",)
     assert reader.resources == ("arn:aws:s3:::acme-full-dev-artifacts-us-west-2/models/rt/*",)
+
+
+SSE = "s3:x-amz-server-side-encryption"
+SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+
+
+def _holds(condition: Condition, request: dict[str, str]) -> bool:
+    """IAM's reading of one condition for a request's context keys (single-valued keys)."""
+    value = request.get(condition.key)
+    if condition.operator == "Null":
+        return (value is None) == (condition.values == ("true",))
+    if condition.operator == "StringEquals":
+        return value is not None and value in condition.values
+    if condition.operator == "StringNotEquals":
+        return value is not None and value not in condition.values
+    if condition.operator == "StringNotEqualsIfExists":
+        return value is None or value not in condition.values
+    raise AssertionError(f"operator {condition.operator} not modelled")
+
+
+def _denied(policy: PolicyDocument, request: dict[str, str]) -> bool:
+    return any(
+        s.effect == "Deny"
+        and "s3:PutObject" in s.actions
+        and all(_holds(c, request) for c in s.conditions)
+        for s in policy.statements
+        if s.sid != "DenyInsecureTransport"
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "denied"),
+    [
+        ({}, False),  # no encryption headers: the bucket default, SSE-KMS with the system key
+        ({SSE: "aws:kms", SSE_KEY: KEY_ARN}, False),
+        ({SSE: "aws:kms"}, True),  # no key id: S3 would use aws/s3, not the system key
+        ({SSE: "aws:kms", SSE_KEY: "arn:aws:kms:eu-west-1:999999999999:key/other"}, True),
+        ({SSE: "AES256"}, True),
+        ({SSE: "aws:kms:dsse", SSE_KEY: KEY_ARN}, True),
+    ],
+)
+def test_uploads_must_use_the_system_key_or_the_bucket_default(
+    headers: dict[str, str], denied: bool
+) -> None:
+    for bucket in full().storage.buckets:
+        if bucket.kms:
+            assert _denied(bucket.policy, headers) is denied, (bucket.key, headers)
