@@ -241,6 +241,43 @@ def put_metrics(namespace: str) -> tuple[Statement, ...]:
     )
 
 
+ENDPOINT_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
+"""Where a real-time endpoint's instances publish their metrics (CPUUtilization,
+MemoryUtilization, DiskUtilization, ...) with the endpoint's execution role."""
+
+
+def endpoint_instance_metrics() -> tuple[Statement, ...]:
+    """Publish the endpoint instances' metrics: without ``cloudwatch:PutMetricData`` in
+    ``/aws/sagemaker/Endpoints`` the CPU, memory and disk alarms (some roll deployments back)
+    never get a datapoint."""
+    return (
+        Statement(
+            sid="EndpointInstanceMetrics",
+            actions=("cloudwatch:PutMetricData",),
+            resources=("*",),
+            conditions=(
+                Condition("StringEquals", "cloudwatch:namespace", (ENDPOINT_METRICS_NAMESPACE,)),
+            ),
+        ),
+    )
+
+
+def describe_alarms(partition: str, region: str, names: tuple[str, ...]) -> tuple[Statement, ...]:
+    """``cloudwatch:DescribeAlarms`` on exactly these alarms (an endpoint's execution role
+    reads its auto-rollback alarms during a blue/green deployment)."""
+    if not names:
+        return ()
+    return (
+        Statement(
+            sid="ReadRollbackAlarms",
+            actions=("cloudwatch:DescribeAlarms",),
+            resources=tuple(
+                f"arn:{partition}:cloudwatch:{region}:{ACCOUNT}:alarm:{name}" for name in names
+            ),
+        ),
+    )
+
+
 def pass_role(role_arns: tuple[str, ...], service: str) -> tuple[Statement, ...]:
     return (
         Statement(

@@ -420,8 +420,13 @@ def _read_packages(group: str, partition: str, region: str) -> Statement:
 def _endpoint_grants(
     endpoint: EndpointPlan, group: str, partition: str, region: str
 ) -> list[tuple[Statement, ...]]:
-    """Write captured traffic and the endpoint's logs; read the model's packages."""
+    """Write captured traffic, the endpoint's logs and its instances' metrics; read the
+    model's packages and the alarms that roll its deployments back."""
     grants = []
+    if endpoint.serverless is None:
+        grants.append(iam.endpoint_instance_metrics())
+    if endpoint.rollout:
+        grants.append(iam.describe_alarms(partition, region, endpoint.rollout.rollback_alarms))
     if endpoint.capture:
         bucket, prefix = _split_s3(endpoint.capture.destination_uri)
         grants.append(iam.s3_write(bucket_arn(partition, bucket), f"{prefix}/{endpoint.name}/"))

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mlops_spec.plan import DeploymentPlan
+from mlops_spec.plan.documents import Statement
 from mlops_spec.plan.iam import REGION_WIDE_ACTIONS, SCALING_ROLE, UNSCOPABLE_ACTIONS, RolePlan
 from tests.plan.conftest import CASE_IDS, example, full
 
@@ -152,3 +153,39 @@ def test_deploy_role_may_manage_autoscaling_only_of_instance_based_endpoints() -
     actions = {a for s in role.policy.statements for a in s.actions}
     assert "application-autoscaling:RegisterScalableTarget" not in actions
     assert "iam:CreateServiceLinkedRole" not in actions
+
+
+def _statement(role: RolePlan, sid: str) -> Statement | None:
+    return next((s for s in role.policy.statements if s.sid == sid), None)
+
+
+def test_endpoint_roles_publish_instance_metrics_and_read_their_rollback_alarms() -> None:
+    deployment = example("churn", "prod")
+    serving = deployment.serving_for("churn-classifier")
+    assert serving and serving.endpoint and serving.endpoint.serverless is None
+    metrics = _statement(serving.role, "EndpointInstanceMetrics")
+    assert metrics is not None
+    assert (metrics.actions, metrics.resources) == (("cloudwatch:PutMetricData",), ("*",))
+    assert [(c.operator, c.key, c.values) for c in metrics.conditions] == [
+        ("StringEquals", "cloudwatch:namespace", ("/aws/sagemaker/Endpoints",))
+    ]
+    alarms = _statement(serving.role, "ReadRollbackAlarms")
+    assert alarms is not None and serving.rollback_alarms
+    assert alarms.actions == ("cloudwatch:DescribeAlarms",)
+    assert alarms.resources == tuple(
+        f"arn:aws:cloudwatch:eu-west-1:${{account}}:alarm:{name}"
+        for name in serving.rollback_alarms
+    )
+    assert (
+        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:churn-prod-churn-classifier-p99-latency"
+        in (alarms.resources)
+    )
+
+
+def test_serverless_and_batch_roles_get_no_instance_metrics_or_alarm_reads() -> None:
+    deployment = example("ltv", "prod")
+    for model in ("ticket-router", "lifetime-value"):  # serverless, batch
+        serving = deployment.serving_for(model)
+        assert serving is not None
+        assert _statement(serving.role, "EndpointInstanceMetrics") is None, model
+        assert _statement(serving.role, "ReadRollbackAlarms") is None, model
