@@ -56,13 +56,15 @@ def run(
     registry = registry or SageMakerRegistry(client or aws_client("sagemaker"))
     try:
         latest = registry.latest_approved(group)
-    except GroupNotFound:
-        latest = None
+    except GroupNotFound as error:
+        raise NoChampionError(
+            f"model package group {group!r} does not exist: the stack creates it; check the "
+            "group name and the region"
+        ) from error
     if latest is None:
         raise NoChampionError(
-            f"model package group {group!r} has no Approved model package (or does not "
-            "exist): approve a package (UpdateModelPackage ModelApprovalStatus=Approved) "
-            "before the batch pipeline runs"
+            f"model package group {group!r} has no Approved model package: approve a package "
+            "(UpdateModelPackage ModelApprovalStatus=Approved) before the batch pipeline runs"
         )
     package = registry.package(latest.arn)
     champion: dict[str, Any] = {

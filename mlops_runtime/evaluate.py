@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -36,7 +37,12 @@ from mlops_runtime.core import gate
 from mlops_runtime.core.clock import iso, utcnow
 from mlops_runtime.core.logs import get_logger, log
 from mlops_runtime.core.ports import ModelRegistry
-from mlops_runtime.core.registry import Champion, find_champion, package_metadata
+from mlops_runtime.core.registry import (
+    Champion,
+    ChampionLookupError,
+    find_champion,
+    package_metadata,
+)
 from mlops_runtime.drift import DriftInputError, Profile, build_profile
 from mlops_runtime.jobs import artifacts, metrics, model_health
 from mlops_runtime.jobs.processing import fail
@@ -81,8 +87,8 @@ def run(
         predictions = prediction_profile(config, model, features)
     except ValueError as error:  # DriftInputError included
         raise EvaluationError(f"scoring the holdout failed: {error}") from error
-    champion = _champion(config, registry)
-    result = gate.apply(config.gate, values, champion.metrics if champion else None)
+    champion, champion_error = _champion(config, registry)
+    result = gate.apply(config.gate, values, champion.metrics if champion else None, champion_error)
     evaluation = {
         "schema_version": 1,
         "model_id": config.model_id,
@@ -91,6 +97,7 @@ def run(
         "holdout": {"rows": len(holdout), "label": config.label, "features": list(features)},
         "metrics": values,
         "champion": champion.to_dict() if champion else None,
+        "champion_error": champion_error,
         "gate": result.to_dict(),
         "verdict": PASSED if result.passed else REJECTED,
         "predictions": {"file": PREDICTIONS_NAME, "columns": predictions.kinds},
@@ -111,15 +118,22 @@ def run(
     return evaluation
 
 
-def _champion(config: EvaluateConfig, registry: ModelRegistry | None) -> Champion | None:
-    """The champion the gate compares with (None without a package group)."""
+def _champion(
+    config: EvaluateConfig, registry: ModelRegistry | None
+) -> tuple[Champion | None, str | None]:
+    """(the champion the gate compares with, None without a package group or an Approved
+    package; why it could not be read, which fails the gate)."""
     if not config.model_package_group:
-        return None
+        return None, None
     if registry is None:
         registry = SageMakerRegistry(
             client("sagemaker", config.max_attempts), client("s3", config.max_attempts)
         )
-    return find_champion(registry, config.model_package_group)
+    try:
+        return find_champion(registry, config.model_package_group), None
+    except ChampionLookupError as error:
+        log(logger, "evaluation: champion unknown", logging.ERROR, error=str(error))
+        return None, str(error)
 
 
 def prediction_profile(config: EvaluateConfig, model: Any, features: pd.DataFrame) -> Profile:

@@ -1,5 +1,12 @@
 """``EndpointDeployer`` on SageMaker: Model, EndpointConfig, Endpoint, and the variant's
-Application Auto Scaling registration."""
+Application Auto Scaling registration.
+
+AWS errors are classified by their code and by what a describe call shows afterwards, never by
+their message text: a ``CreateEndpoint`` refused while the endpoint exists is a lost race
+(``AlreadyExists``), an ``UpdateEndpoint`` refused while the endpoint is busy is
+``UpdateInProgress``, a ``CreateModel``/``CreateEndpointConfig`` refused while the resource
+exists is the concurrent creator's success; anything else is raised as it came.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +25,11 @@ from mlops_runtime.core.ports import (
     Served,
     UpdateInProgress,
 )
+from mlops_runtime.core.rollout import BUSY
 
 MISSING_CODES = frozenset({"ValidationException", "ResourceNotFound"})
-"""What SageMaker answers a Describe* of something that does not exist."""
+"""What SageMaker answers a Describe* of something that does not exist (a name the planner
+validated cannot be refused for its form, so ValidationException there means "not found")."""
 
 
 class SageMakerEndpoints(EndpointDeployer):
@@ -38,8 +47,7 @@ class SageMakerEndpoints(EndpointDeployer):
         try:
             described = self.sagemaker.describe_endpoint(EndpointName=endpoint)
         except Exception as error:
-            message = str(error).lower()
-            if error_code(error) == "ValidationException" and "could not find" in message:
+            if error_code(error) in MISSING_CODES:
                 return None
             raise
         return EndpointState(
@@ -58,7 +66,7 @@ class SageMakerEndpoints(EndpointDeployer):
             try:
                 model = self.sagemaker.describe_model(ModelName=variant["ModelName"])
             except Exception as error:
-                if error_code(error) != "ValidationException":  # the model was deleted
+                if error_code(error) not in MISSING_CODES:  # else: the model was deleted
                     raise
                 continue
             containers = [model.get("PrimaryContainer") or {}, *model.get("Containers", [])]
@@ -80,7 +88,9 @@ class SageMakerEndpoints(EndpointDeployer):
         try:
             self.sagemaker.create_endpoint(**release.requests["endpoint"])
         except Exception as error:
-            if "already exist" in str(error).lower():  # a concurrent invocation created it
+            if not error_code(error):
+                raise
+            if self.describe(release.endpoint) is not None:  # a concurrent invocation won
                 raise AlreadyExists(str(error)) from error
             raise
 
@@ -88,8 +98,11 @@ class SageMakerEndpoints(EndpointDeployer):
         try:
             self.sagemaker.update_endpoint(**release.requests["update"])
         except Exception as error:
-            if error_code(error) == "ValidationException" and "in-progress" in str(error).lower():
-                raise UpdateInProgress(str(error)) from error
+            if error_code(error) != "ValidationException":
+                raise
+            state = self.describe(release.endpoint)
+            if state is not None and state.status in BUSY:  # another update got there first
+                raise UpdateInProgress(f"endpoint is {state.status}: {error}") from error
             raise
 
     def apply_autoscaling(self, endpoint: str, variant: str, scaling: AutoscalingTarget) -> bool:
@@ -102,15 +115,22 @@ class SageMakerEndpoints(EndpointDeployer):
 def _ensure(
     describe: Callable[..., Any], create: Callable[..., Any], name_key: str, request: Any
 ) -> None:
-    """Create unless it exists; a concurrent creator winning the race is fine too."""
-    try:
-        describe(**{name_key: request[name_key]})
+    """Create unless it exists; a concurrent creator winning the race is fine too (the create
+    is refused, and a second describe finds the resource)."""
+    if _exists(describe, name_key, request[name_key]):
         return
-    except Exception as error:
-        if error_code(error) not in MISSING_CODES:
-            raise
     try:
         create(**request)
     except Exception as error:
-        if "already exist" not in str(error).lower():
+        if not error_code(error) or not _exists(describe, name_key, request[name_key]):
             raise
+
+
+def _exists(describe: Callable[..., Any], name_key: str, name: str) -> bool:
+    try:
+        describe(**{name_key: name})
+    except Exception as error:
+        if error_code(error) not in MISSING_CODES:
+            raise
+        return False
+    return True

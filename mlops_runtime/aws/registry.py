@@ -11,8 +11,9 @@ from mlops_runtime.core.ports import GroupNotFound, ModelRegistry, Package, Pack
 
 PAGE_SIZE = 100
 """ListModelPackages page size (the API's maximum)."""
-NO_GROUP_CODES = frozenset({"ResourceNotFound", "ValidationException"})
-"""Error codes of a listing taken to mean that the group does not exist."""
+NO_GROUP_CODES = frozenset({"ResourceNotFound"})
+"""Error codes of a listing that mean the group does not exist. (``ValidationException`` is
+SageMaker's code for any refused request: it is raised as it came, never read as "no group".)"""
 
 
 class SageMakerRegistry(ModelRegistry):

@@ -35,9 +35,14 @@ class GateResult:
 
 
 def apply(
-    gate: GateConfig, metrics: Mapping[str, float], champion: Mapping[str, float] | None
+    gate: GateConfig,
+    metrics: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    champion_error: str | None = None,
 ) -> GateResult:
-    """Judge the candidate's ``metrics`` against ``gate`` and the ``champion``'s metrics."""
+    """Judge the candidate's ``metrics`` against ``gate`` and the ``champion``'s metrics
+    (None: the group has no Approved package). ``champion_error`` says why the champion could
+    not be read: the gate then fails, since comparing with nothing could pass a worse model."""
     higher = gate.higher_is_better
     if higher is None:
         higher = higher_is_better(gate.metric)
@@ -45,6 +50,10 @@ def apply(
     champion_value = (champion or {}).get(gate.metric)
     failures: list[str] = []
     notes: list[str] = []
+    if champion_error is not None:
+        failures.append(
+            f"the champion is unknown, so the candidate cannot be compared with it: {champion_error}"
+        )
     if value is None:
         failures.append(f"candidate has no {gate.metric} (computed: {sorted(metrics)})")
     else:
@@ -52,15 +61,10 @@ def apply(
             failures.append(f"{gate.metric} {value:.6g} is below the minimum {gate.min_value:g}")
         if gate.max_value is not None and value > gate.max_value:
             failures.append(f"{gate.metric} {value:.6g} is above the maximum {gate.max_value:g}")
-        if champion is None:
-            notes.append("no approved champion: nothing to beat")
-        elif champion_value is None:
-            notes.append(f"champion recorded no {gate.metric}: comparison skipped")
-        else:
-            beaten = _compare(gate, value, champion_value, higher)
+        if champion_error is None:
+            beaten, noted = _against_champion(gate, value, champion, champion_value, higher)
             failures += beaten
-            if not beaten:
-                notes.append(f"beats the champion's {champion_value:.6g}")
+            notes += noted
     if value is not None and not failures:
         notes.insert(0, f"{gate.metric} {value:.6g} passes the gate")
     return GateResult(
@@ -74,6 +78,22 @@ def apply(
         passed=not failures,
         reasons=tuple(failures + notes),
     )
+
+
+def _against_champion(
+    gate: GateConfig,
+    value: float,
+    champion: Mapping[str, float] | None,
+    champion_value: float | None,
+    higher: bool,
+) -> tuple[list[str], list[str]]:
+    """(failures, notes) of the comparison with a champion that was read."""
+    if champion is None:
+        return [], ["no approved champion: nothing to beat"]
+    if champion_value is None:
+        return [], [f"champion recorded no {gate.metric}: comparison skipped"]
+    beaten = _compare(gate, value, champion_value, higher)
+    return beaten, [] if beaten else [f"beats the champion's {champion_value:.6g}"]
 
 
 def _compare(gate: GateConfig, value: float, champion: float, higher: bool) -> list[str]:

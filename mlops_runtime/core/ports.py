@@ -35,7 +35,8 @@ from mlops_runtime.contract.config import AutoscalingTarget, EndpointTarget
 
 
 class GroupNotFound(LookupError):
-    """The model package group does not exist (the champion lookup treats it as no champion)."""
+    """The model package group does not exist (the champion lookup fails the gate on it: only
+    a group without an Approved package has no champion)."""
 
 
 class AlreadyExists(RuntimeError):

@@ -86,13 +86,28 @@ class NoChampionError(LookupError):
     """The model package group has no Approved package."""
 
 
+class ChampionLookupError(RuntimeError):
+    """The champion could not be read (no such group, access denied, a missing report, ...):
+    the gate must fail rather than compare the candidate with nothing."""
+
+
 def find_champion(registry: ModelRegistry, group: str) -> Champion | None:
-    """The group's latest Approved package and its metrics; None when there is none (or no
-    such group)."""
+    """The group's latest Approved package and its metrics; None only when the group has no
+    Approved package. Any other failure (including ``GroupNotFound``) raises
+    ``ChampionLookupError``."""
     try:
-        latest = registry.latest_approved(group)
-    except GroupNotFound:
-        return None
+        return _champion(registry, group)
+    except GroupNotFound as error:
+        raise ChampionLookupError(f"model package group {group!r} does not exist") from error
+    except Exception as error:
+        raise ChampionLookupError(
+            f"the champion of model package group {group!r} could not be read: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _champion(registry: ModelRegistry, group: str) -> Champion | None:
+    latest = registry.latest_approved(group)
     if latest is None:
         return None
     package = registry.package(latest.arn)

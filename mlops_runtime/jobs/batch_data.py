@@ -54,8 +54,13 @@ from mlops_runtime.jobs.capture import (
     _json,
     _json_predictions,
 )
+from mlops_runtime.jobs.monitor_io import MonitorError
 
 OUTPUT_SUFFIX = ".out"
+MISSING_CODES = frozenset({"404", "NoSuchKey"})
+"""HeadObject / GetObject of an object that does not exist (the role may list the bucket)."""
+DENIED_CODES = frozenset({"403", "AccessDenied"})
+"""Access denied: a broken role or key policy, never counted as a missing object."""
 SUFFIXES = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 
 
@@ -170,7 +175,15 @@ def _join(
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except Exception as error:
-        if error_code(error) not in {"404", "NoSuchKey", "403", "AccessDenied"}:
+        code = error_code(error)
+        if code in DENIED_CODES:
+            raise MonitorError(
+                f"s3://{bucket}/{key}: access denied ({code}) reading a batch input object; "
+                f"the monitoring job's role needs s3:GetObject and s3:ListBucket on "
+                f"{config.batch_input_uri} (without ListBucket S3 answers 403 for a missing "
+                "object too) and kms:Decrypt on the bucket's key"
+            ) from error
+        if code not in MISSING_CODES:
             raise
         head, reason = None, "input object not found"
     if head is not None and entry.time is not None and head["LastModified"] > entry.time:

@@ -42,9 +42,14 @@ def load_profile(s3: Any, uri: str) -> Profile:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as error:
         code = error_code(error)
-        if code in {"NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"}:
+        if code in {"AccessDenied", "403"}:
             raise MonitorError(
-                f"reference profile {uri} cannot be read ({code}); the training pipeline's "
+                f"reference profile {uri} cannot be read: access denied ({code}); the job's "
+                "role needs s3:GetObject on it and kms:Decrypt on the system key"
+            ) from error
+        if code in {"NoSuchKey", "NoSuchBucket", "404"}:
+            raise MonitorError(
+                f"reference profile {uri} does not exist ({code}); the training pipeline's "
                 "Profile step writes it when a candidate passes the gate (or build it with "
                 "`mlops drift profile` and upload it there)"
             ) from error

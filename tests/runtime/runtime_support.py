@@ -91,6 +91,10 @@ class OperationStubber(Stubber):
         super().__init__(client)
         self.operation = operation
         self.service = client.meta.service_model.service_id.hyphenize()
+        # botocore's ids are constants: make them per operation, so several operations of one
+        # client can be stubbed at once (the events system ignores a repeated unique_id).
+        self._event_id = f"{self._event_id}_{operation}"
+        self._expected_params_event_id = f"{self._expected_params_event_id}_{operation}"
 
     def activate(self) -> None:
         events = self.client.meta.events

@@ -12,7 +12,7 @@ from mlops_runtime.aws.registry_writes import SageMakerRegistryWriter
 from mlops_runtime.aws.sns import SnsNotifier
 from mlops_runtime.contract.config import GateConfig
 from mlops_runtime.core import gate
-from mlops_runtime.core.registry import find_champion
+from mlops_runtime.core.registry import ChampionLookupError, find_champion
 from mlops_runtime.memory.registry import MemoryRegistry
 
 GROUP = "shop-prod-churn"
@@ -48,13 +48,29 @@ def test_without_metadata_the_metrics_come_from_the_package_s_report() -> None:
     assert champion is not None and (champion.metrics, champion.source) == ({"auc": 0.8}, "report")
 
 
-def test_no_group_or_no_approved_package_means_no_champion() -> None:
+def test_only_a_group_without_an_approved_package_has_no_champion() -> None:
     registry = MemoryRegistry()
-    assert find_champion(registry, "unknown") is None
     registry.create_group(GROUP)
     assert find_champion(registry, GROUP) is None
     registry.register(GROUP, "PendingManualApproval")
     assert find_champion(registry, GROUP) is None
+    # A group that does not exist is a broken configuration, not "no champion".
+    with pytest.raises(ChampionLookupError, match="'unknown' does not exist"):
+        find_champion(registry, "unknown")
+
+
+def test_a_champion_that_cannot_be_read_fails_the_gate() -> None:
+    """Comparing with nothing would let a worse candidate through: the gate fails, saying why."""
+    registry = MemoryRegistry()
+    registry.register(GROUP, report={"metrics": {"auc": 0.9}})
+    del registry.reports[next(iter(registry.reports))]  # the champion's report is gone
+    with pytest.raises(ChampionLookupError) as raised:
+        find_champion(registry, GROUP)
+    result = gate.apply(
+        GateConfig(metric="auc", min_value=0.5), {"auc": 0.7}, None, str(raised.value)
+    )
+    assert not result.passed
+    assert result.reasons[0].startswith("the champion is unknown")
 
 
 @pytest.mark.parametrize(

@@ -598,25 +598,73 @@ def test_endpoint_events_only_touch_configured_endpoints_once_in_service(
 def test_a_failed_creation_is_an_audited_error_and_a_lost_race_is_not(
     config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
+    """Errors are classified by code and by what DescribeEndpoint shows afterwards, never by
+    their message: a refused CreateEndpoint is a lost race only if the endpoint exists now."""
     boto("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
     candidate = register()
-    with stubbed(ports, "CreateEndpoint") as stub:
-        stub.add_client_error(
+    missing = {"service_error_code": "ValidationException", "service_message": "Could not find"}
+    with stubbed(ports, "CreateEndpoint") as create, stubbed(ports, "DescribeEndpoint") as describe:
+        describe.add_client_error("describe_endpoint", **missing)
+        create.add_client_error(
             "create_endpoint",
             service_error_code="ResourceLimitExceeded",
             service_message="The account-level service limit 'ml.m5.large for endpoint usage' is 0",
         )
         with pytest.raises(deploy.DeployError, match="churn-prod"):
             deploy.process(approval_event(candidate), config, ports)
-        stub.add_client_error(
+        # Refused with a message that says "already exists", but the endpoint does not: an error.
+        describe.add_client_error("describe_endpoint", **missing)
+        create.add_client_error(
             "create_endpoint",
             service_error_code="ValidationException",
             service_message=f'Cannot create already existing endpoint "{ENDPOINT_ARN}".',
         )
+        describe.add_client_error("describe_endpoint", **missing)
+        with pytest.raises(deploy.DeployError, match="already existing"):
+            deploy.process(approval_event(candidate), config, ports)
+        # Refused, whatever the words, while a concurrent invocation's endpoint is Creating.
+        describe.add_client_error("describe_endpoint", **missing)
+        create.add_client_error(
+            "create_endpoint", service_error_code="ValidationException", service_message="x"
+        )
+        describe.add_response(
+            "describe_endpoint", describe_response("Creating"), {"EndpointName": ENDPOINT}
+        )
         assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
             "rollout-in-progress"
         )
-    assert decisions(config.table_name) == ["error", "rollout-in-progress"]
+        create.assert_no_pending_responses()
+        describe.assert_no_pending_responses()
+    assert decisions(config.table_name) == ["error", "error", "rollout-in-progress"]
+
+
+@pytest.mark.parametrize(
+    ("status", "decision"), [("Updating", "rollout-in-progress"), ("InService", "error")]
+)
+def test_a_refused_update_is_in_progress_only_if_the_endpoint_is_busy(
+    serving: str, config: DeployConfig, ports: deploy.DeployPorts, status: str, decision: str
+) -> None:
+    candidate = register()
+    _, config_name = hashed_names(candidate)
+    with stubbed(ports, "UpdateEndpoint") as update, stubbed(ports, "DescribeEndpoint") as describe:
+        describe.add_response("describe_endpoint", describe_response(), {"EndpointName": ENDPOINT})
+        update.add_client_error(
+            "update_endpoint",
+            service_error_code="ValidationException",
+            service_message="Cannot update in-progress endpoint",
+            expected_params=expected_update(config_name),
+        )
+        describe.add_response(
+            "describe_endpoint", describe_response(status), {"EndpointName": ENDPOINT}
+        )
+        if decision == "error":
+            with pytest.raises(deploy.DeployError, match="in-progress"):
+                deploy.process(approval_event(candidate), config, ports)
+        else:
+            assert deploy.process(approval_event(candidate), config, ports)["decision"] == decision
+        update.assert_no_pending_responses()
+        describe.assert_no_pending_responses()
+    assert decisions(config.table_name) == [decision]
 
 
 @pytest.mark.parametrize(

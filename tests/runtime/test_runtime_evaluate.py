@@ -11,11 +11,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from runtime_support import boto, classification_data, model_tarball
+from runtime_support import OperationStubber, boto, classification_data, model_tarball
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from mlops_runtime import evaluate
+from mlops_runtime.aws.registry import SageMakerRegistry
 from mlops_runtime.contract.config import ENV_VAR, EvaluateConfig
 from mlops_runtime.core.registry import metrics_from_metadata
 from mlops_runtime.evaluate import package_metadata
@@ -260,3 +261,31 @@ def test_entry_point_exits_2_with_a_clear_message_on_bad_config(
     status = evaluate.main(["--model", str(workdir / "model"), "--holdout", str(workdir)])
     assert status == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ValidationException", "ResourceNotFound", "AccessDeniedException", "ThrottlingException"],
+)
+def test_a_champion_lookup_error_fails_the_gate(workdir: Path, code: str) -> None:
+    """Only a group without an Approved package means "no champion"; any other error of the
+    lookup fails the gate (must_beat_champion_by would otherwise be skipped), and the report
+    says why."""
+    put_candidate(workdir, trained(workdir, LogisticRegression()))
+    sagemaker = boto("sagemaker")
+    registry = SageMakerRegistry(sagemaker, boto("s3"))
+    with OperationStubber(sagemaker, "ListModelPackages") as stub:
+        stub.add_client_error("list_model_packages", service_error_code=code, service_message="no")
+        evaluation = evaluate.run(
+            make_config(min_value=0.5, min_improvement=0.01),
+            workdir / "model",
+            workdir / "holdout",
+            workdir / "evaluation",
+            registry=registry,
+        )
+    assert (evaluation["verdict"], evaluation["gate"]["passed"]) == ("rejected", False)
+    assert evaluation["champion"] is None
+    assert code in evaluation["champion_error"] or "does not exist" in evaluation["champion_error"]
+    assert evaluation["gate"]["reasons"][0].startswith("the champion is unknown")
+    written = json.loads((workdir / "evaluation" / "evaluation.json").read_text())
+    assert written["gate"]["passed"] is False  # what the pipeline's condition reads

@@ -384,7 +384,7 @@ def test_unjoined_ground_truth_missing_reference_and_small_groups_are_no_data(
     assert report["status"] == "ok"  # data drift measured; the others say why not
     assert metric(mm.PREDICTION_DRIFT_NO_DATA) == 1
     assert (
-        "prediction profile s3://shop-models/models/churn/reference/predictions.json cannot"
+        "prediction profile s3://shop-models/models/churn/reference/predictions.json does not exist"
         in (report["prediction_drift"]["reason"])
     )
     sizes = served["plan"].value_counts()

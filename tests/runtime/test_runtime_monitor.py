@@ -189,7 +189,7 @@ def test_missing_profile_is_a_clear_error(
     monkeypatch.setenv(ENV_VAR, config.to_json())
     assert monitor_job.main() == 2
     err = capsys.readouterr().err
-    assert "reference profile s3://shop-models/churn/profile.json cannot be read (NoSuchKey)" in err
+    assert "reference profile s3://shop-models/churn/profile.json does not exist (NoSuchKey)" in err
 
 
 def test_schema_mismatch_is_a_clear_error(config: MonitorConfig) -> None:

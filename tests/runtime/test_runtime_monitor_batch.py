@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from runtime_support import FEATURES, boto, customers
+from runtime_support import FEATURES, OperationStubber, boto, customers
 from scipy.stats import chi2_contingency
 
 from mlops_runtime import monitor_job
@@ -287,3 +287,17 @@ def _gzip(body: bytes) -> bytes:
     with gzip.GzipFile(fileobj=buffer, mode="wb") as archive:
         archive.write(body)
     return buffer.getvalue()
+
+
+def test_access_denied_on_an_input_object_fails_the_job_instead_of_counting_it_missing(
+    reference: pd.DataFrame, now: datetime
+) -> None:
+    """HeadObject 403 is a broken role or key policy (the role may list the bucket, so a
+    missing object answers 404): the job fails, saying so, rather than measure bias on less."""
+    frames = {f"day/part-{i}.csv": customers(300, seed=40 + i) for i in range(2)}
+    transform(frames, "csv")
+    s3 = boto("s3")
+    with OperationStubber(s3, "HeadObject") as stub:
+        stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
+        with pytest.raises(monitor_job.MonitorError, match=r"access denied \(403\)"):
+            monitor_job.run(batch_config("csv", bias={"feature": "plan"}), s3=s3, now=now)
