@@ -47,13 +47,10 @@ REGION_WIDE_ACTIONS: dict[str, str] = {
         "the scalable target has an opaque id (as for RegisterScalableTarget); the deploy "
         "function deregisters it before an instance-type change"
     ),
-    "cloudwatch:PutMetricAlarm": (
-        "Application Auto Scaling validates the caller's CloudWatch rights with a request that "
-        "names no alarm before it registers a target; the alarms themselves are created by its "
-        "service-linked role"
+    "cloudwatch:DescribeAlarms": (
+        "Application Auto Scaling validates the caller's CloudWatch rights before it registers "
+        "a target, with DescribeAlarms MaxRecords=1 (no alarm named); read-only"
     ),
-    "cloudwatch:DeleteAlarms": "the same validation (a DeleteAlarms request naming no alarm)",
-    "cloudwatch:DescribeAlarms": "the same validation (DescribeAlarms with MaxRecords=1)",
     "kms:Decrypt": (
         "reading a SecureString parameter decrypts it with the AWS managed key alias/aws/ssm, "
         "whose key id is not known in advance; only through SSM (kms:ViaService) and only for "
@@ -307,18 +304,37 @@ def invoke_functions(function_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     )
 
 
+SCALING_NAMESPACE = "sagemaker"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+
 def endpoint_autoscaling(
-    partition: str, region: str, *, register: bool = True
+    partition: str,
+    region: str,
+    *,
+    register: bool = True,
+    endpoints: tuple[str, ...] = (),
+    variant: str = "AllTraffic",
 ) -> tuple[Statement, ...]:
     """Take a SageMaker endpoint variant's autoscaling off (describe, delete its policies,
     deregister its target: the deploy function does so before an instance-type change of any
     instance-based endpoint) and, with ``register``, register target tracking for it.
 
-    Besides its own actions, Application Auto Scaling requires the caller to hold
+    The Application Auto Scaling writes hold only for SageMaker endpoint variants
+    (``application-autoscaling:service-namespace`` = ``sagemaker`` and
+    ``application-autoscaling:scalable-dimension`` = the variant's instance count). Besides its
+    own actions, Application Auto Scaling requires the caller to hold
     ``sagemaker:DescribeEndpoint``, ``DescribeEndpointConfig`` and
     ``UpdateEndpointWeightsAndCapacities`` on the endpoint (granted per endpoint) and the
     CloudWatch alarm actions below, and to be able to create its service-linked role the first
-    time (AWS, "Application Auto Scaling identity-based policy examples").
+    time (AWS, "Application Auto Scaling identity-based policy examples"). It checks the
+    CloudWatch ones by calling ``PutMetricAlarm`` and ``DeleteAlarms`` without parameters and
+    ``DescribeAlarms`` with ``MaxRecords=1`` (AWS, "Permissions validation for API calls on
+    target resources"); the target-tracking alarms themselves are created by its
+    service-linked role. Alarm writes are therefore limited to ``endpoints``' target-tracking
+    alarms (``TargetTracking-endpoint/<endpoint>/variant/<variant>-*``) and the nameless
+    request (``alarm:`` with no name): never the system's own alarms, which Pulumi owns and
+    some of which roll deployments back.
     """
 
     def scoped(service: str, resource: str) -> str:
@@ -338,6 +354,18 @@ def endpoint_autoscaling(
             sid="RegisterScaling" if register else "RemoveScaling",
             actions=tuple(actions),
             resources=(scoped("application-autoscaling", "scalable-target/*"),),
+            conditions=(
+                Condition(
+                    "StringEquals",
+                    "application-autoscaling:service-namespace",
+                    (SCALING_NAMESPACE,),
+                ),
+                Condition(
+                    "StringEquals",
+                    "application-autoscaling:scalable-dimension",
+                    (SCALABLE_DIMENSION,),
+                ),
+            ),
         ),
         Statement(
             sid="DescribeScaling",
@@ -350,15 +378,23 @@ def endpoint_autoscaling(
     ]
     if not register:
         return tuple(statements)
+    alarms = (
+        *(
+            scoped("cloudwatch", f"alarm:TargetTracking-endpoint/{name}/variant/{variant}-*")
+            for name in endpoints
+        ),
+        scoped("cloudwatch", "alarm:"),  # the validation call that names no alarm
+    )
     return (
         *statements,
         Statement(
             sid="ScalingAlarmChecks",
-            actions=(
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:PutMetricAlarm",
-            ),
+            actions=("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
+            resources=alarms,
+        ),
+        Statement(
+            sid="ScalingAlarmReads",
+            actions=("cloudwatch:DescribeAlarms",),
             resources=(scoped("cloudwatch", "alarm:*"),),
         ),
         Statement(

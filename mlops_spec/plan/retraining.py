@@ -598,8 +598,12 @@ def _deploy_grants(
         )
     )
     if any(p.endpoint and p.endpoint.serverless is None for p in deployed):
-        scales = any(p.endpoint and p.endpoint.autoscaling for p in deployed)
-        grants.append(iam.endpoint_autoscaling(partition, region, register=scales))
+        scaled = sorted(p.endpoint.name for p in deployed if p.endpoint and p.endpoint.autoscaling)
+        grants.append(
+            iam.endpoint_autoscaling(
+                partition, region, register=bool(scaled), endpoints=tuple(scaled)
+            )
+        )
     grants.append(
         iam.pass_role(
             tuple(sorted(p.role.arn(partition) for p in deployed)), "sagemaker.amazonaws.com"

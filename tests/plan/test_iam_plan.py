@@ -3,6 +3,7 @@ except for the actions AWS only accepts with "*" (listed with their reasons)."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 
 import pytest
@@ -121,9 +122,33 @@ def test_deploy_role_may_manage_autoscaling_only_of_instance_based_endpoints() -
     assert statements["ScaleEndpoint"].resources == (
         "arn:aws:sagemaker:eu-west-1:${account}:endpoint/churn-prod-churn-classifier",
     )
-    assert statements["ScalingAlarmChecks"].resources == (
-        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:*",
+    # Application Auto Scaling writes only for SageMaker endpoint variants
+    for sid in ("RegisterScaling",):
+        assert [(c.operator, c.key, c.values) for c in statements[sid].conditions] == [
+            ("StringEquals", "application-autoscaling:service-namespace", ("sagemaker",)),
+            (
+                "StringEquals",
+                "application-autoscaling:scalable-dimension",
+                ("sagemaker:variant:DesiredInstanceCount",),
+            ),
+        ]
+    # Alarm writes: the endpoint's target-tracking alarms and the nameless validation call that
+    # Application Auto Scaling makes; never the system's alarms (rollback alarms among them)
+    assert statements["ScalingAlarmChecks"].actions == (
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:PutMetricAlarm",
     )
+    assert statements["ScalingAlarmChecks"].resources == (
+        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:TargetTracking-endpoint/"
+        "churn-prod-churn-classifier/variant/AllTraffic-*",
+        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:",
+    )
+    rollback = (
+        "arn:aws:cloudwatch:eu-west-1:${account}:alarm:churn-prod-churn-classifier-p99-latency"
+    )
+    writes = [s for s in deploy.role.policy.statements if "cloudwatch:DeleteAlarms" in s.actions]
+    assert not any(fnmatch.fnmatchcase(rollback, r) for s in writes for r in s.resources)
+    assert statements["ScalingAlarmReads"].actions == ("cloudwatch:DescribeAlarms",)
     slr = statements["CreateScalingRole"]
     assert slr.actions == ("iam:CreateServiceLinkedRole",)
     assert slr.resources == (
@@ -150,6 +175,10 @@ def test_deploy_role_may_manage_autoscaling_only_of_instance_based_endpoints() -
         "application-autoscaling:DeleteScalingPolicy",
         "application-autoscaling:DeregisterScalableTarget",
     )
+    assert {c.key: c.values for c in statements["RemoveScaling"].conditions} == {
+        "application-autoscaling:service-namespace": ("sagemaker",),
+        "application-autoscaling:scalable-dimension": ("sagemaker:variant:DesiredInstanceCount",),
+    }
     actions = {a for s in role.policy.statements for a in s.actions}
     assert "application-autoscaling:RegisterScalableTarget" not in actions
     assert "iam:CreateServiceLinkedRole" not in actions
