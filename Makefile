@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE := examples/churn/mlops.yaml
 
-.PHONY: demo test lint lint-workflows format schema bench bench-drift clean
+.PHONY: demo test lint lint-workflows format schema bench bench-drift bench-proxy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate.py
 	$(BIN)/python benchmarks/plan.py
+
+# Latency the mlops-proxy sidecar adds (loopback, about half a minute, stops by itself).
+bench-proxy: $(STAMP)
+	$(BIN)/python benchmarks/proxy.py
 
 # The drift peers pin old numpy; they live in their own venv, never in the project's.
 bench-drift:

@@ -1,0 +1,171 @@
+"""The proxy: an aiohttp server forwarding to the model over pooled keep-alive connections.
+
+``/invocations`` (POST) is timed, counted and maybe captured; every other path (``/ping``,
+``/execution-parameters``, ...) is forwarded unmeasured. ``/metrics`` is served on its own port,
+never on the clients'. Bodies are buffered whole (SageMaker's payloads are at most 6 MB), so
+the latency observed is the model's: from the first byte forwarded to the last byte read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+from mlops_runtime.contract.proxy import INFERENCE_ID_HEADER, ProxyConfig
+from mlops_runtime.proxy.capture import CaptureWriter, Exchange, Put, Sampler
+from mlops_runtime.proxy.metrics import CONTENT_TYPE, ProxyMetrics
+from mlops_runtime.proxy.store import S3Store
+
+INVOCATIONS = "/invocations"
+# RFC 9110 section 7.6.1 hop-by-hop fields, plus those aiohttp sets itself.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+
+def _forwarded(headers: Any) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in HOP_BY_HOP)
+
+
+class Proxy:
+    """One proxy: ``await start()``, then ``await stop()`` (stops listening, then drains capture).
+
+    ``put`` replaces the S3 store (tests); ``sampler`` replaces the configured sampling."""
+
+    def __init__(
+        self,
+        config: ProxyConfig,
+        put: Put | None = None,
+        sampler: Callable[[], bool] | None = None,
+    ) -> None:
+        self.config = config
+        self.metrics = ProxyMetrics(
+            config.model_id, config.endpoint_name, config.variant_name, config.latency_thresholds_ms
+        )
+        capture = config.capture
+        self.writer: CaptureWriter | None = None
+        self._sample: Callable[[], bool] = sampler or (lambda: False)
+        if capture is not None:
+            store_put = put or S3Store(capture).put
+            self.writer = CaptureWriter(
+                capture, config.endpoint_name, config.variant_name, store_put, self.metrics
+            )
+            self._sample = sampler or Sampler(capture.sampling_percent, capture.seed)
+        self._upstream = config.upstream.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self._runners: list[web.AppRunner] = []
+        self.port = 0
+        self.metrics_port = 0
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60),
+            timeout=aiohttp.ClientTimeout(total=self.config.upstream_timeout_seconds),
+            auto_decompress=False,
+            skip_auto_headers=SKIP_AUTO_HEADERS,
+        )
+        app = web.Application(client_max_size=self.config.max_payload_bytes)
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        metrics = web.Application()
+        metrics.router.add_get("/metrics", self._metrics)
+        self.port = await self._serve(app, self.config.port)
+        self.metrics_port = await self._serve(metrics, self.config.metrics_port)
+        if self.writer is not None:
+            self.writer.start()
+
+    async def _serve(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "0.0.0.0", port, reuse_address=True)
+        await site.start()
+        self._runners.append(runner)
+        return int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+        if self._session is not None:
+            await self._session.close()
+        if self.writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = self.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        if request.path != INVOCATIONS or request.method != "POST":
+            response, _, _ = await self._relay(request, measured=False)
+            return response
+        arrived = time.time()
+        self.metrics.in_flight.inc()
+        try:
+            response, body, answer = await self._relay(request, measured=True)
+        finally:
+            self.metrics.in_flight.dec()
+        self.metrics.request(response.status)
+        if self.writer is not None and 200 <= response.status < 300 and self._sample():
+            self.writer.offer(
+                Exchange(
+                    time=arrived,
+                    inference_id=request.headers.get(INFERENCE_ID_HEADER),
+                    request=body,
+                    request_type=request.headers.get("Content-Type", ""),
+                    response=answer,
+                    response_type=response.headers.get("Content-Type", ""),
+                )
+            )
+        return response
+
+    async def _relay(
+        self, request: web.Request, measured: bool
+    ) -> tuple[web.Response, bytes, bytes]:
+        """The client's response, the request body and the model's answer."""
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as error:
+            return web.Response(status=413, text=error.text), b"", b""
+        started = time.perf_counter()
+        try:
+            status, headers, answer = await self._call(request, body)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            if measured:
+                self.metrics.upstream_errors.inc()
+            if isinstance(error, TimeoutError):
+                return web.Response(status=504, text="the model did not answer in time"), body, b""
+            return web.Response(status=502, text=f"the model is unreachable: {error}"), body, b""
+        if measured:
+            self.metrics.duration.observe(time.perf_counter() - started)
+        return web.Response(status=status, headers=headers, body=answer), body, answer
+
+    async def _call(self, request: web.Request, body: bytes) -> tuple[int, CIMultiDict[str], bytes]:
+        assert self._session is not None
+        async with self._session.request(
+            request.method,
+            self._upstream + request.rel_url.raw_path_qs,
+            headers=_forwarded(request.headers),
+            data=body,
+            allow_redirects=False,
+        ) as upstream:
+            answer = await upstream.read()
+            return upstream.status, _forwarded(upstream.headers), answer
