@@ -110,10 +110,13 @@ class Rollout:
         state: EndpointState | None = _UNSET,
         scaled: bool = False,
         wait: timedelta | None = None,
+        exact: bool = False,
     ) -> RolloutResult:
         """Bring the endpoint onto ``release``. ``state`` skips a describe the caller made;
         ``scaled`` says the caller already applied autoscaling; ``wait`` waits at most that
-        long for the rollout to end and verifies it."""
+        long for the rollout to end and verifies it; ``exact``: only the release's own revision
+        counts as deployed, not another one serving the same package (a pinned endpoint, whose
+        settings change without a new package)."""
         if state is _UNSET:
             state = self.endpoints.describe(release.endpoint)
         if state is None:
@@ -123,7 +126,8 @@ class Rollout:
             return RolloutResult(outcome, {"reason": f"endpoint status is {state.status}"})
         else:
             served = self.endpoints.served(state.config_name)
-            if state.config_name == release.config_name or release.package_arn in served.packages:
+            same_package = not exact and release.package_arn in served.packages
+            if state.config_name == release.config_name or same_package:
                 details = {"reason": f"endpoint config {state.config_name} already serves it"}
                 return RolloutResult(ALREADY_DEPLOYED, {**details, **self._scale(release, scaled)})
             result = self._update(release, state, served, scaled)
