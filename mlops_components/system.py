@@ -12,8 +12,9 @@ A team's Pulumi program is this one call (``mlops init --project`` scaffolds it)
 The spec is loaded, validated and planned for the stack before anything is registered; a bad
 spec fails the program with the located message (``pulumi.RunError``, no traceback). Then the
 components are built in dependency order: storage, registry, monitoring, training, serving,
-monitoring jobs, retraining. One ``MlSystem`` per stack: its children keep the names they have
-always had (``storage``, ``<model>-training``, ...), so two in one program would collide.
+monitoring jobs, the endpoint teardown (when the deploy function creates endpoints), retraining.
+One ``MlSystem`` per stack: its children keep the names they have always had (``storage``,
+``<model>-training``, ...), so two in one program would collide.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from mlops_components.registry import Registry, RegistryArgs
 from mlops_components.retraining import Retraining, RetrainingArgs
 from mlops_components.serving import Serving, ServingArgs
 from mlops_components.storage import Storage, StorageArgs
+from mlops_components.teardown import EndpointTeardown
 from mlops_components.training import Training, TrainingArgs
 from mlops_spec.errors import SpecError
 from mlops_spec.load import resolve
 from mlops_spec.plan import DeploymentPlan, PlanError, plan
+from mlops_spec.plan.serving import ENDPOINT_OWNER_TAG
 
 TYPE = "mlops:system:MlSystem"
 
@@ -189,14 +192,42 @@ def _build(parent: MlSystem, deployment: DeploymentPlan) -> _Parts:
             _adopt(parent, MONITORING_JOB_FORMER_TYPES),
         )
     retraining = None
+    teardown = _teardown(parent, deployment)
     if deployment.retraining:
-        loop = ctx.after(*training.values(), *serving.values())
+        # The deploy function depends on the teardown: destroyed first, it cannot recreate
+        # an endpoint the teardown deleted.
+        loop = ctx.after(*training.values(), *serving.values(), *teardown)
         retraining = Retraining(
             "retraining",
             RetrainingArgs(deployment.retraining, loop, monitoring.alarm_actions, training),
             _adopt(parent),
         )
     return _Parts(storage, registry, monitoring, training, serving, retraining)
+
+
+def _teardown(parent: MlSystem, deployment: DeploymentPlan) -> list[EndpointTeardown]:
+    """The teardown of the endpoints the deploy function creates (none without such)."""
+    owned = sorted(
+        s.endpoint.name
+        for s in deployment.serving
+        if s.endpoint is not None and s.endpoint.owner == "deploy-function"
+    )
+    if not owned:
+        return []
+    tags = deployment.policy.tag_map
+    marks = {
+        "system": tags["system"],
+        "environment": tags["environment"],
+        ENDPOINT_OWNER_TAG: "deploy-function",
+    }
+    props = {
+        "region": deployment.region,
+        "prefix": f"{deployment.system}-{deployment.environment}",
+        "tags": marks,
+        "endpoints": owned,
+    }
+    options = pulumi.ResourceOptions(parent=parent, protect=deployment.policy.protect)
+    return [EndpointTeardown("endpoint-teardown", props, options)]
 
 
 def _model_outputs(deployment: DeploymentPlan, parts: _Parts, model: str) -> ModelOutputs:

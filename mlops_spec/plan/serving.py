@@ -1,15 +1,23 @@
 """Serving plan per model: realtime or serverless endpoint, or scheduled batch transform.
 
-Who owns the endpoint is decided by ``model_version``:
+Who owns the endpoint is decided by ``model_version``; both owners get the same
+``EndpointTarget`` (the runtime contract every SageMaker request is built from, by
+``mlops_runtime.aws.endpoint_requests``), so both serving paths run one rollout:
 
-- ``pinned``: Pulumi owns Model, EndpointConfiguration (content-hashed names, created before
-  the old ones are deleted) and the Endpoint (blue/green deployment config, alarm rollback);
-  promoting a version is a spec change.
+- ``pinned``: a Pulumi dynamic resource (``mlops_components.endpoint_resource``) runs the
+  rollout during ``pulumi up`` and waits ``EndpointPlan.wait_minutes`` for it to end: it creates
+  the endpoint, or moves it blue/green onto a new content-named model and config and verifies
+  that it serves them; promoting a version is a spec change.
 - ``latest_approved``: which package is served is runtime state, unknown when Pulumi runs (no
   package exists on a first deployment). The deploy function creates the endpoint on the first
   approval, updates it on later ones with the same settings, and registers its autoscaling once
   it is in service (its config is planned in :mod:`mlops_spec.plan.retraining`); Pulumi owns
-  everything around it (role, alarms on the endpoint's fixed name, dashboard, the rules).
+  everything around it (role, alarms on the endpoint's fixed name, dashboard, the rules) and a
+  teardown that deletes what the function created when the stack is destroyed.
+
+Every created Model, EndpointConfig and Endpoint is tagged with the stack's tags plus
+``ENDPOINT_OWNER_TAG`` (``pulumi`` or ``deploy-function``): the teardown finds the deploy
+function's by these tags.
 
 Batch runs a pipeline [ResolveChampion] -> CreateModel -> Transform on a schedule.
 """
@@ -17,9 +25,16 @@ Batch runs a pipeline [ResolveChampion] -> CreateModel -> Transform on a schedul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import ceil
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from mlops_runtime.contract.config import (
+    AutoscalingTarget,
+    DataCapture,
+    EndpointTarget,
+    TrafficShift,
+)
 from mlops_spec.enums import ServingTier
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.serving import (
@@ -28,9 +43,9 @@ from mlops_spec.models.serving import (
     RealtimeServing,
     ServerlessServing,
 )
-from mlops_spec.naming import Names, content_hash
+from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
-from mlops_spec.plan.documents import ACCOUNT, Statement
+from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Statement
 from mlops_spec.plan.images import image, sklearn_image
 from mlops_spec.plan.metrics import VARIANT, MetricDescriptor, endpoint_metrics
 from mlops_spec.plan.policy import EnvironmentPolicy
@@ -40,6 +55,13 @@ from mlops_spec.plan.training import job_grants, package_arns
 
 RESOLVE_INSTANCE_TYPE = "ml.t3.medium"
 Owner = Literal["pulumi", "deploy-function"]
+ENDPOINT_OWNER_TAG = "mlops:endpoint-owner"
+"""Tag on every Model, EndpointConfig and Endpoint an endpoint's owner creates: ``pulumi``
+(pinned) or ``deploy-function`` (``latest_approved``). With the stack's ``system`` and
+``environment`` tags it tells the teardown what the deploy function created."""
+PROVISION_MINUTES = 30
+"""What ``pulumi up`` allows SageMaker to start a fleet (a new endpoint, or the green fleet of
+an update) and to end the rollout, on top of the traffic shifting's own waits."""
 
 
 @dataclass(frozen=True)
@@ -89,14 +111,11 @@ class EndpointPlan:
 
     name: str
     arn: str
+    region: str
     owner: Owner
     variant: str
     package_version: int | None
     package_arn: str | None
-    model_name: str | None
-    """Pulumi-owned only: ``<base>-<hash of the model inputs>``."""
-    config_name: str | None
-    """Pulumi-owned only: ``<base>-<hash of the endpoint-config inputs>``."""
     instance_type: str | None
     initial_instance_count: int
     serverless: ServerlessPlan | None
@@ -104,6 +123,9 @@ class EndpointPlan:
     rollout: RolloutPlan | None
     autoscaling: AutoscalingPlan | None
     log_group: str
+    wait_minutes: int | None
+    """Pinned only: how long ``pulumi up`` waits for a create or a rollout to end before it
+    fails the deployment (``PROVISION_MINUTES`` plus the bakes and the termination wait)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +195,6 @@ def _endpoint(
     names: Names,
     storage: StoragePlan,
     partition: str,
-    role_name: str,
 ) -> EndpointPlan:
     spec_model = resolved.spec.models[model_id]
     serving = spec_model.serving
@@ -200,30 +221,14 @@ def _endpoint(
         serverless = ServerlessPlan(
             serving.memory_mb, serving.max_concurrency, serving.provisioned_concurrency
         )
-    model_name = config_name = None
-    if pinned:  # Pulumi owns the endpoint: content-hashed model and config names
-        model_name = names.sagemaker_model(
-            model_id, content_hash({"package": package_arn, "role": role_name})
-        )
-        config = {
-            "model": model_name,
-            "variant": VARIANT,
-            "instance_type": instance_type,
-            "count": count,
-            "serverless": serverless and vars(serverless),
-            "capture": capture and vars(capture),
-            "kms": True,
-        }
-        config_name = names.endpoint_config(model_id, content_hash(config))
     return EndpointPlan(
         name=name,
         arn=_sagemaker_arn(partition, region, f"endpoint/{name.lower()}"),
+        region=region,
         owner="pulumi" if pinned else "deploy-function",
         variant=VARIANT,
         package_version=pinned.pinned if pinned else None,
         package_arn=package_arn,
-        model_name=model_name,
-        config_name=config_name,
         instance_type=instance_type,
         initial_instance_count=count,
         serverless=serverless,
@@ -231,7 +236,85 @@ def _endpoint(
         rollout=rollout,
         autoscaling=autoscaling,
         log_group=f"/aws/sagemaker/Endpoints/{name}",
+        wait_minutes=wait_minutes(_traffic(rollout)) if pinned else None,
     )
+
+
+def endpoint_target(plan: ServingPlan, policy: EnvironmentPolicy, partition: str) -> EndpointTarget:
+    """What both owners build the endpoint's SageMaker requests from (the runtime contract;
+    ``${account}`` and ``${key_arn}`` placeholders in its ARNs): variant, instances or
+    serverless sizes, capture, KMS, blue/green shifting, rollback alarms and autoscaling, tagged
+    with the stack's tags and ``ENDPOINT_OWNER_TAG``. Model and EndpointConfig names end in a
+    hash of their request (``mlops_runtime.aws.endpoint_requests``)."""
+    endpoint = plan.endpoint
+    if endpoint is None:
+        raise ValueError(f"serving of {plan.model} has no endpoint")
+    serverless, rollout = endpoint.serverless, endpoint.rollout
+    return EndpointTarget(
+        model_id=plan.model,
+        endpoint_name=endpoint.name,
+        execution_role_arn=plan.role.arn(partition),
+        instance_type=endpoint.instance_type,
+        initial_instance_count=endpoint.initial_instance_count,
+        serverless_memory_mb=serverless.memory_mb if serverless else None,
+        serverless_max_concurrency=serverless.max_concurrency if serverless else None,
+        serverless_provisioned_concurrency=(
+            serverless.provisioned_concurrency if serverless else None
+        ),
+        variant_name=endpoint.variant,
+        traffic=_traffic(rollout),
+        rollback_alarms=rollout.rollback_alarms if rollout else (),
+        data_capture=_capture_target(endpoint.capture),
+        kms_key_id=KEY_ARN if serverless is None else None,
+        tags=dict(sorted({**policy.tag_map, ENDPOINT_OWNER_TAG: endpoint.owner}.items())),
+        autoscaling=_autoscaling_target(endpoint.autoscaling),
+    )
+
+
+def _traffic(rollout: RolloutPlan | None) -> TrafficShift:
+    """The rollout in the runtime's words (the defaults for serverless: no guardrails)."""
+    if rollout is None:
+        return TrafficShift()
+    return TrafficShift(
+        strategy=rollout.strategy.lower(),
+        step_percent=rollout.step_percent,
+        bake_minutes=rollout.wait_seconds // 60,
+        termination_wait_minutes=rollout.termination_wait_seconds // 60,
+    )
+
+
+def _capture_target(capture: CapturePlan | None) -> DataCapture | None:
+    if capture is None:
+        return None
+    return DataCapture(
+        destination_s3_uri=capture.destination_uri,
+        sampling_percent=capture.sampling_percent,
+        kms_key_id=KEY_ARN,
+    )
+
+
+def _autoscaling_target(scaling: AutoscalingPlan | None) -> AutoscalingTarget | None:
+    if scaling is None:
+        return None
+    return AutoscalingTarget(
+        min_capacity=scaling.min_capacity,
+        max_capacity=scaling.max_capacity,
+        target_invocations_per_instance=float(scaling.target_invocations_per_instance),
+        scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
+        scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
+        policy_name=scaling.policy_name,
+    )
+
+
+def wait_minutes(traffic: TrafficShift) -> int:
+    """How long a pinned endpoint's ``pulumi up`` waits: ``PROVISION_MINUTES``, one bake per
+    traffic shift (linear: one per step; canary and all at once: one) and the termination
+    wait; ``max_rollout_minutes`` instead of the shifting when it is set."""
+    shifts = ceil(100 / traffic.step_percent) if traffic.strategy == "linear" else 1
+    shifting = traffic.bake_minutes * shifts + traffic.termination_wait_minutes
+    if traffic.max_rollout_minutes is not None:
+        shifting = traffic.max_rollout_minutes
+    return PROVISION_MINUTES + shifting
 
 
 def _capture(serving: RealtimeServing, storage: StoragePlan) -> CapturePlan | None:
@@ -386,7 +469,7 @@ def plan_serving(
         grants += _batch_grants(model_id, batch, group, storage, partition, region, role_arn)
         repos = {model_image.repository_arn, sklearn_image(region, partition).repository_arn}
     else:
-        endpoint = _endpoint(model_id, resolved, names, storage, partition, role_name)
+        endpoint = _endpoint(model_id, resolved, names, storage, partition)
         grants += _endpoint_grants(endpoint, group, partition, region)
         repos = {model_image.repository_arn}
     grants.append(iam.ecr_pull(tuple(sorted(r for r in repos if r))))

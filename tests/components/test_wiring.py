@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from mlops_components.endpoint_provider import TYPE as ENDPOINT
+from mlops_components.endpoint_provider import EndpointInputs
+from mlops_components.teardown import TYPE as TEARDOWN
+from mlops_runtime.aws.endpoint_requests import release
 from mlops_runtime.contract.config import (
     ENV_VAR,
     FILE_ENV_VAR,
@@ -17,7 +21,7 @@ from mlops_runtime.contract.config import (
     TriggerConfig,
 )
 from mlops_spec.load import resolve
-from tests.components.conftest import STACKS, Stack
+from tests.components.conftest import PRODUCTION, STACKS, Stack
 
 pytestmark = pytest.mark.xdist_group("components")
 
@@ -35,7 +39,7 @@ def _deploy_config(stack: Stack) -> DeployConfig | None:
 
 def _endpoint_names(stack: Stack) -> set[str]:
     """Endpoints Pulumi creates, and those the deploy function creates from its config."""
-    names = {e.inputs["name"] for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")}
+    names = {e.inputs["endpointName"] for e in stack.of_type(ENDPOINT)}
     deploy = _deploy_config(stack)
     return names | ({t.endpoint_name for t in deploy.endpoints.values()} if deploy else set())
 
@@ -46,22 +50,16 @@ def test_rollback_alarms_exist_and_come_first(stacks: dict[str, Stack], key: str
     alarms = {
         a.inputs["name"]: a.urn for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     }
-    for endpoint in stack.of_type("aws:sagemaker/endpoint:Endpoint"):
-        rollback = endpoint.inputs.get("deploymentConfig", {}).get("autoRollbackConfiguration")
-        names = [a["alarmName"] for a in rollback["alarms"]] if rollback else []
+    found: set[str] = set()
+    for endpoint in stack.of_type(ENDPOINT):
+        names = EndpointInputs.parse(endpoint.inputs).target.rollback_alarms
         for name in names:
             assert name in alarms and alarms[name] in endpoint.depends_on
+        found |= set(names)
     deploy = _deploy_config(stack)
     for target in deploy.endpoints.values() if deploy else ():
         assert set(target.rollback_alarms) <= set(alarms)
     expected = {name for s in stack.plan.serving for name in s.rollback_alarms}
-    found = {
-        a["alarmName"]
-        for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")
-        for a in e.inputs.get("deploymentConfig", {})
-        .get("autoRollbackConfiguration", {})
-        .get("alarms", [])
-    }
     found |= {n for t in (deploy.endpoints.values() if deploy else ()) for n in t.rollback_alarms}
     assert found == expected
 
@@ -159,32 +157,64 @@ def test_lambda_configs_name_real_resources(stacks: dict[str, Stack], key: str) 
 
 
 def test_pinned_endpoint_chain(stacks: dict[str, Stack]) -> None:
+    """The pinned endpoint is one resource running the one rollout: its requests serve the
+    pinned package from a config of that model, shift traffic linearly and scale the stable
+    variant; it waits for the role, the key and the rollback alarms."""
     stack = stacks["full-prod"]
-    models = {m.inputs["name"]: m for m in stack.of_type("aws:sagemaker/model:Model")}
-    configs = {
-        c.inputs["name"]: c
-        for c in stack.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-    }
-    (endpoint,) = [
-        e
-        for e in stack.of_type("aws:sagemaker/endpoint:Endpoint")
-        if e.inputs["name"] == "full-prod-rt"
-    ]
-    config = configs[endpoint.inputs["endpointConfigName"]]
-    (variant,) = config.inputs["productionVariants"]
-    assert variant["variantName"] == "AllTraffic" and variant["modelName"] in models
-    model = models[variant["modelName"]]
-    assert model.inputs["primaryContainer"]["modelPackageName"] == (
+    (endpoint,) = [e for e in stack.of_type(ENDPOINT) if e.inputs["endpointName"] == "full-prod-rt"]
+    inputs = EndpointInputs.parse(endpoint.inputs)
+    built = release(inputs.target, inputs.package_arn)
+    model, config = built.requests["model"], built.requests["endpoint_config"]
+    (variant,) = config["ProductionVariants"]
+    assert variant["VariantName"] == "AllTraffic" and variant["ModelName"] == model["ModelName"]
+    assert model["PrimaryContainer"]["ModelPackageName"] == (
         "arn:aws:sagemaker:us-west-2:123456789012:model-package/full-prod-rt/3"
     )
-    assert not model.delete_before_replace and not config.delete_before_replace
-    policy = endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]
-    assert policy["trafficRoutingConfiguration"]["type"] == "LINEAR"
-    (target,) = stack.of_type("aws:appautoscaling/target:Target")
-    assert target.inputs["resourceId"] == "endpoint/full-prod-rt/variant/AllTraffic"
-    assert endpoint.urn in target.depends_on
-    (scaling,) = stack.of_type("aws:appautoscaling/policy:Policy")
-    assert scaling.inputs["resourceId"] == target.inputs["resourceId"]
+    policy = built.requests["update"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"]["Type"] == "LINEAR"
+    assert inputs.target.autoscaling and inputs.target.autoscaling.max_capacity == 4
+    assert stack.of_type("aws:appautoscaling/target:Target") == []  # the rollout's to order
+    policies = {r.urn for r in stack.of_type("aws:iam/rolePolicy:RolePolicy")}
+    assert [d.rsplit("::", 1)[1] for d in endpoint.depends_on if d in policies] == [
+        "rt-serving-serve-policy"
+    ]
+    (key,) = stack.of_type("aws:kms/key:Key")
+    assert key.urn in endpoint.property_dependencies["target"]
+    assert endpoint.protect  # production
+
+
+@pytest.mark.parametrize("key", STACKS)
+def test_the_teardown_exists_exactly_when_the_deploy_function_creates_endpoints(
+    stacks: dict[str, Stack], key: str
+) -> None:
+    stack = stacks[key]
+    deploy = _deploy_config(stack)
+    teardowns = stack.of_type(TEARDOWN)
+    if deploy is None:
+        assert teardowns == []
+        return
+    (teardown,) = teardowns
+    env = stack.plan.environment
+    assert teardown.inputs["tags"] == {
+        "system": stack.plan.system,
+        "environment": env,
+        "mlops:endpoint-owner": "deploy-function",
+    }
+    assert teardown.inputs["prefix"] == f"{stack.plan.system}-{env}"
+    assert teardown.inputs["region"] == stack.plan.region
+    assert teardown.inputs["endpoints"] == sorted(
+        t.endpoint_name for t in deploy.endpoints.values()
+    )
+    for target in deploy.endpoints.values():  # what the teardown finds is what the function tags
+        assert target.tags.items() >= teardown.inputs["tags"].items()
+        assert target.endpoint_name.startswith(teardown.inputs["prefix"])
+    assert teardown.protect == (key in PRODUCTION)
+    (function,) = [
+        f
+        for f in stack.of_type("aws:lambda/function:Function")
+        if f.inputs["handler"] == "mlops_runtime.deploy.handler"
+    ]
+    assert teardown.urn in function.depends_on  # destroyed after the function
 
 
 def test_training_pipeline_uses_its_own_role(stacks: dict[str, Stack]) -> None:

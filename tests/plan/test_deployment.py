@@ -64,9 +64,6 @@ def test_physical_names_follow_aws_rules(all_plans: dict[str, DeploymentPlan], c
         checks.append((serving.role.name, "role"))
         if serving.endpoint:
             checks.append((serving.endpoint.name, "endpoint"))
-            for name in (serving.endpoint.model_name, serving.endpoint.config_name):
-                if name:
-                    checks.append((name, "sagemaker"))
         if serving.batch:
             checks.append((serving.batch.schedule.name, "schedule"))
     for name, limit in checks:

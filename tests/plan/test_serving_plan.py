@@ -5,7 +5,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mlops_runtime.aws.endpoint_requests import release
+from mlops_runtime.contract.config import EndpointTarget
+from mlops_spec.plan import DeploymentPlan
+from mlops_spec.plan.serving import ENDPOINT_OWNER_TAG, endpoint_target, wait_minutes
 from tests.plan.conftest import PROD, example, full, mini
+
+
+def _target(deployment: DeploymentPlan, model: str) -> EndpointTarget:
+    serving = deployment.serving_for(model)
+    assert serving is not None
+    return endpoint_target(serving, deployment.policy, deployment.partition)
+
+
+def _names(deployment: DeploymentPlan, model: str = "mm") -> tuple[str, str]:
+    """(model name, endpoint config name) the rollout gives the pinned package."""
+    serving = deployment.serving_for(model)
+    assert serving and serving.endpoint and serving.endpoint.package_arn
+    built = release(_target(deployment, model), serving.endpoint.package_arn)
+    return built.model_name, built.config_name
 
 
 def test_pinned_realtime_is_owned_by_pulumi_with_hashed_names() -> None:
@@ -16,9 +34,9 @@ def test_pinned_realtime_is_owned_by_pulumi_with_hashed_names() -> None:
     assert endpoint.package_arn == (
         "arn:aws:sagemaker:us-west-2:${account}:model-package/full-prod-rt/3"
     )
-    assert endpoint.model_name and endpoint.model_name.startswith("full-prod-rt-")
-    assert endpoint.config_name and endpoint.config_name.startswith("full-prod-rt-")
-    assert endpoint.model_name != endpoint.config_name
+    model_name, config_name = _names(full("prod"), "rt")
+    assert model_name.startswith("full-prod-rt-") and config_name.startswith("full-prod-rt-")
+    assert model_name != config_name
     assert (endpoint.instance_type, endpoint.initial_instance_count) == ("ml.c5.xlarge", 2)
     assert endpoint.capture and endpoint.capture.sampling_percent == 50
     assert endpoint.capture.destination_uri == "s3://acme-full-prod-capture-us-west-2/endpoints"
@@ -29,18 +47,50 @@ def test_a_new_version_gets_new_model_and_config_names() -> None:
     five = mini(serving={"tier": "realtime", "model_version": {"pinned": 5}}).serving_for("mm")
     assert four and five and four.endpoint and five.endpoint
     assert four.endpoint.name == five.endpoint.name
-    assert four.endpoint.model_name != five.endpoint.model_name
-    assert four.endpoint.config_name != five.endpoint.config_name
+    (model_4, config_4), (model_5, config_5) = (
+        _names(mini()),
+        _names(mini(serving={"tier": "realtime", "model_version": {"pinned": 5}})),
+    )
+    assert model_4 != model_5 and config_4 != config_5
     bigger = mini(
         serving={
             "tier": "realtime",
             "model_version": {"pinned": 4},
             "instance_type": "ml.m5.xlarge",
         }
-    ).serving_for("mm")
-    assert bigger and bigger.endpoint
-    assert bigger.endpoint.model_name == four.endpoint.model_name
-    assert bigger.endpoint.config_name != four.endpoint.config_name
+    )
+    bigger_model, bigger_config = _names(bigger)
+    assert bigger_model == model_4 and bigger_config != config_4
+
+
+def test_a_rollback_monitor_changes_no_model_or_config_name() -> None:
+    """The rollback alarms are the update's deployment config, not the endpoint config's."""
+    without = mini(monitors={})
+    assert _target(mini(), "mm").rollback_alarms == ("mini-dev-mm-lat",)
+    assert _target(without, "mm").rollback_alarms == ()
+    assert _names(mini()) == _names(without)
+
+
+def test_both_owners_tag_what_they_create_with_the_stack_and_themselves() -> None:
+    pinned = _target(mini(), "mm")
+    assert pinned.tags[ENDPOINT_OWNER_TAG] == "pulumi"
+    assert (pinned.tags["system"], pinned.tags["environment"]) == ("mini", "dev")
+    churn = _target(example("churn", "prod"), "churn-classifier")
+    assert churn.tags[ENDPOINT_OWNER_TAG] == "deploy-function"
+    assert churn.execution_role_arn == (
+        "arn:aws:iam::${account}:role/churn-prod-churn-classifier-serve"
+    )
+    assert churn.kms_key_id == "${key_arn}"
+
+
+def test_pulumi_up_waits_for_the_provisioning_the_bakes_and_the_termination_wait() -> None:
+    endpoint = mini().serving_for("mm").endpoint  # type: ignore[union-attr]
+    assert endpoint and endpoint.wait_minutes == 30 + 10 + 5  # canary: one bake
+    linear = full("prod").serving_for("rt").endpoint  # type: ignore[union-attr]
+    assert linear and linear.wait_minutes == 30 + 4 * 5 + 3  # 25% steps: four bakes
+    assert wait_minutes(_target(full("prod"), "rt").traffic) == linear.wait_minutes
+    churn = example("churn", "prod").serving_for("churn-classifier")
+    assert churn and churn.endpoint and churn.endpoint.wait_minutes is None  # not Pulumi's
 
 
 def test_rollout_strategies() -> None:
@@ -93,7 +143,6 @@ def test_latest_approved_endpoints_belong_to_the_deploy_function() -> None:
     churn = example("churn", "prod").serving_for("churn-classifier")
     assert churn and churn.endpoint
     assert churn.endpoint.owner == "deploy-function"
-    assert churn.endpoint.model_name is None and churn.endpoint.config_name is None
     # planned like a pinned endpoint's, registered by the deploy function once in service
     scaling = churn.endpoint.autoscaling
     assert scaling and (scaling.min_capacity, scaling.max_capacity) == (2, 6)
@@ -180,7 +229,9 @@ def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
     }
     assert ltv.batch.input_uri == "s3://210987654321-ltv-prod-data-orders-us-east-1/orders/"
     assert ltv.batch.split_type == "None"  # parquet is not split into records
-    assert ltv.batch.output_uri == "s3://210987654321-ltv-prod-reports-us-east-1/batch/lifetime-value/"
+    assert (
+        ltv.batch.output_uri == "s3://210987654321-ltv-prod-reports-us-east-1/batch/lifetime-value/"
+    )
 
 
 def test_models_without_serving_have_no_serving_plan() -> None:
