@@ -3,7 +3,9 @@
 ``Mocks.new_resource`` only sees a resource's type, name and inputs. The monitor sees the whole
 ``RegisterResourceRequest``: parent, options, dependencies and aliases. It also returns the URNs
 the real engine would (see :mod:`mlops_preview.urns`), so parents, dependencies and property
-dependencies recorded from later requests are engine URNs without any rewriting.
+dependencies recorded from later requests are engine URNs without any rewriting. A dynamic
+resource's pickled provider is recorded as its class and a hash of its source
+(:mod:`mlops_preview.dynamic`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from mlops_preview.dynamic import describe_dynamic
 from mlops_preview.mocks import UnknownInvokeError
 from mlops_preview.urns import ROOT_STACK_TYPE, inherited_child_alias, make_urn, urn_name, urn_type
 from mlops_preview.values import decode_struct
@@ -136,7 +139,9 @@ class RecordingMonitor(MockMonitor):
             name=request.name,
             parent=request.parent or None,
             custom=bool(request.custom),
-            inputs=decode_struct(request.object, self.base_dir),
+            inputs=describe_dynamic(
+                request.type, request.object, decode_struct(request.object, self.base_dir)
+            ),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             dependencies=sorted(set(request.dependencies)),

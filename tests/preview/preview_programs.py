@@ -112,3 +112,27 @@ def platform() -> None:
 def nested() -> None:
     """Only the nested component, for URN checks."""
     Storage("data", bucket_name="nested-bucket")
+
+
+class Echo(pulumi.dynamic.ResourceProvider):
+    """A dynamic provider whose pickled form is a secret (the SDK's default)."""
+
+    def create(self, props: dict) -> pulumi.dynamic.CreateResult:
+        return pulumi.dynamic.CreateResult(id_="echo", outs=props)
+
+
+class PlainEcho(Echo):
+    """The same, serialised in the clear."""
+
+    serialize_as_secret_always = False
+
+
+class Dynamic(pulumi.dynamic.Resource, module="test", name="Echo"):
+    def __init__(self, name: str, provider: Echo, props: dict) -> None:
+        super().__init__(provider, name, props)
+
+
+def dynamic() -> None:
+    """Two dynamic resources: one with a secret provider blob, one with a plain one."""
+    Dynamic("secret-echo", Echo(), {"size": 3})
+    Dynamic("plain-echo", PlainEcho(), {"size": 4})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import sys
 from pathlib import Path
 
+import preview_programs
 import pulumi
 import pulumi_aws as aws
-from preview_programs import nested
+from preview_programs import dynamic, nested
 
 from mlops_preview import PlanDocument, preview, preview_project
 from mlops_preview.values import COMPUTED, SECRET
@@ -225,3 +228,22 @@ def test_preview_false_runs_as_an_update_would():
     doc = preview(program, project="p", stack="s", preview=False)
     assert doc.outputs == {"dry_run": False}
     assert "name" not in doc.find(name="q")[0].inputs  # no unknowns: an unset output is absent
+
+
+def test_a_dynamic_resource_s_pickled_provider_is_described_by_class_and_source(plan):
+    """The ``__provider`` blob (secret or not) becomes the provider's class and a hash of its
+    module's source: readable, the same for the same code, changed with the code."""
+    doc = plan(program=dynamic)
+    (secret,) = doc.find(name="secret-echo")
+    (plain,) = doc.find(name="plain-echo")
+    assert secret.type == plain.type == "pulumi-python:dynamic/test:Echo"
+    source = inspect.getsource(preview_programs)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    assert secret.inputs == {
+        "__provider": {"provider": {"class": "preview_programs.Echo", "sha256": digest}},
+        "size": 3,
+    }
+    assert plain.inputs["__provider"] == {
+        "provider": {"class": "preview_programs.PlainEcho", "sha256": digest}
+    }
+    assert plan(program=dynamic).to_json() == doc.to_json()

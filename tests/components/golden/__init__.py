@@ -7,8 +7,8 @@ Refresh them after an intended change, then review the diff like any other code 
     python -m tests.components.golden              # check only (exit 1 and a summary if stale)
 
 Only deterministic data is kept (aws/aws-cdk#13468): the archives of runtime code are reduced
-to the source directories they pack, and asset hashes are dropped, so editing a runtime module
-does not touch the golden plans, while adding a package to the archive or changing any
+to the source directories they pack, and asset hashes and dynamic providers' source hashes are
+dropped, so editing a runtime module or a provider does not touch the golden plans, while adding a package to the archive or changing any
 resource, input, option or output does. Asset paths are relative to the program directory, so
 no machine path can appear.
 """
@@ -45,6 +45,9 @@ def _stable(value: Any) -> Any:
         asset = value.get("asset")
         if len(value) == 1 and isinstance(asset, dict):
             return {"asset": {k: v for k, v in asset.items() if k != "sha256"}}
+        provider = value.get("provider")  # a dynamic resource's (mlops_preview.dynamic)
+        if len(value) == 1 and isinstance(provider, dict) and "class" in provider:
+            return {"provider": {"class": provider["class"]}}
         return {k: _stable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_stable(v) for v in value]
