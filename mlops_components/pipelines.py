@@ -25,10 +25,13 @@ def create_pipeline(
     display_name: str,
     description: str,
     definition: str,
+    job_roles: Sequence[Role] = (),
 ) -> aws.sagemaker.Pipeline:
-    """``<name>-pipeline``, run as ``role``, created after the role's policy, its config objects
+    """``<name>-pipeline``, run as ``role``, created after the role's policy, the policies of
+    the ``job_roles`` its steps pass to their jobs, its config objects
     (``<name>-config-<step>``) and the stack's shared dependencies."""
     configs = upload_config_files(parent, name, config_files, context)
+    policies = [role.policy, *(r.policy for r in job_roles)]
     return aws.sagemaker.Pipeline(
         f"{name}-pipeline",
         pipeline_name=pipeline_name,
@@ -37,5 +40,5 @@ def create_pipeline(
         pipeline_definition=context.refs.render(definition),
         role_arn=role.arn,
         tags=context.policy.tag_map,
-        opts=child(parent, depends_on=[role.policy, *configs, *context.depends_on]),
+        opts=child(parent, depends_on=[*policies, *configs, *context.depends_on]),
     )

@@ -1,5 +1,6 @@
 """Training: one model's SageMaker pipeline (train -> evaluate -> gate -> profile + register),
-its scoped execution role, and the scheduler role all of the model's schedules use. The
+its scoped execution role, the training job's own role, and the scheduler role all of the
+model's schedules use. The
 training schedule itself invokes the retraining trigger, so the Retraining component creates it
 (after the function).
 
@@ -32,6 +33,10 @@ class Training(pulumi.ComponentResource):
     pipeline_name: pulumi.Output[str]
     pipeline_arn: pulumi.Output[str]
     role_arn: pulumi.Output[str]
+    """The pipeline's role (orchestration, the Evaluate and Profile steps, registration)."""
+    job_role_arn: pulumi.Output[str]
+    """The training job's role: reads the inputs, writes the model and its checkpoints; no
+    registry, no jobs, nothing under the model's evaluation/ or reference/ prefixes."""
     scheduler: Role | None
     """The role all of the model's schedules assume (None when the model has none)."""
     schedule_alias: pulumi.Alias
@@ -44,10 +49,12 @@ class Training(pulumi.ComponentResource):
         super().__init__("mlops:training:Training", name, None, opts)
         plan, tags = args.plan, args.context.policy.tag_map
         role = create_role(self, name, plan.role, args.context.refs, tags)
+        job_role = create_role(self, name, plan.job_role, args.context.refs, tags)
         pipeline = create_pipeline(
             self,
             name,
             role=role,
+            job_roles=[job_role],
             config_files=plan.config_files,
             context=args.context,
             pipeline_name=plan.pipeline_name,
@@ -59,6 +66,7 @@ class Training(pulumi.ComponentResource):
         self.pipeline_name = pipeline.pipeline_name
         self.pipeline_arn = pipeline.arn
         self.role_arn = role.arn
+        self.job_role_arn = job_role.arn
         self.scheduler = None
         if plan.scheduler_role is not None:
             self.scheduler = create_role(self, name, plan.scheduler_role, args.context.refs, tags)
@@ -71,5 +79,6 @@ class Training(pulumi.ComponentResource):
                 "pipeline_name": self.pipeline_name,
                 "pipeline_arn": self.pipeline_arn,
                 "role_arn": self.role_arn,
+                "job_role_arn": self.job_role_arn,
             }
         )

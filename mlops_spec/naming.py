@@ -288,6 +288,7 @@ def _model_names(names: Names, model: str, facts: ModelNames | None) -> list[Nam
         (path, "sagemaker", names.model_package_group(model)),
         (path, "pipeline", names.pipeline(model)),
         (path, "role", names.role("train", model)),
+        (path, "role", names.role("trainer", model)),
         (path, "alarm", names.health_alarm(model)),
         (path, "dashboard", names.dashboard(model)),
     ]

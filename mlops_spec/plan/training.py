@@ -29,6 +29,13 @@ PREDICTIONS_FILE = "predictions.json"
 ``profile.json`` (the monitoring job's prediction-drift reference)."""
 REGRESSION_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE, QualityMetric.R2})
 APPROVAL_STATUS = {Approval.AUTO: "Approved", Approval.MANUAL: "PendingManualApproval"}
+TRAINING_PREFIX = "training"
+CHECKPOINT_PREFIX = "checkpoints"
+EVALUATION_PREFIX = "evaluation"
+REFERENCE_PREFIX = "reference"
+"""Under ``models/<model>/`` in the artifacts bucket: the training job writes ``training/``
+(the model) and ``checkpoints/``; the pipeline's steps write ``evaluation/`` and
+``reference/``."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,12 @@ class TrainingPlan:
     display_name: str
     description: str
     role: iam.RolePlan
+    """The pipeline's role (``<prefix>-<model>-train``): orchestration, the Evaluate and Profile
+    steps, registration."""
+    job_role: iam.RolePlan
+    """The training job's role (``<prefix>-<model>-trainer``): the training container runs with
+    it, so it may read the inputs, write the model under ``training/`` and its checkpoints,
+    and nothing the gate trusts, no registry, no job."""
     image: str
     instance_type: str
     instance_count: int
@@ -122,9 +135,13 @@ def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
     return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:{resource}"
 
 
-def job_grants(partition: str, region: str, kinds: tuple[str, ...]) -> tuple[Statement, ...]:
+def job_grants(
+    partition: str, region: str, kinds: tuple[str, ...], run_as: tuple[str, ...] | None = None
+) -> tuple[Statement, ...]:
     """Run pipeline-created jobs (``pipelines-*``) of ``kinds`` with the system key on their
-    volumes and outputs (``kms:CreateGrant`` for AWS resources), and write their logs."""
+    volumes and outputs (``kms:CreateGrant`` for AWS resources), and write the logs and
+    metrics of the jobs of ``run_as`` (default: ``kinds``) that run with this role."""
+    run_as = kinds if run_as is None else run_as
     resources = tuple(
         _sagemaker_arn(partition, region, f"{kind}-job/pipelines-*") for kind in kinds
     )
@@ -140,9 +157,9 @@ def job_grants(partition: str, region: str, kinds: tuple[str, ...]) -> tuple[Sta
     )
     log_groups = tuple(
         f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:/aws/sagemaker/{kind.title()}Jobs"
-        for kind in kinds
+        for kind in run_as
     )
-    namespaces = tuple(f"/aws/sagemaker/{kind.title()}Jobs" for kind in kinds)
+    namespaces = tuple(f"/aws/sagemaker/{kind.title()}Jobs" for kind in run_as)
     return (
         Statement(sid="PipelineJobs", actions=actions, resources=resources),
         # The jobs' volumes and outputs use the system key (VolumeKmsKeyId, KmsKeyId).
@@ -168,7 +185,8 @@ def package_arns(partition: str, region: str, group: str) -> tuple[str, str]:
 def reference_profile_uri(storage: StoragePlan, model_id: str) -> str:
     """Where a model's reference profile lives (written by its training pipeline's Profile
     step, read by its monitoring job)."""
-    return f"s3://{storage.bucket('artifacts').name}/models/{model_id}/reference/{PROFILE_FILE}"
+    artifacts = storage.bucket("artifacts").name
+    return f"s3://{artifacts}/models/{model_id}/{REFERENCE_PREFIX}/{PROFILE_FILE}"
 
 
 def reference_predictions_uri(storage: StoragePlan, model_id: str) -> str:
@@ -264,6 +282,8 @@ class _Pipeline:
     name: str
     """The pipeline's name."""
     role_arn: str
+    job_role_arn: str
+    """The training job's role."""
     base: str
     """``s3://<artifacts>/models/<model>``."""
     eval_image: Image
@@ -303,6 +323,7 @@ def plan_training(
         )
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
+    job_role_name = names.role("trainer", model_id)
     p = _Pipeline(
         model_id=model_id,
         model=spec_model,
@@ -311,12 +332,13 @@ def plan_training(
         region=region,
         name=name,
         role_arn=iam.role_arn(partition, role_name),
+        job_role_arn=iam.role_arn(partition, job_role_name),
         base=f"s3://{storage.bucket('artifacts').name}/models/{model_id}",
         eval_image=sklearn_image(region, partition),
     )
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
-    gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/evaluation")
+    gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
     profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
     steps, config_files = _steps(p, channels, gate, profile, group)
     max_wait = training.effective_max_wait_minutes
@@ -334,6 +356,14 @@ def plan_training(
             partition=partition,
             region=region,
         ),
+        job_role=iam.sagemaker_role(
+            "trainer",
+            job_role_name,
+            f"SageMaker training jobs of {model_id}",
+            *_job_grants(p, channels),
+            partition=partition,
+            region=region,
+        ),
         image=training.image,
         instance_type=str(training.instance_type),
         instance_count=training.instance_count,
@@ -343,8 +373,8 @@ def plan_training(
         max_wait_seconds=max_wait * 60 if max_wait else None,
         hyperparameters=_hyperparameters(spec_model),
         channels=channels,
-        output_uri=f"{p.base}/training",
-        checkpoint_uri=f"{p.base}/checkpoints" if training.spot else None,
+        output_uri=f"{p.base}/{TRAINING_PREFIX}",
+        checkpoint_uri=f"{p.base}/{CHECKPOINT_PREFIX}" if training.spot else None,
         package_group=group,
         approval_status=APPROVAL_STATUS[spec_model.registry.approval],
         gate=gate,
@@ -396,7 +426,7 @@ def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
     max_wait = training.effective_max_wait_minutes
     return pipelines.training_step(
         image=training.image,
-        role_arn=p.role_arn,
+        role_arn=p.job_role_arn,
         entry_point=training.entry_point,
         instance_type=str(training.instance_type),
         instance_count=training.instance_count,
@@ -406,8 +436,8 @@ def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
         max_wait_seconds=max_wait * 60 if max_wait else None,
         hyperparameters=dict(_hyperparameters(p.model)),
         channels=[(c.name, c.uri, c.content_type) for c in channels],
-        output_uri=f"{p.base}/training",
-        checkpoint_uri=f"{p.base}/checkpoints",
+        output_uri=f"{p.base}/{TRAINING_PREFIX}",
+        checkpoint_uri=f"{p.base}/{CHECKPOINT_PREFIX}",
     )
 
 
@@ -492,41 +522,74 @@ def _register_step(
 def _grants(
     p: _Pipeline, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
 ) -> list[tuple[Statement, ...]]:
-    """Read the inputs, holdout and runtime code, write the model's artifacts, run the jobs,
-    pull the images and register packages in the model's group."""
+    """The pipeline's role: start the jobs (passing the training job its own role), run the
+    Evaluate and Profile steps (read the first input, the holdout, the model's artifacts, the
+    runtime code and config; write only ``evaluation/`` and ``reference/``), pull the images
+    and register packages in the model's group with the approval status the spec sets."""
     storage, model_prefix = p.storage, f"models/{p.model_id}/"
     artifacts = storage.bucket("artifacts")
-    read_sources = [c.name for c in channels]
+    read_sources = [channels[0].name]  # the Profile step's data
     if gate and gate.holdout not in read_sources:
         read_sources.append(gate.holdout)
     images = (image(p.model.training.image, p.partition), p.eval_image)
     repositories = {i.repository_arn for i in images if i.repository_arn}
-    group_arn, packages = package_arns(p.partition, p.region, group)
     return [
         *(
             iam.s3_read(storage.location(s).bucket_arn, storage.location(s).prefix)
             for s in read_sources
         ),
         iam.s3_read(artifacts.arn, model_prefix),
-        iam.s3_write(artifacts.arn, model_prefix),
+        iam.s3_write(artifacts.arn, f"{model_prefix}{EVALUATION_PREFIX}/"),
+        iam.s3_write(artifacts.arn, f"{model_prefix}{REFERENCE_PREFIX}/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
         iam.s3_read(artifacts.arn, pipelines.config_prefix(p.name)),
         iam.kms_use(encrypt=True),
         iam.ecr_pull(tuple(sorted(repositories))),
-        job_grants(p.partition, p.region, ("training", "processing")),
-        (
-            Statement(
-                sid="RegisterPackages",
-                actions=(
-                    "sagemaker:AddTags",
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:DescribeModelPackage",
-                ),
-                resources=(group_arn, packages),
-            ),
-            Statement(
-                sid="FindChampion", actions=("sagemaker:ListModelPackages",), resources=("*",)
-            ),
+        job_grants(p.partition, p.region, ("training", "processing"), run_as=("processing",)),
+        _register_grants(p, group),
+        iam.pass_role((p.role_arn, p.job_role_arn), "sagemaker.amazonaws.com"),
+    ]
+
+
+def _register_grants(p: _Pipeline, group: str) -> tuple[Statement, ...]:
+    """Create packages in the model's group only with the approval status the spec sets
+    (``sagemaker:ModelApprovalStatus``): with ``approval: manual`` nothing holding this role can
+    register an Approved package that the deploy function would roll out."""
+    group_arn, packages = package_arns(p.partition, p.region, group)
+    status = APPROVAL_STATUS[p.model.registry.approval]
+    return (
+        Statement(
+            sid="RegisterPackages",
+            actions=("sagemaker:CreateModelPackage",),
+            resources=(group_arn, packages),
+            conditions=(Condition("StringEquals", "sagemaker:ModelApprovalStatus", (status,)),),
         ),
-        iam.pass_role((p.role_arn,), "sagemaker.amazonaws.com"),
+        Statement(
+            sid="ReadPackages",
+            actions=("sagemaker:AddTags", "sagemaker:DescribeModelPackage"),
+            resources=(group_arn, packages),
+        ),
+        Statement(sid="FindChampion", actions=("sagemaker:ListModelPackages",), resources=("*",)),
+    )
+
+
+def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[Statement, ...]]:
+    """The training job's role: read its input channels, read and write its checkpoints, write
+    the model under ``training/``, use the key, pull the training image, write its logs and
+    metrics. No registry, no job, no role to pass, no write to ``evaluation/`` or
+    ``reference/`` (what the gate and the monitoring job trust)."""
+    storage, model_prefix = p.storage, f"models/{p.model_id}/"
+    artifacts = storage.bucket("artifacts")
+    training_image = image(p.model.training.image, p.partition)
+    checkpoints = f"{model_prefix}{CHECKPOINT_PREFIX}/"
+    log_group = f"arn:{p.partition}:logs:{p.region}:{ACCOUNT}:log-group:/aws/sagemaker/TrainingJobs"
+    return [
+        *(iam.s3_read(c.bucket_arn, c.prefix) for c in channels),
+        iam.s3_read(artifacts.arn, checkpoints),
+        iam.s3_write(artifacts.arn, checkpoints),
+        iam.s3_write(artifacts.arn, f"{model_prefix}{TRAINING_PREFIX}/"),
+        iam.kms_use(encrypt=True),
+        iam.ecr_pull((training_image.repository_arn,) if training_image.repository_arn else ()),
+        iam.log_writes((log_group,)),
+        iam.put_metrics("/aws/sagemaker/TrainingJobs"),
     ]

@@ -124,7 +124,9 @@ def test_the_train_step_runs_the_spec_s_image_and_entry_point_with_its_hyperpara
 def test_each_input_is_a_channel_named_after_its_data_source(dev: Template) -> None:
     (channel,) = step(dev, "Train")["Arguments"]["InputDataConfig"]
     assert channel["ChannelName"] == "ds"
-    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == "s3://acme-mini-dev-data-ds-eu-west-1/p/"
+    assert (
+        channel["DataSource"]["S3DataSource"]["S3Uri"] == "s3://acme-mini-dev-data-ds-eu-west-1/p/"
+    )
     assert channel["ContentType"] == "application/x-parquet"
 
 
@@ -167,29 +169,64 @@ def test_step_configurations_are_uploaded_encrypted_with_the_system_key(dev: Tem
     )
 
 
-def test_the_execution_role_is_least_privilege_and_trusts_only_sagemaker(dev: Template) -> None:
-    (policy,) = dev.of_type(ROLE_POLICY)
-    assert over_privileged(policy.inputs["policy"]) == []
-    dev.has_resource_properties(
-        ROLE,
-        {
-            "name": "mini-dev-mm-train",
-            "assumeRolePolicy": Match.json(
-                {"Statement": [{"Principal": {"Service": "sagemaker.amazonaws.com"}}]}
-            ),
-        },
+def test_the_execution_roles_are_least_privilege_and_trust_only_sagemaker(dev: Template) -> None:
+    for policy in dev.of_type(ROLE_POLICY):
+        assert over_privileged(policy.inputs["policy"]) == []
+    for name in ("mini-dev-mm-train", "mini-dev-mm-trainer"):
+        dev.has_resource_properties(
+            ROLE,
+            {
+                "name": name,
+                "assumeRolePolicy": Match.json(
+                    {"Statement": [{"Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+                ),
+            },
+        )
+
+
+def test_the_training_job_runs_with_its_own_role_that_cannot_register(dev: Template) -> None:
+    pipeline = dev.has_resource_properties(PIPELINE, {})
+    depends_on = [urn.rsplit("::", 1)[1] for urn in pipeline.depends_on]
+    assert "mm-training-trainer-policy" in depends_on  # the role may act before a job starts
+    job = dev.has_resource_properties(ROLE, {"name": "mini-dev-mm-trainer"})
+    assert step(dev, "Train")["Arguments"]["RoleArn"] == (
+        "arn:aws:iam::123456789012:role/mini-dev-mm-trainer"
     )
+    policy = dev.has_resource(ROLE_POLICY, {"name": "mm-training-trainer-policy"})
+    assert sources(policy, "role") == [job.name]
+    document = json.loads(policy.inputs["policy"])
+    actions = {a for s in document["Statement"] for a in _list(s["Action"])}
+    assert not {a for a in actions if a.startswith("sagemaker:")}, actions
+    assert "iam:PassRole" not in actions
+    writes = {
+        r
+        for s in document["Statement"]
+        if "s3:PutObject" in _list(s["Action"])
+        for r in _list(s["Resource"])
+    }
+    assert writes == {
+        "arn:aws:s3:::acme-mini-dev-artifacts-eu-west-1/models/mm/checkpoints/*",
+        "arn:aws:s3:::acme-mini-dev-artifacts-eu-west-1/models/mm/training/*",
+    }
 
 
-def test_the_execution_role_reads_only_the_model_s_input_prefix(dev: Template) -> None:
-    read = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-mini-dev-data-ds-eu-west-1/p/*"}
-    dev.has_resource_properties(
-        ROLE_POLICY, {"policy": Match.json({"Statement": Match.array_with([read])})}
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_both_roles_read_only_the_model_s_input_prefix(dev: Template) -> None:
+    read = {
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::acme-mini-dev-data-ds-eu-west-1/p/*",
+    }
+    dev.resource_count_is(ROLE_POLICY, 2)
+    dev.all_resources(
+        ROLE_POLICY, {"inputs": {"policy": Match.json({"Statement": Match.array_with([read])})}}
     )
 
 
 def test_no_scheduler_role_without_schedules(dev: Template) -> None:
-    dev.resource_count_is(ROLE, 1)
+    dev.resource_count_is(ROLE, 2)  # the pipeline's and the training job's
 
 
 def test_a_training_schedule_gets_a_scheduler_role_that_may_only_invoke_the_trigger() -> None:

@@ -208,7 +208,7 @@ def test_a_large_spec_fails_planning_instead_of_deploying() -> None:
         mini(monitors=many)
 
 
-SAGEMAKER_ROLES = ("train", "serve", "monitor")
+SAGEMAKER_ROLES = ("train", "trainer", "serve", "monitor")
 
 
 @pytest.mark.parametrize("case", CASE_IDS)

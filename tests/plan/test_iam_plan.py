@@ -19,6 +19,7 @@ REGION_WIDE = re.compile(r"^arn:[^:]+:[^:]+:[a-z0-9-]+:\$\{account\}:[a-z-]+[:/]
 
 def roles_of(deployment: DeploymentPlan) -> list[RolePlan]:
     roles = [t.role for t in deployment.training]
+    roles += [t.job_role for t in deployment.training]
     roles += [t.scheduler_role for t in deployment.training if t.scheduler_role]
     roles += [s.role for s in deployment.serving]
     roles += [j.role for j in deployment.monitoring.jobs]

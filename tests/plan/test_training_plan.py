@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -49,7 +50,8 @@ def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     assert train["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://acme-churn-prod-data-customer-events-eu-west-1/events/"
     )
-    assert train["RoleArn"] == "arn:aws:iam::${account}:role/churn-prod-churn-classifier-train"
+    # The training container runs with its own role, not the pipeline's.
+    assert train["RoleArn"] == "arn:aws:iam::${account}:role/churn-prod-churn-classifier-trainer"
     assert train["OutputDataConfig"]["KmsKeyId"] == "${key_arn}"
     # Checkpoints per execution: the next run starts fresh, a restarted spot job resumes.
     assert train["CheckpointConfig"]["S3Uri"] == {
@@ -311,7 +313,10 @@ def test_profile_step_runs_the_runtime_like_the_evaluation_step() -> None:
         if "s3:PutObject" in s.actions
         for r in s.resources
     }
-    assert "arn:aws:s3:::acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/*" in writes
+    assert (
+        "arn:aws:s3:::acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/reference/*"
+        in writes
+    )
     tickets = example("ltv", "dev").training_for("ticket-router").profile
     assert ProfileConfig.from_json(tickets.config).format == "jsonl"
 
@@ -324,3 +329,63 @@ def test_a_multi_input_model_is_profiled_from_its_first_input() -> None:
     assert profile.source == "ds"
     assert list(json.loads(profile.config)["features"]) == ["x", "c", "z"]
     assert any("computed from the first input, 'ds', only" in n for n in deployment.notes)
+
+
+def _allows(role: Any, action: str, resource: str) -> list[Any]:
+    """The Allow statements of ``role`` that grant ``action`` on ``resource``."""
+    return [
+        s
+        for s in role.policy.statements
+        if s.effect == "Allow"
+        and action in s.actions
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in s.resources)
+    ]
+
+
+ARTIFACTS = "arn:aws:s3:::acme-churn-prod-artifacts-eu-west-1/models/churn-classifier"
+PACKAGE = "arn:aws:sagemaker:eu-west-1:${account}:model-package/churn-prod-churn-classifier/7"
+
+
+def test_training_jobs_run_with_a_role_that_cannot_register_or_touch_what_the_gate_trusts() -> None:
+    training = example("churn", "prod").training_for("churn-classifier")
+    job = training.job_role
+    assert job.name == "churn-prod-churn-classifier-trainer"
+    assert _steps(training.definition)["Train"]["Arguments"]["RoleArn"] == (
+        "arn:aws:iam::${account}:role/churn-prod-churn-classifier-trainer"
+    )
+    # what the container needs: its input, its model, its checkpoints
+    events = "arn:aws:s3:::acme-churn-prod-data-customer-events-eu-west-1/events/part-0.parquet"
+    assert _allows(job, "s3:GetObject", events)
+    for prefix in ("training", "checkpoints"):
+        assert _allows(job, "s3:PutObject", f"{ARTIFACTS}/{prefix}/job/model.tar.gz"), prefix
+    assert _allows(job, "s3:GetObject", f"{ARTIFACTS}/checkpoints/run/ckpt-1")
+    # and nothing the gate, the monitoring job or the deploy function trusts
+    for prefix in ("evaluation", "reference"):
+        assert not _allows(job, "s3:PutObject", f"{ARTIFACTS}/{prefix}/x.json"), prefix
+    actions = {a for s in job.policy.statements for a in s.actions}
+    assert not {a for a in actions if a.startswith("sagemaker:")}
+    assert "iam:PassRole" not in actions and "kms:CreateGrant" not in actions
+
+
+def test_the_pipeline_role_writes_only_evaluation_and_reference_and_registers_as_the_spec_says() -> (
+    None
+):
+    training = example("churn", "prod").training_for("churn-classifier")  # approval: manual
+    role = training.role
+    assert _allows(role, "s3:PutObject", f"{ARTIFACTS}/evaluation/exec/evaluation.json")
+    assert _allows(role, "s3:PutObject", f"{ARTIFACTS}/reference/profile.json")
+    for prefix in ("training", "checkpoints"):
+        assert not _allows(role, "s3:PutObject", f"{ARTIFACTS}/{prefix}/x"), prefix
+    (passed,) = [s for s in role.policy.statements if "iam:PassRole" in s.actions]
+    assert set(passed.resources) == {training.role.arn("aws"), training.job_role.arn("aws")}
+    # manual approval: packages can only be created pending a person's approval
+    (register,) = _allows(role, "sagemaker:CreateModelPackage", PACKAGE)
+    assert register.actions == ("sagemaker:CreateModelPackage",)
+    assert [(c.operator, c.key, c.values) for c in register.conditions] == [
+        ("StringEquals", "sagemaker:ModelApprovalStatus", ("PendingManualApproval",))
+    ]
+    auto = example("churn", "dev").training_for("churn-classifier")  # approval: auto
+    (register,) = [s for s in auto.role.policy.statements if s.sid == "RegisterPackages"]
+    assert [(c.key, c.values) for c in register.conditions] == [
+        ("sagemaker:ModelApprovalStatus", ("Approved",))
+    ]
