@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXAMPLE := examples/churn/mlops.yaml
 
-.PHONY: demo test lint lint-workflows format schema bench bench-drift bench-proxy clean
+.PHONY: demo test lint lint-workflows lint-docker k8s-tools format schema bench bench-drift bench-proxy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,14 @@ demo: $(STAMP)
 	$(BIN)/mlops validate $(EXAMPLE)
 	$(BIN)/mlops plan $(EXAMPLE) --stack dev
 
-test: $(STAMP) lint-workflows
+test: $(STAMP) lint-workflows lint-docker k8s-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-lint: $(STAMP) lint-workflows
+lint: $(STAMP) lint-workflows lint-docker
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mlops_spec mlops_runtime mlops_preview mlops_components
@@ -51,6 +51,31 @@ lint-workflows: $(STAMP) $(SHELLCHECK)
 	$(BIN)/actionlint -shellcheck=$(CURDIR)/$(SHELLCHECK) .github/workflows/*.yml $(TEMPLATE_LINT)/*.yml
 	$(BIN)/zizmor --offline --quiet .github/workflows $(TEMPLATE_LINT)
 
+# The runtime image's Dockerfile (hadolint's binary comes in a wheel of the dev extra).
+lint-docker: $(STAMP)
+	$(BIN)/hadolint docker/runtime.Dockerfile
+
+# The Kubernetes tests' tools, project-local in .tools/ (tests/k8s/tools.py finds them there):
+# promtool and amtool from Debian's prometheus and prometheus-alertmanager packages, unpacked
+# like shellcheck (no daemon runs), and checkov in a venv of its own (it pins an older boto3
+# than the project's).
+TOOLS    := .tools
+PROMTOOL := $(TOOLS)/prometheus/usr/bin/promtool
+CHECKOV  := $(TOOLS)/checkov/bin/checkov
+
+$(PROMTOOL):
+	rm -rf $(TOOLS)/prometheus && mkdir -p $(TOOLS)/prometheus
+	cd $(TOOLS)/prometheus && { apt-get download prometheus prometheus-alertmanager 2>/dev/null || { apt-get update -qq && apt-get download prometheus prometheus-alertmanager; }; }
+	for deb in $(TOOLS)/prometheus/*.deb; do dpkg -x "$$deb" $(TOOLS)/prometheus; done
+	rm -f $(TOOLS)/prometheus/*.deb
+
+$(CHECKOV):
+	rm -rf $(TOOLS)/checkov
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/python -m pip install --quiet 'checkov>=3.3,<4'
+
+k8s-tools: $(PROMTOOL) $(CHECKOV)
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -73,4 +98,4 @@ bench-drift:
 	.venv-bench/bin/python benchmarks/drift.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis build *.egg-info
