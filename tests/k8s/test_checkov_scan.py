@@ -7,6 +7,9 @@ import pytest
 from tests.k8s import builtin, crds, samples
 from tests.k8s.checkov_scan import Finding, as_deployment, scan, scannable, violations
 
+# One worker runs the module, so its one checkov scan (seconds) is not repeated on the other.
+pytestmark = pytest.mark.xdist_group("checkov")
+
 
 def _privileged(manifest: dict) -> dict:
     manifest["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = True
