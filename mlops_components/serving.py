@@ -24,6 +24,7 @@ import pulumi_aws as aws
 
 from mlops_components.endpoint_provider import PinnedEndpoint, target_data
 from mlops_components.functions import create_log_group
+from mlops_components.pipelines import create_pipeline
 from mlops_components.refs import StackContext, child
 from mlops_components.roles import Role, create_role
 from mlops_components.schedules import create_schedule
@@ -66,15 +67,17 @@ class Serving(pulumi.ComponentResource):
             self._endpoint(name, plan.endpoint, role, args)
         if plan.batch is not None:
             batch = plan.batch
-            pipeline = sm.Pipeline(
-                f"{name}-batch-pipeline",
+            # <name>-batch-pipeline, after its config objects (<name>-batch-config-<step>)
+            pipeline = create_pipeline(
+                self,
+                f"{name}-batch",
+                role=role,
+                config_files=batch.config_files,
+                context=args.context,
                 pipeline_name=batch.pipeline_name,
-                pipeline_display_name=batch.pipeline_name,
-                pipeline_description=f"Batch transform of {plan.model}",
-                pipeline_definition=args.context.refs.render(batch.definition),
-                role_arn=role.arn,
-                tags=tags,
-                opts=child(self, depends_on=[role.policy, *args.context.depends_on]),
+                display_name=batch.pipeline_name,
+                description=f"Batch transform of {plan.model}",
+                definition=batch.definition,
             )
             if args.scheduler is None:
                 raise ValueError(f"serving {plan.model}: a batch schedule needs a scheduler role")

@@ -158,14 +158,17 @@ class BatchServing(SpecModel):
     """When the batch job runs: an EventBridge `cron(...)` or `rate(...)` expression (created
     paused in development)."""
     input: Annotated[str, StringConstraints(min_length=1)]
-    """A data source id, or an s3:// URI prefix, to score."""
+    """A data source id, or an s3:// URI prefix, to score. A data source's objects (any format,
+    with their header and extra columns) are first reduced to the model's features, in the
+    model's order, as CSV lines; an s3:// prefix is sent as it is, so it must hold headerless
+    CSV in the model's feature order."""
     output: S3Uri | None = None
     """Where predictions go (an s3:// URI). Default: unset — predictions are written to the
     system's reports bucket under batch/<model>/."""
     max_payload_mb: StrictInt = Field(default=6, ge=1, le=100)
     """Largest request, in MB, the transform sends to the model container. Default: 6 —
-    csv/jsonl lines are batched into requests of at most 6 MB; a Parquet object, sent whole,
-    must fit in 6 MB."""
+    CSV lines (prepared from the data source, or the s3:// input's) are batched into requests
+    of at most 6 MB."""
     model_version: ModelVersion = "latest_approved"
     """`latest_approved` or `{pinned: N}`. Default: latest_approved — each run first looks up
     the latest approved package and transforms with it."""

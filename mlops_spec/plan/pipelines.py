@@ -4,7 +4,9 @@ Training: Train -> Evaluate (``python -m mlops_runtime.evaluate``) -> CheckGate 
 ``gate.passed`` -> Profile (``python -m mlops_runtime.profile_job``, which also copies the
 evaluation's ``predictions.json`` to the reference prefix) and Register, else Fail.
 Without a gate: Train -> Profile and Register.
-Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel -> Transform.
+Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel ->
+[PrepareFeatures (``python -m mlops_runtime.jobs.batch_features``, a data-source input)] ->
+Transform.
 Monitoring: one Processing step.
 Processing steps run on AWS's scikit-learn image and unpack the runtime code archive first.
 A step's runtime configuration is an S3 object (:class:`ConfigFile`, uploaded by the component)
@@ -156,6 +158,7 @@ def processing_step(
     outputs: Sequence[tuple[str, Any, str]] = (),
     property_files: Sequence[tuple[str, str, str]] = (),
     max_runtime_seconds: int = 3600,
+    volume_size_gb: int = 30,
 ) -> dict[str, Any]:
     """A Processing step running one runtime module. ``config``: its configuration file (input
     ``config``, named by ``MLOPS_RUNTIME_CONFIG_FILE``); ``outputs``: (name, s3 uri, local
@@ -166,7 +169,7 @@ def processing_step(
             "ClusterConfig": {
                 "InstanceType": instance_type,
                 "InstanceCount": 1,
-                "VolumeSizeInGB": 30,
+                "VolumeSizeInGB": volume_size_gb,
                 **volume_key(instance_type),
             }
         },
@@ -373,7 +376,7 @@ def champion_expression() -> dict[str, Any]:
 
 def transform_step(
     *,
-    input_uri: str,
+    input_uri: Any,
     content_type: str,
     split_type: str,
     output_prefix: str,
@@ -381,6 +384,8 @@ def transform_step(
     instance_count: int,
     max_payload_mb: int,
 ) -> dict[str, Any]:
+    """The Transform step; ``input_uri``: an s3:// prefix or a pipeline expression (the
+    PrepareFeatures step's output)."""
     return {
         "Name": "Transform",
         "Type": "Transform",

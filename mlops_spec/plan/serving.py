@@ -44,7 +44,7 @@ from mlops_spec.models.serving import (
     ServerlessServing,
 )
 from mlops_spec.naming import Names
-from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan import batch_features, iam, pipelines
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Statement
 from mlops_spec.plan.images import image, sklearn_image
 from mlops_spec.plan.metrics import VARIANT, MetricDescriptor, endpoint_metrics
@@ -145,6 +145,13 @@ class BatchPlan:
     package_version: int | None
     """None: the pipeline resolves the group's latest Approved package at run time."""
     definition: str
+    config_files: tuple[pipelines.ConfigFile, ...] = ()
+    """The PrepareFeatures step's configuration (a data-source input), uploaded by the
+    component."""
+    features_uri: str | None = None
+    """A data-source input: where PrepareFeatures writes the model's features, which the
+    transform reads (``<features_uri><execution id>/``); None for a plain s3:// input, which the
+    transform reads as it is."""
 
 
 @dataclass(frozen=True)
@@ -354,12 +361,16 @@ def _batch(
     assert isinstance(serving, BatchServing)
     region = resolved.spec.system.region
     group = names.model_package_group(model_id)
-    if serving.input in resolved.spec.data_sources:
-        location = storage.location(serving.input)
-        input_uri, content_type = location.uri, location.content_type
-    else:
-        input_uri, content_type = serving.input, "text/csv"
-    split = "None" if content_type == "application/x-parquet" else "Line"
+    pipeline = names.batch_pipeline(model_id)
+    prepared = None
+    if serving.input in resolved.spec.data_sources:  # the model gets its features only
+        input_uri = storage.location(serving.input).uri
+        prepared = batch_features.plan_preparation(
+            model_id, serving.input, resolved, storage, pipeline, role_arn, partition
+        )
+    else:  # documented as headerless CSV in the model's feature order
+        input_uri = serving.input
+    content_type, split = batch_features.CONTENT_TYPE, batch_features.SPLIT_TYPE
     output = serving.output or f"s3://{storage.bucket('reports').name}/batch/{model_id}/"
     pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
     steps: list[dict[str, Any]] = []
@@ -370,9 +381,11 @@ def _batch(
         steps.append(_resolve_champion_step(model_id, group, storage, partition, region, role_arn))
         package = pipelines.champion_expression()
     steps.append(pipelines.model_step(role_arn, package))
+    if prepared:
+        steps.append(prepared.step)
     steps.append(
         pipelines.transform_step(
-            input_uri=input_uri,
+            input_uri=prepared.transform_input if prepared else input_uri,
             content_type=content_type,
             split_type=split,
             output_prefix=output,
@@ -381,7 +394,6 @@ def _batch(
             max_payload_mb=serving.max_payload_mb,
         )
     )
-    pipeline = names.batch_pipeline(model_id)
     return BatchPlan(
         pipeline_name=pipeline,
         pipeline_arn=pipeline_arn(partition, region, pipeline),
@@ -405,6 +417,8 @@ def _batch(
         max_payload_mb=serving.max_payload_mb,
         package_version=pinned.pinned if pinned else None,
         definition=pipelines.definition(steps),
+        config_files=(prepared.config_file,) if prepared else (),
+        features_uri=prepared.prefix_uri if prepared else None,
     )
 
 
@@ -529,11 +543,13 @@ def _batch_grants(
     role_arn: str,
 ) -> list[tuple[Statement, ...]]:
     """Read the input, write the output, run the transform (and, for ``latest_approved``, the
-    champion lookup) and create the model from the package."""
+    champion lookup; for a data-source input, the feature preparation) and create the model
+    from the package."""
     in_bucket, in_prefix = _split_s3(batch.input_uri)
     out_bucket, out_prefix = _split_s3(batch.output_uri)
     resolve = batch.package_version is None
-    kinds = ("transform", "processing") if resolve else ("transform",)
+    processing = resolve or batch.features_uri is not None
+    kinds = ("transform", "processing") if processing else ("transform",)
     create_models = Statement(
         sid="CreateModels",
         actions=("sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:DescribeModel"),
@@ -556,4 +572,6 @@ def _batch_grants(
             iam.s3_write(artifacts.arn, f"models/{model_id}/batch/"),
             (find,),
         ]
+    if batch.features_uri is not None:
+        grants += batch_features.grants(batch.features_uri, storage, batch.pipeline_name)
     return grants

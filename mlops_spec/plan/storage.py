@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlops_spec.models import ResolvedSpec, SystemSpec
+from mlops_spec.models.serving import BatchServing
 from mlops_spec.naming import BucketPurpose, Names
 from mlops_spec.plan.documents import (
     ACCOUNT,
@@ -21,6 +22,12 @@ RUNTIME_CODE_KEY = "code/mlops_runtime.zip"
 RUNTIME_PACKAGES = ("mlops_runtime",)
 """Source trees (relative to the repository root) packed into the runtime archive."""
 ABORT_MULTIPART_DAYS = 7
+PREPARED_FEATURES_PREFIX = "batch-features/"
+"""Artifacts-bucket prefix of the batch pipelines' prepared features
+(``batch-features/<model>/<execution id>/``, see :mod:`mlops_spec.plan.batch_features`)."""
+PREPARED_FEATURES_DAYS = 7
+"""The prepared copy is read once, by the same execution's transform: it expires after a week
+(kept that long to look into a run)."""
 
 _CONTENT_TYPES = {
     "parquet": "application/x-parquet",
@@ -311,6 +318,8 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
         if m.registry.cross_account_read_accounts
     }
     buckets = [_bucket(b, partition, policy, readers) for b in managed]
+    if _prepares_batch_features(spec):
+        buckets = [_with_prepared_features_rule(b) if b.key == "artifacts" else b for b in buckets]
     artifacts = names.bucket("artifacts")
     return StoragePlan(
         key=KeyPlan(
@@ -330,6 +339,24 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
             uri=f"s3://{artifacts}/{RUNTIME_CODE_KEY}",
         ),
     )
+
+
+def _prepares_batch_features(spec: SystemSpec) -> bool:
+    """A batch model scores a data source (its pipeline prepares the features first)."""
+    return any(
+        isinstance(m.serving, BatchServing) and m.serving.input in spec.data_sources
+        for m in spec.models.values()
+    )
+
+
+def _with_prepared_features_rule(bucket: BucketPlan) -> BucketPlan:
+    rule = LifecycleRule(
+        id="prepared-features",
+        prefix=PREPARED_FEATURES_PREFIX,
+        expiration_days=PREPARED_FEATURES_DAYS,
+        noncurrent_days=1,
+    )
+    return replace(bucket, lifecycle=(*bucket.lifecycle, rule))
 
 
 def _data_locations(spec: SystemSpec, names: Names, partition: str) -> list[DataLocation]:

@@ -334,8 +334,18 @@ def test_batch_transforms_the_input_with_the_spec_s_instances(batch: Template) -
         "Name": "Transform",
         "Type": "Transform",
         "Arguments": {
+            # the PrepareFeatures step's output: the model's features as CSV lines
             "TransformInput": {
-                "DataSource": {"S3DataSource": {"S3Uri": "s3://acme-mini-dev-data-ds-eu-west-1/p/"}}
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3Uri": {
+                            "Get": "Steps.PrepareFeatures.ProcessingOutputConfig"
+                            ".Outputs['features'].S3Output.S3Uri"
+                        }
+                    }
+                },
+                "ContentType": "text/csv",
+                "SplitType": "Line",
             },
             "TransformResources": {
                 "InstanceType": "ml.m5.xlarge",

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import botocore.session
 import pytest
 
+import mlops_runtime.contract.batch as runtime_batch
 import mlops_runtime.contract.config as runtime_config
 from mlops_spec.plan import DeploymentPlan, pipelines
 from mlops_spec.plan.documents import render
@@ -29,6 +31,7 @@ RUNTIME_MODULES = (
     "mlops_runtime.evaluate",
     "mlops_runtime.profile_job",
     "mlops_runtime.monitor_job",
+    "mlops_runtime.jobs.batch_features",
 )
 """The Processing steps configured by a runtime configuration (the champion step takes
 arguments)."""
@@ -42,7 +45,9 @@ def definitions(deployment: DeploymentPlan) -> Iterator[tuple[str, Any, dict[str
         yield job.pipeline_name, job, json.loads(job.definition)
     for serving in deployment.serving:
         if serving.batch:
-            yield serving.batch.pipeline_name, serving, json.loads(serving.batch.definition)
+            # the batch pipeline's steps run as the serving role, with the batch's config files
+            owner = SimpleNamespace(role=serving.role, config_files=serving.batch.config_files)
+            yield serving.batch.pipeline_name, owner, json.loads(serving.batch.definition)
 
 
 def steps(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -129,7 +134,9 @@ def test_every_runtime_step_reads_a_config_file_that_round_trips(
         assert file.bucket == deployment.storage.bucket("artifacts").name
         # The runtime's dataclass parses the rendered file and gives the same document back.
         text = render(file.content, REFS)  # what the component uploads
-        cls = getattr(runtime_config, file.runtime_class)
+        cls = getattr(runtime_config, file.runtime_class, None) or getattr(
+            runtime_batch, file.runtime_class
+        )
         parsed = cls.from_json(text)
         assert parsed.to_dict() == json.loads(text)
         # ... and that is what the unit reads from the file its environment names.
@@ -148,6 +155,7 @@ def test_every_runtime_step_reads_a_config_file_that_round_trips(
         for owner in (*deployment.training, *deployment.monitoring.jobs)
         for f in owner.config_files
     }
+    every |= {f.uri for s in deployment.serving if s.batch for f in s.batch.config_files}
     assert shipped == every  # no file without a step, no step without its file
 
 

@@ -207,7 +207,12 @@ def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
     ltv = example("ltv", "prod").serving_for("lifetime-value")
     assert ltv and ltv.batch and ltv.batch.package_version is None
     steps = json.loads(ltv.batch.definition)["Steps"]
-    assert [s["Name"] for s in steps] == ["ResolveChampion", "CreateModel", "Transform"]
+    assert [s["Name"] for s in steps] == [
+        "ResolveChampion",
+        "CreateModel",
+        "PrepareFeatures",
+        "Transform",
+    ]
     resolve = steps[0]
     command = resolve["Arguments"]["AppSpecification"]["ContainerEntrypoint"][2]
     assert command.endswith(
@@ -228,7 +233,8 @@ def test_latest_approved_batch_resolves_the_champion_at_run_time() -> None:
         "Path": "model_package_arn",
     }
     assert ltv.batch.input_uri == "s3://210987654321-ltv-prod-data-orders-us-east-1/orders/"
-    assert ltv.batch.split_type == "None"  # parquet is not split into records
+    # parquet input reaches the model as prepared CSV lines (see test_batch_features_plan)
+    assert (ltv.batch.content_type, ltv.batch.split_type) == ("text/csv", "Line")
     assert (
         ltv.batch.output_uri == "s3://210987654321-ltv-prod-reports-us-east-1/batch/lifetime-value/"
     )
