@@ -219,3 +219,36 @@ def test_serverless_and_batch_roles_get_no_instance_metrics_or_alarm_reads() -> 
         assert serving is not None
         assert _statement(serving.role, "EndpointInstanceMetrics") is None, model
         assert _statement(serving.role, "ReadRollbackAlarms") is None, model
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_registry_scaling_and_alarm_writes_carry_their_conditions(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    """Every CreateModelPackage grant names the approval status; every Application Auto
+    Scaling write holds for SageMaker endpoint variants only; no role may write the system's
+    own alarms (rollback alarms among them)."""
+    deployment = all_plans[case]
+    own_alarm = (
+        f"arn:aws:cloudwatch:{deployment.region}:${{account}}:alarm:"
+        f"{deployment.system}-{deployment.environment}-any-monitor"
+    )
+    for role in roles_of(deployment):
+        for statement in role.policy.statements:
+            keys = {c.key: c.values for c in statement.conditions}
+            if "sagemaker:CreateModelPackage" in statement.actions:
+                assert keys.get("sagemaker:ModelApprovalStatus") in (
+                    ("Approved",),
+                    ("PendingManualApproval",),
+                ), role.name
+            if any(
+                a.startswith("application-autoscaling:")
+                and not a.split(":")[1].startswith("Describe")
+                for a in statement.actions
+            ):
+                assert keys.get("application-autoscaling:service-namespace") == ("sagemaker",)
+                assert keys.get("application-autoscaling:scalable-dimension") == (
+                    "sagemaker:variant:DesiredInstanceCount",
+                )
+            if {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"} & set(statement.actions):
+                assert not any(fnmatch.fnmatchcase(own_alarm, r) for r in statement.resources)
