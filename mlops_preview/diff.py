@@ -4,12 +4,15 @@ Resources match by URN. A head resource whose ``aliases`` hold an unmatched base
 resource renamed, not a delete plus a create. Input changes are listed by dotted path
 (``productionVariants[0].instanceType``); JSON held in a string input (policies, pipeline
 definitions, Lambda configs) is compared structurally, its paths marked ``<json>``
-(``policy<json>.Statement[0].Action``). Danger rules, for the stateful types of
-:mod:`mlops_preview.stateful`:
+(``policy<json>.Statement[0].Action``). A change replaces its resource when it touches an input
+of :mod:`mlops_preview.replacement`'s table (the provider's replace-on-change inputs) or one
+named by the resource's own ``replace_on_changes`` option; an in-place change with a side
+effect (:data:`mlops_preview.stateful.EFFECTS`) lists it. Danger rules, for the stateful types
+of :mod:`mlops_preview.stateful`:
 
-* deleting one;
-* changing an input that replaces it (from the table, or named by the resource's own
-  ``replace_on_changes`` option);
+* deleting one (a former endpoint resource whose successor adopts the endpoint by name is
+  reported with the state commands that keep the endpoint);
+* changing an input that replaces it;
 * turning its ``protect`` or ``retain_on_delete`` off.
 
 Documents of different stacks or projects compare by the rest of the URN.
@@ -24,7 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_preview.document import PlanDocument, PlannedResource
-from mlops_preview.stateful import SAFETY_SETTINGS, StatefulType, stateful_type
+from mlops_preview.replacement import replaces as replaced_by
+from mlops_preview.stateful import (
+    ADOPTIONS,
+    EFFECTS,
+    SAFETY_SETTINGS,
+    StatefulType,
+    stateful_type,
+)
 from mlops_preview.urns import ROOT_STACK_TYPE, make_urn
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -64,6 +74,9 @@ class ResourceChange:
     inputs: tuple[PropertyChange, ...]
     options: tuple[PropertyChange, ...]
     replaces: tuple[str, ...]
+    effects: tuple[str, ...] = ()
+    """What the in-place update does besides writing the inputs (e.g. re-registering
+    autoscaling around an instance-type change)."""
 
     @property
     def renamed(self) -> bool:
@@ -78,6 +91,7 @@ class ResourceChange:
             "inputs": [c.to_dict() for c in self.inputs],
             "options": [c.to_dict() for c in self.options],
             "replaces": list(self.replaces),
+            "effects": list(self.effects),
         }
 
 
@@ -184,7 +198,7 @@ def diff_plans(base: PlanDocument, head: PlanDocument) -> PlanDiff:
     protected = {h.urn: b.protect for b, h, _ in pairs}
     changes = (_resource_change(b, h, old_urn, translate) for b, h, old_urn in pairs)
     changed = [c for c in changes if c]
-    dangers = [_deletion(r) for r in removed if stateful_type(r.type)]
+    dangers = [_deletion(r, removed, head) for r in removed if stateful_type(r.type)]
     for change in changed:
         dangers.extend(_change_dangers(change, protected.get(change.urn, False)))
     return PlanDiff(
@@ -223,6 +237,7 @@ def _resource_change(
             options.append(PropertyChange(name, "changed", _plain(old_value), _plain(new_value)))
     if not (inputs or options or old_urn):
         return None
+    replaces = tuple(c.path for c in inputs if _forces_replacement(c, after))
     return ResourceChange(
         urn=after.urn,
         type=after.type,
@@ -230,7 +245,8 @@ def _resource_change(
         old_urn=old_urn,
         inputs=inputs,
         options=tuple(options),
-        replaces=tuple(c.path for c in inputs if _forces_replacement(c.path, after)),
+        replaces=replaces,
+        effects=() if replaces else _effects(after.type, inputs, before.inputs, after.inputs),
     )
 
 
@@ -238,10 +254,9 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _forces_replacement(path: str, resource: PlannedResource) -> bool:
-    top = re.split(r"[.\[]", path, maxsplit=1)[0]
-    kind = stateful_type(resource.type)
-    if kind is not None and top in kind.replace_on:
+def _forces_replacement(change: PropertyChange, resource: PlannedResource) -> bool:
+    path = change.path
+    if replaced_by(resource.type, path, change.old, change.new):
         return True
     return any(
         rule == "*" or path == rule or path.startswith((f"{rule}.", f"{rule}["))
@@ -249,7 +264,59 @@ def _forces_replacement(path: str, resource: PlannedResource) -> bool:
     )
 
 
-def _deletion(resource: PlannedResource) -> Danger:
+def _effects(
+    type_: str, inputs: tuple[PropertyChange, ...], old: dict[str, Any], new: dict[str, Any]
+) -> tuple[str, ...]:
+    changed = {c.path for c in inputs}
+    return tuple(
+        effect.note
+        for effect in EFFECTS.get(type_, ())
+        if effect.path in changed and (_at(old, effect.when) or _at(new, effect.when))
+    )
+
+
+def _at(inputs: dict[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _adopted(
+    resource: PlannedResource, removed: list[PlannedResource], head: PlanDocument
+) -> Danger | None:
+    """A former endpoint resource whose successor in ``head`` adopts the same endpoint."""
+    adoption = ADOPTIONS.get(resource.type)
+    if adoption is None:
+        return None
+    name = resource.inputs.get(adoption.name_input)
+    heirs = [
+        r
+        for r in head.find(adoption.successor)
+        if name and r.inputs.get(adoption.successor_input) == name
+    ]
+    if not heirs:
+        return None
+    companions = sorted(
+        (r for r in removed if r.type in adoption.companions and r.parent == resource.parent),
+        key=lambda r: (adoption.companions.index(r.type), r.urn),
+    )
+    commands = "; ".join(f"pulumi state delete '{r.urn}'" for r in companions)
+    return Danger(
+        resource.urn,
+        resource.type,
+        f"moves endpoint {name!r} to {heirs[0].name!r}, which adopts it by name; removed "
+        "from the program, the old resources would delete it (and its scaling) after the "
+        f"adoption: before `pulumi up`, drop them from the state only: {commands}",
+    )
+
+
+def _deletion(
+    resource: PlannedResource, removed: list[PlannedResource], head: PlanDocument
+) -> Danger:
+    adopted = _adopted(resource, removed, head)
+    if adopted is not None:
+        return adopted
     kind = stateful_type(resource.type)
     assert kind is not None
     reason = f"deletes {kind.description} {resource.name!r} and {kind.holds}"

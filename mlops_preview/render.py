@@ -127,6 +127,9 @@ def render_diff(diff: PlanDiff) -> RenderableType:
         parts.append(line)
         parts.extend(_change_line(c, c.path in change.replaces) for c in change.inputs)
         parts.extend(_change_line(c, False, option=True) for c in change.options)
+        parts.extend(
+            Text(f"      in place, it {effect}", style="cyan") for effect in change.effects
+        )
     if diff.outputs:
         parts.append(Text("  stack outputs:", style="bold"))
         parts.extend(_change_line(c, False) for c in diff.outputs)

@@ -1,72 +1,116 @@
-"""Stateful AWS resource types and the inputs whose change replaces them (data, in one place).
+"""Stateful resource types, what replacing or deleting them loses, and other lifecycle facts
+(data, in one place).
 
 Replacement means delete-and-create: for these types that loses data (objects, keys, tables,
-logs, images, registered model versions) or, for endpoints, serving capacity. The input names
-are the engine's camelCase names. Sources: the ``ForceNew: true`` fields of the Terraform AWS
-provider that pulumi-aws 7.x bridges (hashicorp/terraform-provider-aws ``internal/service``), plus
-``region``, which pulumi-aws 7 exposes on every resource and which always replaces.
+logs, images, registered model versions) or, for endpoints, serving capacity. Which inputs
+replace a resource is :mod:`mlops_preview.replacement`'s table, for every type.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_preview.replacement import REPLACE_ON
+
+PINNED_ENDPOINT = "pulumi-python:dynamic/mlops:Endpoint"
+TEARDOWN = "pulumi-python:dynamic/mlops:EndpointTeardown"
+
 
 @dataclass(frozen=True)
 class StatefulType:
-    """What a resource type holds, and which top-level inputs force its replacement."""
+    """What a resource type holds, and which inputs force its replacement."""
 
     description: str
     holds: str
     replace_on: frozenset[str]
 
 
-def _stateful(description: str, holds: str, *replace_on: str) -> StatefulType:
-    return StatefulType(description, holds, frozenset({*replace_on, "region"}))
+def _stateful(type_: str, description: str, holds: str) -> tuple[str, StatefulType]:
+    return type_, StatefulType(description, holds, frozenset(REPLACE_ON[type_]))
 
 
-_BUCKET = _stateful("S3 bucket", "its objects", "bucket", "bucketPrefix", "objectLockEnabled")
+_ENDPOINT_HOLDS = "the traffic it serves (its URL changes)"
 
-STATEFUL_TYPES: dict[str, StatefulType] = {
-    "aws:s3/bucket:Bucket": _BUCKET,
-    "aws:s3/bucketV2:BucketV2": _BUCKET,
-    "aws:kms/key:Key": _stateful(
-        "KMS key",
-        "every object encrypted with it",
-        "customerMasterKeySpec",
-        "keyUsage",
-        "multiRegion",
-        "customKeyStoreId",
-        "xksKeyId",
-    ),
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _stateful(
-        "model package group",
-        "its registered model versions and approvals",
-        "modelPackageGroupName",
-        "modelPackageGroupDescription",
-    ),
-    "aws:sagemaker/endpoint:Endpoint": _stateful(
-        "SageMaker endpoint", "the traffic it serves (its URL changes)", "name"
-    ),
-    "aws:sagemaker/featureGroup:FeatureGroup": _stateful(
-        "feature group",
-        "its online and offline feature records",
-        "featureGroupName",
-        "recordIdentifierFeatureName",
-        "eventTimeFeatureName",
-        "offlineStoreConfig",
-        "roleArn",
-    ),
-    "aws:dynamodb/table:Table": _stateful(
-        "DynamoDB table", "its items", "name", "hashKey", "rangeKey", "localSecondaryIndexes"
-    ),
-    "aws:cloudwatch/logGroup:LogGroup": _stateful(
-        "log group", "its log events", "name", "namePrefix", "logGroupClass"
-    ),
-    "aws:ecr/repository:Repository": _stateful(
-        "ECR repository", "its images", "name", "encryptionConfigurations"
+STATEFUL_TYPES: dict[str, StatefulType] = dict(
+    [
+        _stateful("aws:s3/bucket:Bucket", "S3 bucket", "its objects"),
+        _stateful("aws:s3/bucketV2:BucketV2", "S3 bucket", "its objects"),
+        _stateful("aws:kms/key:Key", "KMS key", "every object encrypted with it"),
+        _stateful(
+            "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+            "model package group",
+            "its registered model versions and approvals",
+        ),
+        _stateful("aws:sagemaker/endpoint:Endpoint", "SageMaker endpoint", _ENDPOINT_HOLDS),
+        _stateful(PINNED_ENDPOINT, "SageMaker endpoint", _ENDPOINT_HOLDS),
+        _stateful(
+            TEARDOWN,
+            "endpoint teardown",
+            "every endpoint, endpoint config and model the deploy function created in the stack",
+        ),
+        _stateful(
+            "aws:sagemaker/featureGroup:FeatureGroup",
+            "feature group",
+            "its online and offline feature records",
+        ),
+        _stateful("aws:dynamodb/table:Table", "DynamoDB table", "its items"),
+        _stateful("aws:cloudwatch/logGroup:LogGroup", "log group", "its log events"),
+        _stateful("aws:ecr/repository:Repository", "ECR repository", "its images"),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A resource of a former type whose successor adopts the same physical resource by name:
+    removing the former one from the program would delete what the successor now serves."""
+
+    name_input: str
+    successor: str
+    successor_input: str
+    companions: tuple[str, ...]
+    """Former types removed with it, state-deleted in this order before it."""
+
+
+ADOPTIONS: dict[str, Adoption] = {
+    "aws:sagemaker/endpoint:Endpoint": Adoption(
+        "name",
+        PINNED_ENDPOINT,
+        "endpointName",
+        (
+            "aws:appautoscaling/policy:Policy",
+            "aws:appautoscaling/target:Target",
+            "aws:sagemaker/endpoint:Endpoint",
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+            "aws:sagemaker/model:Model",
+        ),
     ),
 }
+"""Former endpoint resources (pulumi-aws) -> the dynamic resource that adopts the endpoint."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Something an in-place update does besides writing the changed input."""
+
+    path: str
+    when: str
+    """Input path that must be set (before or after) for the effect to happen."""
+    note: str
+
+
+EFFECTS: dict[str, tuple[Effect, ...]] = {
+    PINNED_ENDPOINT: (
+        Effect(
+            "target.instance_type",
+            "target.autoscaling",
+            "re-registers the variant's scalable target: deregistered before the update "
+            "(SageMaker refuses an instance-type change of a scalable variant), registered "
+            "again once the new fleet serves; no autoscaling during the rollout",
+        ),
+    ),
+}
+"""Per type, in-place changes with a side effect worth showing in a diff."""
 
 
 def stateful_type(type_: str) -> StatefulType | None:
