@@ -216,22 +216,30 @@ def _deploy_owned(document: PlanDocument) -> dict[str, str]:
 
 def with_lifecycle_dangers(result: PlanDiff, before: PlanDocument, after: PlanDocument) -> PlanDiff:
     """Add dangers Pulumi cannot see: a `latest_approved` endpoint is created by the deploy
-    function, so removing its model (or switching it to `pinned`) leaves it running."""
+    function, so removing its model leaves it running until the stack's endpoint teardown is
+    deleted. A model switched to `pinned` is no danger (its pinned endpoint adopts the endpoint
+    by name), nor is one whose teardown goes in the same change (the diff's own danger)."""
     import dataclasses
 
     from mlops_preview.diff import Danger
 
     still = _deploy_owned(after)
+    pinned = {
+        str(outputs.get("endpoint_name"))
+        for outputs in (after.outputs.get("models") or {}).values()
+        if isinstance(outputs, dict) and outputs.get("endpoint_owner") == "pulumi"
+    }
     extra = [
         Danger(
             f"endpoint:{endpoint}",
             "aws:sagemaker/endpoint:Endpoint",
             f"endpoint {endpoint!r} of model {model!r} was created by the deploy function, "
-            "not Pulumi: this change stops managing it but leaves it running (and billing); "
-            f"delete it with `aws sagemaker delete-endpoint --endpoint-name {endpoint}`",
+            "not Pulumi: this change stops managing it but leaves it running (and billing) "
+            "until the stack is destroyed; delete it now with "
+            f"`aws sagemaker delete-endpoint --endpoint-name {endpoint}`",
         )
         for model, endpoint in _deploy_owned(before).items()
-        if model not in still
+        if model not in still and endpoint not in pinned and still
     ]
     if not extra:
         return result
