@@ -18,13 +18,10 @@ from dataclasses import dataclass
 
 from mlops_runtime.contract.config import (
     ENV_VAR,
-    AutoscalingTarget,
-    DataCapture,
     DataSourceTrigger,
     DeployConfig,
     EndpointTarget,
     ModelTrigger,
-    TrafficShift,
     TriggerConfig,
 )
 from mlops_runtime.contract.events import SCHEDULE_SOURCE
@@ -35,7 +32,6 @@ from mlops_spec.plan import iam
 from mlops_spec.plan.alarms import GT, AlarmPlan
 from mlops_spec.plan.documents import (
     ACCOUNT,
-    KEY_ARN,
     Condition,
     PolicyDocument,
     Statement,
@@ -51,7 +47,7 @@ from mlops_spec.plan.schedules import (
     function_arn,
     invoke_function_schedule,
 )
-from mlops_spec.plan.serving import ServingPlan
+from mlops_spec.plan.serving import ServingPlan, endpoint_target
 from mlops_spec.plan.storage import DataLocation, StoragePlan
 from mlops_spec.plan.training import TrainingPlan, package_arns
 
@@ -529,57 +525,10 @@ def dead_letter_alarm(names: Names, purpose: str, queue_name: str, description: 
 
 
 def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy) -> EndpointTarget:
-    """The deploy function's view of a ``latest_approved`` endpoint (same settings as Pulumi's
-    would be: variant, capture, KMS, blue/green shifting, rollback alarms and autoscaling)."""
-    endpoint = plan.endpoint
-    assert endpoint is not None
-    capture = None
-    if endpoint.capture:
-        capture = DataCapture(
-            destination_s3_uri=endpoint.capture.destination_uri,
-            sampling_percent=endpoint.capture.sampling_percent,
-            kms_key_id=KEY_ARN,
-        )
-    rollout = endpoint.rollout
-    traffic = TrafficShift()
-    if rollout:
-        traffic = TrafficShift(
-            strategy=rollout.strategy.lower(),
-            step_percent=rollout.step_percent,
-            bake_minutes=rollout.wait_seconds // 60,
-            termination_wait_minutes=rollout.termination_wait_seconds // 60,
-        )
-    serverless = endpoint.serverless
-    scaling = endpoint.autoscaling
-    autoscaling = None
-    if scaling is not None:
-        autoscaling = AutoscalingTarget(
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
-            target_invocations_per_instance=float(scaling.target_invocations_per_instance),
-            scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
-            scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
-            policy_name=scaling.policy_name,
-        )
-    return EndpointTarget(
-        model_id=plan.model,
-        endpoint_name=endpoint.name,
-        execution_role_arn=plan.role.arn(partition),
-        instance_type=endpoint.instance_type,
-        initial_instance_count=endpoint.initial_instance_count,
-        serverless_memory_mb=serverless.memory_mb if serverless else None,
-        serverless_max_concurrency=serverless.max_concurrency if serverless else None,
-        serverless_provisioned_concurrency=(
-            serverless.provisioned_concurrency if serverless else None
-        ),
-        variant_name=endpoint.variant,
-        traffic=traffic,
-        rollback_alarms=plan.rollback_alarms,
-        data_capture=capture,
-        kms_key_id=KEY_ARN if serverless is None else None,
-        tags=policy.tag_map,
-        autoscaling=autoscaling,
-    )
+    """The deploy function's view of a ``latest_approved`` endpoint: the serving plan's
+    ``EndpointTarget``, the one pinned endpoints are built from too (tagged
+    ``mlops:endpoint-owner: deploy-function``, so the stack's teardown finds what it creates)."""
+    return endpoint_target(plan, policy, partition)
 
 
 def _deploy_grants(
