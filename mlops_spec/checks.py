@@ -466,7 +466,11 @@ def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> l
 
 def raise_semantic_errors(spec: SystemSpec, settings: EnvironmentSettings | None) -> None:
     """Raise one ValidationError carrying every semantic issue (absolute spec paths)."""
-    issues = semantic_issues(spec, settings)
+    raise_issues(semantic_issues(spec, settings))
+
+
+def raise_issues(issues: list[Issue]) -> None:
+    """Raise one ValidationError carrying ``issues`` (absolute spec paths), if any."""
     if not issues:
         return
     details = [

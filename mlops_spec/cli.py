@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from mlops_spec.cli_common import (
@@ -21,6 +20,7 @@ from mlops_spec.cli_common import (
     fail,
     out,
     print_json,
+    print_notes,
     write_output,
 )
 from mlops_spec.errors import Problem, SpecError
@@ -81,24 +81,26 @@ def _summary(stacks: dict[str, Any]) -> Table:
 
 @app.command()
 def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.TEXT) -> None:
-    """Validate SPEC and every environment overlay (or only --stack). Exit 1 if invalid."""
+    """Validate SPEC and every environment overlay (or only --stack), and plan each stack:
+    every check `mlops plan` runs. Exit 1 if invalid."""
     from mlops_spec.load import validate_file
 
     try:
         result = validate_file(spec, stack)
     except SpecError as error:
         raise fail(error.problems, format) from None
-    notes = {name: _deployment_notes(r.spec) for name, r in result.stacks.items()}
+    notes = result.notes
     if format is Format.JSON:
         print_json(
             {
                 "valid": True,
                 "file": str(spec),
+                "problems": [],
+                "notes": [note.to_dict() for note in notes],
                 "stacks": {
                     name: {
                         "environment": r.spec.environment.model_dump(mode="json"),
                         "spec": r.spec.spec.model_dump(mode="json"),
-                        "notes": notes[name],
                     }
                     for name, r in result.stacks.items()
                 },
@@ -109,19 +111,7 @@ def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.T
     out.print(f"[green]✓[/green] {spec} is valid ({names})")
     if result.stacks:
         out.print(_summary(result.stacks))
-    for name, lines in notes.items():
-        for line in lines:
-            err.print(f"[yellow]note[/yellow] {escape(f'[{name}] {line}')}")
-
-
-def _deployment_notes(resolved: Any) -> list[str]:
-    """What the AWS components will not do for this stack (the planner's notes)."""
-    from mlops_spec.plan import PlanError, plan
-
-    try:
-        return list(plan(resolved).notes)
-    except PlanError as error:
-        return [f"the AWS components cannot deploy this stack: {error}"]
+    print_notes(notes)
 
 
 @app.command()

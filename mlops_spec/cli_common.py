@@ -6,12 +6,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from mlops_spec.errors import Problem
+
+if TYPE_CHECKING:
+    from mlops_spec.verdict import Note
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -37,6 +40,12 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def print_notes(notes: list[Note]) -> None:
+    """The planner's notes, on stderr, as ``validate`` and ``plan`` both show them."""
+    for note in notes:
+        err.print(note.render(), markup=False, style="yellow")
 
 
 def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:

@@ -114,13 +114,29 @@ def model_at(root: type[BaseModel], data: Any, path: Loc) -> type[BaseModel] | N
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def accepts_null(root: type[BaseModel], data: Any, loc: Loc) -> bool:
+    """True if the field at ``loc`` of ``data`` (read as ``root``) is optional: its type
+    admits null. Entries of mappings of ids and keys no model declares do not."""
+    model = model_at(root, data, loc[:-1]) if loc else None
+    field = model.model_fields.get(str(loc[-1])) if model is not None else None
+    if field is None:
+        return False
+    annotation = field.annotation
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return type(None) in get_args(annotation)
+    return annotation is type(None)
+
+
 def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
     return sorted(model.model_fields) if model else []
 
 
-def _position(
-    path: Loc, values: dict[Loc, Position], keys: dict[Loc, Position], prefer_key: bool
+def position_of(
+    path: Loc, values: dict[Loc, Position], keys: dict[Loc, Position], prefer_key: bool = False
 ) -> Position | None:
+    """Where ``path`` is written: its value (or key), else the nearest written ancestor key."""
     table = keys if prefer_key else values
     if path in table:
         return table[path]
@@ -279,7 +295,7 @@ def to_problems(
             continue  # the other branch of the same union
         seen_paths.add(r.path)
         prefer_key = r.key_error or kind in ("extra_forbidden", "missing")
-        position = _position(r.path, values, keys, prefer_key) or fallback
+        position = position_of(r.path, values, keys, prefer_key) or fallback
         problems.append(
             Problem(
                 position.file if position else file,

@@ -8,7 +8,7 @@ from typing import Any
 from mlops_spec.errors import dotted
 from mlops_spec.load import Resolution
 from mlops_spec.overlay import lookup
-from mlops_spec.yamlio import Loc
+from mlops_spec.yamlio import Loc, Position
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,14 @@ class Origin:
     source: str  # default | base | preset:<mode> | overlay:<stack>
     file: str | None = None
     line: int | None = None
+    unset_by: Position | None = None
+    """The ``null`` that removed what a lower layer set here (the value is the default)."""
 
     def describe(self) -> str:
         where = f" ({self.file}:{self.line})" if self.file and self.line else ""
+        if self.unset_by is not None:
+            null = self.unset_by
+            where += f", restored by null in {null.layer} ({null.file}:{null.line})"
         return f"{self.source}{where}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,6 +37,13 @@ class Origin:
             "source": self.source,
             "file": self.file,
             "line": self.line,
+            "unset_by": None
+            if self.unset_by is None
+            else {
+                "layer": self.unset_by.layer,
+                "file": self.unset_by.file,
+                "line": self.unset_by.line,
+            },
         }
 
 
@@ -57,6 +69,14 @@ def parse_path(text: str) -> Loc:
     return tuple(loc)
 
 
+def _null_above(unset: dict[Loc, Position], loc: Loc) -> Position | None:
+    """The null written at ``loc`` or at its nearest ancestor, if any."""
+    for size in range(len(loc), 0, -1):
+        if loc[:size] in unset:
+            return unset[loc[:size]]
+    return None
+
+
 def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
     """Origins of every leaf value under ``path`` (the whole spec when None)."""
     assert resolution.resolved is not None
@@ -70,8 +90,10 @@ def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
     for leaf, leaf_value in _leaves(value, loc):
         written, _ = lookup(resolution.data, leaf)
         position = resolution.positions.get(leaf) if written else None
+        unset_by = None
         if not written:
             source = "default"
+            unset_by = _null_above(resolution.unset, leaf)
         elif leaf in resolution.preset_paths:
             source = f"preset:{mode}"
             position = None
@@ -84,6 +106,7 @@ def explain(resolution: Resolution, path: str | None = None) -> list[Origin]:
                 source,
                 position.file if position else None,
                 position.line if position else None,
+                unset_by,
             )
         )
     return origins

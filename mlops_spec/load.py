@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from mlops_spec.checks import raise_semantic_errors
-from mlops_spec.diagnostics import to_problems
+from mlops_spec.checks import raise_issues, semantic_issues
+from mlops_spec.diagnostics import accepts_null, to_problems
 from mlops_spec.errors import Problem, SpecError
 from mlops_spec.models.environment import Environment, EnvironmentSettings
 from mlops_spec.models.spec import ResolvedSpec, SpecFile, SystemSpec
-from mlops_spec.overlay import merge, merge_positions, reroot, strip_nulls
+from mlops_spec.overlay import lookup, merge, merge_positions, replaced, reroot, resolve_nulls
 from mlops_spec.presets import preset_layer, settings_for
 from mlops_spec.secrets import find_secrets
 from mlops_spec.types import suggest
+from mlops_spec.verdict import Located, Note, merge_notes, plan_stack, stack_notes
 from mlops_spec.yamlio import Document, Loc, Position, read
+
+if TYPE_CHECKING:
+    from mlops_spec.plan import DeploymentPlan
 
 OVERLAY_SECTIONS = ("system", "notifications", "data_sources", "models")
 
@@ -35,6 +40,13 @@ class Resolution:
     settings: EnvironmentSettings
     resolved: ResolvedSpec | None = None
     preset_paths: frozenset[Loc] = frozenset()
+    unset: dict[Loc, Position] = field(default_factory=dict)
+    """Paths a ``null`` unset, and where that null is written."""
+    plan: DeploymentPlan | None = None
+    """The stack's deployment plan (only when it validates)."""
+    notes: list[Note] = field(default_factory=list)
+    """The planner's notes for this stack, located."""
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def spec(self) -> ResolvedSpec:
@@ -51,6 +63,11 @@ class Validation:
     document: Document
     spec_file: SpecFile | None
     stacks: dict[str, Resolution] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[Note]:
+        """Every stack's notes, each once (naming the stacks it holds in)."""
+        return merge_notes({name: r.notes for name, r in self.stacks.items()})
 
 
 def _secret_problems(document: Document) -> list[Problem]:
@@ -72,7 +89,21 @@ def _secret_problems(document: Document) -> list[Problem]:
 
 
 def _base(document: Document) -> dict[str, Any]:
-    return strip_nulls({k: v for k, v in document.data.items() if k != "environments"})
+    return {k: v for k, v in document.data.items() if k != "environments"}
+
+
+def _resolve_base_nulls(document: Document) -> tuple[dict[str, Any], dict[Loc, Position]]:
+    """The file as its base validation reads it: nulls outside ``environments`` resolved
+    (``overlay.resolve_nulls``), and where each was written."""
+    base = _base(document)
+    resolved, nulled = resolve_nulls(base, _nullable(SpecFile, base))
+    if "environments" in document.data:
+        resolved["environments"] = document.data["environments"]
+    return resolved, {loc: document.values[loc] for loc in nulled if loc in document.values}
+
+
+def _nullable(root: type[SystemSpec], data: Any) -> Callable[[Loc], bool]:
+    return lambda loc: accepts_null(root, data, loc)
 
 
 def _resolve_data(document: Document, stack: str, environment: Environment) -> Resolution:
@@ -85,7 +116,7 @@ def _resolve_data(document: Document, stack: str, environment: Environment) -> R
     }
     # the preset follows what the stack will run (an overlay may change a model's tier)
     preset = preset_layer(merge(base, overlay_data), environment.mode)
-    layered = merge(base, preset)
+    layered = merge(base, preset, lower_nulls_win=True)  # a null in the file beats the preset
     merged = merge(layered, overlay_data)
     prefix: Loc = ("environments", stack)
     overlay_values = reroot(document.values, prefix, f"overlay:{stack}")
@@ -94,8 +125,14 @@ def _resolve_data(document: Document, stack: str, environment: Environment) -> R
     base_keys = {k: v for k, v in document.keys.items() if k[:1] != ("environments",)}
     values = merge_positions(base_values, overlay_data, overlay_values, merged)
     keys = merge_positions(base_keys, overlay_data, overlay_keys, merged)
-    preset_paths = frozenset(_leaf_paths(preset)) - frozenset(_leaf_paths(overlay_data))
-    return Resolution(stack, merged, values, keys, settings, preset_paths=preset_paths)
+    data, nulled = resolve_nulls(merged, _nullable(SystemSpec, merged))
+    preset_paths = frozenset(
+        loc
+        for loc in _leaf_paths(preset)
+        if not replaced(overlay_data, loc) and lookup(layered, loc) == lookup(preset, loc)
+    )
+    unset = {loc: values[loc] for loc in nulled if loc in values}
+    return Resolution(stack, data, values, keys, settings, None, preset_paths, unset)
 
 
 def _leaf_paths(value: Any, loc: Loc = ()) -> list[Loc]:
@@ -108,28 +145,92 @@ def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSp
     """The system of one stack: field validation, then the cross-object rules of
     ``mlops_spec.checks`` (both raise pydantic's ValidationError, with every problem)."""
     spec = SystemSpec.model_validate(data)
-    raise_semantic_errors(spec, settings)
+    raise_issues(semantic_issues(spec, settings))
     return spec
 
 
-def validate_document(document: Document, stack: str | None = None) -> Validation:
-    """Validate the base and the chosen stack (or every declared stack); raise SpecError."""
-    problems = _secret_problems(document)
-    spec_file: SpecFile | None = None
+def _required_after_null(problems: list[Problem], unset: dict[Loc, Position]) -> list[Problem]:
+    """A required key that a ``null`` removed says so."""
+    return [
+        replace(p, hint="`null` unsets it, and this key has no default: give it a value")
+        if p.loc in unset and p.message.startswith("required key")
+        else p
+        for p in problems
+    ]
+
+
+def _validate_base(document: Document, result: Validation) -> list[Problem]:
+    """The file as written (nulls resolved), environments' overlays unmerged."""
+    data, unset = _resolve_base_nulls(document)
     try:
-        spec_file = SpecFile.model_validate(document.data)
-        raise_semantic_errors(spec_file, None)
+        result.spec_file = SpecFile.model_validate(data)
+        raise_issues(semantic_issues(result.spec_file, None))
     except ValidationError as error:
-        problems += to_problems(
+        problems = to_problems(
             error,
             root=SpecFile,
-            data=document.data,
+            data=data,
             values=document.values,
             keys=document.keys,
             file=document.file,
             fallback=Position(document.file, 1, 1),
         )
-    result = Validation(document, spec_file)
+        return _required_after_null(problems, unset)
+    return []
+
+
+def _unknown_stack(document: Document, stack: str, declared: Any) -> Problem:
+    where = document.keys.get(("environments",)) or Position(document.file, 1, 1)
+    return Problem(
+        document.file,
+        where.line,
+        where.column,
+        ("environments",),
+        f"no environment {stack!r} in the spec",
+        allowed=", ".join(sorted(declared or {})) or "(none declared)",
+        suggestion=suggest(stack, declared or {}),
+        hint=f"add environments.{stack} with a mode",
+    )
+
+
+def _validate_stack(document: Document, name: str, environment: Environment) -> Resolution:
+    """One stack: overlay, field and cross-object rules, then the planner (one verdict)."""
+    resolution = _resolve_data(document, name, environment)
+    where = Located(
+        document.file,
+        name,
+        resolution.positions,
+        resolution.keys,
+        document.keys.get(("environments", name)),
+    )
+    try:
+        spec = validate_system(resolution.data, resolution.settings)
+    except ValidationError as error:
+        problems = to_problems(
+            error,
+            root=SystemSpec,
+            data=resolution.data,
+            values=resolution.positions,
+            keys=resolution.keys,
+            file=document.file,
+            environment=name,
+            fallback=where.fallback,
+        )
+        resolution.problems = _required_after_null(problems, resolution.unset)
+        return resolution
+    resolved = ResolvedSpec(spec=spec, environment=resolution.settings)
+    resolution.plan, resolution.problems = plan_stack(resolved, where)
+    if resolution.plan is not None:
+        resolution.resolved = resolved
+        resolution.notes = stack_notes(resolution.plan, where)
+    return resolution
+
+
+def validate_document(document: Document, stack: str | None = None) -> Validation:
+    """Validate the base and the chosen stack (or every declared stack), and plan each
+    stack; raise SpecError with every problem."""
+    result = Validation(document, None)
+    problems = _secret_problems(document) + _validate_base(document, result)
     raw_envs = document.data.get("environments")
     environments: dict[str, Environment] = {}
     if isinstance(raw_envs, dict):
@@ -137,39 +238,11 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
             with contextlib.suppress(ValidationError):  # reported through SpecFile
                 environments[name] = Environment.model_validate(raw or {})
     if stack is not None and stack not in (raw_envs or {}):
-        where = document.keys.get(("environments",)) or Position(document.file, 1, 1)
-        problems.append(
-            Problem(
-                document.file,
-                where.line,
-                where.column,
-                ("environments",),
-                f"no environment {stack!r} in the spec",
-                allowed=", ".join(sorted(raw_envs or {})) or "(none declared)",
-                suggestion=suggest(stack, raw_envs or {}),
-                hint=f"add environments.{stack} with a mode",
-            )
-        )
-    targets = [stack] if stack is not None else sorted(environments)
-    for name in targets:
-        if name not in environments:
-            continue
-        resolution = _resolve_data(document, name, environments[name])
-        try:
-            spec = validate_system(resolution.data, resolution.settings)
-            resolution.resolved = ResolvedSpec(spec=spec, environment=resolution.settings)
-        except ValidationError as error:
-            problems += to_problems(
-                error,
-                root=SystemSpec,
-                data=resolution.data,
-                values=resolution.positions,
-                keys=resolution.keys,
-                file=document.file,
-                environment=name,
-                fallback=document.keys.get(("environments", name)),
-            )
-        result.stacks[name] = resolution
+        problems.append(_unknown_stack(document, stack, raw_envs))
+    for name in [stack] if stack is not None else sorted(environments):
+        if name in environments:
+            result.stacks[name] = resolution = _validate_stack(document, name, environments[name])
+            problems += resolution.problems
     if problems:
         raise SpecError(problems)
     return result

@@ -1,40 +1,74 @@
 """The one merge function for environment overlays, and its provenance bookkeeping.
 
-Rules (docs/spec.md, "Environments"):
+Layers apply lowest first: field defaults < base file < mode preset < environment overlay
+(docs/spec.md, "Environments"). Each layer is laid over the one below with ``merge``:
+
 - mappings merge recursively, key by key;
-- lists replace the base list whole;
+- lists replace the lower list whole;
 - scalars replace;
-- ``null`` unsets: the key is removed and the field takes its documented default.
-The same ``null`` rule applies in the base file, so `null` means "not set" everywhere.
+- ``null`` replaces too, and stays in the merged document as "unset here": whatever a lower
+  layer set there (the base's value, the preset's) is gone, and a higher layer can still set
+  the key again. A null written in the file beats the preset: the preset is laid over the
+  base with ``lower_nulls_win``.
+
+After the last layer, ``resolve_nulls`` gives each null that is left its meaning: a field
+that accepts null (an optional field) is null, which is its documented "unset" meaning; any
+other key is removed, so a field with a default takes its field default (not the preset's)
+and an entry of a mapping of ids (a model, a monitor, a tag) is gone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mlops_spec.yamlio import Loc, Position
 
 
+def merge(lower: Any, upper: Any, *, lower_nulls_win: bool = False) -> Any:
+    """``upper`` laid over ``lower`` by the rules above. Neither input is modified; nulls
+    are kept (``resolve_nulls`` decides what they mean)."""
+    if lower is None and lower_nulls_win:
+        return None
+    if isinstance(lower, dict) and isinstance(upper, dict):
+        merged = dict(lower)
+        for key, value in upper.items():
+            if key in merged:
+                merged[key] = merge(merged[key], value, lower_nulls_win=lower_nulls_win)
+            else:
+                merged[key] = value
+        return merged
+    return upper
+
+
+def resolve_nulls(data: Any, nullable: Callable[[Loc], bool]) -> tuple[Any, list[Loc]]:
+    """``data`` with every null of its mappings resolved, and the paths that were null.
+
+    ``nullable(loc)`` says whether the field at ``loc`` accepts null: such a null is kept;
+    any other key holding null is removed. Lists are kept as written.
+    """
+    nulled: list[Loc] = []
+
+    def walk(value: Any, loc: Loc) -> Any:
+        if not isinstance(value, dict):
+            return value
+        result: dict[str, Any] = {}
+        for key, child in value.items():
+            path = (*loc, key)
+            if child is None:
+                nulled.append(path)
+                if nullable(path):
+                    result[key] = None
+            else:
+                result[key] = walk(child, path)
+        return result
+
+    return walk(data, ()), nulled
+
+
 def strip_nulls(value: Any) -> Any:
     """Remove keys whose value is null, recursively (lists are kept as written)."""
-    if isinstance(value, dict):
-        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def merge(base: Any, overlay: Any) -> Any:
-    """Overlay ``overlay`` on ``base`` by the rules above. Neither input is modified."""
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        merged = strip_nulls(base)
-        for key, value in overlay.items():
-            if value is None:
-                merged.pop(key, None)
-            elif key in merged:
-                merged[key] = merge(merged[key], value)
-            else:
-                merged[key] = strip_nulls(value)
-        return merged
-    return strip_nulls(overlay)
+    return resolve_nulls(value, lambda loc: False)[0]
 
 
 def lookup(data: Any, loc: Loc) -> tuple[bool, Any]:
@@ -55,7 +89,7 @@ def _exists(data: Any, loc: Loc) -> bool:
     return lookup(data, loc)[0]
 
 
-def _replaced(overlay: Any, loc: Loc) -> bool:
+def replaced(overlay: Any, loc: Loc) -> bool:
     """True if the overlay replaces (or unsets) ``loc`` or one of its ancestors."""
     node = overlay
     for part in loc:
@@ -74,7 +108,7 @@ def merge_positions(
     result = {
         loc: pos
         for loc, pos in base.items()
-        if _exists(merged, loc) and not _replaced(overlay_data, loc)
+        if _exists(merged, loc) and not replaced(overlay_data, loc)
     }
     result.update({loc: pos for loc, pos in overlay.items() if _exists(merged, loc)})
     return result

@@ -6,6 +6,7 @@ commands only; importing this module keeps the core pure.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -15,11 +16,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlops_spec.cli_common import Format, err, fail, out, write_output
+from mlops_spec.cli_common import Format, err, fail, out, print_notes, write_output
 from mlops_spec.errors import Problem, SpecError, file_error
 
 if TYPE_CHECKING:
     from mlops_preview import PlanDiff, PlanDocument
+    from mlops_spec.verdict import Note
 
 
 def find_project(start: Path) -> Path | None:
@@ -148,7 +150,9 @@ def register(app: typer.Typer) -> None:
         if format is Format.JSON:
             sys.stdout.write(document.to_json())
         else:
-            out.print(render_plan(document), soft_wrap=False)
+            notes, others = _notes(spec, stack, document)
+            out.print(render_plan(dataclasses.replace(document, warnings=others)), soft_wrap=False)
+            print_notes(notes)
 
     @app.command()
     def diff(
@@ -191,6 +195,16 @@ def register(app: typer.Typer) -> None:
             out.print(render_diff(result), soft_wrap=False)
         if fail_on_danger and result.has_danger:
             raise typer.Exit(1)
+
+
+def _notes(spec: Path, stack: str, document: PlanDocument) -> tuple[list[Note], tuple[str, ...]]:
+    """The stack's planner notes, shown as ``mlops validate`` shows them, and the program's
+    other warnings."""
+    from mlops_spec.load import validate_file
+
+    resolution = validate_file(spec, stack).stacks[stack]  # cached: no second parse
+    planned = set(resolution.plan.notes if resolution.plan else ())
+    return resolution.notes, tuple(w for w in document.warnings if w not in planned)
 
 
 def _read_plan(document_type: type[PlanDocument], path: Path) -> PlanDocument:

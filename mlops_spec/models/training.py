@@ -115,7 +115,10 @@ class Training(SpecModel):
             if self.cpu is None or self.memory_gib is None:
                 raise ValueError("kubernetes training needs cpu and memory_gib")
         elif self.instance_type is None:
-            raise ValueError("sagemaker training needs instance_type")
+            raise ValueError(
+                "sagemaker training needs instance_type; `instance_type: null` unsets it "
+                "(remove the null to train on the default ml.m5.xlarge)"
+            )
         if (
             self.max_wait_minutes is not None
             and self.spot
