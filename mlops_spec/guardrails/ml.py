@@ -9,20 +9,18 @@ from typing import Any
 
 from mlops_spec.guardrails.stack import COMPUTED, Resource, Stack, is_set
 
-ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
-ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 
 
 @dataclass(frozen=True)
 class Fleet:
-    """A real-time endpoint's settings, from Pulumi resources or the deploy function's config."""
+    """A real-time endpoint's settings, from its ``EndpointTarget`` (a pinned endpoint's input or
+    the deploy function's config)."""
 
     name: str
     resource: Resource
-    """The Endpoint, or the deploy function that creates it."""
+    """The pinned endpoint's resource, or the deploy function that creates it."""
     owner: str
     instance_counts: tuple[tuple[str, Any], ...]
     """(what, count): initial instances, autoscaling minimum."""
@@ -31,43 +29,12 @@ class Fleet:
     rollback_alarms: tuple[str, ...]
 
 
-def _pulumi_fleets(stack: Stack) -> Iterator[Fleet]:
-    configs = {c.inputs.get("name"): c for c in stack.of_type(ENDPOINT_CONFIG)}
-    targets = {t.inputs.get("resourceId"): t for t in stack.of_type(SCALING_TARGET)}
-    for endpoint in stack.of_type(ENDPOINT):
-        config = configs.get(endpoint.inputs.get("endpointConfigName"))
-        variants = (config.inputs.get("productionVariants") if config else None) or ()
-        counts: list[tuple[str, Any]] = []
-        for variant in variants:
-            if "instanceType" not in variant:
-                continue  # serverless
-            counts.append(
-                (f"variant {variant.get('variantName')}", variant.get("initialInstanceCount", 1))
-            )
-            target = targets.get(f"endpoint/{endpoint.label}/variant/{variant.get('variantName')}")
-            if target is not None:
-                counts.append(("autoscaling minimum", target.inputs.get("minCapacity")))
-        if not counts:
-            continue
-        capture = (config.inputs.get("dataCaptureConfig") if config else None) or {}
-        enabled = capture.get("enableCapture", bool(capture)) and capture.get(
-            "initialSamplingPercentage", 0
-        ) not in (0, None)
-        alarms = endpoint.get("deploymentConfig.autoRollbackConfiguration.alarms") or ()
-        yield Fleet(
-            name=endpoint.label,
-            resource=endpoint,
-            owner="pulumi",
-            instance_counts=tuple(counts),
-            capture_destination=capture.get("destinationS3Uri") if enabled else None,
-            rollback_alarms=tuple(
-                str(a.get("alarmName")) for a in alarms if isinstance(a, Mapping)
-            ),
-        )
-
-
-def _deploy_fleets(stack: Stack) -> Iterator[Fleet]:
-    for function, name, target in stack.deploy_endpoints():
+def _target_fleets(
+    endpoints: Iterator[tuple[Resource, str, Mapping[str, Any]]], owner: str
+) -> Iterator[Fleet]:
+    """Fleets from ``EndpointTarget``s: a pinned endpoint's ``target`` input (the one rollout's
+    resource) or the deploy function's configuration."""
+    for resource, name, target in endpoints:
         if not target.get("instance_type"):
             continue  # serverless
         counts: list[tuple[str, Any]] = [
@@ -80,8 +47,8 @@ def _deploy_fleets(stack: Stack) -> Iterator[Fleet]:
         capturing = isinstance(capture, Mapping) and capture.get("sampling_percent", 0) > 0
         yield Fleet(
             name=name,
-            resource=function,
-            owner="deploy-function",
+            resource=resource,
+            owner=owner,
             instance_counts=tuple(counts),
             capture_destination=capture.get("destination_s3_uri") if capturing else None,  # type: ignore[union-attr]
             rollback_alarms=tuple(str(a) for a in target.get("rollback_alarms") or ()),
@@ -90,7 +57,10 @@ def _deploy_fleets(stack: Stack) -> Iterator[Fleet]:
 
 def fleets(stack: Stack) -> list[Fleet]:
     """Every real-time endpoint of the stack, whoever creates it."""
-    return [*_pulumi_fleets(stack), *_deploy_fleets(stack)]
+    return [
+        *_target_fleets(stack.pinned_endpoints(), "pulumi"),
+        *_target_fleets(stack.deploy_endpoints(), "deploy-function"),
+    ]
 
 
 def _where(fleet: Fleet) -> str:

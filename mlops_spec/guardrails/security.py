@@ -129,7 +129,7 @@ def kms_everywhere(stack: Stack) -> Iterator[tuple[Resource, str]]:
     for config in stack.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"):
         for problem in _endpoint_config_keys(config):
             yield config, problem
-    for function, name, target in stack.deploy_endpoints():
+    for function, name, target in (*stack.deploy_endpoints(), *stack.pinned_endpoints()):
         if target.get("instance_type") and not is_set(target.get("kms_key_id")):
             yield function, f"endpoint {name}: instance storage has no KMS key (kms_key_id)"
         capture = target.get("data_capture")

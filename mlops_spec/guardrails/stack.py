@@ -15,6 +15,7 @@ from typing import Any
 COMPUTED = "<computed>"
 TRIGGER_HANDLER = "mlops_runtime.trigger.handler"
 DEPLOY_HANDLER = "mlops_runtime.deploy.handler"
+PINNED_ENDPOINT = "pulumi-python:dynamic/mlops:Endpoint"
 MONITOR_CONFIG_KEYS = frozenset({"model_id", "source", "endpoint_name", "profile_uri"})
 """Keys that identify a monitoring job's ``MonitorConfig`` object."""
 
@@ -52,7 +53,8 @@ class Resource:
         role policies, whose ``name`` is only unique within their role)."""
         if self.type == "aws:iam/rolePolicy:RolePolicy":
             return self.name
-        for key in ("name", "bucket", "alarmName", "pipelineName", "modelPackageGroupName"):
+        keys = ("name", "bucket", "alarmName", "pipelineName", "modelPackageGroupName")
+        for key in (*keys, "endpointName"):
             value = self.inputs.get(key)
             if isinstance(value, str) and value and value != COMPUTED:
                 return value
@@ -102,6 +104,15 @@ class Stack:
                 config = parse_json(function.get("environment.variables.MLOPS_RUNTIME_CONFIG"))
                 return function, config if isinstance(config, dict) else {}
         return None
+
+    def pinned_endpoints(self) -> Iterator[tuple[Resource, str, Mapping[str, Any]]]:
+        """(endpoint resource, endpoint name, EndpointTarget) for pinned endpoints: the one
+        rollout's dynamic resource, whose ``target`` input is the same contract the deploy
+        function reads."""
+        for endpoint in self.of_type(PINNED_ENDPOINT):
+            target = endpoint.inputs.get("target")
+            if isinstance(target, Mapping):
+                yield endpoint, endpoint.label, target
 
     def deploy_endpoints(self) -> Iterator[tuple[Resource, str, Mapping[str, Any]]]:
         """(deploy function, endpoint name, EndpointTarget) for endpoints the deploy function

@@ -148,13 +148,16 @@ def test_capture_for_drift_deploy_owned(churn_prod: Doc) -> None:
     assert "captures no traffic, but the drift monitors of churn-classifier read it" in found[2]
 
 
+def pinned_target(document: Doc, name: str) -> dict[str, Any]:
+    """The ``EndpointTarget`` input of a pinned endpoint (the one rollout's resource)."""
+    endpoint = resource(document, "pulumi-python:dynamic/mlops:Endpoint", name)
+    target: dict[str, Any] = endpoint["inputs"]["target"]
+    return target
+
+
 def test_capture_for_drift_pulumi_owned(full_prod: Doc) -> None:
-    config = resource(
-        full_prod,
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-        "rt-serving-endpoint-config",
-    )
-    config["inputs"]["dataCaptureConfig"]["destinationS3Uri"] = "s3://elsewhere/endpoints"
+    target = pinned_target(full_prod, "rt-serving-endpoint")
+    target["data_capture"]["destination_s3_uri"] = "s3://elsewhere/endpoints"
     found = [f for f in violations_of(full_prod, "capture-for-drift")]
     assert found == [
         (
@@ -193,8 +196,7 @@ def test_rollback_alarms_exist(churn_prod: Doc) -> None:
 
 
 def test_rollback_required_pulumi_owned(full_prod: Doc) -> None:
-    endpoint = resource(full_prod, "aws:sagemaker/endpoint:Endpoint", "rt-serving-endpoint")
-    del endpoint["inputs"]["deploymentConfig"]
+    pinned_target(full_prod, "rt-serving-endpoint")["rollback_alarms"] = []
     assert violations_of(full_prod, "rollback-required") == [
         (
             "rt-serving-endpoint",
@@ -214,8 +216,7 @@ def test_rollback_required_deploy_owned(churn_prod: Doc) -> None:
 
 
 def test_two_instances_pulumi_owned(full_prod: Doc) -> None:
-    target = resource(full_prod, "aws:appautoscaling/target:Target", "rt-serving-scaling-target")
-    target["inputs"]["minCapacity"] = 1
+    pinned_target(full_prod, "rt-serving-endpoint")["autoscaling"]["min_capacity"] = 1
     found = [
         (urn, message)
         for urn, _, message in violations(full_prod, "two-instances")
