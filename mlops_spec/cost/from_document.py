@@ -22,6 +22,8 @@ PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 FUNCTION = "aws:lambda/function:Function"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+"""A pinned endpoint in plans written before pinned endpoints ran the one rollout."""
+PINNED_ENDPOINT = "pulumi-python:dynamic/mlops:Endpoint"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
@@ -97,23 +99,26 @@ def _endpoints(doc: _Document) -> list[Endpoint]:
                 provisioned_concurrency=serverless.get("provisionedConcurrency"),
             )
         )
-    for name, target in (
-        doc.function_config("mlops_runtime.deploy.handler").get("endpoints") or {}
-    ).items():
-        scaling = target.get("autoscaling") or {}
-        count = int(target.get("initial_instance_count") or 1)
-        endpoints.append(
-            Endpoint(
-                model=target.get("model_id", name),
-                name=name,
-                instance_type=target.get("instance_type"),
-                min_instances=int(scaling.get("min_capacity", count)),
-                max_instances=int(scaling.get("max_capacity", count)),
-                memory_mb=target.get("serverless_memory_mb"),
-                provisioned_concurrency=target.get("serverless_provisioned_concurrency"),
-            )
-        )
+    targets_of = dict(doc.function_config("mlops_runtime.deploy.handler").get("endpoints") or {})
+    for inputs in doc.inputs(PINNED_ENDPOINT):  # the same EndpointTarget, as an input
+        targets_of[str(inputs.get("endpointName"))] = inputs.get("target") or {}
+    endpoints += [_from_target(name, target) for name, target in targets_of.items()]
     return sorted(endpoints, key=lambda e: e.model)
+
+
+def _from_target(name: str, target: Mapping[str, Any]) -> Endpoint:
+    """An endpoint from its ``EndpointTarget`` (the deploy function's or a pinned one's)."""
+    scaling = target.get("autoscaling") or {}
+    count = int(target.get("initial_instance_count") or 1)
+    return Endpoint(
+        model=target.get("model_id", name),
+        name=name,
+        instance_type=target.get("instance_type"),
+        min_instances=int(scaling.get("min_capacity", count)),
+        max_instances=int(scaling.get("max_capacity", count)),
+        memory_mb=target.get("serverless_memory_mb"),
+        provisioned_concurrency=target.get("serverless_provisioned_concurrency"),
+    )
 
 
 def _monitor_config(doc: _Document, definition: str) -> MonitorConfig | None:
