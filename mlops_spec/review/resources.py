@@ -59,6 +59,8 @@ TYPE_NAMES = {
     "aws:scheduler/schedule:Schedule": "schedule",
     "aws:sns/topic:Topic": "SNS topic",
     "aws:dynamodb/table:Table": "DynamoDB table",
+    "pulumi-python:dynamic/mlops:Endpoint": "SageMaker endpoint",
+    "pulumi-python:dynamic/mlops:EndpointTeardown": "endpoint teardown",
 }
 
 
