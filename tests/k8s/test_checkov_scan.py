@@ -1,14 +1,15 @@
-"""checkov through the harness: one scan for the module (checkov takes seconds to start)."""
+"""checkov through the harness: one scan for the run (checkov takes seconds to start)."""
 
 from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
 
 import pytest
 
 from tests.k8s import builtin, crds, samples
 from tests.k8s.checkov_scan import Finding, as_deployment, scan, scannable, violations
-
-# One worker runs the module, so its one checkov scan (seconds) is not repeated on the other.
-pytestmark = pytest.mark.xdist_group("checkov")
 
 
 def _privileged(manifest: dict) -> dict:
@@ -32,9 +33,19 @@ MANIFESTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def findings() -> list[Finding]:
-    return scan(scannable(MANIFESTS))
+@pytest.fixture(scope="session")
+def findings(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> list[Finding]:
+    """One checkov scan (seconds) for the whole run: xdist workers share it through a file in
+    the run's temporary directory, under a lock."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    cache = shared / "checkov-findings.json"
+    with (shared / "checkov-findings.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache.exists():
+            found = scan(scannable(MANIFESTS))
+            cache.write_text(json.dumps([dataclasses.asdict(f) for f in found]))
+    return [Finding(**item) for item in json.loads(cache.read_text())]
 
 
 def _failed(findings: list[Finding], resource: str) -> set[str]:
