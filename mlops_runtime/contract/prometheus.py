@@ -55,9 +55,11 @@ CAPTURE_DROPPED = "mlops_proxy_capture_dropped_total"
 """Counter of sampled capture records dropped, by ``reason``; the request itself is served."""
 
 DROP_QUEUE_FULL = "queue_full"
-"""The capture queue was full (the store is slower than the traffic)."""
+"""The record could not be enqueued: the capture queue was full (the store is slower than the
+traffic)."""
 DROP_STORE_ERROR = "store_error"
-"""Writing the batch to the object store failed after the client's retries."""
+"""The record could not be written: PutObject failed after its retries (or, never seen, the
+record could not be serialised)."""
 DROP_REASONS = (DROP_QUEUE_FULL, DROP_STORE_ERROR)
 
 SUFFIXED = {

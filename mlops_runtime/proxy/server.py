@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from mlops_runtime.contract.prometheus import DROP_QUEUE_FULL
 from mlops_runtime.contract.proxy import INFERENCE_ID_HEADER, ProxyConfig
 from mlops_runtime.proxy.capture import CaptureWriter, Exchange, Put, Sampler
 from mlops_runtime.proxy.metrics import CONTENT_TYPE, ProxyMetrics
@@ -124,18 +125,34 @@ class Proxy:
         finally:
             self.metrics.in_flight.dec()
         self.metrics.request(response.status)
-        if self.writer is not None and 200 <= response.status < 300 and self._sample():
-            self.writer.offer(
-                Exchange(
-                    time=arrived,
-                    inference_id=request.headers.get(INFERENCE_ID_HEADER),
-                    request=body,
-                    request_type=request.headers.get("Content-Type", ""),
-                    response=answer,
-                    response_type=response.headers.get("Content-Type", ""),
-                )
-            )
+        if self.writer is not None and 200 <= response.status < 300:
+            self._capture(self.writer, request, arrived, body, answer, response)
         return response
+
+    def _capture(
+        self,
+        writer: CaptureWriter,
+        request: web.Request,
+        arrived: float,
+        body: bytes,
+        answer: bytes,
+        response: web.Response,
+    ) -> None:
+        """Sample and enqueue one exchange; whatever happens, the response goes out."""
+        try:
+            if self._sample():
+                writer.offer(
+                    Exchange(
+                        time=arrived,
+                        inference_id=request.headers.get(INFERENCE_ID_HEADER),
+                        request=body,
+                        request_type=request.headers.get("Content-Type", ""),
+                        response=answer,
+                        response_type=response.headers.get("Content-Type", ""),
+                    )
+                )
+        except Exception:
+            self.metrics.dropped(DROP_QUEUE_FULL)
 
     async def _relay(
         self, request: web.Request, measured: bool
