@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from tests.k8s import crds, samples
+from tests.k8s import crds, harness, samples
 
 pytestmark = pytest.mark.usefixtures("vendored")
 
@@ -116,3 +116,19 @@ def test_a_missing_crd_directory_skips_with_where_it_was_looked_for(monkeypatch,
     monkeypatch.setenv("MLOPS_K8S_CRDS", str(tmp_path / "nowhere"))
     with pytest.raises(pytest.skip.Exception, match=r"no vendored CRD schemas at .*nowhere"):
         crds.require_crds()
+
+
+def test_a_whole_stack_is_checked_kind_by_kind_and_unknown_kinds_are_errors():
+    stack = [samples.deployment(), samples.rollout(), samples.prometheus_rule()]
+    assert harness.errors(stack) == []
+    bad = samples.deployment()
+    bad["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
+    typo = samples.rollout()
+    typo["spec"]["strategy"]["canary"]["steps"][0] = {"setWieght": 10}
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    found = harness.errors([bad, typo, unknown])
+    assert len(found) == 4  # the Deployment at two versions, the Rollout, the Widget
+    assert (
+        found[-1]
+        == "Widget/w: no schema for example.com/v1 Widget (neither a built-in kind nor a vendored CRD)"
+    )
