@@ -41,7 +41,7 @@ COUNTED = (
     "aws:scheduler/schedule:Schedule",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/compositeAlarm:CompositeAlarm",
-    "aws:sagemaker/endpoint:Endpoint",
+    "pulumi-python:dynamic/mlops:Endpoint",  # pinned endpoints (the one rollout's resource)
     "aws:lambda/function:Function",
     "aws:cloudwatch/eventRule:EventRule",
 )
@@ -56,10 +56,11 @@ def test_resource_counts(stacks: dict[str, Stack], key: str) -> None:
 def test_full_prod_serving_resources(stacks: dict[str, Stack]) -> None:
     counts = stacks["full-prod"].doc.counts_by_type()
     expected = {
-        "aws:sagemaker/model:Model": 2,
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 2,
-        "aws:appautoscaling/target:Target": 1,
-        "aws:appautoscaling/policy:Policy": 1,
+        "aws:sagemaker/model:Model": 0,  # the pinned endpoints' rollout creates them
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 0,
+        "aws:appautoscaling/target:Target": 0,
+        "pulumi-python:dynamic/mlops:Endpoint": 2,
+        "pulumi-python:dynamic/mlops:EndpointTeardown": 1,
         "mlops:serving:Serving": 5,
         "mlops:monitoring_job:MonitoringJob": 1,
         "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": 1,
@@ -67,7 +68,6 @@ def test_full_prod_serving_resources(stacks: dict[str, Stack]) -> None:
         "aws:sns/topicSubscription:TopicSubscription": 2,
     }
     assert {t: counts.get(t, 0) for t in expected} == expected
-    assert "aws:appautoscaling/target:Target" not in stacks["full-dev"].doc.counts_by_type()
 
 
 @pytest.mark.parametrize("key", STACKS)
@@ -100,7 +100,9 @@ def test_outputs_follow_the_contract(stacks: dict[str, Stack], key: str) -> None
     outputs = parse(stack.doc.outputs)
     assert (outputs.system, outputs.environment) == (stack.plan.system, stack.stack)
     assert set(outputs.models) == set(stack.plan.models)
-    endpoints = {r.inputs["name"] for r in stack.of_type("aws:sagemaker/endpoint:Endpoint")}
+    endpoints = {
+        r.inputs["endpointName"] for r in stack.of_type("pulumi-python:dynamic/mlops:Endpoint")
+    }
     for model_id, model in outputs.models.items():
         serving = stack.plan.serving_for(model_id)
         assert model.serving_tier == (serving.tier if serving else None)
