@@ -10,6 +10,7 @@ from mlops_components.endpoint_provider import TYPE as ENDPOINT
 from mlops_components.endpoint_provider import EndpointInputs
 from mlops_components.teardown import TYPE as TEARDOWN
 from mlops_runtime.aws.endpoint_requests import release
+from mlops_runtime.contract.batch import BatchFeaturesConfig
 from mlops_runtime.contract.config import (
     ENV_VAR,
     FILE_ENV_VAR,
@@ -415,6 +416,7 @@ def test_runtime_steps_read_config_objects_the_stack_uploads(
                 "Evaluate": EvaluateConfig,
                 "Profile": ProfileConfig,
                 "MonitorDrift": MonitorConfig,
+                "PrepareFeatures": BatchFeaturesConfig,
             }[step["Name"]]
             cls.from_json(uploaded.inputs["content"])
     assert used == set(objects)
