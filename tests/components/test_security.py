@@ -13,6 +13,8 @@ import re
 
 import pytest
 
+from mlops_components.endpoint_provider import EndpointInputs
+from mlops_runtime.aws.endpoint_requests import release
 from mlops_spec.plan.iam import UNSCOPABLE_ACTIONS
 from tests.components.conftest import PRODUCTION, STACKS, Stack
 
@@ -84,6 +86,11 @@ def test_every_bucket_is_secured(stacks: dict[str, Stack], key: str) -> None:
         assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] > 0
 
 
+def endpoint_config_request(inputs: EndpointInputs) -> dict:
+    """The CreateEndpointConfig a pinned endpoint's rollout sends for its inputs."""
+    return dict(release(inputs.target, inputs.package_arn).requests["endpoint_config"])
+
+
 @pytest.mark.parametrize("key", STACKS)
 def test_everything_that_stores_data_uses_the_system_key(
     stacks: dict[str, Stack], key: str
@@ -94,11 +101,12 @@ def test_everything_that_stores_data_uses_the_system_key(
     key_arn = stack.doc.outputs["kms_key_arn"]
     for topic in stack.of_type("aws:sns/topic:Topic"):
         assert topic.inputs["kmsMasterKeyId"] == key_arn
-    for config in stack.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"):
-        serverless = "serverlessConfig" in config.inputs["productionVariants"][0]
-        assert serverless or config.inputs["kmsKeyArn"] == key_arn
-        if "dataCaptureConfig" in config.inputs:
-            assert config.inputs["dataCaptureConfig"]["kmsKeyId"] == key_arn
+    for endpoint in stack.of_type("pulumi-python:dynamic/mlops:Endpoint"):  # pinned endpoints
+        config = endpoint_config_request(EndpointInputs.parse(endpoint.inputs))
+        serverless = "ServerlessConfig" in config["ProductionVariants"][0]
+        assert serverless or config["KmsKeyId"] == key_arn
+        if "DataCaptureConfig" in config:
+            assert config["DataCaptureConfig"]["KmsKeyId"] == key_arn
     for queue in stack.of_type("aws:sqs/queue:Queue"):
         assert queue.inputs["kmsMasterKeyId"] == key_arn
     for table in stack.of_type("aws:dynamodb/table:Table"):
