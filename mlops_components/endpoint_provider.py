@@ -46,6 +46,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime.rpc import UNKNOWN
 
 from mlops_components.endpoint_admin import EndpointAdmin, aws_backends
 from mlops_runtime.contract.config import ConfigError, DeployConfig, EndpointTarget
@@ -141,6 +142,8 @@ class EndpointProvider(ResourceProvider):
         self.poll_seconds = poll_seconds
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        if any(_unknown(news.get(key)) for key in INPUTS):
+            return CheckResult(news, [])  # a preview before the key or role exists: later
         try:
             EndpointInputs.parse(news)
         except (ConfigError, KeyError, TypeError, ValueError) as error:
@@ -176,6 +179,17 @@ class EndpointProvider(ResourceProvider):
 
     def connect(self, region: str) -> tuple[EndpointDeployer, EndpointAdmin]:
         return (self.backends or aws_backends)(region)
+
+
+def _unknown(value: Any) -> bool:
+    """A value the engine does not know yet (during a preview), anywhere inside ``value``."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unknown(v) for v in value)
+    return False
 
 
 def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from pulumi.runtime.rpc import UNKNOWN
 
 from mlops_components.endpoint_admin import SageMakerAdmin
 from mlops_components.endpoint_provider import (
@@ -367,3 +368,14 @@ def _model(model: str, package: str) -> dict[str, Any]:
         "PrimaryContainer": {"ModelPackageName": package},
         "CreationTime": WHEN,
     }
+
+
+def test_check_accepts_inputs_a_preview_does_not_know_yet(provider: EndpointProvider) -> None:
+    """Before the system key or the role exist, ``pulumi preview`` sends the rendered target as
+    unknown: nothing to validate yet, and no error."""
+    inputs = props(mini(serving=PINNED))
+    for unknown in (
+        {**inputs, "target": UNKNOWN},
+        {**inputs, "target": {**inputs["target"], "kms_key_id": UNKNOWN}},
+    ):
+        assert provider.check({}, unknown).failures == []
