@@ -68,13 +68,14 @@ def test_ltv_prod_with_the_usage_file() -> None:
     #   + Profile 0.20 = 1.10) = 4.779762
     # lifetime-value batch, daily: 30.416667 x (ResolveChampion 0.25 h x 0.05
     #   + Transform 0.5 h (usage file) x 2 instances x 0.25 = 0.2625) = 7.984375
+    #   + PrepareFeatures (ml.m5.xlarge, 1 h) 30.416667 x 0.20 = 6.083333
     # lifetime-value monitoring, daily: 30.416667 x 1 h x 0.20 = 6.083333
     # lifetime-value training: no schedule, 0 runs
-    # total 12 + 4.779762 + 7.984375 + 6.083333 = 30.847470
-    assert result.monthly_usd == pytest.approx(30.847470, abs=1e-5)
+    # total 12 + 4.779762 + 7.984375 + 6.083333 + 6.083333 = 36.930804
+    assert result.monthly_usd == pytest.approx(36.930804, abs=1e-5)
     # new data and drift retrain lifetime-value up to 730 h / 72 h cooldown = 10.138889 runs
-    #   x (Train 3 h x 0.50 + 0.10 + 0.20 = 1.80) = 18.25; 30.847470 + 18.25 = 49.097470
-    assert result.monthly_usd_max == pytest.approx(49.097470, abs=1e-5)
+    #   x (Train 3 h x 0.50 + 0.10 + 0.20 = 1.80) = 18.25; 36.930804 + 18.25 = 55.180804
+    assert result.monthly_usd_max == pytest.approx(55.180804, abs=1e-5)
     assert result.complete
     transform = _item(result, "batch pipeline: Transform")
     assert (transform.count, transform.hours_per_run) == (2, 0.5)
@@ -91,7 +92,8 @@ def test_without_usage_serverless_and_transform_are_not_priced() -> None:
     assert transform.usd is None
     assert any("hours_per_run.Transform" in note for note in transform.notes)
     # the priced rest: 4.779762 + ResolveChampion 30.416667 x 0.0125 = 0.380208 + 6.083333
-    assert result.monthly_usd == pytest.approx(11.243303, abs=1e-5)
+    #   + PrepareFeatures 30.416667 x 0.20 = 6.083333
+    assert result.monthly_usd == pytest.approx(17.326637, abs=1e-5)
 
 
 def test_a_missing_price_is_never_invented() -> None:
