@@ -213,8 +213,9 @@ def _check_rollback(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> l
 
 
 def _check_capture(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> list[Issue]:
-    """Drift and bias monitors read captured inferences (or a batch transform's data)."""
-    if not isinstance(monitor, DataDriftMonitor | PredictionDriftMonitor | BiasMonitor):
+    """Drift, bias and quality monitors read captured inferences (or a batch transform's
+    data)."""
+    if not isinstance(monitor, JOB_MONITORS):
         return []
     serving = model.serving
     captures = model.tier is ServingTier.BATCH or (
@@ -222,12 +223,13 @@ def _check_capture(spec: SystemSpec, loc: Loc, monitor: Any, model: Model) -> li
     )
     if captures:
         return []
+    batch = "" if isinstance(monitor, ModelQualityMonitor) else " or use batch serving"
     return [
         Issue(
             (*loc, "type"),
             f"a {monitor.type} monitor reads captured "
             "inferences; enable data_capture_percent on a realtime "
-            "endpoint or use batch serving",
+            f"endpoint{batch}",
             got=monitor.type,
         )
     ]

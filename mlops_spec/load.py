@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from mlops_spec.checks import raise_issues, semantic_issues
+from mlops_spec.checks_ml import ml_issues
 from mlops_spec.diagnostics import accepts_null, to_problems
 from mlops_spec.errors import Problem, SpecError
 from mlops_spec.models.environment import Environment, EnvironmentSettings
@@ -143,9 +144,10 @@ def _leaf_paths(value: Any, loc: Loc = ()) -> list[Loc]:
 
 def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSpec:
     """The system of one stack: field validation, then the cross-object rules of
-    ``mlops_spec.checks`` (both raise pydantic's ValidationError, with every problem)."""
+    ``mlops_spec.checks`` and ``mlops_spec.checks_ml`` (both raise pydantic's
+    ValidationError, with every problem)."""
     spec = SystemSpec.model_validate(data)
-    raise_issues(semantic_issues(spec, settings))
+    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings))
     return spec
 
 
@@ -164,7 +166,7 @@ def _validate_base(document: Document, result: Validation) -> list[Problem]:
     data, unset = _resolve_base_nulls(document)
     try:
         result.spec_file = SpecFile.model_validate(data)
-        raise_issues(semantic_issues(result.spec_file, None))
+        raise_issues(semantic_issues(result.spec_file, None) + ml_issues(result.spec_file, None))
     except ValidationError as error:
         problems = to_problems(
             error,

@@ -4,7 +4,7 @@ from pydantic import Field, StrictFloat, StrictInt
 
 from mlops_spec.enums import MonitorAction, ServingTier
 from mlops_spec.models.base import SpecModel
-from mlops_spec.models.monitors import Monitor
+from mlops_spec.models.monitors import DataDriftMonitor, Monitor, ScheduledMonitorBase
 from mlops_spec.models.registry import Registry
 from mlops_spec.models.serving import Serving
 from mlops_spec.models.training import Training
@@ -53,3 +53,18 @@ class Model(SpecModel):
     @property
     def rollback_monitors(self) -> dict[str, Monitor]:
         return self.monitors_with_action(MonitorAction.ROLLBACK)
+
+    @property
+    def scheduled_monitors(self) -> dict[str, ScheduledMonitorBase]:
+        """Monitors one monitoring job run measures, by id in order."""
+        return {
+            k: m for k, m in sorted(self.monitors.items()) if isinstance(m, ScheduledMonitorBase)
+        }
+
+    @property
+    def job_driver(self) -> tuple[str, ScheduledMonitorBase] | None:
+        """(id, monitor) whose schedule the model's monitoring job follows: the first
+        data-drift monitor, else the first scheduled monitor (ids in order)."""
+        scheduled = self.scheduled_monitors
+        drift = {k: m for k, m in scheduled.items() if isinstance(m, DataDriftMonitor)}
+        return next(iter((drift or scheduled).items()), None)

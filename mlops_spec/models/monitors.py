@@ -8,6 +8,11 @@ from mlops_spec.enums import DriftMethod, MonitorAction, Percentile, QualityMetr
 from mlops_spec.models.base import SpecModel
 from mlops_spec.types import ColumnName, Identifier, Schedule
 
+MAX_WINDOW_SECONDS = 7 * 86400
+"""CloudWatch PutMetricAlarm: Period x EvaluationPeriods is at most 7 days..."""
+MAX_SHORT_WINDOW_SECONDS = 86400
+"""...and at most 1 day for periods under an hour (botocore's cloudwatch model, `Period`)."""
+
 
 class MonitorBase(SpecModel):
     """Fields every monitor shares: its alarm's evaluation window and its action."""
@@ -33,11 +38,26 @@ class MonitorBase(SpecModel):
             raise ValueError(
                 f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds periods ({self.periods})"
             )
+        limit = MAX_WINDOW_SECONDS if self.period_seconds >= 3600 else MAX_SHORT_WINDOW_SECONDS
+        if self.window_seconds > limit:
+            raise ValueError(
+                f"the alarm's window, periods x period_seconds = {self.periods} x "
+                f"{self.period_seconds} s, is {self.window_seconds} s; CloudWatch allows at "
+                f"most {limit} s ({limit // 86400} day{'s' if limit > 86400 else ''}) for "
+                f"{'periods of an hour or more' if limit > 86400 else 'periods under an hour'}: "
+                f"set periods to {limit // self.period_seconds} or less"
+            )
         return self
 
     @property
     def alarm_datapoints(self) -> int:
+        """M of the alarm's "M out of N" (the planner's ``datapoints_to_alarm``)."""
         return self.datapoints_to_alarm or self.periods
+
+    @property
+    def window_seconds(self) -> int:
+        """The alarm's evaluation window: ``periods`` periods of ``period_seconds``."""
+        return self.periods * self.period_seconds
 
     @property
     def endpoint_metric(self) -> bool:
@@ -121,7 +141,11 @@ class ScheduledMonitorBase(MonitorBase):
 
     schedule: Schedule = "rate(1 day)"
     """When the monitoring job runs: an EventBridge `cron(...)` or `rate(...)` expression
-    (created paused in development). Default: rate(1 day) — the job runs once a day."""
+    (created paused in development). One job run measures every scheduled monitor of the
+    model, on the schedule of its first data_drift monitor (else its first scheduled
+    monitor, ids in order); another monitor may repeat that schedule or leave it out.
+    Default: rate(1 day) — the job runs once a day (when this monitor sets the job's
+    schedule)."""
     window_hours: StrictInt = Field(default=24, ge=1, le=24 * 31)
     """How much captured data each run reads. Default: 24 — each run reads the last 24 hours
     of data."""

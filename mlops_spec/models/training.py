@@ -1,6 +1,6 @@
 """``models.<id>.training``: how a model is trained, on what, when, and when it is promoted."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
 
@@ -15,6 +15,19 @@ from mlops_spec.types import (
     Schedule,
     TrainingInstanceType,
 )
+
+Task = Literal["classification", "regression"]
+
+REGRESSION_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE, QualityMetric.R2})
+"""Metrics of a regression (the others are classification metrics)."""
+ERROR_METRICS = frozenset({QualityMetric.RMSE, QualityMetric.MAE})
+"""Metrics where lower is better (a gate bounds them with `max`); the others are scores
+(higher is better, bounded with `min`)."""
+
+
+def metric_task(metric: QualityMetric) -> Task:
+    """The task a quality metric measures."""
+    return "regression" if metric in REGRESSION_METRICS else "classification"
 
 
 class Gate(SpecModel):
@@ -43,7 +56,7 @@ class Gate(SpecModel):
 
     @property
     def higher_is_better(self) -> bool:
-        return self.metric not in (QualityMetric.RMSE, QualityMetric.MAE)
+        return self.metric not in ERROR_METRICS
 
 
 class Training(SpecModel):
@@ -94,6 +107,14 @@ class Training(SpecModel):
     with the system key."""
     inputs: list[Identifier] = Field(min_length=1)
     """Ids of the data_sources the job reads (channels named after them)."""
+    task: Task | None = None
+    """What the model predicts: classification | regression. The gate's and the
+    model_quality monitors' metrics must be metrics of the task (classification: auc,
+    accuracy, f1, precision, recall; regression: rmse, mae, r2), and bias monitors need
+    classification. Default: unset — inferred from the spec: classification when
+    `positive_label` is set or a classification metric or bias monitor is used, regression
+    when a regression metric is used; a model whose metrics disagree is refused until it
+    declares its task."""
     positive_label: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     """The class counted as positive for binary metrics (auc, f1, precision, recall) in the
     gate, and by bias and model-quality monitors. Written as text (`"1"`, `"churned"`).

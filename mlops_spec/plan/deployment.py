@@ -35,7 +35,8 @@ class DeploymentPlan:
     monitoring: MonitoringPlan
     retraining: RetrainingPlan | None
     notes: tuple[str, ...]
-    """What the spec asks for that these resources do not do by themselves (and why)."""
+    """What must be done outside the spec for these resources to work (``"<spec path>:
+    what"``); ``mlops validate`` and ``mlops plan`` show each once, naming its stacks."""
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -91,7 +92,7 @@ def _notes(
                 f"models.{model_id}.training: the reference profile is computed from the first "
                 f"input, {inputs[0]!r}, only"
             )
-    notes += monitoring_notes.notes(spec, monitoring.models, storage)
+    notes += monitoring_notes.notes(spec, monitoring.models)
     notifier = monitoring.notifier
     if notifier is not None:
         notes.append(

@@ -16,6 +16,8 @@ from mlops_spec.plan.metrics import ENDPOINT_INSTANCE_NAMESPACE, SAGEMAKER_NAMES
 from tests.plan.conftest import CASE_IDS, example, full, mini, step_config
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1"
+GATED = {"image": IMAGE, "inputs": ["ds"], "gate": {"metric": "f1", "min": 0.5}}
+"""Training with a gate: prediction drift compares with the evaluation step's predictions."""
 LABELS = {
     "kind": "ground_truth",
     "prefix": "labels/",
@@ -106,22 +108,16 @@ def test_ltv_batch_feature_drift_is_measured_on_the_batch_input() -> None:
     assert model.job.schedule.expression == "rate(1 day)"
 
 
-def test_batch_job_reads_outputs_and_notes_what_it_cannot_measure() -> None:
+def test_batch_job_reads_outputs_and_refuses_what_it_cannot_measure() -> None:
     monitors = _monitors(
         drift={"type": "data_drift"},
         preds={"type": "prediction_drift"},
         fair={"type": "bias", "sensitive_feature": "c"},
-        quality={
-            "type": "model_quality",
-            "metric": "rmse",
-            "max": 3,
-            "ground_truth": {"data_source": "gt"},
-        },
     )
     del monitors["lat"]
     serving = {"tier": "batch", "schedule": "rate(1 day)", "input": "ds"}
     csv = {**_sources(), "ds": {**_sources()["ds"], "format": "csv"}}
-    deployment = mini({"data_sources": csv}, monitors=monitors, serving=serving)
+    deployment = mini({"data_sources": csv}, monitors=monitors, serving=serving, training=GATED)
     model = deployment.monitoring.model("mm")
     assert model.job is not None and model.job.monitors == ("drift", "fair", "preds")
     config = MonitorConfig.from_json(model.job.config)
@@ -137,25 +133,35 @@ def test_batch_job_reads_outputs_and_notes_what_it_cannot_measure() -> None:
         for r in s.resources
     }
     assert f"{reports.arn}/batch/mm/*" in reads
-    notes = "\n".join(deployment.notes)
-    alarm = model.alarm("quality").name
-    assert (
-        f"models.mm.monitors.quality: model_quality joins predictions with ground truth by "
-        f"inference id, which batch transform records do not carry; the monitoring job does not "
-        f"measure it, so alarm {alarm} (ModelQuality) receives no data"
-    ) in notes
-    # Parquet input: no row-level join, so bias is not measured either; a raw s3:// input is
-    # headerless text/csv.
+    # Batch records carry no inference id: a quality monitor could never get data.
+    quality = {
+        "type": "model_quality",
+        "metric": "f1",
+        "min": 0.5,
+        "ground_truth": {"data_source": "gt"},
+    }
+    with pytest.raises(ValidationError, match="model_quality joins served predictions"):
+        mini(
+            {"data_sources": csv},
+            monitors={**monitors, "quality": quality},
+            serving=serving,
+            training=GATED,
+        )
+    # Parquet input: no row-level join, so bias is refused; a raw s3:// input is headerless
+    # text/csv.
     parquet = {**_sources(), "ds": {**_sources()["ds"], "format": "parquet"}}
-    deployment = mini({"data_sources": parquet}, monitors=monitors, serving=serving)
-    job = deployment.monitoring.model("mm").job
-    assert job is not None and job.monitors == ("drift", "preds")
-    assert "models.mm.monitors.fair: bias pairs each prediction with its input row" in "\n".join(
-        deployment.notes
+    with pytest.raises(ValidationError, match="bias pairs each prediction with its input row"):
+        mini({"data_sources": parquet}, monitors=monitors, serving=serving, training=GATED)
+    unpaired = {k: m for k, m in monitors.items() if k != "fair"}
+    job = (
+        mini({"data_sources": parquet}, monitors=unpaired, serving=serving, training=GATED)
+        .monitoring.model("mm")
+        .job
     )
+    assert job is not None and job.monitors == ("drift", "preds")
     raw = {**serving, "input": "s3://elsewhere/in/"}
     job = (
-        mini({"data_sources": _sources()}, monitors=monitors, serving=raw)
+        mini({"data_sources": _sources()}, monitors=monitors, serving=raw, training=GATED)
         .monitoring.model("mm")
         .job
     )
@@ -163,10 +169,6 @@ def test_batch_job_reads_outputs_and_notes_what_it_cannot_measure() -> None:
     config = MonitorConfig.from_json(job.config)
     assert (config.batch_input_uri, config.batch_input_format) == ("s3://elsewhere/in/", "csv")
     assert not config.batch_input_header
-    only_quality = {"quality": monitors["quality"]}
-    deployment = mini({"data_sources": _sources()}, monitors=only_quality, serving=serving)
-    assert deployment.monitoring.model("mm").job is None
-    assert any("models.mm.monitors.quality: model_quality" in n for n in deployment.notes)
 
 
 def test_the_examples_have_no_dead_alarm_on_captured_traffic() -> None:
@@ -218,9 +220,11 @@ def test_the_prediction_reference_is_what_the_profile_step_writes() -> None:
     assert inputs["evaluation"]["LocalPath"] == "/opt/ml/processing/input/evaluation"
     config = step_config(training, profile, ProfileConfig)
     assert config.copy_predictions
-    (output,) = profile["ProcessingOutputConfig"]["Outputs"]
+    # a latest_approved endpoint: the step writes each execution's references; the deploy
+    # function copies the served package's predictions.json next to the current profile.json
     job = deployment.monitoring.model("churn-classifier").job
-    assert job and job.prediction_profile_uri == f"{output['S3Output']['S3Uri']}/predictions.json"
+    assert training.profile.packages_uri and "predictions.json" in training.profile.files
+    assert job and job.prediction_profile_uri == f"{training.profile.output_uri}/predictions.json"
     # Without a gate there is no evaluation step, so nothing to copy.
     la = full("dev").training_for("la")
     profile = next(s for s in json.loads(la.definition)["Steps"] if s["Name"] == "Profile")
@@ -245,7 +249,9 @@ def test_the_prediction_reference_is_what_the_profile_step_writes() -> None:
     ids=lambda m: m["type"],
 )
 def test_any_scheduled_monitor_gets_the_job(monitor: dict[str, Any]) -> None:
-    deployment = mini({"data_sources": _sources()}, monitors=_monitors(watch=monitor))
+    deployment = mini(
+        {"data_sources": _sources()}, monitors=_monitors(watch=monitor), training=GATED
+    )
     model = deployment.monitoring.model("mm")
     assert model.job is not None and model.job.monitors == ("watch",)
     config = MonitorConfig.from_json(model.job.config)
@@ -304,7 +310,7 @@ def test_prediction_drift_alarm_follows_the_method(
     method: str, name: str, comparison: str, statistic: str
 ) -> None:
     monitor = {"type": "prediction_drift", "method": method, "threshold": 0.05}
-    deployment = mini(monitors=_monitors(pd=monitor))
+    deployment = mini(monitors=_monitors(pd=monitor), training=GATED)
     alarm = deployment.monitoring.model("mm").alarm("pd")
     assert alarm.metric is not None
     assert (alarm.metric.metric_name, alarm.comparison, alarm.metric.statistic) == (
@@ -323,24 +329,20 @@ def test_monitors_of_one_kind_must_measure_the_same_thing() -> None:
         pa={"type": "prediction_drift", "method": "psi", "threshold": 0.1},
         pb={"type": "prediction_drift", "method": "psi", "threshold": 0.3},
     )
-    assert mini(monitors=monitors).monitoring.model("mm").job is not None  # thresholds differ
+    job = mini(monitors=monitors, training=GATED).monitoring.model("mm").job
+    assert job is not None  # thresholds differ
     monitors["pb"]["method"] = "ks"
     with pytest.raises(ValidationError, match=r"prediction_drift monitors .* must share method"):
-        mini(monitors=monitors)  # refused at load time (mlops_spec.checks)
+        mini(monitors=monitors, training=GATED)  # refused at load time (mlops_spec.checks)
 
 
-def test_notes_for_other_schedules_missing_gate_and_batch() -> None:
+def test_notes_say_what_clients_must_do_and_dead_monitors_are_refused() -> None:
     notes = "\n".join(full("prod").notes)
-    assert (
-        "models.rt.monitors.quality: measured by the model's monitoring job, which runs on "
-        "rate(6 hours) (the schedule of 'drift'), not on rate(1 day)"
-    ) in notes
     assert "models.rt.monitors.quality: clients must pass InferenceId to InvokeEndpoint" in notes
-    no_gate = mini(monitors=_monitors(pd={"type": "prediction_drift"}))
-    assert any(
-        "runs only with training.gate" in n and "PredictionDriftNoData = 1" in n
-        for n in no_gate.notes
-    )
+    # quality and bias leave their schedule out: they follow the job's (drift's), no note
+    assert "measured by the model's monitoring job" not in notes
+    with pytest.raises(ValidationError, match=r"runs only with training\.gate"):
+        mini(monitors=_monitors(pd={"type": "prediction_drift"}))
     ltv = "\n".join(example("ltv", "prod").notes)
     assert "lifetime-value" not in ltv  # its batch input is monitored: nothing to say
 

@@ -62,12 +62,6 @@ SCENARIOS = (
         "model v12 -> v13, to review in production",
     ),
     Scenario(
-        "auto-rollback-off",
-        CHURN,
-        edit(CHURN, ("        auto_rollback: true\n", "        auto_rollback: false\n")),
-        "the production endpoint stops rolling back on its own",
-    ),
-    Scenario(
         "prod-to-serverless",
         CHURN,
         edit(

@@ -44,7 +44,6 @@ def _dangers(stack: StackReview) -> list[str]:
     ("name", "rules"),
     [
         ("six-line-edit", ["paging-off-in-production"]),
-        ("auto-rollback-off", ["rollback-guard-lost"]),
         ("prod-to-serverless", ["rollback-guard-lost", "retrain-loop-removed"]),
         ("switched-to-development", ["switched-to-development"]),
         ("model-renamed", ["endpoint-left-running", "renamed-without-moved-from"]),
