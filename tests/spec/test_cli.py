@@ -149,3 +149,39 @@ def test_unwritable_outputs_are_clear_errors(mlops_bin: str, tmp_path: Path) -> 
         result = run(mlops_bin, *args)
         assert result.returncode == 1, args
         assert "cannot write" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validate_prints_each_note_once_naming_its_stacks(mlops_bin: str, root: Path) -> None:
+    spec = root / "examples/churn/mlops.yaml"
+    result = run(mlops_bin, "validate", str(spec))
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if ": note: " in line]
+    assert len(notes) == 3, notes  # webhook parameter, latest_approved endpoint, quality labels
+    assert all(line.endswith("(stacks dev, prod, staging)") for line in notes), notes
+    webhook = next(line for line in notes if "webhook_url_ssm_parameter" in line)
+    assert webhook.startswith(f"{spec}:18:30: note: spec.notifications.webhook_url_ssm_parameter:")
+    assert "churn-<stack>-notify" in webhook
+
+
+def test_validate_json_carries_notes_and_problems_as_data(mlops_bin: str, root: Path) -> None:
+    result = run(mlops_bin, "validate", str(root / "examples/churn/mlops.yaml"), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["valid"] is True and report["problems"] == []
+    paths = {note["path"]: note for note in report["notes"]}
+    quality = paths["models.churn-classifier.monitors.quality"]
+    assert quality["stacks"] == ["dev", "prod", "staging"] and quality["line"] == 112
+    assert "clients must pass InferenceId" in quality["message"]
+
+
+def test_a_planner_error_is_a_located_problem(mlops_bin: str) -> None:
+    path = CORPUS / "bad/kubernetes_training_planned.yaml"
+    result = run(mlops_bin, "validate", str(path), "-f", "json")
+    assert result.returncode == 1
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert (problem["path"], problem["environment"], problem["line"]) == (
+        "models.fraud.training.platform",
+        "dev",
+        14,
+    )
+    assert problem["message"].startswith("kubernetes training is not built by the AWS components")
