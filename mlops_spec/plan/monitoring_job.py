@@ -4,8 +4,8 @@ its traffic, or on batch serving (the job then reads the batch transform's input
 prefixes: ``MonitorConfig.source`` ``batch``). It runs ``python -m mlops_runtime.monitor_job``,
 which publishes every metric those monitors' alarms watch (names and dimensions from
 ``mlops_runtime.contract.metrics``). A batch model's ``model_quality`` monitors (no inference
-ids) and ``bias`` monitors on parquet input (no row-level pairing) are not measured; ``notes``
-names their alarms.
+ids) and ``bias`` monitors on parquet input (rows are paired for csv and jsonl only) are not
+measured; ``notes`` names their alarms.
 
 One run measures one configuration per kind: a model's prediction-drift monitors must share a
 method and window, its bias monitors a sensitive feature and window, its quality monitors a
@@ -441,9 +441,8 @@ def not_measured(spec: SystemSpec, model_id: str, storage: StoragePlan) -> dict[
             )
         elif isinstance(monitor, BiasMonitor) and parquet:
             reasons[monitor_id] = (
-                "bias pairs each prediction with its input row, which parquet batch input "
-                "does not allow (the transform sends each object as one request, SplitType "
-                "None, so no prediction is tied to a row)"
+                "bias pairs each prediction with its input row, which the monitoring job does "
+                "for csv and jsonl batch input only"
             )
     return reasons
 
