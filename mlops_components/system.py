@@ -226,7 +226,11 @@ def _teardown(parent: MlSystem, deployment: DeploymentPlan) -> list[EndpointTear
         "tags": marks,
         "endpoints": owned,
     }
-    options = pulumi.ResourceOptions(parent=parent, protect=deployment.policy.protect)
+    # Like every direct child, it carries the stack-level alias (the test of MlSystem's aliases
+    # holds for all; harmless for a resource that never lived at the top).
+    options = pulumi.ResourceOptions.merge(
+        _adopt(parent), pulumi.ResourceOptions(protect=deployment.policy.protect)
+    )
     return [EndpointTeardown("endpoint-teardown", props, options)]
 
 
