@@ -158,8 +158,8 @@ def _task_fit(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
 
 def _batch_unmeasurable(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
     """Scheduled monitors the batch monitoring job cannot measure: quality joins on inference
-    ids (batch records carry none); bias pairs predictions with rows (a parquet input is sent
-    one object per request)."""
+    ids (batch records carry none); bias pairs predictions with input rows, for csv and jsonl
+    input only."""
     serving = model.serving
     if not isinstance(serving, BatchServing):
         return []
@@ -184,9 +184,9 @@ def _batch_unmeasurable(spec: SystemSpec, base: Loc, model: Model) -> list[Issue
             issues.append(
                 Issue(
                     loc,
-                    f"bias pairs each prediction with its input row, but the batch input "
-                    f"{serving.input!r} is parquet, sent to the model one object per request: "
-                    "its alarm would never get data; use a csv or jsonl input",
+                    f"bias pairs each prediction with its input row, which the monitoring job "
+                    f"does for csv and jsonl batch input only, and {serving.input!r} is "
+                    "parquet: its alarm would never get data; use a csv or jsonl input",
                     got="bias",
                     allowed="bias with a csv or jsonl batch input",
                 )
