@@ -379,3 +379,17 @@ def test_check_accepts_inputs_a_preview_does_not_know_yet(provider: EndpointProv
         {**inputs, "target": {**inputs["target"], "kms_key_id": UNKNOWN}},
     ):
         assert provider.check({}, unknown).failures == []
+
+
+def test_the_alarms_in_alarm_are_read_with_one_describe_alarms() -> None:
+    """What names the alarm that rolled an update back (checked against CloudWatch's model)."""
+    cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1", **FAKE_KEYS)
+    admin = SageMakerAdmin(None, None, cloudwatch)
+    with Stubber(cloudwatch) as cw:
+        cw.add_response(
+            "describe_alarms",
+            {"MetricAlarms": [{"AlarmName": "mini-dev-mm-lat"}]},
+            {"AlarmNames": ["mini-dev-mm-lat", "mini-dev-mm-err"], "StateValue": "ALARM"},
+        )
+        assert admin.alarms_in_alarm(["mini-dev-mm-lat", "mini-dev-mm-err"]) == ("mini-dev-mm-lat",)
+    assert admin.alarms_in_alarm([]) == ()  # no call without rollback alarms
