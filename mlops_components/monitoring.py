@@ -1,7 +1,9 @@
 """Monitoring: the KMS-encrypted alarm topic and its subscriptions, one alarm per monitor
 (from the serving plan's metric descriptors and the system's custom metrics), a composite
 health alarm and a dashboard per model, and (when the spec names a chat webhook) the notifier
-function subscribed to the topic, with its dead-letter queue.
+function subscribed to the topic, with its dead-letter queue; and the EventBridge rule that
+announces failed runs of the system's pipelines on the topic, with a dead-letter queue (and its
+alarm) for the messages it could not deliver.
 
 Alarms are created before the endpoints: an endpoint's blue/green deployment names its
 rollback alarms, which must exist first.
@@ -16,11 +18,13 @@ import pulumi_aws as aws
 
 from mlops_components.alarms import create_alarm
 from mlops_components.functions import create_function, lambda_code
+from mlops_components.queues import create_dead_letter_queue
 from mlops_components.refs import StackContext, child
 from mlops_spec.naming import content_hash
 from mlops_spec.plan import MonitoringPlan
 from mlops_spec.plan.monitoring import ModelMonitoringPlan, TopicPlan
 from mlops_spec.plan.notifier import NotifierPlan
+from mlops_spec.plan.pipeline_failures import FailureRulePlan
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Monitoring(pulumi.ComponentResource):
         topic = self._topic(name, plan.topic, args.context)
         self.topic_arn = topic.arn
         self.alarm_actions = [topic.arn, *plan.topic.external_topic_arns]
+        self._pipeline_failures(name, plan.pipeline_failures, topic, args.context)
         self.notifier_name = None
         if plan.notifier is not None:
             notifier = self._notifier(name, plan.notifier, topic, args.context)
@@ -75,7 +80,7 @@ class Monitoring(pulumi.ComponentResource):
             tags=context.policy.tag_map,
             opts=child(self),
         )
-        aws.sns.TopicPolicy(
+        self.topic_policy = aws.sns.TopicPolicy(
             f"{name}-topic-policy",
             arn=topic.arn,
             policy=context.refs.render(plan.policy.to_json()),
@@ -90,6 +95,40 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child(self),
             )
         return topic
+
+    def _pipeline_failures(
+        self, name: str, plan: FailureRulePlan, topic: aws.sns.Topic, context: StackContext
+    ) -> None:
+        """The rule matching failed runs of the system's pipelines (DISABLED where alarm
+        actions are off), its readable message to the topic (after the topic policy lets
+        EventBridge publish for this rule), and the dead-letter queue of messages it could not
+        deliver."""
+        queue = create_dead_letter_queue(
+            self, f"{name}-pipeline-failed-dlq", plan.queue, context, self.alarm_actions
+        )
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-pipeline-failed-rule",
+            name=plan.name,
+            description=plan.description,
+            event_pattern=context.refs.render(plan.event_pattern),
+            state=plan.state,
+            tags=context.policy.tag_map,
+            opts=child(self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-pipeline-failed-target",
+            rule=rule.name,
+            arn=topic.arn,
+            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=dict(plan.input_paths), input_template=plan.input_template
+            ),
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_retry_attempts=plan.retry_attempts,
+                maximum_event_age_in_seconds=plan.max_event_age_seconds,
+            ),
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
+            opts=child(self, depends_on=[self.topic_policy, queue.policy]),
+        )
 
     def _model(
         self, model: ModelMonitoringPlan, actions_enabled: bool, context: StackContext
@@ -140,28 +179,8 @@ class Monitoring(pulumi.ComponentResource):
     ) -> aws.lambda_.Function:
         """The webhook notifier, subscribed to the topic; what it (or SNS) cannot deliver waits
         in its encrypted dead-letter queue, whose alarm notifies the topic's other channels."""
-        tags, refs = context.policy.tag_map, context.refs
-        queue = aws.sqs.Queue(
-            f"{name}-notify-dlq",
-            name=plan.queue.name,
-            kms_master_key_id=refs.key_arn,
-            message_retention_seconds=plan.queue.retention_seconds,
-            tags=tags,
-            opts=child(self),
-        )
-        queue_policy = aws.sqs.QueuePolicy(
-            f"{name}-notify-dlq-policy",
-            queue_url=queue.url,
-            policy=refs.render(plan.queue.policy.to_json()),
-            opts=child(self),
-        )
-        create_alarm(
-            self,
-            f"{name}-notify-dlq-alarm",
-            plan.queue.alarm,
-            actions=self.alarm_actions,
-            actions_enabled=context.policy.alarm_actions_enabled,
-            tags=tags,
+        queue = create_dead_letter_queue(
+            self, f"{name}-notify-dlq", plan.queue, context, self.alarm_actions
         )
         function = create_function(
             self, name, plan.function, context, code=lambda_code(), dead_letter_arn=queue.arn
@@ -181,7 +200,7 @@ class Monitoring(pulumi.ComponentResource):
             endpoint=function.arn,
             # Deliveries SNS cannot make to the function (after its retries) are kept too.
             redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": queue.arn}),
-            opts=child(self, depends_on=[permission, queue_policy]),
+            opts=child(self, depends_on=[permission, queue.policy]),
         )
         return function
 

@@ -264,7 +264,8 @@ def _system_names(names: Names) -> list[NameRow]:
         (path, "rule", names.rule("alarm-retrain")),
         (path, "rule", names.rule("package-approved")),
         (path, "rule", names.rule("pipeline-failed")),
-        (path, "alarm", names.system_alarm("pipeline-failed-undelivered")),
+        (path, "queue", names.queue("pipeline-failed-dlq")),
+        (path, "alarm", names.system_alarm("pipeline-failed-dlq")),
         (path, "kms_alias", names.kms_alias()),
     ]
 

@@ -1,6 +1,7 @@
 """Monitoring plan: the alarm topic, an alarm per monitor, a health alarm and dashboard per
-model, and the scheduled monitoring job of models with scheduled monitors on captured traffic
-(``mlops_spec.plan.monitoring_job``)."""
+model, the scheduled monitoring job of models with scheduled monitors on captured traffic
+(``mlops_spec.plan.monitoring_job``), and the rule announcing failed pipeline runs on the
+topic (``mlops_spec.plan.pipeline_failures``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from mlops_spec.plan.dashboard import dashboard_body
 from mlops_spec.plan.documents import ACCOUNT, Condition, PolicyDocument, Statement
 from mlops_spec.plan.monitoring_job import MonitoringJobPlan, plan_job
 from mlops_spec.plan.notifier import NotifierPlan, plan_notifier
+from mlops_spec.plan.pipeline_failures import FailureRulePlan, plan_failure_rule
 from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.schedules import pipeline_arn
 from mlops_spec.plan.serving import ServingPlan
 from mlops_spec.plan.storage import StoragePlan
 
@@ -58,6 +61,8 @@ class MonitoringPlan:
     topic: TopicPlan
     models: tuple[ModelMonitoringPlan, ...]
     actions_enabled: bool
+    pipeline_failures: FailureRulePlan
+    """Announces failed runs of the system's pipelines on the topic."""
     notifier: NotifierPlan | None = None
     """Delivers the topic's notifications to the chat webhook (when the spec names one)."""
 
@@ -73,9 +78,13 @@ class MonitoringPlan:
         return tuple(m.job for m in self.models if m.job)
 
 
-def _topic(resolved: ResolvedSpec, names: Names, partition: str) -> TopicPlan:
-    region = resolved.spec.system.region
-    arn = f"arn:{partition}:sns:{region}:{ACCOUNT}:{names.topic()}"
+def topic_arn(names: Names, partition: str, region: str) -> str:
+    return f"arn:{partition}:sns:{region}:{ACCOUNT}:{names.topic()}"
+
+
+def _topic(resolved: ResolvedSpec, names: Names, partition: str, rule_arn: str) -> TopicPlan:
+    """The topic; CloudWatch may publish for this account, EventBridge for ``rule_arn`` only."""
+    arn = topic_arn(names, partition, resolved.spec.system.region)
     policy = PolicyDocument(
         (
             Statement(
@@ -96,6 +105,13 @@ def _topic(resolved: ResolvedSpec, names: Names, partition: str) -> TopicPlan:
                 actions=("sns:Publish",),
                 resources=(arn,),
                 conditions=(Condition("StringEquals", "aws:SourceAccount", (ACCOUNT,)),),
+            ),
+            Statement(
+                sid="PipelineFailures",
+                principals=(("Service", "events.amazonaws.com"),),
+                actions=("sns:Publish",),
+                resources=(arn,),
+                conditions=(Condition("ArnEquals", "aws:SourceArn", (rule_arn,)),),
             ),
             Statement(
                 sid="DenyInsecureTransport",
@@ -129,13 +145,39 @@ def plan_monitoring(
         _model(model_id, resolved, names, policy, storage, serving.get(model_id), partition)
         for model_id in sorted(resolved.spec.models)
     )
-    topic = _topic(resolved, names, partition)
+    region = resolved.spec.system.region
+    failures = plan_failure_rule(
+        names,
+        _pipelines(resolved, names, serving, models, partition),
+        topic_arn=topic_arn(names, partition, region),
+        enabled=policy.alarm_actions_enabled,
+        partition=partition,
+        region=region,
+    )
+    topic = _topic(resolved, names, partition, failures.arn)
     return MonitoringPlan(
         topic=topic,
         models=models,
         actions_enabled=policy.alarm_actions_enabled,
+        pipeline_failures=failures,
         notifier=plan_notifier(resolved, names, topic.arn, partition),
     )
+
+
+def _pipelines(
+    resolved: ResolvedSpec,
+    names: Names,
+    serving: dict[str, ServingPlan],
+    models: tuple[ModelMonitoringPlan, ...],
+    partition: str,
+) -> tuple[str, ...]:
+    """Every pipeline of the stack: each model's training pipeline (named like
+    ``plan_training`` names it), batch pipelines and monitoring jobs."""
+    region = resolved.spec.system.region
+    arns = {pipeline_arn(partition, region, names.pipeline(m)) for m in resolved.spec.models}
+    arns |= {s.batch.pipeline_arn for s in serving.values() if s.batch}
+    arns |= {m.job.pipeline_arn for m in models if m.job}
+    return tuple(sorted(arns))
 
 
 def _model(

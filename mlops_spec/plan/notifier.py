@@ -15,14 +15,9 @@ from mlops_runtime.contract.config import NotifyConfig
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam
-from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Condition, PolicyDocument, Statement
-from mlops_spec.plan.retraining import (
-    DLQ_RETENTION_SECONDS,
-    FunctionPlan,
-    QueuePlan,
-    check_lambda_environment,
-    dead_letter_alarm,
-)
+from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Condition, Statement
+from mlops_spec.plan.queues import DLQ_RETENTION_SECONDS, QueuePlan, dead_letter_alarm, tls_only
+from mlops_spec.plan.retraining import FunctionPlan, check_lambda_environment
 from mlops_spec.plan.schedules import function_arn
 
 PURPOSE = "notify"
@@ -125,24 +120,15 @@ def _function(
 def _queue(names: Names, queue_name: str, queue_arn: str, topic_arn: str) -> QueuePlan:
     """Dead letters of the function and of SNS deliveries from ``topic_arn``, TLS-only, with
     an alarm."""
-    policy = PolicyDocument(
-        (
-            Statement(
-                sid="SnsDeadLetters",
-                principals=(("Service", "sns.amazonaws.com"),),
-                actions=("sqs:SendMessage",),
-                resources=(queue_arn,),
-                conditions=(Condition("ArnEquals", "aws:SourceArn", (topic_arn,)),),
-            ),
-            Statement(
-                sid="DenyInsecureTransport",
-                effect="Deny",
-                principals=(("*", "*"),),
-                actions=("sqs:SendMessage", "sqs:ReceiveMessage"),
-                resources=(queue_arn,),
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
-            ),
-        )
+    policy = tls_only(
+        queue_arn,
+        Statement(
+            sid="SnsDeadLetters",
+            principals=(("Service", "sns.amazonaws.com"),),
+            actions=("sqs:SendMessage",),
+            resources=(queue_arn,),
+            conditions=(Condition("ArnEquals", "aws:SourceArn", (topic_arn,)),),
+        ),
     )
     alarm = dead_letter_alarm(
         names,

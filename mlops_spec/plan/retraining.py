@@ -29,7 +29,6 @@ from mlops_spec.enums import MonitorAction
 from mlops_spec.models import ResolvedSpec, SystemSpec
 from mlops_spec.naming import Names, check_name
 from mlops_spec.plan import iam
-from mlops_spec.plan.alarms import GT, AlarmPlan
 from mlops_spec.plan.documents import (
     ACCOUNT,
     Condition,
@@ -39,8 +38,8 @@ from mlops_spec.plan.documents import (
     render,
 )
 from mlops_spec.plan.errors import PlanError
-from mlops_spec.plan.metrics import MetricDescriptor
 from mlops_spec.plan.policy import EnvironmentPolicy
+from mlops_spec.plan.queues import DLQ_RETENTION_SECONDS, QueuePlan, dead_letter_alarm
 from mlops_spec.plan.schedules import (
     SCHEDULED_TIME,
     SchedulePlan,
@@ -52,7 +51,6 @@ from mlops_spec.plan.storage import DataLocation, StoragePlan
 from mlops_spec.plan.training import TrainingPlan, package_arns
 
 LAMBDA_RUNTIME = "python3.12"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE_SECONDS = 3600
 LAMBDA_ENVIRONMENT_LIMIT = 4096
@@ -106,15 +104,6 @@ class TablePlan:
     range_key: str
     ttl_attribute: str
     retain: bool
-
-
-@dataclass(frozen=True)
-class QueuePlan:
-    name: str
-    arn: str
-    retention_seconds: int
-    policy: PolicyDocument
-    alarm: AlarmPlan
 
 
 @dataclass(frozen=True)
@@ -500,28 +489,6 @@ def _dead_letter_queue(loop: _Loop, rules: list[RulePlan]) -> QueuePlan:
         f"{loop.names.prefix}: retraining/deploy events failed and wait in {loop.queue_name}",
     )
     return QueuePlan(loop.queue_name, queue_arn, DLQ_RETENTION_SECONDS, policy, alarm)
-
-
-def dead_letter_alarm(names: Names, purpose: str, queue_name: str, description: str) -> AlarmPlan:
-    """An alarm ``<prefix>-<purpose>`` as soon as a message waits in dead-letter queue
-    ``queue_name``."""
-    return AlarmPlan(
-        model="",
-        monitor=purpose,
-        name=names.system_alarm(purpose),
-        kind="dead_letters",
-        action="notify",
-        description=description,
-        comparison=GT,
-        threshold=0.0,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
-        period_seconds=300,
-        treat_missing_data="notBreaching",
-        metric=MetricDescriptor(
-            "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", queue_name),), "Maximum"
-        ),
-    )
 
 
 def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy) -> EndpointTarget:

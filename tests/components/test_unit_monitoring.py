@@ -46,9 +46,15 @@ def prod() -> Template:
     return monitoring(mini(settings=PROD, monitors=MONITORS))
 
 
+def model_alarms(template: Template) -> list[str]:
+    """Names of the monitors' alarms (not the system's own, such as undelivered messages)."""
+    return sorted(
+        n for r in template.of_type(ALARM) if (n := r.inputs["name"]).startswith("mini-dev-mm-")
+    )
+
+
 def test_one_alarm_per_monitor_named_system_stack_model_monitor(dev: Template) -> None:
-    names = sorted(r.inputs["name"] for r in dev.of_type(ALARM))
-    assert names == ["mini-dev-mm-drift", "mini-dev-mm-err", "mini-dev-mm-lat"]
+    assert model_alarms(dev) == ["mini-dev-mm-drift", "mini-dev-mm-err", "mini-dev-mm-lat"]
 
 
 def test_the_latency_alarm_watches_the_percentile_in_microseconds(dev: Template) -> None:
@@ -159,7 +165,7 @@ def test_the_health_alarm_fires_when_any_monitor_alarms(dev: Template) -> None:
 
 def test_a_model_without_monitors_gets_no_alarm() -> None:
     template = monitoring(mini(serving={"tier": "realtime"}, monitors={}))
-    template.resource_count_is(ALARM, 0)
+    assert model_alarms(template) == []
     template.resource_count_is(HEALTH, 0)
 
 
@@ -185,3 +191,93 @@ def test_a_webhook_adds_a_subscribed_notifier_with_an_encrypted_dead_letter_queu
     subscription = template.has_resource_properties(SUBSCRIPTION, {"protocol": "lambda"})
     assert sources(subscription, "endpoint") == ["monitoring-notify"]
     assert sources(subscription, "redrivePolicy") == ["monitoring-notify-dlq"]
+
+
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+
+
+def test_failed_pipeline_runs_are_announced_on_the_topic(prod: Template) -> None:
+    rule = prod.has_resource_properties(
+        RULE,
+        {
+            "name": "mini-prod-pipeline-failed",
+            "state": "ENABLED",
+            "eventPattern": Match.json(
+                {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+                    "detail": {
+                        "currentPipelineExecutionStatus": ["Failed"],
+                        "pipelineArn": [
+                            "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/mini-prod-mm-monitor",
+                            "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/mini-prod-mm-train",
+                        ],
+                    },
+                }
+            ),
+        },
+    )
+    target = prod.has_resource(
+        TARGET,
+        {
+            "inputs": {
+                "arn": "arn:aws:sns:eu-west-1:123456789012:mini-prod-alarms",
+                "inputTransformer": {
+                    "inputPaths": {
+                        "execution": "$.detail.pipelineExecutionArn",
+                        "pipeline": "$.detail.pipelineArn",
+                        "time": "$.time",
+                    },
+                    "inputTemplate": Match.any(),
+                },
+                "retryPolicy": {"maximumRetryAttempts": 8},
+            }
+        },
+    )
+    assert sources(target, "rule") == [rule.name]
+    assert sources(target, "arn") == ["monitoring-topic"]
+    # The topic policy that lets EventBridge publish exists before the target.
+    assert any(urn.endswith("::monitoring-topic-policy") for urn in target.depends_on)
+
+
+def test_the_topic_policy_lets_only_that_rule_publish(prod: Template) -> None:
+    allow = {
+        "Sid": "PipelineFailures",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Condition": {
+            "ArnEquals": {
+                "aws:SourceArn": "arn:aws:events:eu-west-1:123456789012:rule/mini-prod-pipeline-failed"
+            }
+        },
+    }
+    prod.has_resource_properties(
+        "aws:sns/topicPolicy:TopicPolicy",
+        {"policy": Match.json({"Statement": Match.array_with([allow])})},
+    )
+
+
+def test_failed_pipeline_runs_page_nobody_in_development(dev: Template) -> None:
+    dev.has_resource_properties(RULE, {"name": "mini-dev-pipeline-failed", "state": "DISABLED"})
+
+
+def test_announcements_it_cannot_deliver_wait_in_an_encrypted_alarmed_queue(
+    prod: Template,
+) -> None:
+    dlq = "arn:aws:sqs:eu-west-1:123456789012:mini-prod-pipeline-failed-dlq"
+    prod.has_resource_properties(
+        "aws:sqs/queue:Queue", {"name": "mini-prod-pipeline-failed-dlq", "kmsMasterKeyId": KEY_ARN}
+    )
+    target = prod.has_resource_properties(TARGET, {"deadLetterConfig": {"arn": dlq}})
+    assert any(urn.endswith("::monitoring-pipeline-failed-dlq-policy") for urn in target.depends_on)
+    prod.has_resource_properties(
+        ALARM,
+        {
+            "name": "mini-prod-pipeline-failed-dlq",
+            "dimensions": {"QueueName": "mini-prod-pipeline-failed-dlq"},
+            "actionsEnabled": True,
+            "alarmActions": ["arn:aws:sns:eu-west-1:123456789012:mini-prod-alarms"],
+        },
+    )

@@ -121,7 +121,7 @@ def test_topic_and_actions() -> None:
     assert monitoring.topic.external_topic_arns == ("arn:aws:sns:us-west-2:123456789012:pager",)
     assert monitoring.actions_enabled and not full("dev").monitoring.actions_enabled
     sids = {s.sid for s in monitoring.topic.policy.statements}
-    assert sids == {"OwnerAccess", "CloudWatchAlarms", "DenyInsecureTransport"}
+    assert sids == {"OwnerAccess", "CloudWatchAlarms", "PipelineFailures", "DenyInsecureTransport"}
 
 
 def test_monitoring_job_config() -> None:
