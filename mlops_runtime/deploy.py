@@ -5,8 +5,8 @@ adapters into the deploy decisions (``mlops_runtime.core.reconcile``) and the on
 Pulumi does not create ``latest_approved`` endpoints (no approved package exists at the first
 ``pulumi up``); this function creates each one on its group's first approval and owns its
 configs from then on: the registry is SageMaker's, endpoints are SageMaker endpoints with
-Application Auto Scaling, audit records go to the runtime table (or only to the log when the
-configuration names no table).
+Application Auto Scaling, audit records and each endpoint's rollout memory go to the runtime
+table, rollbacks are announced on the alarm topic (SNS).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from mlops_runtime.aws.audit import DynamoAudit
 from mlops_runtime.aws.clients import client
 from mlops_runtime.aws.endpoints import SageMakerEndpoints
 from mlops_runtime.aws.registry import SageMakerRegistry
-from mlops_runtime.contract.config import DeployConfig
-from mlops_runtime.core.audit import LogOnly
-from mlops_runtime.core.ports import AuditLog
+from mlops_runtime.aws.rollout_memory import DynamoRolloutMemory
+from mlops_runtime.aws.sns import SnsNotifier
+from mlops_runtime.contract.config import ConfigError, DeployConfig
 from mlops_runtime.core.reconcile import DeployError, DeployPorts, process
 
 __all__ = ["DeployError", "aws_ports", "handler", "process"]
@@ -27,16 +27,25 @@ __all__ = ["DeployError", "aws_ports", "handler", "process"]
 
 def aws_ports(config: DeployConfig) -> DeployPorts:
     """The deploy function's ports on AWS."""
+    if not config.table_name:
+        raise ConfigError(
+            "table_name: the deploy function keeps each endpoint's rollout memory (rolled-back "
+            "packages) in the runtime table; without it a rolled-back package would be rolled "
+            "out again on the next event"
+        )
     sagemaker = client("sagemaker", config.max_attempts)
-    log: AuditLog = LogOnly()
-    if config.table_name:
-        log = DynamoAudit(client("dynamodb", config.max_attempts), config.table_name)
+    dynamodb = client("dynamodb", config.max_attempts)
+    notifier = None
+    if config.notification_topic_arn:
+        notifier = SnsNotifier(client("sns", config.max_attempts), config.notification_topic_arn)
     return DeployPorts(
         registry=SageMakerRegistry(sagemaker),
         endpoints=SageMakerEndpoints(
             sagemaker, client("application-autoscaling", config.max_attempts)
         ),
-        audit=log,
+        audit=DynamoAudit(dynamodb, config.table_name),
+        memory=DynamoRolloutMemory(dynamodb, config.table_name),
+        notifier=notifier,
     )
 
 

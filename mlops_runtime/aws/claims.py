@@ -19,7 +19,7 @@ from mlops_runtime.core.ports import Claim, ClaimStore, LedgerState, RunLedger
 from mlops_runtime.core.runs import digest
 
 CLAIMED = "claimed"
-CONDITION_FAILED = "ConditionalCheckFailedException"
+CONDITION_FAILED = table.CONDITION_FAILED
 
 
 class DynamoClaims(ClaimStore):
@@ -135,18 +135,8 @@ class DynamoLedger(RunLedger):
             "day_count": state.day_count,
             "version": state.version,
         }
-        kwargs: dict[str, Any] = {
-            "ConditionExpression": "attribute_not_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": table.PK},
-        }
-        if expected_version:
-            kwargs = {
-                "ConditionExpression": "#v = :v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": table.to_attr(expected_version)},
-            }
-        return self._conditional(
-            self.dynamodb.put_item, TableName=self.table_name, Item=table.to_item(item), **kwargs
+        return table.put_versioned(
+            self.dynamodb, self.table_name, item, expected_version=expected_version
         )
 
     def delete(self, model: str, *, expected_version: int) -> bool:

@@ -50,11 +50,15 @@ class SageMakerEndpoints(EndpointDeployer):
             if error_code(error) in MISSING_CODES:
                 return None
             raise
+        pending = described.get("PendingDeploymentSummary") or {}
+        rollback = (described.get("LastDeploymentConfig") or {}).get("AutoRollbackConfiguration")
         return EndpointState(
             name=endpoint,
             status=str(described["EndpointStatus"]),
             config_name=str(described["EndpointConfigName"]),
             failure_reason=described.get("FailureReason"),
+            pending_config=pending.get("EndpointConfigName"),
+            rollback_alarms=tuple(a["AlarmName"] for a in (rollback or {}).get("Alarms", [])),
         )
 
     def served(self, config_name: str) -> Served:

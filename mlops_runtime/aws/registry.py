@@ -25,10 +25,14 @@ class SageMakerRegistry(ModelRegistry):
         self.s3 = s3
 
     def latest_approved(self, group: str) -> PackageRef | None:
-        """Every page of ``ListModelPackages`` (Approved only) is read and the newest chosen
-        here by (CreationTime, ModelPackageVersion), so the answer does not depend on the
+        approved = self.approved_packages(group)
+        return approved[0] if approved else None
+
+    def approved_packages(self, group: str) -> list[PackageRef]:
+        """Every page of ``ListModelPackages`` (Approved only) is read and sorted here by
+        (CreationTime, ModelPackageVersion), newest first, so the answer does not depend on the
         server's sort order."""
-        newest: Mapping[str, Any] | None = None
+        found: list[Mapping[str, Any]] = []
         kwargs: dict[str, Any] = {
             "ModelPackageGroupName": group,
             "ModelApprovalStatus": "Approved",
@@ -43,17 +47,18 @@ class SageMakerRegistry(ModelRegistry):
                 if error_code(error) in NO_GROUP_CODES:
                     raise GroupNotFound(f"model package group {group!r}: {error}") from error
                 raise
-            for summary in page.get("ModelPackageSummaryList", []):
-                if newest is None or _recency(summary) > _recency(newest):
-                    newest = summary
+            found += page.get("ModelPackageSummaryList", [])
             token = page.get("NextToken")
             if not token:
                 break
             kwargs["NextToken"] = token
-        if newest is None:
-            return None
-        created, version = _recency(newest)
-        return PackageRef(arn=str(newest["ModelPackageArn"]), version=version, created_at=created)
+        found.sort(key=_recency, reverse=True)
+        return [
+            PackageRef(
+                arn=str(s["ModelPackageArn"]), version=_recency(s)[1], created_at=_recency(s)[0]
+            )
+            for s in found
+        ]
 
     def package(self, arn: str) -> Package:
         described = self.sagemaker.describe_model_package(ModelPackageName=arn)

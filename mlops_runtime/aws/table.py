@@ -4,7 +4,9 @@ One table holds three kinds of item, told apart by the ``pk`` prefix:
 
 - ``event#<sha256 of idempotency key>`` / ``claim``: an event already handled (idempotency);
 - ``ledger#<model>`` / ``ledger``: a model's run ledger (cooldown and runs per day);
-- ``audit#<unit>#<model>`` / ``<ISO time>#<random>``: one audit record per decision.
+- ``audit#<unit>#<model>`` / ``<ISO time>#<random>``: one audit record per decision;
+- ``rollout#<endpoint>`` / ``rollout``: an endpoint's rollout memory (the deploy function's
+  started update and rolled-back packages; never expires).
 
 Hash key ``pk`` (S), range key ``sk`` (S); items with ``expires_at`` (epoch seconds) expire
 through DynamoDB TTL.
@@ -16,9 +18,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_runtime.aws.clients import error_code
+
 PK = "pk"
 SK = "sk"
 TTL = "expires_at"
+CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def to_attr(value: Any) -> dict[str, Any]:
@@ -49,3 +54,27 @@ def from_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         else:
             plain[name] = attr.get("S")
     return plain
+
+
+def put_versioned(
+    dynamodb: Any, table_name: str, item: Mapping[str, Any], *, expected_version: int
+) -> bool:
+    """``PutItem`` of ``item`` (with its ``version``) only if the stored item's version is
+    ``expected_version`` (0: no item stored); False when the condition failed."""
+    condition: dict[str, Any] = {
+        "ConditionExpression": "attribute_not_exists(#pk)",
+        "ExpressionAttributeNames": {"#pk": PK},
+    }
+    if expected_version:
+        condition = {
+            "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":v": to_attr(expected_version)},
+        }
+    try:
+        dynamodb.put_item(TableName=table_name, Item=to_item(item), **condition)
+    except Exception as error:
+        if error_code(error) != CONDITION_FAILED:
+            raise
+        return False
+    return True

@@ -399,15 +399,28 @@ class DeployConfig(RuntimeConfig):
         "Model package group name -> the endpoint serving its latest approved package."
     )
     table_name: str | None = _field(
-        "DynamoDB table for audit records (same layout as the trigger's); null: logs only.", None
+        "DynamoDB table (same layout as the trigger's) for audit records and each endpoint's "
+        "rollout memory (the update started, the packages that rolled back); the deploy "
+        "function refuses to run without it (null only where a configuration is parsed for "
+        "its endpoints).",
+        None,
     )
     audit_ttl_days: int = _field("Audit record retention in days; 0 keeps them forever.", 90)
     max_attempts: int = _field(
         "Attempts per AWS call, the first included (botocore standard retry mode).", 5
     )
+    notification_topic_arn: str | None = _field(
+        "SNS topic (the system's alarm topic) told when a rollout is rolled back; null: the "
+        "audit record and the log only.",
+        None,
+    )
 
     def __post_init__(self) -> None:
         _require(bool(self.endpoints), "endpoints must configure at least one group")
+        _require(
+            self.notification_topic_arn is None or self.notification_topic_arn.startswith("arn:"),
+            "notification_topic_arn must be an SNS topic ARN",
+        )
         _require(self.audit_ttl_days >= 0, "audit_ttl_days must be >= 0")
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")
 

@@ -16,6 +16,7 @@ set of adapters without touching a decision:
 | ``EndpointDeployer`` | SageMaker Model, EndpointConfig, Endpoint (blue/green ``UpdateEndpoint``), Application Auto Scaling | a rollout resource (e.g. Argo Rollouts canary steps) and its HPA / KEDA scaler |
 | ``MetricsSink`` | CloudWatch ``PutMetricData`` (namespace, dimensions) | Prometheus Pushgateway (job = namespace, labels = dimensions) |
 | ``Notifier`` | SNS ``Publish`` to the alarm topic | Alertmanager (or a chat webhook) |
+| ``RolloutMemory`` | DynamoDB item per endpoint, write conditional on ``version`` | object per endpoint, ``PUT`` with ``If-Match: <etag>`` |
 
 Every port method is synchronous and raises on failures it cannot classify; the exceptions
 below are the outcomes a decision acts on. Values are plain frozen dataclasses so a port can
@@ -175,6 +176,11 @@ class ModelRegistry(Protocol):
         to the higher version); None when it has none. Raises ``GroupNotFound``."""
         ...
 
+    def approved_packages(self, group: str) -> list[PackageRef]:
+        """Every Approved package of the group, newest first (the order of
+        ``latest_approved``). Raises ``GroupNotFound``."""
+        ...
+
     def package(self, arn: str) -> Package:
         """One package, with its approval status and metadata."""
         ...
@@ -226,6 +232,12 @@ class EndpointState:
     config_name: str
     """The revision it serves (after an auto-rollback: the previous one again)."""
     failure_reason: str | None = None
+    pending_config: str | None = None
+    """The revision an update in progress is rolling out (SageMaker:
+    ``PendingDeploymentSummary.EndpointConfigName``, present while Creating or Updating)."""
+    rollback_alarms: tuple[str, ...] = ()
+    """Alarms of the last deployment's auto-rollback (``LastDeploymentConfig``): what could
+    have rolled it back."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +285,68 @@ class EndpointDeployer(Protocol):
 
     def remove_autoscaling(self, endpoint: str, variant: str) -> bool:
         """Remove the variant's scaling registration; True if there was one."""
+        ...
+
+
+# --- rollout memory -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartedRollout:
+    """An update the deploy function started and has not yet seen end."""
+
+    package_arn: str
+    config_name: str
+    """The revision the update asked for."""
+    previous_config: str
+    """The revision the endpoint served when the update started."""
+    started_at: str
+    """ISO time."""
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """A package whose rollout ended with the endpoint not serving it (an alarm rolled it back,
+    or the new fleet failed): never deployed again automatically on this endpoint."""
+
+    package_arn: str
+    config_name: str
+    """The revision the update asked for."""
+    served_config: str
+    """The revision the endpoint served once the update had ended."""
+    detected_at: str
+    """ISO time."""
+    reason: str
+    notified: bool = False
+    """People were told (``Notifier``)."""
+
+
+@dataclass(frozen=True)
+class EndpointMemory:
+    """What the deploy function remembers about one endpoint; ``version`` 0: nothing stored."""
+
+    endpoint: str
+    started: StartedRollout | None = None
+    rolled_back: tuple[RolledBack, ...] = ()
+    """Oldest first."""
+    version: int = 0
+
+    @property
+    def rolled_back_packages(self) -> frozenset[str]:
+        return frozenset(entry.package_arn for entry in self.rolled_back)
+
+
+class RolloutMemory(Protocol):
+    """Per-endpoint rollout memory that outlives a function's container, written with
+    optimistic locking."""
+
+    def read(self, endpoint: str) -> EndpointMemory:
+        """The endpoint's memory, strongly consistent (``version`` 0 when none)."""
+        ...
+
+    def write(self, memory: EndpointMemory, *, expected_version: int) -> bool:
+        """Store ``memory`` if the stored version is still ``expected_version`` (0: none
+        stored); False when another writer got there first."""
         ...
 
 

@@ -30,16 +30,24 @@ from datetime import datetime
 from typing import Any
 
 from mlops_runtime.contract.config import DeployConfig, EndpointTarget
-from mlops_runtime.core import audit
-from mlops_runtime.core.clock import utcnow
+from mlops_runtime.core import audit, rollback
+from mlops_runtime.core.clock import iso, utcnow
 from mlops_runtime.core.ports import (
     AuditLog,
     EndpointDeployer,
     EndpointState,
     ModelRegistry,
+    Notifier,
     PackageRef,
+    RolloutMemory,
 )
-from mlops_runtime.core.rollout import IN_SERVICE, SCALING_PENDING, Rollout, scaling_resource
+from mlops_runtime.core.rollout import (
+    DEPLOYED,
+    IN_SERVICE,
+    SCALING_PENDING,
+    Rollout,
+    scaling_resource,
+)
 
 UNIT = "deploy"
 EVENT_TYPE = "SageMaker Model Package State Change"
@@ -60,6 +68,10 @@ class DeployPorts:
     registry: ModelRegistry
     endpoints: EndpointDeployer
     audit: AuditLog
+    memory: RolloutMemory
+    """Each endpoint's started update and rolled-back packages (``core.rollback``)."""
+    notifier: Notifier | None = None
+    """Told about rollbacks; None: the audit record and the log only."""
 
 
 def process(
@@ -102,12 +114,12 @@ def _package_event(
     trigger = "approved" if status == "Approved" else "rejected"
     try:
         if status == "Rejected":
-            return reconcile(ports, target, group, decide, trigger=trigger)
+            return reconcile(ports, target, group, decide, trigger=trigger, now=now)
         latest = ports.registry.latest_approved(group)
         if (latest.arn if latest else None) != arn:
             reason = f"not the latest approved package (latest: {latest.arn if latest else None})"
             return decide("superseded", trigger=trigger, reason=reason)
-        return reconcile(ports, target, group, decide, trigger=trigger, latest=latest)
+        return reconcile(ports, target, group, decide, trigger=trigger, latest=latest, now=now)
     except Exception as error:
         decide("error", trigger=trigger, error=f"{type(error).__name__}: {error}")
         raise DeployError(
@@ -148,7 +160,14 @@ def _endpoint_event(
         return decide("endpoint-unavailable", trigger="in-service", reason="endpoint not found")
     try:
         return reconcile(
-            ports, target, group, decide, trigger="in-service", endpoint=endpoint, scaled=scaled
+            ports,
+            target,
+            group,
+            decide,
+            trigger="in-service",
+            endpoint=endpoint,
+            scaled=scaled,
+            now=now,
         )
     except Exception as error:
         decide("error", trigger="in-service", error=f"{type(error).__name__}: {error}")
@@ -182,22 +201,37 @@ def reconcile(
     latest: PackageRef | None = _UNSET,
     endpoint: EndpointState | None = _UNSET,
     scaled: dict[str, Any] | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> dict[str, Any]:
-    """Bring the endpoint to the group's latest Approved package; returns the audit record.
+    """Bring the endpoint to the group's latest Approved package that has not rolled back on
+    it; returns the audit record.
 
-    ``latest`` and ``endpoint`` skip a lookup the caller already made; ``scaled`` is the
-    autoscaling the caller already applied (recorded, and not applied again).
+    First the endpoint's started update is settled from what it serves now (verified, or
+    rolled back: remembered and announced, ``core.rollback``). ``latest`` and ``endpoint``
+    skip a lookup the caller already made; ``scaled`` is the autoscaling the caller already
+    applied (recorded, and not applied again).
     """
+    name = target.endpoint_name
+    state = ports.endpoints.describe(name) if endpoint is _UNSET else endpoint
+    memory = rollback.observe(ports.memory, ports.endpoints, name, state, decide, iso(now()))
+    memory = rollback.announce(ports.memory, ports.notifier, memory, target.model_id)
     if latest is _UNSET:
         latest = ports.registry.latest_approved(group)
-    base = {"trigger": trigger, **(scaled or {})}
-    if latest is None:
+    chosen, skipped = rollback.choose(ports.registry, group, latest, memory.rolled_back_packages)
+    base: dict[str, Any] = {"trigger": trigger, **(scaled or {})}
+    if skipped:
+        base["rolled_back_skipped"] = ", ".join(skipped)
+    if chosen is None:
         reason = f"group {group} has no Approved package; the endpoint is left as it is"
+        if skipped:
+            reason = f"every Approved package of {group} rolled back on {name}; it is left as it is"
         return decide("no-approved-package", reason=reason, **base)
-    base["latest_approved"] = latest.arn
-    release = ports.endpoints.release(target, latest.arn)
-    state = ports.endpoints.describe(target.endpoint_name) if endpoint is _UNSET else endpoint
+    base["latest_approved"] = chosen.arn
+    release = ports.endpoints.release(target, chosen.arn)
     result = Rollout(ports.endpoints).apply(release, state=state, scaled=bool(scaled))
+    if result.outcome == DEPLOYED:
+        previous = str(result.details.get("previous_config") or "")
+        rollback.remember_started(ports.memory, release, previous, iso(now()))
     return decide(result.outcome, **{**base, **result.details})
 
 

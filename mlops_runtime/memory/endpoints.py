@@ -74,7 +74,13 @@ class MemoryEndpoints(EndpointDeployer):
             if found is None:
                 return None
             self._advance(found)
-            return EndpointState(endpoint, found.status, found.config_name, found.failure_reason)
+            return EndpointState(
+                endpoint,
+                found.status,
+                found.config_name,
+                found.failure_reason,
+                pending_config=found.pending if found.status in BUSY else None,
+            )
 
     def served(self, config_name: str) -> Served:
         with self._lock:

@@ -59,14 +59,16 @@ class MemoryRegistry(ModelRegistry, RegistryWriter):
         self._replace(arn, status=status)
 
     def latest_approved(self, group: str) -> PackageRef | None:
+        approved = self.approved_packages(group)
+        return approved[0] if approved else None
+
+    def approved_packages(self, group: str) -> list[PackageRef]:
         with self._lock:
             if group not in self.groups:
                 raise GroupNotFound(f"model package group {group!r} does not exist")
             approved = [(t, p) for t, p in self.groups[group] if p.status == "Approved"]
-        if not approved:
-            return None
-        stamp, package = max(approved, key=lambda item: (item[0], item[1].version))
-        return PackageRef(package.arn, package.version, stamp)
+        approved.sort(key=lambda item: (item[0], item[1].version), reverse=True)
+        return [PackageRef(package.arn, package.version, stamp) for stamp, package in approved]
 
     def package(self, arn: str) -> Package:
         return self._find(arn)[1]

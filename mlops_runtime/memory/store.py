@@ -1,5 +1,5 @@
-"""Claims, run ledgers and audit records kept in memory, with the same conditional-write
-semantics as the table the AWS adapters use."""
+"""Claims, run ledgers, audit records and rollout memories kept in memory, with the same
+conditional-write semantics as the table the AWS adapters use."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mlops_runtime.core.clock import iso
-from mlops_runtime.core.ports import AuditLog, Claim, ClaimStore, LedgerState, RunLedger
+from mlops_runtime.core.ports import (
+    AuditLog,
+    Claim,
+    ClaimStore,
+    EndpointMemory,
+    LedgerState,
+    RolloutMemory,
+    RunLedger,
+)
 
 CLAIMED = "claimed"
 
@@ -115,3 +123,23 @@ class MemoryAudit(AuditLog):
     def decisions(self, unit: str, model: str | None) -> list[str]:
         """The decisions of a unit for one model, oldest first."""
         return [record["decision"] for record in self.records(unit, model)]
+
+
+class MemoryRolloutMemory(RolloutMemory):
+    """Each endpoint's rollout memory, with version checks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.memories: dict[str, EndpointMemory] = {}
+
+    def read(self, endpoint: str) -> EndpointMemory:
+        with self._lock:
+            return self.memories.get(endpoint, EndpointMemory(endpoint=endpoint))
+
+    def write(self, memory: EndpointMemory, *, expected_version: int) -> bool:
+        with self._lock:
+            stored = self.memories.get(memory.endpoint)
+            if (stored.version if stored else 0) != expected_version:
+                return False
+            self.memories[memory.endpoint] = memory
+            return True

@@ -397,7 +397,9 @@ def _trigger_rules(loop: _Loop, triggers: _Triggers) -> list[RulePlan]:
 
 # -- deploy ---------------------------------------------------------------------------------
 def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan]) -> FunctionPlan:
-    """The function that rolls ``latest_approved`` endpoints onto approved packages."""
+    """The function that rolls ``latest_approved`` endpoints onto approved packages, remembers
+    rolled-back packages and tells the alarm topic about them."""
+    topic = loop.arn("sns", loop.names.topic())
     config = DeployConfig(
         system=spec.system.id,
         endpoints={
@@ -405,13 +407,19 @@ def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan])
         },
         table_name=loop.table.name,
         audit_ttl_days=loop.policy.log_retention_days,
+        notification_topic_arn=topic,
     )
+    grants = [
+        *_deploy_grants(deployed, loop.names, loop.partition, loop.region),
+        # the topic is encrypted with the system key, which every function's role may use
+        (Statement(sid="AnnounceRollbacks", actions=("sns:Publish",), resources=(topic,)),),
+    ]
     return loop.function(
         "deploy",
         "deploy",
         "mlops_runtime.deploy.handler",
         f"{loop.names.prefix}: roll endpoints onto newly approved packages",
-        _deploy_grants(deployed, loop.names, loop.partition, loop.region),
+        grants,
         config.to_json(),
         timeout=120,
         reserved_concurrency=DEPLOY_CONCURRENCY,

@@ -215,6 +215,18 @@ def test_serverless_latest_approved_endpoints_have_no_in_service_rule() -> None:
     assert config.endpoints["ltv-dev-ticket-router"].autoscaling is None
 
 
+def test_the_deploy_function_announces_rollbacks_on_the_alarm_topic() -> None:
+    deployment = example("churn", "prod")
+    deploy = deployment.retraining.function("deploy")  # type: ignore[union-attr]
+    assert deploy is not None
+    config = DeployConfig.from_json(render(deploy.config, REFS))
+    assert config.notification_topic_arn == deployment.monitoring.topic.arn.replace(
+        "${account}", REFS["account"]
+    )
+    (publish,) = [s for s in deploy.role.policy.statements if "sns:Publish" in s.actions]
+    assert publish.resources == (deployment.monitoring.topic.arn,)
+
+
 def test_deploy_role_can_roll_out_with_rollback_and_encryption() -> None:
     deploy = example("churn", "prod").retraining.function("deploy")  # type: ignore[union-attr]
     assert deploy is not None

@@ -8,6 +8,7 @@ InService, and a Stubber on DescribeEndpoint plays an endpoint that is not.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -211,16 +212,27 @@ def test_approval_rolls_the_endpoint_onto_the_package(
 def test_redelivered_approval_reuses_the_hashed_model_and_config(
     serving: str, config: DeployConfig, ports: deploy.DeployPorts
 ) -> None:
+    """The first delivery prepares the release but its update is refused (another update is
+    in progress); the redelivery prepares the same names again and updates."""
     candidate = register()
     _, config_name = hashed_names(candidate)
-    with stubbed(ports, "UpdateEndpoint") as stub:
-        for _ in range(2):  # moto's endpoint never moves, so the second delivery updates again
-            stub.add_response(
-                "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
-            )
-            assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
-                "deployed"
-            )
+    with stubbed(ports, "UpdateEndpoint") as update, stubbed(ports, "DescribeEndpoint") as describe:
+        describe.add_response("describe_endpoint", describe_response(), {"EndpointName": ENDPOINT})
+        update.add_client_error(
+            "update_endpoint", service_error_code="ValidationException", service_message="busy"
+        )
+        describe.add_response(
+            "describe_endpoint", describe_response("Updating"), {"EndpointName": ENDPOINT}
+        )
+        assert deploy.process(approval_event(candidate), config, ports)["decision"] == (
+            "rollout-in-progress"
+        )
+        describe.add_response("describe_endpoint", describe_response(), {"EndpointName": ENDPOINT})
+        update.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(config_name)
+        )
+        assert deploy.process(approval_event(candidate), config, ports)["decision"] == "deployed"
+        update.assert_no_pending_responses()
     sagemaker = boto("sagemaker")
     configs = [
         c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
@@ -349,7 +361,7 @@ def test_rejecting_the_served_package_rolls_back_to_the_previous_approved_one(
     )
     model = boto("sagemaker").describe_model(ModelName=previous_model)
     assert model["PrimaryContainer"]["ModelPackageName"] == serving
-    assert decisions(config.table_name) == ["deployed", "deployed"]
+    assert decisions(config.table_name) == ["deployed", "rollout-verified", "deployed"]
 
 
 def test_rejecting_the_only_approved_package_leaves_the_endpoint(
@@ -764,3 +776,72 @@ def test_hashed_names_are_stable_bounded_and_change_with_inputs() -> None:
         endpoint_requests.model_request(parsed, arn)["ModelName"]
         != endpoint_requests.model_request(parsed, arn[:-1] + "3")["ModelName"]
     )
+
+
+def rolled_back_description() -> dict[str, Any]:
+    """DescribeEndpoint after an auto-rollback, as botocore's output shape allows it: InService
+    on the previous config, the last deployment's rollback alarms (LastDeploymentConfig)."""
+    return {
+        **describe_response(),
+        "FailureReason": "Deployment was rolled back: alarm churn-prod-5xx in ALARM",
+        "LastDeploymentConfig": {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 300}
+            },
+            "AutoRollbackConfiguration": {
+                "Alarms": [{"AlarmName": "churn-prod-5xx"}, {"AlarmName": "churn-prod-latency"}]
+            },
+        },
+    }
+
+
+def test_a_rolled_back_package_is_rolled_out_once_through_the_aws_adapters(
+    serving: str, table: str
+) -> None:
+    """approval -> UpdateEndpoint -> alarm -> rollback -> IN_SERVICE, twice, and once more
+    after a cold start: exactly one UpdateEndpoint; one notification on the alarm topic; the
+    memory is the runtime table's (DynamoDB in moto), not the function's container."""
+    sns, sqs = boto("sns"), boto("sqs")
+    topic = sns.create_topic(Name="shop-prod-alarms")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn["Attributes"]["QueueArn"])
+    config = DeployConfig.from_dict(
+        {
+            "system": "shop",
+            "table_name": table,
+            "notification_topic_arn": topic,
+            "endpoints": {GROUP: TARGET},
+        }
+    )
+    ports = deploy.aws_ports(config)
+    bad = register()
+    _, bad_config = hashed_names(bad)
+    with stubbed(ports, "UpdateEndpoint") as update:
+        update.add_response(
+            "update_endpoint", {"EndpointArn": ENDPOINT_ARN}, expected_update(bad_config)
+        )
+        assert deploy.process(approval_event(bad), config, ports)["decision"] == "deployed"
+        update.assert_no_pending_responses()
+        # An alarm rolled the update back: InService on churn-prod-initial again.
+        for fresh in (False, False, True):  # the event twice, then after a cold start
+            if fresh:
+                ports = deploy.aws_ports(config)
+            with stubbed(ports, "DescribeEndpoint") as describe:
+                describe.add_response(
+                    "describe_endpoint", rolled_back_description(), {"EndpointName": ENDPOINT}
+                )
+                record = deploy.process(in_service_event(), config, ports)
+                describe.assert_no_pending_responses()
+            assert (record["decision"], record["latest_approved"]) == ("already-deployed", serving)
+            assert record["rolled_back_skipped"] == bad
+    records = audit_records(table, "deploy", "churn")
+    (rolled_back,) = [r for r in records if r["decision"] == "rolled-back"]
+    assert (rolled_back["requested_config"], rolled_back["served_config"]) == (
+        bad_config,
+        "churn-prod-initial",
+    )
+    assert rolled_back["rollback_alarms"] == "churn-prod-5xx, churn-prod-latency"
+    assert "alarm churn-prod-5xx in ALARM" in rolled_back["reason"]
+    (message,) = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
+    assert bad in json.loads(message["Body"])["Message"]

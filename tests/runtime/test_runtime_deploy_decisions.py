@@ -12,7 +12,8 @@ from mlops_runtime.core import rollout
 from mlops_runtime.core.reconcile import DeployError, DeployPorts, process
 from mlops_runtime.memory.endpoints import MemoryEndpoints
 from mlops_runtime.memory.registry import MemoryRegistry
-from mlops_runtime.memory.store import MemoryAudit
+from mlops_runtime.memory.services import MemoryNotifier
+from mlops_runtime.memory.store import MemoryAudit, MemoryRolloutMemory
 
 GROUP, ENDPOINT = "shop-prod-churn", "shop-prod-churn"
 TARGET: dict[str, Any] = {
@@ -43,7 +44,11 @@ class World:
         self.registry = MemoryRegistry()
         self.endpoints = MemoryEndpoints(settle_after=settle_after)
         self.audit = MemoryAudit()
-        self.ports = DeployPorts(self.registry, self.endpoints, self.audit)
+        self.memory = MemoryRolloutMemory()
+        self.notifier = MemoryNotifier()
+        self.ports = DeployPorts(
+            self.registry, self.endpoints, self.audit, self.memory, self.notifier
+        )
 
     def package_event(self, arn: str, cfg: DeployConfig) -> dict[str, Any]:
         status = self.registry.package(arn).status
@@ -207,3 +212,88 @@ def test_an_autoscaled_endpoint_s_new_fleet_starts_at_the_scaled_out_count(world
     assert world.package_event(world.registry.register(GROUP), scaled)["decision"] == "deployed"
     world.in_service(scaled)
     assert world.endpoints.instance_count(ENDPOINT) == 5  # not back at the minimum of 2
+
+
+def test_a_rolled_back_package_is_never_rolled_out_again(world: World) -> None:
+    """approval -> update -> alarm -> rollback -> IN_SERVICE, twice: exactly one update. The
+    endpoint moves again only for a newer approved package."""
+    cfg = config()
+    good = world.registry.register(GROUP)
+    world.on(good, cfg)
+    bad = world.registry.register(GROUP)
+    world.endpoints.next_ending = "roll-back"  # an alarm will trip during the bake
+    assert world.package_event(bad, cfg)["decision"] == "deployed"
+    for _ in range(2):  # the IN_SERVICE event after the rollback, delivered twice
+        record = world.in_service(cfg)
+        assert (record["decision"], record["rolled_back_skipped"]) == ("already-deployed", bad)
+        assert record["latest_approved"] == good
+    assert world.package_event(bad, cfg)["decision"] == "already-deployed"  # redelivered
+    assert world.endpoints.operations("update_endpoint") == [
+        world.endpoints.release(cfg.endpoints[GROUP], bad).config_name
+    ]
+    assert world.serving(cfg) == good
+    (rolled_back,) = [
+        r for r in world.audit.records("deploy", "churn") if r["decision"] == "rolled-back"
+    ]
+    assert rolled_back["rolled_back_package"] == bad
+    assert "previous revision" in rolled_back["reason"]
+    assert "an alarm rolled the update back" in rolled_back["reason"]  # DescribeEndpoint's reason
+    ((subject, message),) = world.notifier.sent  # told once
+    assert subject == f"{ENDPOINT}: rollout of churn rolled back"
+    assert bad in message and "will not roll this package out again" in message
+
+    # A cold start: new adapters, the same stored memory.
+    fresh = DeployPorts(world.registry, world.endpoints, MemoryAudit(), world.memory)
+    event = {
+        "detail-type": "SageMaker Endpoint State Change",
+        "detail": {"EndpointName": ENDPOINT, "EndpointStatus": "IN_SERVICE"},
+    }
+    assert process(event, cfg, fresh)["decision"] == "already-deployed"
+    assert len(world.endpoints.operations("update_endpoint")) == 1
+
+    world.endpoints.next_ending = "serve"
+    newer = world.registry.register(GROUP)  # a new approval moves the endpoint on
+    assert world.package_event(newer, cfg)["decision"] == "deployed"
+    assert world.in_service(cfg)["decision"] == "already-deployed"
+    assert world.serving(cfg) == newer
+    assert "rollout-verified" in world.audit.decisions("deploy", "churn")
+
+
+def test_rejecting_the_served_package_skips_a_rolled_back_one(world: World) -> None:
+    cfg = config()
+    first = world.registry.register(GROUP)
+    world.on(first, cfg)
+    bad = world.registry.register(GROUP)
+    world.endpoints.next_ending = "roll-back"
+    world.package_event(bad, cfg)
+    world.in_service(cfg)  # rolled back: first is served
+    world.endpoints.next_ending = "serve"
+    third = world.registry.register(GROUP)
+    world.package_event(third, cfg)
+    world.in_service(cfg)
+    assert world.serving(cfg) == third
+    world.registry.set_status(third, "Rejected")
+    record = world.package_event(third, cfg)
+    assert (record["decision"], record["latest_approved"]) == ("deployed", first)
+    assert record["rolled_back_skipped"] == bad
+    world.in_service(cfg)
+    assert world.serving(cfg) == first
+
+
+def test_an_update_started_without_being_remembered_is_remembered_from_the_endpoint(
+    world: World,
+) -> None:
+    """The write after UpdateEndpoint was lost (a crash): the pending deployment that
+    DescribeEndpoint shows is remembered on the next event, so its rollback still counts."""
+    world = World(settle_after=1)
+    cfg = config()
+    world.on(world.registry.register(GROUP), cfg)
+    bad = world.registry.register(GROUP)
+    world.endpoints.next_ending = "roll-back"
+    world.package_event(bad, cfg)
+    world.memory.memories.clear()  # as if the write had never happened
+    assert world.in_service(cfg)["decision"] == "rollout-in-progress"  # Updating: remembered
+    assert world.memory.read(ENDPOINT).started is not None
+    world.in_service(cfg)  # the rollback has ended
+    assert len(world.endpoints.operations("update_endpoint")) == 1
+    assert "rolled-back" in world.audit.decisions("deploy", "churn")
