@@ -168,6 +168,9 @@ def project_files(
         ProjectFile(
             ".github/workflows/mlops-prices.yml", fill(_template("mlops-prices.yml.tmpl"), values)
         ),
+        ProjectFile(
+            ".github/workflows/mlops-deploy.yml", fill(_template("mlops-deploy.yml.tmpl"), values)
+        ),
         ProjectFile(".gitignore", fill(_template("gitignore.tmpl"), values)),
         ProjectFile("README.md", fill(_template("README.md.tmpl"), values)),
     ]

@@ -27,6 +27,7 @@ FILES = {
     "requirements.txt",
     ".github/workflows/mlops-review.yml",
     ".github/workflows/mlops-prices.yml",
+    ".github/workflows/mlops-deploy.yml",
     ".gitignore",
     "README.md",
 }
@@ -220,3 +221,32 @@ def test_validate_explain_and_diff_inside_the_project(mlops_bin: str, tmp_path: 
     assert diffed.returncode == 0, diffed.stderr
     changed = json.dumps(json.loads(diffed.stdout)["changed"])
     assert "thresholds" in changed and "0.3" in changed
+
+
+def test_deploy_workflow_previews_then_updates_each_stack_in_order(
+    mlops_bin: str, tmp_path: Path
+) -> None:
+    project = scaffold(mlops_bin, tmp_path)
+    workflow = _yaml(project / ".github/workflows/mlops-deploy.yml")
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    job = workflow["jobs"]["deploy"]
+    assert job["strategy"] == {
+        "max-parallel": 1,
+        "fail-fast": True,
+        "matrix": {"stack": ["dev", "prod"]},
+    }
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = job["steps"]
+    commands = [
+        s["with"]["command"] for s in steps if s.get("uses", "").startswith("pulumi/actions@")
+    ]
+    assert commands == ["preview", "up"]
+    aws = next(
+        s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert aws["with"]["aws-region"] == "eu-west-1"  # the spec's region, filled in
+    assert all(
+        "@" in s["uses"] and len(s["uses"].split("@")[1].split()[0]) == 40
+        for s in steps
+        if "uses" in s
+    )
