@@ -6,7 +6,8 @@ Pulumi does not create ``latest_approved`` endpoints (no approved package exists
 ``pulumi up``); this function creates each one on its group's first approval and owns its
 configs from then on: the registry is SageMaker's, endpoints are SageMaker endpoints with
 Application Auto Scaling, audit records and each endpoint's rollout memory go to the runtime
-table, rollbacks are announced on the alarm topic (SNS).
+table, rollbacks are announced on the alarm topic (SNS), and the served package's drift
+references are copied to the current ones in S3.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from mlops_runtime.aws.audit import DynamoAudit
 from mlops_runtime.aws.clients import client
 from mlops_runtime.aws.endpoints import SageMakerEndpoints
+from mlops_runtime.aws.objects import S3Objects
 from mlops_runtime.aws.registry import SageMakerRegistry
 from mlops_runtime.aws.rollout_memory import DynamoRolloutMemory
 from mlops_runtime.aws.sns import SnsNotifier
@@ -38,6 +40,9 @@ def aws_ports(config: DeployConfig) -> DeployPorts:
     notifier = None
     if config.notification_topic_arn:
         notifier = SnsNotifier(client("sns", config.max_attempts), config.notification_topic_arn)
+    objects = None
+    if any(target.references for target in config.endpoints.values()):
+        objects = S3Objects(client("s3", config.max_attempts))
     return DeployPorts(
         registry=SageMakerRegistry(sagemaker),
         endpoints=SageMakerEndpoints(
@@ -46,6 +51,7 @@ def aws_ports(config: DeployConfig) -> DeployPorts:
         audit=DynamoAudit(dynamodb, config.table_name),
         memory=DynamoRolloutMemory(dynamodb, config.table_name),
         notifier=notifier,
+        objects=objects,
     )
 
 

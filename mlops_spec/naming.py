@@ -190,7 +190,7 @@ class ModelNames:
     tier: str | None = None
     """Serving tier: realtime, serverless or batch; None when the model is not served."""
     latest_approved: bool = False
-    """The endpoint follows latest_approved (a realtime one gets an in-service rule)."""
+    """The endpoint follows latest_approved (it gets an in-service rule)."""
     monitoring_job: bool = False
     """A scheduled monitoring job may run (job-computed monitors on a capturing realtime
     endpoint or a batch-served model)."""
@@ -301,7 +301,7 @@ def _model_names(names: Names, model: str, facts: ModelNames | None) -> list[Nam
             (path, "sagemaker", names.endpoint_config(model, digest)),
             (path, "sagemaker", names.sagemaker_model(model, digest)),
         ]
-    if facts is None or (facts.tier == "realtime" and facts.latest_approved):
+    if facts is None or (facts.endpoint and facts.latest_approved):
         found.append((path, "rule", names.endpoint_in_service_rule(model)))
     if facts is None or facts.tier == "batch":
         found += [

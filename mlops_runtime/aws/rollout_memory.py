@@ -30,6 +30,7 @@ class DynamoRolloutMemory(RolloutMemory):
             endpoint=endpoint,
             started=StartedRollout(**started) if started else None,
             rolled_back=tuple(RolledBack(**e) for e in json.loads(plain.get("rolled_back", "[]"))),
+            reference_package=plain.get("reference_package"),
             version=int(plain["version"]),
         )
 
@@ -39,6 +40,7 @@ class DynamoRolloutMemory(RolloutMemory):
             table.SK: "rollout",
             "started": json.dumps(vars(memory.started), sort_keys=True) if memory.started else None,
             "rolled_back": json.dumps([vars(e) for e in memory.rolled_back], sort_keys=True),
+            "reference_package": memory.reference_package,
             "version": memory.version,
         }
         return table.put_versioned(

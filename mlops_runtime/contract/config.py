@@ -311,6 +311,47 @@ class AutoscalingTarget:
         _require(0 < len(self.policy_name) <= 256, "policy_name must be 1..256 characters long")
 
 
+REFERENCE_METADATA = "mlops:reference"
+"""Package metadata key: the s3:// prefix of the package's own drift references (the training
+pipeline's Profile step wrote them there, per execution; its register step records it)."""
+REFERENCE_FILES = ("profile.json", "predictions.json")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferencePromotion:
+    """Where a model's drift references live: each package's own, and the current ones the
+    monitoring job reads, which the deploy function replaces with the references of the package
+    the endpoint is seen serving (never a candidate's merely registered or approved)."""
+
+    current_uri: str = _field(
+        "s3://bucket/prefix/ of the current references (the monitoring job's profile_uri and "
+        "prediction profile_uri are objects under it)."
+    )
+    packages_uri: str = _field(
+        "s3://bucket/prefix/ under which every package's references lie (a package's "
+        f"{REFERENCE_METADATA!r} metadata names its own prefix); other prefixes are refused."
+    )
+    files: tuple[str, ...] = _field(
+        f"Objects copied from the package's prefix to current_uri, e.g. {list(REFERENCE_FILES)}.",
+        ("profile.json",),
+    )
+    kms_key_id: str | None = _field(
+        "KMS key (SSE-KMS) of the copies; null: the bucket's default.", None
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("current_uri", "packages_uri"):
+            uri = getattr(self, name)
+            _require(
+                uri.startswith("s3://") and uri.endswith("/"),
+                f"{name} must be an s3:// prefix ending in '/', got {uri!r}",
+            )
+        _require(
+            bool(self.files) and all(f and "/" not in f for f in self.files),
+            "files must name at least one object, without '/'",
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class EndpointTarget:
     """The endpoint that serves a model package group's latest approved package."""
@@ -352,6 +393,13 @@ class EndpointTarget:
             "doc": "Target-tracking autoscaling of the variant, registered by the deploy "
             "function once the endpoint is InService; null: none (an existing registration "
             "is left alone)."
+        },
+    )
+    references: ReferencePromotion | None = field(
+        default=None,
+        metadata={
+            "doc": "The model's drift references, promoted to the current ones once the "
+            "endpoint serves a package; null: the deploy function leaves references alone."
         },
     )
 

@@ -17,6 +17,7 @@ set of adapters without touching a decision:
 | ``MetricsSink`` | CloudWatch ``PutMetricData`` (namespace, dimensions) | Prometheus Pushgateway (job = namespace, labels = dimensions) |
 | ``Notifier`` | SNS ``Publish`` to the alarm topic | Alertmanager (or a chat webhook) |
 | ``RolloutMemory`` | DynamoDB item per endpoint, write conditional on ``version`` | object per endpoint, ``PUT`` with ``If-Match: <etag>`` |
+| ``ObjectStore`` | S3 ``CopyObject`` (SSE-KMS with the system key) | S3-compatible ``CopyObject`` |
 
 Every port method is synchronous and raises on failures it cannot classify; the exceptions
 below are the outcomes a decision acts on. Values are plain frozen dataclasses so a port can
@@ -46,6 +47,10 @@ class AlreadyExists(RuntimeError):
 
 class UpdateInProgress(RuntimeError):
     """An update was refused because another one is still in progress."""
+
+
+class ObjectMissing(LookupError):
+    """An object to read or copy does not exist (never an access denied)."""
 
 
 # --- retraining: claims, the run ledger, runs -----------------------------------------------
@@ -329,6 +334,9 @@ class EndpointMemory:
     started: StartedRollout | None = None
     rolled_back: tuple[RolledBack, ...] = ()
     """Oldest first."""
+    reference_package: str | None = None
+    """The package whose drift references are the model's current ones (promoted once the
+    endpoint was seen serving it)."""
     version: int = 0
 
     @property
@@ -347,6 +355,18 @@ class RolloutMemory(Protocol):
     def write(self, memory: EndpointMemory, *, expected_version: int) -> bool:
         """Store ``memory`` if the stored version is still ``expected_version`` (0: none
         stored); False when another writer got there first."""
+        ...
+
+
+# --- objects --------------------------------------------------------------------------------
+
+
+class ObjectStore(Protocol):
+    """Copies objects (drift references) within the system's storage."""
+
+    def copy(self, source: str, destination: str, *, kms_key_id: str | None) -> None:
+        """Copy the object at URI ``source`` to URI ``destination`` (encrypted with
+        ``kms_key_id`` when set). Raises ``ObjectMissing`` when ``source`` does not exist."""
         ...
 
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops_runtime.contract.config import DeployConfig, EndpointTarget
-from mlops_runtime.core import audit, rollback
+from mlops_runtime.core import audit, references, rollback
 from mlops_runtime.core.clock import iso, utcnow
 from mlops_runtime.core.ports import (
     AuditLog,
@@ -38,6 +38,7 @@ from mlops_runtime.core.ports import (
     EndpointState,
     ModelRegistry,
     Notifier,
+    ObjectStore,
     PackageRef,
     RolloutMemory,
 )
@@ -72,6 +73,9 @@ class DeployPorts:
     """Each endpoint's started update and rolled-back packages (``core.rollback``)."""
     notifier: Notifier | None = None
     """Told about rollbacks; None: the audit record and the log only."""
+    objects: ObjectStore | None = None
+    """Copies the served package's drift references (``core.references``); None: they are
+    left alone."""
 
 
 def process(
@@ -207,7 +211,8 @@ def reconcile(
     it; returns the audit record.
 
     First the endpoint's started update is settled from what it serves now (verified, or
-    rolled back: remembered and announced, ``core.rollback``). ``latest`` and ``endpoint``
+    rolled back: remembered and announced, ``core.rollback``), and the served package's drift
+    references become the current ones (``core.references``). ``latest`` and ``endpoint``
     skip a lookup the caller already made; ``scaled`` is the autoscaling the caller already
     applied (recorded, and not applied again).
     """
@@ -215,6 +220,11 @@ def reconcile(
     state = ports.endpoints.describe(name) if endpoint is _UNSET else endpoint
     memory = rollback.observe(ports.memory, ports.endpoints, name, state, decide, iso(now()))
     memory = rollback.announce(ports.memory, ports.notifier, memory, target.model_id)
+    if ports.objects is not None:
+        promote = references.ReferencePorts(
+            ports.registry, ports.endpoints, ports.memory, ports.objects
+        )
+        memory = references.follow_served(promote, target, state, memory, decide)
     if latest is _UNSET:
         latest = ports.registry.latest_approved(group)
     chosen, skipped = rollback.choose(ports.registry, group, latest, memory.rolled_back_packages)

@@ -49,9 +49,11 @@ def load_profile(s3: Any, uri: str) -> Profile:
             ) from error
         if code in {"NoSuchKey", "NoSuchBucket", "404"}:
             raise MonitorError(
-                f"reference profile {uri} does not exist ({code}); the training pipeline's "
-                "Profile step writes it when a candidate passes the gate (or build it with "
-                "`mlops drift profile` and upload it there)"
+                f"reference profile {uri} does not exist ({code}); for a latest_approved "
+                "endpoint the deploy function copies the served package's there once the "
+                "endpoint is InService, otherwise the training pipeline's Profile step writes "
+                "it when a candidate passes the gate (or build it with `mlops drift profile` "
+                "and upload it there)"
             ) from error
         raise
     try:

@@ -1,4 +1,4 @@
-"""Runs, metrics and notifications recorded in memory."""
+"""Runs, metrics, notifications and objects kept in memory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from mlops_runtime.core.ports import Gauge, MetricsSink, Notifier, RunRequest, RunStarter
+from mlops_runtime.core.ports import (
+    Gauge,
+    MetricsSink,
+    Notifier,
+    ObjectMissing,
+    ObjectStore,
+    RunRequest,
+    RunStarter,
+)
 
 
 class MemoryRuns(RunStarter):
@@ -65,3 +73,19 @@ class MemoryNotifier(Notifier):
 
     def notify(self, subject: str, message: str) -> None:
         self.sent.append((subject, message))
+
+
+class MemoryObjects(ObjectStore):
+    """Objects by URI; ``copies`` records every copy as (source, destination, key)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.objects: dict[str, bytes] = {}
+        self.copies: list[tuple[str, str, str | None]] = []
+
+    def copy(self, source: str, destination: str, *, kms_key_id: str | None) -> None:
+        with self._lock:
+            if source not in self.objects:
+                raise ObjectMissing(f"{source} does not exist")
+            self.objects[destination] = self.objects[source]
+            self.copies.append((source, destination, kms_key_id))

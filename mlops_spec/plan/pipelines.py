@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_runtime.contract.config import FILE_ENV_VAR
+from mlops_runtime.contract.config import FILE_ENV_VAR, REFERENCE_METADATA
 from mlops_spec.aws_catalog import has_instance_storage
 from mlops_spec.plan.documents import KEY_ARN, canonical_json
 
@@ -276,8 +276,11 @@ def register_step(
     gate_metric: str | None,
     realtime_instance_types: Sequence[str] = (),
     transform_instance_types: Sequence[str] = (),
+    references_uri_prefix: str | None = None,
 ) -> dict[str, Any]:
-    """The RegisterModel step (CreateModelPackage into the model's group)."""
+    """The RegisterModel step (CreateModelPackage into the model's group). With
+    ``references_uri_prefix`` the package records where this execution's drift references are
+    (``mlops:reference`` = ``<prefix><execution id>``), for the deploy function to promote."""
     inference: dict[str, Any] = {
         "Containers": [
             {"Image": image, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}
@@ -290,6 +293,8 @@ def register_step(
     if transform_instance_types:
         inference["SupportedTransformInstanceTypes"] = list(transform_instance_types)
     metadata: dict[str, Any] = {"mlops:trigger": {"Get": f"Parameters.{REASON_PARAMETER}"}}
+    if references_uri_prefix:
+        metadata[REFERENCE_METADATA] = per_execution(references_uri_prefix)
     arguments: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelApprovalStatus": approval_status,

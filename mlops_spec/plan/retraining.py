@@ -14,6 +14,8 @@ and DLQ.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlops_runtime.contract.config import (
@@ -22,6 +24,7 @@ from mlops_runtime.contract.config import (
     DeployConfig,
     EndpointTarget,
     ModelTrigger,
+    ReferencePromotion,
     TriggerConfig,
 )
 from mlops_runtime.contract.events import SCHEDULE_SOURCE
@@ -31,6 +34,7 @@ from mlops_spec.naming import Names, check_name
 from mlops_spec.plan import iam
 from mlops_spec.plan.documents import (
     ACCOUNT,
+    KEY_ARN,
     Condition,
     PolicyDocument,
     Statement,
@@ -48,7 +52,7 @@ from mlops_spec.plan.schedules import (
 )
 from mlops_spec.plan.serving import ServingPlan, endpoint_target
 from mlops_spec.plan.storage import DataLocation, StoragePlan
-from mlops_spec.plan.training import TrainingPlan, package_arns
+from mlops_spec.plan.training import ProfilePlan, TrainingPlan, package_arns
 
 LAMBDA_RUNTIME = "python3.12"
 RETRY_ATTEMPTS = 4
@@ -296,7 +300,7 @@ def plan_retraining(
         schedules += _training_schedules(loop, triggers.scheduled, trigger)
         rules += _trigger_rules(loop, triggers)
     if deployed:
-        functions.append(_deploy_function(loop, spec, deployed))
+        functions.append(_deploy_function(loop, spec, deployed, training, storage))
         rules += _deploy_rules(loop, deployed)
     return RetrainingPlan(
         table=table,
@@ -396,14 +400,26 @@ def _trigger_rules(loop: _Loop, triggers: _Triggers) -> list[RulePlan]:
 
 
 # -- deploy ---------------------------------------------------------------------------------
-def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan]) -> FunctionPlan:
+def _deploy_function(
+    loop: _Loop,
+    spec: SystemSpec,
+    deployed: list[ServingPlan],
+    training: dict[str, TrainingPlan],
+    storage: StoragePlan,
+) -> FunctionPlan:
     """The function that rolls ``latest_approved`` endpoints onto approved packages, remembers
-    rolled-back packages and tells the alarm topic about them."""
+    rolled-back packages, tells the alarm topic, and promotes the served package's drift
+    references."""
+    profiles = {p.model: training[p.model].profile for p in deployed if p.model in training}
     topic = loop.arn("sns", loop.names.topic())
     config = DeployConfig(
         system=spec.system.id,
         endpoints={
-            p.package_group: _deploy_target(p, loop.partition, loop.policy) for p in deployed
+            p.package_group: dataclasses.replace(
+                _deploy_target(p, loop.partition, loop.policy),
+                references=_references(profiles.get(p.model)),
+            )
+            for p in deployed
         },
         table_name=loop.table.name,
         audit_ttl_days=loop.policy.log_retention_days,
@@ -411,8 +427,7 @@ def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan])
     )
     grants = [
         *_deploy_grants(deployed, loop.names, loop.partition, loop.region),
-        # the topic is encrypted with the system key, which every function's role may use
-        (Statement(sid="AnnounceRollbacks", actions=("sns:Publish",), resources=(topic,)),),
+        *_promotion_grants(topic, profiles.values(), storage),
     ]
     return loop.function(
         "deploy",
@@ -428,9 +443,45 @@ def _deploy_function(loop: _Loop, spec: SystemSpec, deployed: list[ServingPlan])
     )
 
 
+def _references(profile: ProfilePlan | None) -> ReferencePromotion | None:
+    """Where the deploy function promotes the served package's drift references from and to
+    (None when the Profile step writes the current references itself)."""
+    if profile is None or profile.packages_uri is None:
+        return None
+    return ReferencePromotion(
+        current_uri=profile.output_uri.rstrip("/") + "/",
+        packages_uri=profile.packages_uri,
+        files=profile.files,
+        kms_key_id=KEY_ARN,
+    )
+
+
+def _promotion_grants(
+    topic: str, profiles: Iterable[ProfilePlan], storage: StoragePlan
+) -> list[tuple[Statement, ...]]:
+    """Publish rollbacks to the alarm topic (encrypted with the system key, which every
+    function's role may use); copy each model's package references (``profiles/``) to its
+    current ones (``reference/``)."""
+    grants: list[tuple[Statement, ...]] = [
+        (Statement(sid="AnnounceRollbacks", actions=("sns:Publish",), resources=(topic,)),)
+    ]
+    artifacts = storage.bucket("artifacts")
+    for profile in profiles:
+        references = _references(profile)
+        if references is None:
+            continue
+        bucket = f"s3://{artifacts.name}/"
+        grants += [
+            iam.s3_read(artifacts.arn, references.packages_uri.removeprefix(bucket)),
+            iam.s3_write(artifacts.arn, references.current_uri.removeprefix(bucket)),
+        ]
+    return grants
+
+
 def _deploy_rules(loop: _Loop, deployed: list[ServingPlan]) -> list[RulePlan]:
-    """Approvals and rejections of the endpoints' packages, and each instance-based endpoint
-    entering service."""
+    """Approvals and rejections of the endpoints' packages, and each endpoint entering service
+    (every rollout ends with it: the deploy function settles the rollout, promotes the served
+    package's references and applies autoscaling then)."""
     pattern = {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
@@ -444,7 +495,7 @@ def _deploy_rules(loop: _Loop, deployed: list[ServingPlan]) -> list[RulePlan]:
     ]
     for served in deployed:
         endpoint = served.endpoint
-        if endpoint is None or endpoint.serverless is not None:
+        if endpoint is None:
             continue
         name = loop.names.endpoint_in_service_rule(served.model)
         problem = check_name(name, "rule")

@@ -11,7 +11,12 @@ from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileCon
 from mlops_spec.checks import model_features
 from mlops_spec.enums import Approval, QualityMetric
 from mlops_spec.models import Model, ResolvedSpec
-from mlops_spec.models.serving import BatchServing, RealtimeServing
+from mlops_spec.models.serving import (
+    BatchServing,
+    PinnedVersion,
+    RealtimeServing,
+    ServerlessServing,
+)
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.documents import ACCOUNT, Condition, Statement
@@ -35,7 +40,11 @@ EVALUATION_PREFIX = "evaluation"
 REFERENCE_PREFIX = "reference"
 """Under ``models/<model>/`` in the artifacts bucket: the training job writes ``training/``
 (the model) and ``checkpoints/``; the pipeline's steps write ``evaluation/`` and
-``reference/``."""
+``reference/`` (or ``profiles/``, see :data:`PACKAGE_REFERENCES_PREFIX`)."""
+PACKAGE_REFERENCES_PREFIX = "profiles"
+"""Under ``models/<model>/``: each execution's references (``<execution id>/profile.json``,
+``predictions.json``) of a model served by the deploy function; the package records its prefix
+(``mlops:reference``) and the deploy function copies the served package's to ``reference/``."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,13 @@ class ProfilePlan:
     """``MonitorConfig.profile_uri`` of the model's monitoring job."""
     config: str
     """``ProfileConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
+    packages_uri: str | None = None
+    """Models the deploy function serves (``latest_approved`` endpoints): the s3:// prefix
+    under which the step writes each execution's references (``<packages_uri><execution id>/``,
+    recorded on the package as ``mlops:reference``); the deploy function copies the served
+    package's to ``output_uri``. None: the step writes ``output_uri`` itself."""
+    files: tuple[str, ...] = (PROFILE_FILE,)
+    """The references written: ``profile.json``, and ``predictions.json`` with a gate."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +257,16 @@ def _gate(
     )
 
 
+def served_by_deploy_function(model: Model) -> bool:
+    """The model's endpoint follows ``latest_approved`` (the deploy function serves it), so its
+    drift references are promoted when the endpoint serves a package, not when it is
+    registered."""
+    serving = model.serving
+    return isinstance(serving, RealtimeServing | ServerlessServing) and not isinstance(
+        serving.model_version, PinnedVersion
+    )
+
+
 def _profile(
     spec_model: Model,
     model_id: str,
@@ -267,6 +293,13 @@ def _profile(
         # Not config.to_json(): its sorted keys would lose the features' order, which is the
         # column order of CSV captures the monitoring job reads against the profile.
         config=json.dumps(config.to_dict(), separators=(",", ":")),
+        packages_uri=(
+            f"s3://{storage.bucket('artifacts').name}/models/{model_id}/"
+            f"{PACKAGE_REFERENCES_PREFIX}/"
+            if served_by_deploy_function(spec_model)
+            else None
+        ),
+        files=(PROFILE_FILE, PREDICTIONS_FILE) if copy_predictions else (PROFILE_FILE,),
     )
 
 
@@ -412,7 +445,7 @@ def _steps(
     """(steps, their config files): Train, then Profile and Register (behind the Evaluate
     step and its condition when the model has a gate)."""
     profile_file, profile_step = _profile_step(p, profile, gate)
-    register = _register_step(p, channels, gate, group)
+    register = _register_step(p, channels, gate, profile, group)
     steps: list[dict] = [_train_step(p, channels)]
     if gate is None:
         return [*steps, {**profile_step, "DependsOn": ["Train"]}, register], (profile_file,)
@@ -494,13 +527,25 @@ def _profile_step(
         "mlops_runtime.profile_job",
         config,
         inputs=inputs,
-        outputs=[("profile", profile.output_uri, pipelines.PROFILE_OUTPUT)],
+        outputs=[("profile", _profile_destination(profile), pipelines.PROFILE_OUTPUT)],
     )
     return config, step
 
 
+def _profile_destination(profile: ProfilePlan) -> Any:
+    """Where the Profile step uploads: the execution's own prefix under ``packages_uri``
+    (promoted by the deploy function), else the current references."""
+    if profile.packages_uri:
+        return pipelines.per_execution(profile.packages_uri)
+    return profile.output_uri
+
+
 def _register_step(
-    p: _Pipeline, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+    p: _Pipeline,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    profile: ProfilePlan,
+    group: str,
 ) -> dict:
     serving = p.model.serving
     return pipelines.register_step(
@@ -516,6 +561,7 @@ def _register_step(
         transform_instance_types=(
             (serving.instance_type,) if isinstance(serving, BatchServing) else ()
         ),
+        references_uri_prefix=profile.packages_uri,
     )
 
 
@@ -524,8 +570,9 @@ def _grants(
 ) -> list[tuple[Statement, ...]]:
     """The pipeline's role: start the jobs (passing the training job its own role), run the
     Evaluate and Profile steps (read the first input, the holdout, the model's artifacts, the
-    runtime code and config; write only ``evaluation/`` and ``reference/``), pull the images
-    and register packages in the model's group with the approval status the spec sets."""
+    runtime code and config; write only ``evaluation/`` and ``reference/`` or ``profiles/``),
+    pull the images and register packages in the model's group with the approval status the
+    spec sets."""
     storage, model_prefix = p.storage, f"models/{p.model_id}/"
     artifacts = storage.bucket("artifacts")
     read_sources = [channels[0].name]  # the Profile step's data
@@ -540,7 +587,7 @@ def _grants(
         ),
         iam.s3_read(artifacts.arn, model_prefix),
         iam.s3_write(artifacts.arn, f"{model_prefix}{EVALUATION_PREFIX}/"),
-        iam.s3_write(artifacts.arn, f"{model_prefix}{REFERENCE_PREFIX}/"),
+        iam.s3_write(artifacts.arn, f"{model_prefix}{_references_prefix(p.model)}/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
         iam.s3_read(artifacts.arn, pipelines.config_prefix(p.name)),
         iam.kms_use(encrypt=True),
@@ -549,6 +596,12 @@ def _grants(
         _register_grants(p, group),
         iam.pass_role((p.role_arn, p.job_role_arn), "sagemaker.amazonaws.com"),
     ]
+
+
+def _references_prefix(model: Model) -> str:
+    """What the Profile step writes: each execution's references (``profiles/``) when the
+    deploy function promotes the served package's, else the current ones (``reference/``)."""
+    return PACKAGE_REFERENCES_PREFIX if served_by_deploy_function(model) else REFERENCE_PREFIX
 
 
 def _register_grants(p: _Pipeline, group: str) -> tuple[Statement, ...]:

@@ -31,7 +31,7 @@ COUNTS = {  # churn: 11 metric alarms and 3 functions with the webhook notifier'
     "churn-dev": (6, 2, 2, 11, 1, 0, 3, 4),
     "churn-staging": (6, 2, 2, 11, 1, 0, 3, 4),
     "churn-prod": (6, 2, 2, 11, 1, 0, 3, 4),
-    "ltv-dev": (5, 4, 3, 5, 2, 0, 2, 4),  # lifetime-value's batch monitoring pipeline
+    "ltv-dev": (5, 4, 3, 5, 2, 0, 2, 5),  # lifetime-value's batch monitoring pipeline
     "ltv-prod": (5, 4, 3, 5, 2, 1, 1, 3),
     "full-dev": (6, 9, 4, 13, 3, 2, 2, 6),
     "full-prod": (6, 9, 4, 13, 3, 2, 2, 6),

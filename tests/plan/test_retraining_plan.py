@@ -206,16 +206,22 @@ def test_latest_approved_realtime_endpoints_get_autoscaling_and_an_in_service_ru
     assert any(r.key == "endpoint-in-service-la" for r in full_prod.rules)
 
 
-def test_serverless_latest_approved_endpoints_have_no_in_service_rule() -> None:
+def test_serverless_latest_approved_endpoints_get_an_in_service_rule_too() -> None:
+    """Every rollout ends with the IN_SERVICE state change: the deploy function settles it
+    (rollback memory) and promotes the served package's references then, serverless or not."""
     retraining = example("ltv", "dev").retraining
     assert retraining is not None
-    assert not any(r.key.startswith("endpoint-in-service") for r in retraining.rules)
+    (rule,) = [r for r in retraining.rules if r.key.startswith("endpoint-in-service")]
+    assert json.loads(rule.event_pattern)["detail"] == {
+        "EndpointName": ["ltv-dev-ticket-router"],
+        "EndpointStatus": ["IN_SERVICE"],
+    }
     deploy = retraining.function("deploy")
     config = DeployConfig.from_json(render(deploy.config, REFS))  # type: ignore[union-attr]
     assert config.endpoints["ltv-dev-ticket-router"].autoscaling is None
 
 
-def test_the_deploy_function_announces_rollbacks_on_the_alarm_topic() -> None:
+def test_the_deploy_function_announces_rollbacks_and_promotes_the_served_references() -> None:
     deployment = example("churn", "prod")
     deploy = deployment.retraining.function("deploy")  # type: ignore[union-attr]
     assert deploy is not None
@@ -223,7 +229,27 @@ def test_the_deploy_function_announces_rollbacks_on_the_alarm_topic() -> None:
     assert config.notification_topic_arn == deployment.monitoring.topic.arn.replace(
         "${account}", REFS["account"]
     )
-    (publish,) = [s for s in deploy.role.policy.statements if "sns:Publish" in s.actions]
+    (target,) = config.endpoints.values()
+    profile = deployment.training_for("churn-classifier").profile
+    monitor = deployment.monitoring.model("churn-classifier").job
+    assert target.references is not None and monitor is not None
+    artifacts = "s3://acme-churn-prod-artifacts-eu-west-1/models/churn-classifier"
+    assert (target.references.packages_uri, target.references.current_uri) == (
+        f"{artifacts}/profiles/",
+        f"{artifacts}/reference/",
+    )
+    assert profile.packages_uri == target.references.packages_uri
+    # what the monitoring job reads is what the function copies into the current prefix
+    assert monitor.profile_uri == f"{target.references.current_uri}profile.json"
+    assert target.references.files == ("profile.json", "predictions.json")
+    assert target.references.kms_key_id == REFS["key_arn"]
+    statements = deploy.role.policy.statements
+    bucket = "arn:aws:s3:::acme-churn-prod-artifacts-eu-west-1"
+    reads = {r for s in statements if "s3:GetObject" in s.actions for r in s.resources}
+    writes = {r for s in statements if "s3:PutObject" in s.actions for r in s.resources}
+    assert reads == {f"{bucket}/models/churn-classifier/profiles/*"}
+    assert writes == {f"{bucket}/models/churn-classifier/reference/*"}
+    (publish,) = [s for s in statements if "sns:Publish" in s.actions]
     assert publish.resources == (deployment.monitoring.topic.arn,)
 
 

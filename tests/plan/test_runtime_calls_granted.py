@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops_spec.plan import DeploymentPlan
+from mlops_runtime.contract.config import DeployConfig
+from mlops_spec.plan import DeploymentPlan, render
 from mlops_spec.plan.iam import RolePlan
+from mlops_spec.plan.retraining import FunctionPlan
 from tests.plan.conftest import CASE_IDS
 
 ROOT = Path(__file__).parents[2]
@@ -35,10 +37,12 @@ PAGINATED = {"list_objects_v2"}
 ACTIONS = {
     "s3.list_objects_v2": "s3:ListBucket",
     "s3.head_object": "s3:GetObject",
+    "s3.copy_object": "s3:PutObject",
 }
 """Operations whose IAM action is not the operation's name."""
-ALSO: dict[str, tuple[str, ...]] = {}
-"""Further actions an operation needs beyond the one ``action`` names."""
+ALSO = {"s3.copy_object": ("s3:GetObject", "s3:ListBucket")}
+"""Further actions an operation needs: CopyObject reads its source (and, to tell a missing
+source from access denied, lists its prefix)."""
 
 UNITS: dict[str, tuple[str, ...]] = {
     "trigger": ("mlops_runtime.trigger",),
@@ -60,6 +64,7 @@ CALLS: dict[str, set[str]] = {
     "deploy": {
         "dynamodb.get_item",
         "dynamodb.put_item",
+        "s3.copy_object",
         "sns.publish",
         "sagemaker.create_endpoint",
         "sagemaker.create_endpoint_config",
@@ -110,6 +115,8 @@ SCALING_TEARDOWN = {
 """Reached for any instance-based endpoint (before an instance-type change)."""
 SCALING_SETUP = {"autoscaling.register_scalable_target", "autoscaling.put_scaling_policy"}
 """Reached only for endpoints with autoscaling."""
+PROMOTION = {"s3.copy_object"}
+"""Reached only for endpoints whose drift references the function promotes."""
 
 
 def action(call: str) -> str:
@@ -193,6 +200,13 @@ def needed(call: str) -> tuple[str, ...]:
     return (action(call), *ALSO.get(call, ()))
 
 
+def promotes(deploy: FunctionPlan) -> bool:
+    """The deploy function's configuration names drift references to promote."""
+    refs = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
+    config = DeployConfig.from_json(render(deploy.config, refs))
+    return any(target.references for target in config.endpoints.values())
+
+
 def roles(deployment: DeploymentPlan) -> list[tuple[str, RolePlan, set[str]]]:
     """(unit, role, calls it must be allowed) of every planned unit."""
     found: list[tuple[str, RolePlan, set[str]]] = []
@@ -205,11 +219,13 @@ def roles(deployment: DeploymentPlan) -> list[tuple[str, RolePlan, set[str]]]:
             for s in deployment.serving
             if s.endpoint and s.endpoint.owner == "deploy-function"
         ]
-        calls = CALLS["deploy"] - SCALING_TEARDOWN - SCALING_SETUP
+        calls = CALLS["deploy"] - SCALING_TEARDOWN - SCALING_SETUP - PROMOTION
         if any(e.serverless is None for e in endpoints):
             calls |= SCALING_TEARDOWN
         if any(e.autoscaling for e in endpoints):
             calls |= SCALING_SETUP
+        if promotes(deploy):
+            calls |= PROMOTION
         found.append(("deploy", deploy.role, calls))
     if deployment.monitoring.notifier:
         found.append(("notify", deployment.monitoring.notifier.function.role, CALLS["notify"]))
@@ -240,3 +256,4 @@ def test_the_check_sees_every_unit(all_plans: dict[str, DeploymentPlan]) -> None
     ]
     assert any(calls >= SCALING_SETUP for calls in deploy)
     assert any(calls >= SCALING_TEARDOWN and not SCALING_SETUP & calls for calls in deploy)
+    assert any(calls >= PROMOTION for calls in deploy)

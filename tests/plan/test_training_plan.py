@@ -261,7 +261,22 @@ def test_every_pipeline_writes_the_profile_the_monitoring_job_reads(
         assert config.model_id == training.model
         (output,) = args["ProcessingOutputConfig"]["Outputs"]
         assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/profile"
-        assert f"{output['S3Output']['S3Uri']}/profile.json" == profile.profile_uri
+        if profile.packages_uri:  # per execution; the deploy function promotes the served one's
+            per_execution = {
+                "Std:Join": {
+                    "On": "/",
+                    "Values": [
+                        profile.packages_uri.rstrip("/"),
+                        {"Get": "Execution.PipelineExecutionId"},
+                    ],
+                }
+            }
+            assert output["S3Output"]["S3Uri"] == per_execution
+            metadata = _steps(training.definition)["Register"]["Arguments"]
+            assert metadata["CustomerMetadataProperties"]["mlops:reference"] == per_execution
+            assert profile.profile_uri == f"{profile.output_uri}/profile.json"
+        else:
+            assert f"{output['S3Output']['S3Uri']}/profile.json" == profile.profile_uri
         job = deployment.monitoring.model(training.model).job
         if job:
             assert job.profile_uri == profile.profile_uri
@@ -313,8 +328,10 @@ def test_profile_step_runs_the_runtime_like_the_evaluation_step() -> None:
         if "s3:PutObject" in s.actions
         for r in s.resources
     }
+    # a latest_approved endpoint: the step writes the execution's own references; the deploy
+    # function promotes the served package's to reference/
     assert (
-        "arn:aws:s3:::acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/reference/*"
+        "arn:aws:s3:::acme-churn-dev-artifacts-eu-west-1/models/churn-classifier/profiles/*"
         in writes
     )
     tickets = example("ltv", "dev").training_for("ticket-router").profile
@@ -373,7 +390,9 @@ def test_the_pipeline_role_writes_only_evaluation_and_reference_and_registers_as
     training = example("churn", "prod").training_for("churn-classifier")  # approval: manual
     role = training.role
     assert _allows(role, "s3:PutObject", f"{ARTIFACTS}/evaluation/exec/evaluation.json")
-    assert _allows(role, "s3:PutObject", f"{ARTIFACTS}/reference/profile.json")
+    # its references per execution; the current ones are the served package's (deploy function)
+    assert _allows(role, "s3:PutObject", f"{ARTIFACTS}/profiles/exec/profile.json")
+    assert not _allows(role, "s3:PutObject", f"{ARTIFACTS}/reference/profile.json")
     for prefix in ("training", "checkpoints"):
         assert not _allows(role, "s3:PutObject", f"{ARTIFACTS}/{prefix}/x"), prefix
     (passed,) = [s for s in role.policy.statements if "iam:PassRole" in s.actions]

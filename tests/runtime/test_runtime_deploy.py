@@ -12,13 +12,16 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from runtime_events import endpoint_state_change, model_package_state_change
 from runtime_support import ROLE_ARN, OperationStubber, audit_records, boto
 
 from mlops_runtime import deploy
 from mlops_runtime.aws import endpoint_requests
+from mlops_runtime.aws.objects import S3Objects
 from mlops_runtime.contract.config import ENV_VAR, ConfigError, DeployConfig
 from mlops_runtime.core import rollout
+from mlops_runtime.core.ports import ObjectMissing
 
 GROUP = "churn"
 ENDPOINT = "churn-prod"
@@ -845,3 +848,67 @@ def test_a_rolled_back_package_is_rolled_out_once_through_the_aws_adapters(
     assert "alarm churn-prod-5xx in ALARM" in rolled_back["reason"]
     (message,) = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
     assert bad in json.loads(message["Body"])["Message"]
+
+
+def test_the_served_package_s_references_become_the_current_ones_in_s3(table: str) -> None:
+    """First approval -> created -> IN_SERVICE: the package's references (the prefix its
+    mlops:reference metadata names) are copied to the current prefix with the system key."""
+    s3, kms = boto("s3"), boto("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="shop-artifacts")
+    source = "s3://shop-artifacts/models/churn/profiles/exec-1"
+    for name in ("profile.json", "predictions.json"):
+        s3.put_object(
+            Bucket="shop-artifacts", Key=f"models/churn/profiles/exec-1/{name}", Body=name
+        )
+    references = {
+        "current_uri": "s3://shop-artifacts/models/churn/reference/",
+        "packages_uri": "s3://shop-artifacts/models/churn/profiles/",
+        "files": ["profile.json", "predictions.json"],
+        "kms_key_id": key,
+    }
+    config = DeployConfig.from_dict(
+        {
+            "system": "shop",
+            "table_name": table,
+            "endpoints": {GROUP: {**TARGET, "references": references}},
+        }
+    )
+    ports = deploy.aws_ports(config)
+    sagemaker = boto("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName=GROUP,
+        ModelApprovalStatus="Approved",
+        CustomerMetadataProperties={"mlops:reference": source},
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://artifacts/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+    assert deploy.process(approval_event(package), config, ports)["decision"] == "created"
+    assert deploy.process(in_service_event(), config, ports)["decision"] == "already-deployed"
+    for name in ("profile.json", "predictions.json"):
+        copied = s3.get_object(Bucket="shop-artifacts", Key=f"models/churn/reference/{name}")
+        assert copied["Body"].read() == name.encode()
+        assert (copied["ServerSideEncryption"], copied["SSEKMSKeyId"]) == ("aws:kms", key)
+    assert "references-promoted" in decisions(table)
+
+
+def test_copying_references_tells_a_missing_object_from_access_denied() -> None:
+    s3 = boto("s3")
+    s3.create_bucket(Bucket="shop-artifacts")
+    objects = S3Objects(s3)
+    with pytest.raises(ObjectMissing):
+        objects.copy(
+            "s3://shop-artifacts/a/profile.json",
+            "s3://shop-artifacts/b/profile.json",
+            kms_key_id=None,
+        )
+    with OperationStubber(s3, "CopyObject") as stub:
+        stub.add_client_error(
+            "copy_object", service_error_code="AccessDenied", http_status_code=403
+        )
+        with pytest.raises(ClientError, match="AccessDenied"):
+            objects.copy("s3://shop-artifacts/a/x", "s3://shop-artifacts/b/x", kms_key_id=None)

@@ -12,7 +12,7 @@ from mlops_runtime.core import rollout
 from mlops_runtime.core.reconcile import DeployError, DeployPorts, process
 from mlops_runtime.memory.endpoints import MemoryEndpoints
 from mlops_runtime.memory.registry import MemoryRegistry
-from mlops_runtime.memory.services import MemoryNotifier
+from mlops_runtime.memory.services import MemoryNotifier, MemoryObjects
 from mlops_runtime.memory.store import MemoryAudit, MemoryRolloutMemory
 
 GROUP, ENDPOINT = "shop-prod-churn", "shop-prod-churn"
@@ -297,3 +297,87 @@ def test_an_update_started_without_being_remembered_is_remembered_from_the_endpo
     world.in_service(cfg)  # the rollback has ended
     assert len(world.endpoints.operations("update_endpoint")) == 1
     assert "rolled-back" in world.audit.decisions("deploy", "churn")
+
+
+REFERENCES = {
+    "current_uri": "s3://shop-prod-artifacts/models/churn/reference/",
+    "packages_uri": "s3://shop-prod-artifacts/models/churn/profiles/",
+    "files": ["profile.json", "predictions.json"],
+    "kms_key_id": "arn:aws:kms:eu-west-1:123456789012:key/k",
+}
+
+
+class ReferenceWorld(World):
+    """Packages registered as the training pipeline does: each with its own references."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.objects = MemoryObjects()
+        self.ports = DeployPorts(
+            self.registry, self.endpoints, self.audit, self.memory, self.notifier, self.objects
+        )
+
+    def register(self, execution: str, status: str = "Approved") -> str:
+        prefix = f"{REFERENCES['packages_uri']}{execution}"
+        for name in REFERENCES["files"]:
+            self.objects.objects[f"{prefix}/{name}"] = f"{execution}:{name}".encode()
+        return self.registry.register(GROUP, status, metadata={"mlops:reference": prefix})
+
+    def current(self) -> dict[str, bytes]:
+        return {
+            name: self.objects.objects.get(f"{REFERENCES['current_uri']}{name}", b"")
+            for name in REFERENCES["files"]
+        }
+
+
+def references_of(execution: str) -> dict[str, bytes]:
+    return {name: f"{execution}:{name}".encode() for name in REFERENCES["files"]}
+
+
+def test_references_follow_the_served_package_not_approvals() -> None:
+    world, cfg = ReferenceWorld(), config(references=REFERENCES)
+    first = world.register("exec-1")
+    world.package_event(first, cfg)  # created
+    assert world.current() == dict.fromkeys(REFERENCES["files"], b"")  # not while Creating
+    assert world.in_service(cfg)["decision"] == "already-deployed"
+    assert world.current() == references_of("exec-1")
+
+    candidate = world.register("exec-2", "PendingManualApproval")  # registered, not approved
+    world.in_service(cfg)
+    assert world.current() == references_of("exec-1")
+    world.registry.set_status(candidate, "Approved")
+    world.endpoints.next_ending = "roll-back"
+    world.package_event(candidate, cfg)  # approved and rolled out ...
+    assert world.current() == references_of("exec-1")
+    world.in_service(cfg)  # ... and rolled back: the served package's references stay
+    assert world.current() == references_of("exec-1")
+
+    world.endpoints.next_ending = "serve"
+    third = world.register("exec-3")
+    world.package_event(third, cfg)
+    world.in_service(cfg)  # verified: its references are the current ones now
+    assert world.current() == references_of("exec-3")
+    assert {key for _, _, key in world.objects.copies} == {REFERENCES["kms_key_id"]}
+
+    world.registry.set_status(third, "Rejected")
+    world.package_event(third, cfg)  # back to the first package ...
+    world.in_service(cfg)
+    assert world.current() == references_of("exec-1")  # ... and to its references
+    promoted = [
+        r for r in world.audit.records("deploy", "churn") if r["decision"] == "references-promoted"
+    ]
+    assert [r["package"] for r in promoted] == [first, third, first]
+
+
+def test_a_package_without_references_leaves_the_current_ones() -> None:
+    world, cfg = ReferenceWorld(), config(references=REFERENCES)
+    first = world.register("exec-1")
+    world.on(first, cfg)
+    world.in_service(cfg)
+    legacy = world.registry.register(GROUP)  # registered before references were recorded
+    world.package_event(legacy, cfg)
+    world.in_service(cfg)
+    world.in_service(cfg)
+    assert world.serving(cfg) == legacy
+    assert world.current() == references_of("exec-1")
+    assert world.audit.decisions("deploy", "churn").count("references-missing") == 1
