@@ -55,7 +55,7 @@ class MonitoringJob(pulumi.ComponentResource):
             definition=plan.definition,
         )
         create_schedule(
-            self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline, args.context.refs
+            self, f"{name}-schedule", plan.schedule, args.scheduler, pipeline, args.context
         )
         self.pipeline_name = pipeline.pipeline_name
         self.role_arn = role.arn

@@ -32,8 +32,11 @@ def create_dead_letter_queue(
     plan: QueuePlan,
     context: StackContext,
     alarm_actions: Sequence[pulumi.Input[str]],
+    *,
+    policy_depends_on: Sequence[pulumi.Resource] = (),
 ) -> DeadLetterQueue:
-    """``<logical_name>``, ``<logical_name>-policy`` and ``<logical_name>-alarm``."""
+    """``<logical_name>``, ``<logical_name>-policy`` (after ``policy_depends_on``: e.g. a role
+    the policy names, which must exist first) and ``<logical_name>-alarm``."""
     tags, refs = context.policy.tag_map, context.refs
     queue = aws.sqs.Queue(
         logical_name,
@@ -47,7 +50,7 @@ def create_dead_letter_queue(
         f"{logical_name}-policy",
         queue_url=queue.url,
         policy=refs.render(plan.policy.to_json()),
-        opts=child(parent),
+        opts=child(parent, depends_on=list(policy_depends_on)),
     )
     create_alarm(
         parent,

@@ -6,7 +6,8 @@ fills them from resource outputs (the account is read from the key's ARN, so no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -50,11 +51,14 @@ def child(
 @dataclass(frozen=True)
 class StackContext:
     """What every component of a stack shares: the environment policy, the account/key refs,
-    and the resources its children must wait for."""
+    the resources its children must wait for, and where the stack's alarms notify."""
 
     policy: EnvironmentPolicy
     refs: Refs
     depends_on: tuple[pulumi.Resource, ...] = ()
+    alarm_actions: tuple[pulumi.Input[str], ...] = ()
+    """The alarm topic and the spec's existing topics (``Monitoring.alarm_actions``): what an
+    alarm created by any component notifies (empty before Monitoring exists)."""
 
     @property
     def tags(self) -> dict[str, str]:
@@ -62,4 +66,8 @@ class StackContext:
 
     def after(self, *resources: pulumi.Resource) -> StackContext:
         """The same context, also waiting for ``resources``."""
-        return StackContext(self.policy, self.refs, (*self.depends_on, *resources))
+        return replace(self, depends_on=(*self.depends_on, *resources))
+
+    def notifying(self, actions: Sequence[pulumi.Input[str]]) -> StackContext:
+        """The same context, its alarms notifying ``actions``."""
+        return replace(self, alarm_actions=tuple(actions))

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from mlops_components.alarms import create_alarm
 from mlops_components.functions import create_function, lambda_code
+from mlops_components.queues import create_dead_letter_queue
 from mlops_components.refs import StackContext, child
 from mlops_components.schedules import create_schedule
 from mlops_components.training import Training
@@ -42,7 +42,7 @@ class Retraining(pulumi.ComponentResource):
         self, name: str, args: RetrainingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:retraining:Retraining", name, None, opts)
-        plan, refs = args.plan, args.context.refs
+        plan = args.plan
         table = _table(self, name, plan.table, args.context)
         queue = _dead_letter_queue(self, name, plan.queue, args)
         code = lambda_code()
@@ -66,7 +66,7 @@ class Retraining(pulumi.ComponentResource):
                 schedule,
                 training.scheduler,
                 functions["trigger"],
-                refs,
+                args.context.notifying(args.alarm_actions),
                 aliases=[training.schedule_alias],
             )
         self.table_name = table.name
@@ -110,30 +110,9 @@ def _dead_letter_queue(
     parent: Retraining, name: str, plan: QueuePlan, args: RetrainingArgs
 ) -> aws.sqs.Queue:
     """The KMS-encrypted queue of failed events, its policy and its alarm."""
-    refs, tags = args.context.refs, args.context.policy.tag_map
-    queue = aws.sqs.Queue(
-        f"{name}-dlq",
-        name=plan.name,
-        kms_master_key_id=refs.key_arn,
-        message_retention_seconds=plan.retention_seconds,
-        tags=tags,
-        opts=child(parent),
-    )
-    aws.sqs.QueuePolicy(
-        f"{name}-dlq-policy",
-        queue_url=queue.url,
-        policy=refs.render(plan.policy.to_json()),
-        opts=child(parent),
-    )
-    create_alarm(
-        parent,
-        f"{name}-dlq-alarm",
-        plan.alarm,
-        actions=args.alarm_actions,
-        actions_enabled=args.context.policy.alarm_actions_enabled,
-        tags=tags,
-    )
-    return queue
+    return create_dead_letter_queue(
+        parent, f"{name}-dlq", plan, args.context, args.alarm_actions
+    ).queue
 
 
 def _rule(

@@ -87,7 +87,7 @@ class Serving(pulumi.ComponentResource):
                 batch.schedule,
                 args.scheduler,
                 pipeline,
-                args.context.refs,
+                args.context,
             )
             self.batch_pipeline_name = pipeline.pipeline_name
         self.register_outputs(

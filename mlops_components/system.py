@@ -173,6 +173,7 @@ def _build(parent: MlSystem, deployment: DeploymentPlan) -> _Parts:
     monitoring = Monitoring(
         "monitoring", MonitoringArgs(deployment.monitoring, ctx), _adopt(parent)
     )
+    ctx = ctx.notifying(monitoring.alarm_actions)  # e.g. the schedules' dead-letter alarms
     training = {
         t.model: Training(f"{t.model}-training", TrainingArgs(t, ctx), _adopt(parent))
         for t in deployment.training

@@ -307,18 +307,31 @@ def _model_names(names: Names, model: str, facts: ModelNames | None) -> list[Nam
         found += [
             (path, "pipeline", names.batch_pipeline(model)),
             (path, "schedule", names.schedule(model, "batch")),
+            *_schedule_dead_letters(names, path, model, "batch"),
         ]
     if facts is None or facts.monitoring_job:
         found += [
             (path, "pipeline", names.monitoring_pipeline(model)),
             (path, "role", names.role("monitor", model)),
             (path, "schedule", names.schedule(model, "monitor")),
+            *_schedule_dead_letters(names, path, model, "monitor"),
         ]
     if facts is None or facts.training_schedule:
         found.append((path, "schedule", names.schedule(model, "train")))
+        found += _schedule_dead_letters(names, path, model, "train")
     if facts is None or facts.scheduled:
         found.append((path, "role", names.role("scheduler", model)))
     return found
+
+
+def _schedule_dead_letters(
+    names: Names, path: tuple[str | int, ...], model: str, purpose: str
+) -> list[NameRow]:
+    """A schedule's dead-letter queue and its alarm, both ``<prefix>-<model>-<purpose>-dlq``."""
+    return [
+        (path, "queue", names.queue(f"{model}-{purpose}-dlq")),
+        (path, "alarm", names.alarm(model, f"{purpose}-dlq")),
+    ]
 
 
 def check_name(name: str, limit_key: str) -> str | None:

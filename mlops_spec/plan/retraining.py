@@ -359,14 +359,16 @@ def _training_schedules(
     names = loop.names
     return [
         invoke_function_schedule(
-            name=names.schedule(model_id, "train"),
+            names=names,
             model=model_id,
+            purpose="train",
+            what="scheduled retraining",
             expression=expression,
             enabled=loop.policy.schedules_enabled,
             function=trigger.arn,
-            role_name=names.role("scheduler", model_id),
-            description=f"{names.prefix}/{model_id}: scheduled retraining",
             event={"source": SCHEDULE_SOURCE, "model": model_id, "scheduled_time": SCHEDULED_TIME},
+            partition=loop.partition,
+            region=loop.region,
         )
         for model_id, expression in scheduled.items()
     ]

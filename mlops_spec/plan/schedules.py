@@ -8,6 +8,14 @@ Two kinds of target:
 - the retraining trigger function (scheduled retraining): it receives
   ``{"source": "mlops.schedule", "model": ID, "scheduled_time": ...}``, so the model's cooldown
   and daily limit apply to scheduled runs like to every other automatic run.
+
+Every schedule is encrypted with the system key (``KmsKeyArn``) and has its own dead-letter
+queue ``<prefix>-<model>-<purpose>-dlq``: a start that still fails after the schedule's retries
+is kept there, and the queue's alarm of the same name notifies. EventBridge Scheduler sends to
+the queue (and decrypts the schedule's input) with the schedule's execution role, so that role
+may send to exactly its model's schedule queues and use the system key; the queue's policy
+names that role as its only sender (AWS: "Configuring a dead-letter queue", execution role
+permissions).
 """
 
 from __future__ import annotations
@@ -17,8 +25,15 @@ from typing import Any
 
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam
-from mlops_spec.plan.documents import ACCOUNT, canonical_json
+from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Statement, canonical_json
 from mlops_spec.plan.pipelines import REASON_PARAMETER
+from mlops_spec.plan.queues import (
+    DLQ_RETENTION_SECONDS,
+    QueuePlan,
+    dead_letter_alarm,
+    queue_arn,
+    tls_only,
+)
 
 START_PIPELINE = "sagemaker:StartPipelineExecution"
 INVOKE_FUNCTION = "lambda:InvokeFunction"
@@ -46,6 +61,8 @@ class SchedulePlan:
     """The IAM action the role needs: ``START_PIPELINE`` or ``INVOKE_FUNCTION``."""
     resource_arn: str
     """The pipeline or function ARN that action is allowed on."""
+    dead_letters: QueuePlan
+    """Where a start that failed after the schedule's retries waits (the role sends it)."""
     pipeline_name: str | None = None
     """The pipeline started (pipeline targets only)."""
 
@@ -61,6 +78,30 @@ def pipeline_arn(partition: str, region: str, name: str) -> str:
 
 def function_arn(partition: str, region: str, name: str) -> str:
     return f"arn:{partition}:lambda:{region}:{ACCOUNT}:function:{name}"
+
+
+def dead_letter_queue(
+    names: Names, model: str, purpose: str, partition: str, region: str
+) -> QueuePlan:
+    """The queue ``<prefix>-<model>-<purpose>-dlq`` of one schedule, its policy (the model's
+    scheduler role may send, over TLS only) and its alarm of the same name."""
+    name = names.queue(f"{model}-{purpose}-dlq")
+    arn = queue_arn(partition, region, name)
+    role_arn = iam.role_arn(partition, names.role("scheduler", model))
+    sender = Statement(
+        sid="SchedulerDeadLetters",
+        principals=(("AWS", role_arn),),
+        actions=("sqs:SendMessage",),
+        resources=(arn,),
+    )
+    alarm = dead_letter_alarm(
+        names,
+        f"{model}-{purpose}-dlq",
+        name,
+        f"{names.prefix}/{model}: a scheduled {purpose} start failed after its retries and "
+        f"waits in {name}",
+    )
+    return QueuePlan(name, arn, DLQ_RETENTION_SECONDS, tls_only(arn, sender), alarm)
 
 
 def start_pipeline_schedule(
@@ -97,41 +138,48 @@ def start_pipeline_schedule(
         input=canonical_json(request),
         action=START_PIPELINE,
         resource_arn=pipeline_arn(partition, region, pipeline),
+        dead_letters=dead_letter_queue(names, model, purpose, partition, region),
         pipeline_name=pipeline,
     )
 
 
 def invoke_function_schedule(
     *,
-    name: str,
+    names: Names,
     model: str,
+    purpose: str,
+    what: str,
     expression: str,
     enabled: bool,
     function: str,
-    role_name: str,
-    description: str,
     event: dict[str, Any],
+    partition: str,
+    region: str,
 ) -> SchedulePlan:
-    """A schedule invoking the function with ARN ``function`` with ``event``."""
+    """The model's ``<purpose>`` schedule, invoking the function with ARN ``function`` with
+    ``event`` as the model's scheduler role; ``what`` describes the run."""
     return SchedulePlan(
-        name=name,
+        name=names.schedule(model, purpose),
         model=model,
         expression=expression,
         enabled=enabled,
-        role_name=role_name,
-        description=description,
+        role_name=names.role("scheduler", model),
+        description=f"{names.prefix}/{model}: {what}",
         target_arn=function,
         input=canonical_json(event),
         action=INVOKE_FUNCTION,
         resource_arn=function,
+        dead_letters=dead_letter_queue(names, model, purpose, partition, region),
     )
 
 
 def scheduler_role(
     model_id: str, names: Names, schedules: tuple[SchedulePlan, ...]
 ) -> iam.RolePlan:
-    """The role all of a model's schedules assume: start exactly their pipelines and invoke
-    exactly their functions (trust guarded by ``aws:SourceAccount``)."""
+    """The role all of a model's schedules assume: start exactly their pipelines, invoke
+    exactly their functions, send to exactly their dead-letter queues and use the system key
+    (their input and their queues are encrypted with it); trust guarded by
+    ``aws:SourceAccount``."""
     targets: dict[str, set[str]] = {}
     for schedule in schedules:
         targets.setdefault(schedule.action, set()).add(schedule.resource_arn)
@@ -140,6 +188,17 @@ def scheduler_role(
         grants.append(iam.start_pipelines(tuple(sorted(targets[START_PIPELINE]))))
     if INVOKE_FUNCTION in targets:
         grants.append(iam.invoke_functions(tuple(sorted(targets[INVOKE_FUNCTION]))))
+    queues = tuple(sorted(s.dead_letters.arn for s in schedules))
+    grants.append(
+        (
+            Statement(sid="DeadLetters", actions=("sqs:SendMessage",), resources=queues),
+            Statement(
+                sid="UseSystemKey",
+                actions=("kms:Decrypt", "kms:GenerateDataKey"),
+                resources=(KEY_ARN,),
+            ),
+        )
+    )
     return iam.role(
         "scheduler",
         names.role("scheduler", model_id),

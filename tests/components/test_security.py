@@ -206,8 +206,13 @@ def test_resource_policies(stacks: dict[str, Stack], key: str) -> None:
         if statement["Sid"] != "EnableIamPolicies":
             assert "kms:*" not in _as_list(statement["Action"])
     topic = stack.doc.outputs["alarm_topic_arn"]
+    roles = {r.inputs["name"] for r in stack.of_type("aws:iam/role:Role")}
     for queue_policy in stack.of_type("aws:sqs/queuePolicy:QueuePolicy"):
         sender = _statements(queue_policy.inputs["policy"])[0]
+        if "AWS" in sender["Principal"]:  # a schedule's queue: Scheduler sends as its role
+            role = sender["Principal"]["AWS"].split(":role/", 1)[1]
+            assert role.endswith("-scheduler") and role in roles
+            continue
         assert sender["Principal"] in (
             {"Service": "events.amazonaws.com"},  # rules' undeliverable events
             {"Service": "sns.amazonaws.com"},  # the webhook notifier's subscription

@@ -95,7 +95,10 @@ def test_the_schedule_starts_the_pipeline_as_the_model_s_scheduler_role(dev: Tem
             }
         },
     )
-    assert sources(schedule, "target") == ["mm-scheduler-role"]
+    assert sorted(sources(schedule, "target")) == [
+        "mm-monitoring-schedule-dlq",  # its dead-letter queue
+        "mm-scheduler-role",
+    ]
     pipeline = dev.has_resource_properties(PIPELINE, {})
     assert pipeline.urn in schedule.depends_on
 

@@ -279,8 +279,65 @@ def test_the_training_schedule_invokes_the_trigger_as_the_model_s_scheduler_role
             },
         },
     )
-    assert sources(schedule, "target") == ["mm-scheduler-role"]
+    assert sorted(sources(schedule, "target")) == [
+        "mm-scheduler-role",
+        "retraining-mm-schedule-dlq",
+    ]
     assert dev.named("retraining-trigger").urn in schedule.depends_on
+
+
+def test_the_training_schedule_is_encrypted_and_dead_letters_to_its_own_alarmed_queue(
+    dev: Template,
+) -> None:
+    dlq = "arn:aws:sqs:eu-west-1:123456789012:mini-dev-mm-train-dlq"
+    schedule = dev.has_resource_properties(
+        SCHEDULE,
+        {
+            "name": "mini-dev-mm-train",
+            "kmsKeyArn": KEY_ARN,
+            "target": {
+                "deadLetterConfig": {"arn": dlq},
+                "retryPolicy": {"maximumRetryAttempts": 3, "maximumEventAgeInSeconds": 3600},
+            },
+        },
+    )
+    dev.has_resource_properties(QUEUE, {"name": "mini-dev-mm-train-dlq", "kmsMasterKeyId": KEY_ARN})
+    policy = dev.has_resource(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        {
+            "name": "retraining-mm-schedule-dlq-policy",
+            "inputs": {
+                "policy": Match.json(
+                    {
+                        "Statement": Match.array_with(
+                            [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {
+                                        "AWS": "arn:aws:iam::123456789012:role/mini-dev-mm-scheduler"
+                                    },
+                                    "Action": "sqs:SendMessage",
+                                    "Resource": dlq,
+                                }
+                            ]
+                        )
+                    }
+                )
+            },
+        },
+    )
+    # The policy names the role, which must exist first; the schedule waits for the policy.
+    assert dev.named("mm-scheduler-role").urn in policy.depends_on
+    assert policy.urn in schedule.depends_on
+    dev.has_resource_properties(
+        ALARM,
+        {
+            "name": "mini-dev-mm-train-dlq",
+            "dimensions": {"QueueName": "mini-dev-mm-train-dlq"},
+            "alarmActions": [TOPIC_ARN],
+            "actionsEnabled": False,
+        },
+    )
 
 
 def test_without_retraining_sources_only_the_deploy_loop_is_built() -> None:

@@ -374,4 +374,7 @@ def test_batch_runs_on_the_spec_s_schedule_paused_in_development(batch: Template
             "target": {"arn": "arn:aws:scheduler:::aws-sdk:sagemaker:startPipelineExecution"},
         },
     )
-    assert sources(schedule, "target") == ["mm-scheduler-role"]
+    assert sorted(sources(schedule, "target")) == [
+        "mm-scheduler-role",
+        "mm-serving-batch-schedule-dlq",  # its dead-letter queue
+    ]

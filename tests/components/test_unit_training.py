@@ -252,7 +252,15 @@ def test_a_training_schedule_gets_a_scheduler_role_that_may_only_invoke_the_trig
                             "Action": "lambda:InvokeFunction",
                             "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:"
                             "mini-dev-retrain-trigger",
-                        }
+                        },
+                        {  # a failed start waits in the schedule's own queue
+                            "Action": "sqs:SendMessage",
+                            "Resource": "arn:aws:sqs:eu-west-1:123456789012:mini-dev-mm-train-dlq",
+                        },
+                        {  # the schedule's input and that queue are encrypted with it
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                            "Resource": "arn:aws:kms:eu-west-1:123456789012:key/system",
+                        },
                     ]
                 }
             ),

@@ -42,7 +42,7 @@ def test_text_output_shows_total_and_assumptions(spec: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "total: $73.00 per month, up to $91.25" in result.stdout
     assert "schedule cron(0 3 ? * MON *) is paused in dev: 0 scheduled runs" in result.stdout
-    assert "CloudWatch, not priced: metric alarms 11, composite alarms 1" in result.stdout
+    assert "CloudWatch, not priced: metric alarms 13, composite alarms 1" in result.stdout
 
 
 def test_without_a_table_it_says_how_to_get_one(spec: Path) -> None:

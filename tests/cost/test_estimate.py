@@ -108,7 +108,7 @@ def test_json_is_the_documented_shape() -> None:
     data = json.loads(json.dumps(estimate(plan(resolve(CHURN, "prod")), PRICES).to_dict()))
     assert data["monthly_usd"] == 154.69
     assert data["counts"] == {
-        "cloudwatch_metric_alarms": 11,  # 8 monitors + 3 dead-letter queue alarms
+        "cloudwatch_metric_alarms": 13,  # 8 monitors + 5 dead-letter queue alarms
         "cloudwatch_composite_alarms": 1,
         "custom_metric_series": 26,
     }

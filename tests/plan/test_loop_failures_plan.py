@@ -144,3 +144,62 @@ def test_announcements_that_cannot_be_delivered_wait_in_an_alarmed_queue() -> No
     assert queue.alarm.name == "mini-prod-pipeline-failed-dlq"
     assert queue.alarm.metric is not None
     assert queue.alarm.metric.dimensions == (("QueueName", queue.name),)
+
+
+# -- schedules ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("example_name", "stack"), [("churn", "prod"), ("ltv", "prod")])
+def test_every_schedule_dead_letters_to_its_own_queue_its_role_may_send_to(
+    example_name: str, stack: str
+) -> None:
+    deployment = example(example_name, stack)
+    for training in deployment.training:
+        schedules = deployment.schedules_for(training.model)
+        if not schedules:
+            continue
+        role = training.scheduler_role
+        assert role is not None
+        statements = {s.sid: s for s in role.policy.statements}
+        queues = {s.dead_letters.arn for s in schedules}
+        assert set(statements["DeadLetters"].resources) == queues
+        assert statements["DeadLetters"].actions == ("sqs:SendMessage",)
+        assert statements["UseSystemKey"].resources == ("${key_arn}",)
+        for schedule in schedules:
+            queue = schedule.dead_letters
+            assert queue.name == f"{schedule.name}-dlq"
+            (sender, deny) = queue.policy.statements
+            assert sender.principals == (("AWS", role.arn(deployment.partition)),)
+            assert (sender.actions, sender.resources) == (("sqs:SendMessage",), (queue.arn,))
+            assert (deny.effect, deny.conditions[0].key) == ("Deny", "aws:SecureTransport")
+            assert queue.alarm.name == queue.name
+            assert queue.alarm.metric is not None
+            assert queue.alarm.metric.dimensions == (("QueueName", queue.name),)
+
+
+def test_a_schedule_with_its_dead_letter_queue_and_key_fits_scheduler_s_service_model() -> None:
+    deployment = example("churn", "prod")
+    scheduler = botocore.session.get_session().get_service_model("scheduler")
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0b6c0ad6-0000-4000-8000-000000000000"
+    for schedule in deployment.schedules_for("churn-classifier"):
+        role = deployment.training_for("churn-classifier").scheduler_role
+        assert role is not None
+        request = {
+            "Name": schedule.name,
+            "ScheduleExpression": schedule.expression,
+            "State": schedule.state,
+            "KmsKeyArn": key,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": render(schedule.target_arn, REFS),
+                "RoleArn": render(role.arn(deployment.partition), REFS),
+                "Input": schedule.input,
+                "DeadLetterConfig": {"Arn": render(schedule.dead_letters.arn, REFS)},
+                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
+            },
+        }
+        shape = scheduler.operation_model("CreateSchedule").input_shape
+        validate_parameters(request, shape)
+        pattern = shape.members["Target"].members["DeadLetterConfig"].members["Arn"]
+        assert re.fullmatch(
+            pattern.metadata["pattern"], request["Target"]["DeadLetterConfig"]["Arn"]
+        )
+        assert re.fullmatch(shape.members["KmsKeyArn"].metadata["pattern"], key)

@@ -166,17 +166,28 @@ def test_scheduler_role_starts_exactly_the_models_pipelines_and_invokes_the_trig
     deployment = full("prod")
     rt = deployment.training_for("rt")
     assert rt.scheduler_role is not None
-    start, invoke = rt.scheduler_role.policy.statements
+    start, invoke, dead_letters, key = rt.scheduler_role.policy.statements
     assert start.actions == ("sagemaker:StartPipelineExecution",)
     assert {r.rsplit("/", 1)[1] for r in start.resources} == {"full-prod-rt-monitor"}
     assert invoke.actions == ("lambda:InvokeFunction",)
     assert invoke.resources == (
         "arn:aws:lambda:us-west-2:${account}:function:full-prod-retrain-trigger",
     )
+    # and sends failed starts to its schedules' own queues, encrypted with the system key
+    assert dead_letters.actions == ("sqs:SendMessage",)
+    assert {r.rsplit(":", 1)[1] for r in dead_letters.resources} == {
+        "full-prod-rt-monitor-dlq",
+        "full-prod-rt-train-dlq",
+    }
+    assert (key.actions, key.resources) == (("kms:Decrypt", "kms:GenerateDataKey"), ("${key_arn}",))
     assert rt.scheduler_role.trust.statements[0].conditions[0].key == "aws:SourceAccount"
     assert deployment.training_for("reg").scheduler_role is None
     ltv = example("ltv", "prod").training_for("ticket-router").scheduler_role
-    assert ltv and [s.sid for s in ltv.policy.statements] == ["InvokeFunctions"]
+    assert ltv and [s.sid for s in ltv.policy.statements] == [
+        "InvokeFunctions",
+        "DeadLetters",
+        "UseSystemKey",
+    ]
 
 
 def test_kubernetes_training_is_refused_with_the_spec_path() -> None:
