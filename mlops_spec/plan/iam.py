@@ -337,9 +337,18 @@ def endpoint_autoscaling(
     some of which roll deployments back.
     """
 
-    def scoped(service: str, resource: str) -> str:
-        return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
+    statements = _scaling_statements(partition, region, register)
+    if not register:
+        return statements
+    return (*statements, *_scaling_alarm_statements(partition, region, endpoints, variant))
 
+
+def _scoped(partition: str, region: str, service: str, resource: str) -> str:
+    return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
+
+
+def _scaling_statements(partition: str, region: str, register: bool) -> tuple[Statement, ...]:
+    """Application Auto Scaling writes for SageMaker endpoint variants only, and its reads."""
     actions = [
         "application-autoscaling:DeleteScalingPolicy",
         "application-autoscaling:DeregisterScalableTarget",
@@ -349,11 +358,11 @@ def endpoint_autoscaling(
             "application-autoscaling:PutScalingPolicy",
             "application-autoscaling:RegisterScalableTarget",
         ]
-    statements = [
+    return (
         Statement(
             sid="RegisterScaling" if register else "RemoveScaling",
             actions=tuple(actions),
-            resources=(scoped("application-autoscaling", "scalable-target/*"),),
+            resources=(_scoped(partition, region, "application-autoscaling", "scalable-target/*"),),
             conditions=(
                 Condition(
                     "StringEquals",
@@ -375,18 +384,27 @@ def endpoint_autoscaling(
             ),
             resources=("*",),
         ),
-    ]
-    if not register:
-        return tuple(statements)
+    )
+
+
+def _scaling_alarm_statements(
+    partition: str, region: str, endpoints: tuple[str, ...], variant: str
+) -> tuple[Statement, ...]:
+    """What registering target tracking needs besides Application Auto Scaling's own rights:
+    its alarm checks, alarm reads and its service-linked role."""
     alarms = (
         *(
-            scoped("cloudwatch", f"alarm:TargetTracking-endpoint/{name}/variant/{variant}-*")
+            _scoped(
+                partition,
+                region,
+                "cloudwatch",
+                f"alarm:TargetTracking-endpoint/{name}/variant/{variant}-*",
+            )
             for name in endpoints
         ),
-        scoped("cloudwatch", "alarm:"),  # the validation call that names no alarm
+        _scoped(partition, region, "cloudwatch", "alarm:"),  # the validation call naming none
     )
     return (
-        *statements,
         Statement(
             sid="ScalingAlarmChecks",
             actions=("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
@@ -395,7 +413,7 @@ def endpoint_autoscaling(
         Statement(
             sid="ScalingAlarmReads",
             actions=("cloudwatch:DescribeAlarms",),
-            resources=(scoped("cloudwatch", "alarm:*"),),
+            resources=(_scoped(partition, region, "cloudwatch", "alarm:*"),),
         ),
         Statement(
             sid="CreateScalingRole",
