@@ -1,7 +1,7 @@
 # The runtime image of the Kubernetes back end: the project's data plane (mlops_runtime) and the
 # libraries it imports, nothing of the control plane (no pulumi, pydantic, typer, rich).
 # One image, several units: the mlops-proxy sidecar by default, or any runtime module given as
-# the container's args (e.g. args: ["mlops_runtime.monitor_job"]).
+# the container's args (e.g. args: ["mlops_runtime.monitoring_job"]).
 #
 #   docker build -f docker/runtime.Dockerfile -t <registry>/mlops-runtime:<version> .
 #

@@ -1,4 +1,4 @@
-"""Monitoring job: a model's scheduled monitoring pipeline (``python -m mlops_runtime.monitor_job``)
+"""Monitoring job: a model's scheduled monitoring pipeline (``python -m mlops_runtime.monitoring_job``)
 that reads captured traffic (and ground truth), writes reports and publishes the metrics the
 alarms of the model's data_drift, prediction_drift, bias and model_quality monitors watch."""
 

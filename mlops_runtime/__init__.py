@@ -9,7 +9,7 @@ the Lambdas, the file ``MLOPS_RUNTIME_CONFIG_FILE`` names for the Processing job
 - ``deploy.handler``: Lambda creating or rolling an endpoint onto a newly approved model package
   and applying its autoscaling.
 - ``notify.handler``: Lambda posting alarm notifications to a chat webhook.
-- ``monitor_job``: the monitoring Processing job (drift, prediction drift, bias, quality).
+- ``monitoring_job``: the monitoring Processing job (drift, prediction drift, bias, quality).
 - ``profile_job``: the training pipeline's reference-profile ProcessingStep.
 - ``champion``: the batch pipeline's first ProcessingStep, resolving the latest approved package.
 

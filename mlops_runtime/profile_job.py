@@ -6,7 +6,7 @@ the file ``MLOPS_RUNTIME_CONFIG_FILE`` names. It reads every ``format`` file und
 ``/opt/ml/processing/input/data`` (recursively, in path order; ``.gz`` csv/jsonl included;
 hidden and ``_``-prefixed files such as ``_SUCCESS`` skipped), only the configured feature
 columns, and writes ``mlops_runtime.drift.build_profile(frame, features).to_json()`` to
-``/opt/ml/processing/profile/profile.json`` - the document ``monitor_job`` loads from
+``/opt/ml/processing/profile/profile.json`` - the document ``monitoring_job`` loads from
 ``profile_uri``.
 
 With ``copy_predictions`` (pipelines with an evaluation step) it also copies the evaluation

@@ -594,7 +594,7 @@ class QualityCheck:
 
 @dataclass(frozen=True, kw_only=True)
 class MonitorConfig(RuntimeConfig):
-    """Configuration of ``python -m mlops_runtime.monitor_job``."""
+    """Configuration of ``python -m mlops_runtime.monitoring_job``."""
 
     system: str = _field("System name; the metric namespace defaults to 'MLOps/<system>'.")
     model_id: str = _field("Model id: the 'Model' metric dimension.")

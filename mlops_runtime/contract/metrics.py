@@ -1,6 +1,6 @@
 """The monitoring job's CloudWatch metrics: the one place their names and dimensions are written.
 
-``mlops_runtime.monitor_job`` publishes exactly these; the planner
+``mlops_runtime.monitoring_job`` publishes exactly these; the planner
 (``mlops_spec.plan.alarms``) imports the same names to build alarms, so an alarm can only watch
 a metric the job publishes. ``published(config)`` lists every series a job with that
 configuration may publish; the plan tests check every alarm of every example against it and

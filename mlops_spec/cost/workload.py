@@ -11,7 +11,7 @@ from typing import Any
 
 STEP_COMPONENTS = {"Training": "training", "Processing": "processing", "Transform": "transform"}
 """SageMaker pipeline step type -> price table component."""
-RUNTIME_MODULE_MARKER = "mlops_runtime.monitor_job"
+RUNTIME_MODULE_MARKER = "mlops_runtime.monitoring_job"
 """The module a monitoring pipeline's step runs (how a plan document's pipeline is recognised)."""
 
 

@@ -64,7 +64,7 @@ def endpoint_metrics(endpoint_name: str) -> tuple[tuple[str, MetricDescriptor], 
     )
 
 
-# Custom metrics: the monitoring job (mlops_runtime.monitor_job) publishes them under the
+# Custom metrics: the monitoring job (mlops_runtime.monitoring_job) publishes them under the
 # names and dimensions of mlops_runtime.contract.metrics, the single source both sides import.
 CUSTOM_METRICS = {
     "data_drift": (mm.DRIFT_SCORE, "Maximum"),

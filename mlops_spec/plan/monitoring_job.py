@@ -1,7 +1,7 @@
 """The model monitoring job: one scheduled pipeline per model that has scheduled monitors
 (``data_drift``, ``prediction_drift``, ``bias``, ``model_quality``) on an endpoint that captures
 its traffic, or on batch serving (the job then reads the batch transform's input and output
-prefixes: ``MonitorConfig.source`` ``batch``). It runs ``python -m mlops_runtime.monitor_job``,
+prefixes: ``MonitorConfig.source`` ``batch``). It runs ``python -m mlops_runtime.monitoring_job``,
 which publishes every metric those monitors' alarms watch (names and dimensions from
 ``mlops_runtime.contract.metrics``). A batch model's ``model_quality`` monitors (no inference
 ids) and ``bias`` monitors on parquet input (rows are paired for csv and jsonl only) are not
@@ -53,7 +53,7 @@ STEP_NAME = "MonitorDrift"
 
 @dataclass(frozen=True)
 class MonitoringJobPlan:
-    """The monitoring job (``python -m mlops_runtime.monitor_job``) as a scheduled pipeline; it
+    """The monitoring job (``python -m mlops_runtime.monitoring_job``) as a scheduled pipeline; it
     publishes the metrics of the model's scheduled monitors (``DriftScore``,
     ``PredictionDrift``/``PredictionDriftPValue``, ``DemographicParityDifference``,
     ``ModelQuality``; see ``mlops_runtime.contract.metrics``)."""
@@ -372,7 +372,7 @@ def _definition(job: _Job, config_file: pipelines.ConfigFile) -> str:
         instance_type=JOB_INSTANCE_TYPE,
         code_uri=job.storage.code.uri,
         code_object_key=job.storage.code.object_key,
-        module="mlops_runtime.monitor_job",
+        module="mlops_runtime.monitoring_job",
         config=config_file,
     )
     return pipelines.definition([step])

@@ -30,7 +30,7 @@ def _deployed_jobs(stack: Stack) -> dict[str, MonitorConfig]:
             command = " ".join(
                 step.get("Arguments", {}).get("AppSpecification", {}).get("ContainerEntrypoint", [])
             )
-            if "mlops_runtime.monitor_job" in command:
+            if "mlops_runtime.monitoring_job" in command:
                 assert environment[FILE_ENV_VAR].startswith("/opt/ml/processing/input/config/")
                 (uri,) = [
                     i["S3Input"]["S3Uri"]

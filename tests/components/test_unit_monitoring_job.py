@@ -57,7 +57,7 @@ def test_the_pipeline_runs_the_monitoring_job_as_its_own_role(dev: Template) -> 
         },
     )
     definition = pipeline.inputs["pipelineDefinition"]
-    assert "python3 -m mlops_runtime.monitor_job" in definition
+    assert "python3 -m mlops_runtime.monitoring_job" in definition
     assert sources(pipeline, "roleArn") == ["mm-monitoring-monitor-role"]
 
 

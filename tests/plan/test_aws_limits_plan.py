@@ -30,7 +30,7 @@ from tests.plan.test_iam_plan import roles_of
 RUNTIME_MODULES = (
     "mlops_runtime.evaluate",
     "mlops_runtime.profile_job",
-    "mlops_runtime.monitor_job",
+    "mlops_runtime.monitoring_job",
     "mlops_runtime.jobs.batch_features",
 )
 """The Processing steps configured by a runtime configuration (the champion step takes

@@ -48,7 +48,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "trigger": ("mlops_runtime.trigger",),
     "deploy": ("mlops_runtime.deploy",),
     "notify": ("mlops_runtime.notify",),
-    "monitor": ("mlops_runtime.monitor_job",),
+    "monitor": ("mlops_runtime.monitoring_job",),
     "evaluate": ("mlops_runtime.evaluate",),
 }
 """Entry modules; the scan follows their ``mlops_runtime`` imports."""

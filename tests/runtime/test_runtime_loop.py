@@ -46,7 +46,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from mlops_runtime import deploy, evaluate, monitor_job, profile_job, trigger
+from mlops_runtime import deploy, evaluate, monitoring_job, profile_job, trigger
 from mlops_runtime.contract.config import (
     DeployConfig,
     EvaluateConfig,
@@ -239,12 +239,12 @@ def drift_until_alarm() -> dict[str, Any]:
         put_capture("shop-capture", "datacapture", ENDPOINT, when, lines)
     env = {**os.environ, **CONFIGS["monitor"].to_env()}
     job = subprocess.run(
-        [sys.executable, "-m", "mlops_runtime.monitor_job"],
+        [sys.executable, "-m", "mlops_runtime.monitoring_job"],
         env=env,
         capture_output=True,
         text=True,
         check=False,
-        cwd=Path(monitor_job.__file__).parents[1],
+        cwd=Path(monitoring_job.__file__).parents[1],
     )
     assert job.returncode == 0, job.stderr
 

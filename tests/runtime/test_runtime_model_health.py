@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from mlops_runtime import evaluate, monitor_job, profile_job
+from mlops_runtime import evaluate, monitoring_job, profile_job
 from mlops_runtime.contract import metrics as mm
 from mlops_runtime.contract.config import (
     ENV_VAR,
@@ -263,7 +263,7 @@ def test_labels_prediction_drift_bias_and_quality(system: dict[str, Any]) -> Non
     label(served.iloc[:400], ids[:400])  # labels so far for 400 of the 600 requests
     config = monitor_config()
 
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
 
     # Prediction drift (chi2 on labels): the 2 x k table of reference vs served label counts.
     reference = pd.Series(model.predict(holdout[NAMES])).value_counts()
@@ -314,7 +314,7 @@ def test_scores_use_the_score_reference_and_give_auc(system: dict[str, Any]) -> 
         prediction_drift={"profile_uri": f"{REFERENCE}/predictions.json", "method": "psi"}
     )
 
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
 
     # PSI of the scores on the reference's 10 quantile bins (right-closed), epsilon 1e-4.
     reference = model.predict_proba(holdout[NAMES])[:, 1]
@@ -350,7 +350,7 @@ def test_no_captured_traffic_publishes_no_data_for_every_check(
     config = monitor_config()
     monkeypatch.setenv(ENV_VAR, config.to_json())
 
-    assert monitor_job.main() == 0
+    assert monitoring_job.main() == 0
 
     assert metric(mm.NO_DATA) == 1
     assert metric(mm.PREDICTION_DRIFT_NO_DATA) == 1 and metric(mm.PREDICTION_DRIFT) is None
@@ -379,7 +379,7 @@ def test_unjoined_ground_truth_missing_reference_and_small_groups_are_no_data(
         }
     )
 
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
 
     assert report["status"] == "ok"  # data drift measured; the others say why not
     assert metric(mm.PREDICTION_DRIFT_NO_DATA) == 1
@@ -408,7 +408,7 @@ def test_corrupt_outputs_are_skipped_and_counted(system: dict[str, Any]) -> None
     ids = serve(model, served, extra=[broken, several])
     label(served, ids)
 
-    report = monitor_job.run(monitor_config(), now=NOW)
+    report = monitoring_job.run(monitor_config(), now=NOW)
 
     assert report["capture"]["corrupt_records"] == 2
     assert metric(mm.CORRUPT_RECORDS) == 2
@@ -428,7 +428,7 @@ def test_corrupt_outputs_over_the_bound_fail_the_job(
     serve(system["model"], served.iloc[:5], extra=broken)
     monkeypatch.setenv(ENV_VAR, monitor_config().to_json())
 
-    assert monitor_job.main() == monitor_job.EXIT_CORRUPT
+    assert monitoring_job.main() == monitoring_job.EXIT_CORRUPT
 
     assert "20 of 25 captured records (80.0%) are unreadable" in capsys.readouterr().err
     assert metric(mm.CORRUPT_RECORDS) == 20
@@ -445,7 +445,7 @@ def test_unreadable_ground_truth_is_skipped_or_fails_after_publishing(
     s3.put_object(Bucket="shop-labels", Key="labels/_SUCCESS", Body=b"")
     label(served, ids)
 
-    report = monitor_job.run(monitor_config(), now=NOW)
+    report = monitoring_job.run(monitor_config(), now=NOW)
 
     assert report["model_quality"]["ground_truth"]["objects"] == 2
     assert "labels/broken.parquet" in report["model_quality"]["ground_truth"]["problems"][0]
@@ -455,7 +455,7 @@ def test_unreadable_ground_truth_is_skipped_or_fails_after_publishing(
     # and the report are written, then the job fails so the misconfiguration is seen.
     s3.delete_object(Bucket="shop-labels", Key="labels/2026/part-0.parquet")
     monkeypatch.setenv(ENV_VAR, monitor_config().to_json())
-    assert monitor_job.main() == monitor_job.EXIT_INPUT
+    assert monitoring_job.main() == monitoring_job.EXIT_INPUT
     assert "every ground-truth object under s3://shop-labels/labels/ is unreadable" in (
         capsys.readouterr().err
     )
@@ -579,7 +579,7 @@ def test_per_class_score_outputs_are_a_schema_mismatch(system: dict[str, Any]) -
         served.iloc[:0],
         extra=[request(r, vectors, None, when) for _, r in served.iterrows()],
     )
-    with pytest.raises(monitor_job.MonitorError, match="one prediction per input row") as raised:
-        monitor_job.run(monitor_config(), now=NOW)
-    assert raised.value.exit_code == monitor_job.EXIT_INPUT
+    with pytest.raises(monitoring_job.MonitorError, match="one prediction per input row") as raised:
+        monitoring_job.run(monitor_config(), now=NOW)
+    assert raised.value.exit_code == monitoring_job.EXIT_INPUT
     assert "CSV output line has 2 values" in str(raised.value)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
-from mlops_runtime import monitor_job
+from mlops_runtime import monitoring_job
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
 from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import build_profile
@@ -81,7 +81,7 @@ def s3_json(bucket: str, key: str) -> dict[str, Any]:
 def test_drift_is_measured_published_and_reported(config: MonitorConfig, fmt: str) -> None:
     capture_traffic(customers(1200, seed=2, shift=8.0), requests=40, fmt=fmt)
 
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
 
     assert report["status"] == "ok"
     assert report["rows_analyzed"] == 1200
@@ -104,7 +104,7 @@ def test_the_job_publishes_through_the_metrics_sink_it_is_given(config: MonitorC
     """The gauges go to the ``MetricsSink`` port: the same series, only there."""
     capture_traffic(customers(1200, seed=2, shift=8.0), requests=40)
     sink = MemoryMetrics()
-    report = monitor_job.run(config, metrics=sink, now=NOW)
+    report = monitoring_job.run(config, metrics=sink, now=NOW)
     assert sink.value("DriftScore", Model="churn", Environment="dev") == pytest.approx(0.25)
     assert sink.value("FeatureDrifted", Model="churn", Feature="spend", Environment="dev") == 1
     counts = {
@@ -118,7 +118,7 @@ def test_the_job_publishes_through_the_metrics_sink_it_is_given(config: MonitorC
 
 def test_unchanged_traffic_does_not_drift(config: MonitorConfig) -> None:
     capture_traffic(customers(1200, seed=3), requests=30)
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
     assert report["drift"]["drifted_features"] == []
     assert metric("DriftScore") == 0
 
@@ -132,7 +132,7 @@ def test_no_data_publishes_nodata_and_says_so(
     )
     monkeypatch.setenv(ENV_VAR, config.to_json())
 
-    assert monitor_job.main() == 0
+    assert monitoring_job.main() == 0
 
     assert metric("NoData") == 1
     assert metric("RowsAnalyzed") == 0
@@ -160,7 +160,7 @@ def test_corrupt_records_under_the_bound_are_skipped_and_counted(config: Monitor
     ]
     capture_traffic(customers(1200, seed=5), requests=40, extra=broken)  # 2 of 42 records
 
-    report = monitor_job.run(config, now=NOW)
+    report = monitoring_job.run(config, now=NOW)
 
     assert report["status"] == "ok"
     assert report["capture"]["corrupt_records"] == 2
@@ -175,7 +175,7 @@ def test_corrupt_records_over_the_bound_fail_the_job(
     capture_traffic(customers(100, seed=6), requests=10, extra=["garbage"] * 5)  # 5 of 15
     monkeypatch.setenv(ENV_VAR, config.to_json())
 
-    assert monitor_job.main() == 3
+    assert monitoring_job.main() == 3
 
     assert "5 of 15 captured records (33.3%) are unreadable" in capsys.readouterr().err
     assert metric("CorruptRecords") == 5
@@ -187,7 +187,7 @@ def test_missing_profile_is_a_clear_error(
 ) -> None:
     boto("s3").delete_object(Bucket="shop-models", Key="churn/profile.json")
     monkeypatch.setenv(ENV_VAR, config.to_json())
-    assert monitor_job.main() == 2
+    assert monitoring_job.main() == 2
     err = capsys.readouterr().err
     assert "reference profile s3://shop-models/churn/profile.json does not exist (NoSuchKey)" in err
 
@@ -195,16 +195,16 @@ def test_missing_profile_is_a_clear_error(
 def test_schema_mismatch_is_a_clear_error(config: MonitorConfig) -> None:
     # The endpoint now receives three columns: the profile has four features.
     capture_traffic(customers(100, seed=7).drop(columns="plan"), requests=10)
-    with pytest.raises(monitor_job.MonitorError, match="schema mismatch") as raised:
-        monitor_job.run(config, now=NOW)
+    with pytest.raises(monitoring_job.MonitorError, match="schema mismatch") as raised:
+        monitoring_job.run(config, now=NOW)
     assert raised.value.exit_code == 2
     assert "CSV row has 3 columns; the profile has 4" in str(raised.value)
 
 
 def test_json_records_missing_a_feature_are_a_schema_mismatch(config: MonitorConfig) -> None:
     capture_traffic(customers(100, seed=8).drop(columns="tenure"), requests=10, fmt="json")
-    with pytest.raises(monitor_job.MonitorError, match=r"lacks feature\(s\) \['tenure'\]"):
-        monitor_job.run(config, now=NOW)
+    with pytest.raises(monitoring_job.MonitorError, match=r"lacks feature\(s\) \['tenure'\]"):
+        monitoring_job.run(config, now=NOW)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import pytest
 from runtime_support import FEATURES, OperationStubber, boto, customers
 from scipy.stats import chi2_contingency
 
-from mlops_runtime import monitor_job
+from mlops_runtime import monitoring_job
 from mlops_runtime.contract import metrics as mm
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
 from mlops_runtime.core.clock import UTC
@@ -149,7 +149,7 @@ def test_parquet_batch_gives_data_and_prediction_drift(
     put(INPUT, "_SUCCESS", b"")
     config = batch_config("parquet")
 
-    report = monitor_job.run(config, now=now)
+    report = monitoring_job.run(config, now=now)
 
     current = pd.concat(frames.values(), ignore_index=True)
     profile = build_profile(customers(3000, seed=1), FEATURES)
@@ -181,7 +181,7 @@ def test_line_split_batch_joins_predictions_for_bias(
     transform(frames, fmt, extra=2)  # part-0's output holds two lines too many: not joined
     config = batch_config(fmt, bias={"feature": "plan"})
 
-    report = monitor_job.run(config, now=now)
+    report = monitoring_job.run(config, now=now)
 
     joined = pd.concat([frames[f"day/part-{i}.{fmt}"] for i in (1, 2)], ignore_index=True)
     rates = pd.Series(predict(joined) == 1).groupby(joined["plan"].to_numpy()).mean()
@@ -203,7 +203,7 @@ def test_headerless_csv_is_read_in_feature_order(reference: pd.DataFrame, now: d
     put(INPUT, "in.csv.gz", _gzip(frame[NAMES].to_csv(index=False, header=False).encode()))
     config = batch_config("csv", batch_input_header=False, prediction_drift=None)
 
-    report = monitor_job.run(config, now=now)
+    report = monitoring_job.run(config, now=now)
 
     expected = compare(build_profile(customers(3000, seed=1), FEATURES), frame[NAMES])
     assert metric(mm.ROWS_ANALYZED, now) == 500
@@ -216,10 +216,10 @@ def test_no_batch_objects_publish_no_data(
     put(INPUT, "_SUCCESS", b"")
     put(OUTPUT, ".hidden/x.out", b"1\n")
     config = batch_config("csv", bias={"feature": "plan"})
-    monkeypatch.setattr(monitor_job, "utcnow", lambda: now)
+    monkeypatch.setattr(monitoring_job, "utcnow", lambda: now)
     monkeypatch.setenv(ENV_VAR, config.to_json())
 
-    assert monitor_job.main() == 0
+    assert monitoring_job.main() == 0
 
     assert metric(mm.NO_DATA, now) == 1
     assert metric(mm.ROWS_ANALYZED, now) == 0 and metric(mm.DRIFT_SCORE, now) is None
@@ -236,7 +236,7 @@ def test_no_batch_objects_publish_no_data(
 
 def test_objects_outside_the_window_are_not_read(reference: pd.DataFrame, now: datetime) -> None:
     transform({"a.parquet": customers(100, seed=40)}, "parquet")
-    report = monitor_job.run(batch_config("parquet"), now=now + timedelta(hours=30))
+    report = monitoring_job.run(batch_config("parquet"), now=now + timedelta(hours=30))
     assert report["status"] == "no_data" and report["batch"]["input_objects"] == 0
 
 
@@ -252,7 +252,7 @@ def test_corrupt_objects_are_counted_and_bound_the_job(
     put(OUTPUT, "exec-b/p9.parquet.out", b'{"predictions": [{"oops": 1}]}\n')
     config = batch_config("parquet")
 
-    report = monitor_job.run(config, now=now)  # 2 of 10 objects: at the 20 % bound
+    report = monitoring_job.run(config, now=now)  # 2 of 10 objects: at the 20 % bound
 
     assert report["capture"]["corrupt_records"] == 2
     assert metric(mm.CORRUPT_RECORDS, now) == 2
@@ -262,9 +262,9 @@ def test_corrupt_objects_are_counted_and_bound_the_job(
     assert "a prediction object needs one of" in problems
 
     put(INPUT, "broken-2.parquet", b"garbage")  # 3 of 11: above the bound
-    monkeypatch.setattr(monitor_job, "utcnow", lambda: now)
+    monkeypatch.setattr(monitoring_job, "utcnow", lambda: now)
     monkeypatch.setenv(ENV_VAR, config.to_json())
-    assert monitor_job.main() == 3
+    assert monitoring_job.main() == 3
     assert "3 of 11 batch objects (27.3%) are unreadable" in capsys.readouterr().err
 
 
@@ -274,8 +274,8 @@ def test_input_without_the_profile_features_is_a_schema_mismatch(
     frame = customers(50, seed=60).drop(columns="plan")
     transform({"x.parquet": frame.assign(plan="basic")}, "parquet")  # readable outputs
     put(INPUT, "x.parquet", frame.to_parquet())  # the input changed: no profile column 'plan'
-    with pytest.raises(monitor_job.MonitorError, match="schema mismatch") as raised:
-        monitor_job.run(batch_config("parquet"), now=now)
+    with pytest.raises(monitoring_job.MonitorError, match="schema mismatch") as raised:
+        monitoring_job.run(batch_config("parquet"), now=now)
     assert raised.value.exit_code == 2
     assert "lacks feature column(s) ['plan']" in str(raised.value)
 
@@ -299,5 +299,5 @@ def test_access_denied_on_an_input_object_fails_the_job_instead_of_counting_it_m
     s3 = boto("s3")
     with OperationStubber(s3, "HeadObject") as stub:
         stub.add_client_error("head_object", service_error_code="403", http_status_code=403)
-        with pytest.raises(monitor_job.MonitorError, match=r"access denied \(403\)"):
-            monitor_job.run(batch_config("csv", bias={"feature": "plan"}), s3=s3, now=now)
+        with pytest.raises(monitoring_job.MonitorError, match=r"access denied \(403\)"):
+            monitoring_job.run(batch_config("csv", bias={"feature": "plan"}), s3=s3, now=now)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from runtime_support import FEATURES, boto, capture_line, customers, put_capture
 
-from mlops_runtime import monitor_job, profile_job
+from mlops_runtime import monitoring_job, profile_job
 from mlops_runtime.contract.config import ENV_VAR, MonitorConfig, ProfileConfig
 from mlops_runtime.core.clock import UTC
 from mlops_runtime.drift import Profile, build_profile
@@ -77,7 +77,7 @@ def test_profile_of_the_training_data_is_what_the_monitor_compares_with(tmp_path
         capture_uri="s3://shop-capture/datacapture",
         reports_bucket="shop-reports",
     )
-    report = monitor_job.run(monitor, now=NOW)
+    report = monitoring_job.run(monitor, now=NOW)
     assert report["status"] == "ok" and report["rows_analyzed"] == 1200
     assert report["drift"]["drifted_features"] == ["spend"]
 

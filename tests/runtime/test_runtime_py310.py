@@ -26,7 +26,7 @@ from mlops_spec.plan.storage import RUNTIME_PACKAGES
 ROOT = Path(__file__).parents[2]
 JOBS = (
     "mlops_runtime.evaluate",
-    "mlops_runtime.monitor_job",
+    "mlops_runtime.monitoring_job",
     "mlops_runtime.profile_job",
     "mlops_runtime.champion",
 )

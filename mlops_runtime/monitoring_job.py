@@ -1,7 +1,7 @@
 """Monitoring job: captured endpoint traffic -> drift, prediction drift, bias, quality metrics.
 
 Runs as a SageMaker Processing job on the scikit-learn image (``python -m
-mlops_runtime.monitor_job``, a ``MonitorConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE``
+mlops_runtime.monitoring_job``, a ``MonitorConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE``
 names), started on schedule by a one-step SageMaker pipeline. It reads the data it needs from
 S3 itself (``jobs.monitor_io``), so the job declares no data ProcessingInputs (only the code
 and its config). Each configured check (``jobs.monitor_checks``) reads the captured requests
