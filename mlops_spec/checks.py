@@ -23,6 +23,7 @@ from mlops_spec.naming import LIMITS, ModelNames, Names, check_name, physical_na
 from mlops_spec.types import suggest
 
 if TYPE_CHECKING:
+    from mlops_spec.models.data import DataSource
     from mlops_spec.models.environment import EnvironmentSettings
     from mlops_spec.models.model import Model
     from mlops_spec.models.spec import SystemSpec
@@ -381,6 +382,51 @@ def _check_bucket_namespace(spec: SystemSpec) -> list[Issue]:
     ]
 
 
+HOLDOUT_ALLOWED = "a labelled data source that is not among training.inputs and reads other objects"
+
+
+def _check_holdout(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
+    """Production: the gate scores candidates on data they were not trained on. Without
+    ``training.holdout`` it scores them on the first input; a holdout that is an input, or
+    reads objects an input reads, is training data too."""
+    training = model.training
+    if training.gate is None:
+        return []
+    base: Loc = ("models", model_id, "training")
+    if training.holdout is None:
+        return [
+            Issue(
+                (*base, "gate"),
+                "production mode needs a holdout for the gate: without training.holdout the "
+                f"candidate is scored on its own training data ({training.inputs[0]!r}), so "
+                "an overfitted model passes; add a labelled data source of other objects "
+                f"(e.g. {training.inputs[0]}-holdout) and set training.holdout to it",
+                got="no training.holdout",
+                allowed=HOLDOUT_ALLOWED,
+            )
+        ]
+    holdout = spec.data_sources.get(training.holdout)
+    inputs = [spec.data_sources[i] for i in training.inputs if i in spec.data_sources]
+    if training.holdout in training.inputs:
+        message = "the gate's holdout is also a training input: candidates are scored on data "
+        message += "they were trained on"
+    elif holdout is not None and any(_same_objects(holdout, source) for source in inputs):
+        message = "the gate's holdout reads objects a training input reads (same bucket, "
+        message += "overlapping prefixes): candidates are scored on data they were trained on"
+    else:
+        return []
+    return [Issue((*base, "holdout"), message, got=training.holdout, allowed=HOLDOUT_ALLOWED)]
+
+
+def _same_objects(a: DataSource, b: DataSource) -> bool:
+    """Two data sources in one existing bucket whose prefixes contain one another (a source
+    with ``bucket: create`` has a bucket of its own)."""
+    if a.creates_bucket or b.creates_bucket:
+        return False
+    same_bucket = a.bucket.rsplit(":", 1)[-1] == b.bucket.rsplit(":", 1)[-1]
+    return same_bucket and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
+
+
 def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
     issues: list[Issue] = _check_bucket_namespace(spec)
     if settings.production:
@@ -394,6 +440,7 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
                 )
             )
         for model_id, model in spec.models.items():
+            issues += _check_holdout(spec, model_id, model)
             if model.tier is ServingTier.REALTIME and not model.rollback_monitors:
                 issues.append(
                     Issue(

@@ -37,6 +37,14 @@ data_sources:
       feature_a: numeric
       feature_b: categorical
     label: label
+  holdout-data:                # what the gate scores candidates on; never trained on
+    bucket: create
+    prefix: holdout/
+    format: parquet
+    features:
+      feature_a: numeric
+      feature_b: categorical
+    label: label
 
 models:
   $model_id:
@@ -44,6 +52,7 @@ models:
       image: 123456789012.dkr.ecr.$region.amazonaws.com/$model_id-train:0.1.0
       instance_type: ml.m5.xlarge
       inputs: [training-data]
+      holdout: holdout-data    # production refuses a gate scored on the training data
       schedule: cron(0 3 ? * MON *)   # or null for no schedule
       gate:
         metric: auc

@@ -21,6 +21,7 @@ def test_buckets_of_churn() -> None:
         "reports",
         "data-churn-labels",
         "data-customer-events",
+        "data-customer-events-holdout",
     ]
     assert storage.bucket("artifacts").name == "acme-churn-dev-artifacts-eu-west-1"
     assert all(b.versioning for b in storage.buckets)

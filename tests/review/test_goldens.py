@@ -72,7 +72,7 @@ def test_harmless_canary_change_is_info_and_passes(planned: Planner) -> None:
 def test_stateful_replacement_is_a_grouped_danger(planned: Planner) -> None:
     stack = _stack(planned, BY_NAME["buckets-replaced"])
     (group,) = stack.resource_dangers
-    assert group.type == "aws:s3/bucket:Bucket" and len(group.names) == 6
+    assert group.type == "aws:s3/bucket:Bucket" and len(group.names) == 7
     assert "replaces S3 bucket (`bucket` changes)" in group.text()
     assert _review(stack).has_danger
 

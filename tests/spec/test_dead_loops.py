@@ -171,11 +171,13 @@ system: {id: shop, owner: o@example.com, region: eu-west-1, bucket_namespace: ac
 notifications: {emails: [o@example.com]}
 data_sources:
   ds: {features: {x: numeric}, label: y}
+  hold: {prefix: holdout/, features: {x: numeric}, label: y}
 models:
   mm:
     training:
       image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1
       inputs: [ds]
+      holdout: hold
       gate: {metric: auc, min: 0.7}
     serving: {tier: realtime, model_version: {pinned: 1}}
     monitors:
@@ -196,6 +198,6 @@ environments:
     assert (problem.path, problem.environment, problem.line) == (
         "models.mm.monitors.preds.type",
         "dev",
-        15,
+        17,
     )
     assert validate_file(spec, "prod").stacks["prod"].plan is not None
