@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mlops_spec import rollout_limits
 from mlops_spec.enums import FeatureKind, MonitorAction, ServingTier
 from mlops_spec.errors import dotted
 from mlops_spec.models.monitors import (
@@ -427,8 +428,22 @@ def _same_objects(a: DataSource, b: DataSource) -> bool:
     return same_bucket and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
 
 
+def _check_rollouts(spec: SystemSpec) -> list[Issue]:
+    """Each realtime endpoint's rollout fits SageMaker's limits for the fleet this stack runs
+    (``mlops_spec.rollout_limits``)."""
+    issues = []
+    for model_id, model in spec.models.items():
+        if isinstance(model.serving, RealtimeServing):
+            issues += [
+                Issue(("models", model_id, "serving", *p.field), p.message, p.got, p.allowed)
+                for p in rollout_limits.problems(model.serving)
+            ]
+    return issues
+
+
 def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
     issues: list[Issue] = _check_bucket_namespace(spec)
+    issues += _check_rollouts(spec)
     if settings.production:
         if not spec.notifications.has_targets:
             issues.append(

@@ -54,7 +54,11 @@ def preset_layer(base: dict[str, Any], mode: Mode) -> dict[str, Any]:
         layer: dict[str, Any] = {"training": {"instance_count": 1, "spot": True}}
         serving = model.get("serving")
         if isinstance(serving, dict) and serving.get("tier") == "realtime":
-            layer["serving"] = {"autoscaling": {"min_instances": 1, "max_instances": 1}}
+            # one instance moves no partial traffic: it rolls out all at once
+            layer["serving"] = {
+                "autoscaling": {"min_instances": 1, "max_instances": 1},
+                "rollout": {"strategy": "all_at_once"},
+            }
         elif isinstance(serving, dict) and serving.get("tier") == "batch":
             layer["serving"] = {"instance_count": 1}
         models[model_id] = layer

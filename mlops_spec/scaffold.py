@@ -74,7 +74,8 @@ _SERVING = {
       instance_type: ml.m5.large
       # production runs at least 2 instances; development runs 1 whatever this says
       autoscaling: {min_instances: 2, max_instances: 4, target_invocations_per_instance: 100}
-      rollout: {strategy: canary, traffic_percent: 10, bake_minutes: 10}
+      # the canary is one of the 2 instances: traffic moves a whole instance at a time
+      rollout: {strategy: canary, traffic_percent: 50, bake_minutes: 10}
     monitors:
       p99-latency: {type: latency, percentile: p99, threshold_ms: 300, action: rollback}
       server-errors: {type: error_rate, threshold_percent: 1, action: rollback}

@@ -35,6 +35,7 @@ from mlops_runtime.contract.config import (
     EndpointTarget,
     TrafficShift,
 )
+from mlops_spec import rollout_limits
 from mlops_spec.enums import ServingTier
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.serving import (
@@ -74,6 +75,9 @@ class RolloutPlan:
     wait_seconds: int
     termination_wait_seconds: int
     rollback_alarms: tuple[str, ...]
+    max_rollout_minutes: int
+    """The whole rollout's budget, SageMaker's MaximumExecutionTimeoutInSeconds (in minutes):
+    provisioning, every bake and the termination wait (``mlops_spec.rollout_limits``)."""
 
 
 @dataclass(frozen=True)
@@ -186,13 +190,14 @@ def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
 
 
 def _rollout(serving: RealtimeServing, rollback_alarms: tuple[str, ...]) -> RolloutPlan:
-    rollout = serving.rollout
+    rollout, shifting = serving.rollout, rollout_limits.shifting(serving)
     return RolloutPlan(
-        strategy=str(rollout.strategy).upper(),
-        step_percent=max(1, round(rollout.traffic_percent)),
+        strategy=str(shifting.strategy).upper(),
+        step_percent=shifting.step_percent,
         wait_seconds=rollout.bake_minutes * 60,
         termination_wait_seconds=rollout.termination_wait_minutes * 60,
         rollback_alarms=rollback_alarms if rollout.auto_rollback else (),
+        max_rollout_minutes=shifting.max_rollout_minutes,
     )
 
 
@@ -287,6 +292,7 @@ def _traffic(rollout: RolloutPlan | None) -> TrafficShift:
         step_percent=rollout.step_percent,
         bake_minutes=rollout.wait_seconds // 60,
         termination_wait_minutes=rollout.termination_wait_seconds // 60,
+        max_rollout_minutes=rollout.max_rollout_minutes,
     )
 
 

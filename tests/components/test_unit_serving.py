@@ -190,22 +190,34 @@ def test_a_fixed_fleet_has_no_scaling_and_starts_at_its_size() -> None:
     assert built["endpoint_config"]["ProductionVariants"][0]["InitialInstanceCount"] == 3
 
 
-def test_the_rollout_is_a_canary_baked_then_the_old_fleet_kept(pinned: Template) -> None:
-    policy = requests(pinned)["update"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+def test_the_rollout_is_a_canary_baked_then_the_old_fleet_kept() -> None:
+    two = realtime(autoscaling={"min_instances": 2, "max_instances": 3})  # a canary of one
+    template = serving(mini(serving=two))
+    policy = requests(template)["update"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     assert policy == {
         "TrafficRoutingConfiguration": {
             "Type": "CANARY",
-            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
             "WaitIntervalInSeconds": 600,
         },
         "TerminationWaitInSeconds": 300,
+        "MaximumExecutionTimeoutInSeconds": (20 + 2 * 10 + 5) * 60,  # the rollout's budget
     }
-    pinned.has_resource_properties(ENDPOINT, {"waitMinutes": 30 + 10 + 5})
+    template.has_resource_properties(ENDPOINT, {"waitMinutes": 30 + 20 + 2 * 10 + 5})
+
+
+def test_one_instance_rolls_out_all_at_once(pinned: Template) -> None:
+    policy = requests(pinned)["update"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert policy["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE",
+        "WaitIntervalInSeconds": 600,
+    }
 
 
 def test_a_linear_rollout_shifts_in_steps_of_traffic_percent() -> None:
     rollout = {"strategy": "linear", "traffic_percent": 20, "bake_minutes": 5}
-    template = serving(mini(serving=realtime(rollout=rollout)))
+    fleet = {"min_instances": 5, "max_instances": 6}  # a 20% step is one instance
+    template = serving(mini(serving=realtime(rollout=rollout, autoscaling=fleet)))
     routing = requests(template)["update"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
         "TrafficRoutingConfiguration"
     ]
@@ -214,7 +226,7 @@ def test_a_linear_rollout_shifts_in_steps_of_traffic_percent() -> None:
         "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 20},
         "WaitIntervalInSeconds": 300,
     }
-    template.has_resource_properties(ENDPOINT, {"waitMinutes": 30 + 5 * 5 + 5})
+    template.has_resource_properties(ENDPOINT, {"waitMinutes": 30 + 20 + 5 * 5 + 5})
 
 
 def test_the_rollback_monitors_alarms_roll_the_deployment_back(pinned: Template) -> None:

@@ -49,7 +49,7 @@ def test_deploy_config_mirrors_the_endpoint_plan() -> None:
     assert serving and serving.endpoint
     assert target.endpoint_name == serving.endpoint.name
     assert target.rollback_alarms == serving.rollback_alarms
-    assert (target.traffic.strategy, target.traffic.step_percent) == ("canary", 10)
+    assert (target.traffic.strategy, target.traffic.step_percent) == ("canary", 50)
     assert (target.traffic.bake_minutes, target.traffic.termination_wait_minutes) == (15, 5)
     assert (
         target.execution_role_arn

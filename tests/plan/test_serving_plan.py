@@ -85,9 +85,10 @@ def test_both_owners_tag_what_they_create_with_the_stack_and_themselves() -> Non
 
 def test_pulumi_up_waits_for_the_provisioning_the_bakes_and_the_termination_wait() -> None:
     endpoint = mini().serving_for("mm").endpoint  # type: ignore[union-attr]
-    assert endpoint and endpoint.wait_minutes == 30 + 10 + 5  # canary: one bake
+    # plus the rollout's budget (20 minutes to start the fleet, the bakes, the termination wait)
+    assert endpoint and endpoint.wait_minutes == 30 + 20 + 10 + 5  # one instance: all at once
     linear = full("prod").serving_for("rt").endpoint  # type: ignore[union-attr]
-    assert linear and linear.wait_minutes == 30 + 4 * 5 + 3  # 25% steps: four bakes
+    assert linear and linear.wait_minutes == 30 + 20 + 2 * 5 + 3  # 50% steps: two bakes
     assert wait_minutes(_target(full("prod"), "rt").traffic) == linear.wait_minutes
     churn = example("churn", "prod").serving_for("churn-classifier")
     assert churn and churn.endpoint and churn.endpoint.wait_minutes is None  # not Pulumi's
@@ -95,7 +96,7 @@ def test_pulumi_up_waits_for_the_provisioning_the_bakes_and_the_termination_wait
 
 def test_rollout_strategies() -> None:
     linear = full("prod").serving_for("rt").endpoint.rollout  # type: ignore[union-attr]
-    assert linear and (linear.strategy, linear.step_percent) == ("LINEAR", 25)
+    assert linear and (linear.strategy, linear.step_percent) == ("LINEAR", 50)
     assert (linear.wait_seconds, linear.termination_wait_seconds) == (300, 180)
     assert linear.rollback_alarms == (
         "full-prod-rt-cpu",
@@ -106,7 +107,7 @@ def test_rollout_strategies() -> None:
     assert canary and canary.endpoint and canary.endpoint.rollout
     assert (canary.endpoint.rollout.strategy, canary.endpoint.rollout.step_percent) == (
         "CANARY",
-        10,
+        50,
     )
     assert canary.rollback_alarms == (
         "churn-prod-churn-classifier-p99-latency",

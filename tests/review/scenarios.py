@@ -43,7 +43,11 @@ SCENARIOS = (
             ("churn-train:1.4.0", "churn-train:1.5.0"),
             ("      instance_type: ml.c5.large\n", "      instance_type: ml.c5.xlarge\n"),
             ("        min_instances: 2\n", "        min_instances: 3\n"),
-            ("        traffic_percent: 10\n", "        traffic_percent: 25\n"),
+            (
+                "        traffic_percent: 50   # one of the two instances: traffic moves whole "
+                "instances\n",
+                "        traffic_percent: 34\n",  # one of the three instances
+            ),
             ("        threshold: 0.2\n", "        threshold: 0.3\n"),
             (PROD, PROD + "    alarm_actions_enabled: false\n"),
         ),
@@ -52,7 +56,7 @@ SCENARIOS = (
     Scenario(
         "canary-only",
         CHURN,
-        edit(CHURN, ("        traffic_percent: 10\n", "        traffic_percent: 25\n")),
+        edit(CHURN, ("        strategy: canary\n", "        strategy: linear\n")),
         "a harmless canary change: info, no danger",
     ),
     Scenario(

@@ -32,7 +32,7 @@ def estate(edited: bool) -> str:
         if edited:
             for old, new in (
                 ("churn-train:1.4.0", "churn-train:1.5.0"),
-                ("        traffic_percent: 10\n", "        traffic_percent: 20\n"),
+                ("        bake_minutes: 15\n", "        bake_minutes: 20\n"),
                 ("        threshold: 0.2\n", "        threshold: 0.25\n"),
                 ("        min: 0.78\n", "        min: 0.75\n"),
                 (f"{{pinned: {10 + i}}}", f"{{pinned: {11 + i}}}"),

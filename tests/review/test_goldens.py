@@ -63,7 +63,7 @@ def test_each_edit_raises_exactly_its_ml_dangers(
 def test_harmless_canary_change_is_info_and_passes(planned: Planner) -> None:
     stack = _stack(planned, BY_NAME["canary-only"])
     assert [(j.change.text, j.severity) for j in stack.changes] == [
-        ("canary 10% -> 25%", Severity.INFO)
+        ("canary 50% -> linear 50%", Severity.INFO)
     ]
     assert not _review(stack).has_danger
     assert "[!CAUTION]" not in render_comment(_review(stack)).text

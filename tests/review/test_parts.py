@@ -94,7 +94,7 @@ def test_the_same_edit_outside_production_is_no_danger() -> None:
 
 def test_a_version_1_base_is_read_and_the_review_says_what_it_lacks(planned: Planner) -> None:
     text = CHURN.read_text()
-    head = planned("v1-head", text.replace("traffic_percent: 10", "traffic_percent: 30"), "dev")
+    head = planned("v1-head", text.replace("traffic_percent: 50", "traffic_percent: 30"), "dev")
     base = planned("v1-base", text, "dev")
     old = PlanDocument.from_json(
         base.to_json().replace('"format_version": 2', '"format_version": 1')

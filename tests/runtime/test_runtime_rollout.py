@@ -128,7 +128,12 @@ def deploy_target(rollout: dict[str, Any]) -> EndpointTarget:
                     "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1",
                     "inputs": ["ds"],
                 },
-                "serving": {"tier": "realtime", "rollout": rollout},
+                "serving": {
+                    "tier": "realtime",
+                    "rollout": rollout,
+                    # ten instances: a 10% canary or a 20% step holds whole instances
+                    "autoscaling": {"min_instances": 10, "max_instances": 12},
+                },
                 "monitors": {"lat": {"type": "latency", "threshold_ms": 100, "action": "rollback"}},
             }
         },

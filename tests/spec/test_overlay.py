@@ -199,9 +199,9 @@ def _origin(resolution: Any, path: str) -> Any:
 
 
 def test_a_base_null_restores_the_field_default_not_the_base_value() -> None:
-    stack = _load(serving="      rollout: {bake_minutes: null, traffic_percent: 20}", stack="prod")
+    stack = _load(serving="      rollout: {bake_minutes: null, traffic_percent: 50}", stack="prod")
     rollout = stack.spec.spec.models["fraud"].serving.rollout
-    assert (rollout.bake_minutes, rollout.traffic_percent) == (10, 20)  # 10: the field default
+    assert (rollout.bake_minutes, rollout.traffic_percent) == (10, 50)  # 10: the field default
     origin = _origin(stack, "models.fraud.serving.rollout.bake_minutes")
     assert origin.source == "default" and origin.unset_by.line == 17
     assert "restored by null in base (spec.yaml:17)" in origin.describe()
