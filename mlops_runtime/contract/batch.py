@@ -8,13 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mlops_runtime.contract.config import (
-    DATA_FORMATS,
-    FEATURE_KINDS,
-    RuntimeConfig,
-    _field,
-    _require,
-)
+from mlops_runtime.contract.config import RuntimeConfig, _field, check_model_input
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,14 +27,7 @@ class BatchFeaturesConfig(RuntimeConfig):
     )
 
     def __post_init__(self) -> None:
-        _require(bool(self.model_id), "model_id must not be empty")
-        _require(bool(self.features), "features must name at least one feature")
-        bad = {name: kind for name, kind in self.features.items() if kind not in FEATURE_KINDS}
-        _require(not bad, f"feature kinds must be one of {list(FEATURE_KINDS)}, got {bad}")
-        _require(
-            self.format in DATA_FORMATS,
-            f"format must be one of {list(DATA_FORMATS)}, got {self.format!r}",
-        )
+        check_model_input(self.model_id, self.features, self.format)
 
     def to_json(self) -> str:
         """Compact JSON keeping ``features`` in order (the column order of every line)."""

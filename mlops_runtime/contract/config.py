@@ -748,6 +748,18 @@ class MonitorConfig(RuntimeConfig):
         return max([self.window_hours, *(check.window_hours for check in checks if check)])
 
 
+def check_model_input(model_id: str, features: Mapping[str, str], data_format: str) -> None:
+    """What every job that reads a model's input declares: its id, typed features, a format."""
+    _require(bool(model_id), "model_id must not be empty")
+    _require(bool(features), "features must name at least one feature")
+    bad = {name: kind for name, kind in features.items() if kind not in FEATURE_KINDS}
+    _require(not bad, f"feature kinds must be one of {list(FEATURE_KINDS)}, got {bad}")
+    _require(
+        data_format in DATA_FORMATS,
+        f"format must be one of {list(DATA_FORMATS)}, got {data_format!r}",
+    )
+
+
 # --- reference profile job -----------------------------------------------------------------
 
 
@@ -778,14 +790,7 @@ class ProfileConfig(RuntimeConfig):
     )
 
     def __post_init__(self) -> None:
-        _require(bool(self.model_id), "model_id must not be empty")
-        _require(bool(self.features), "features must name at least one feature")
-        bad = {name: kind for name, kind in self.features.items() if kind not in FEATURE_KINDS}
-        _require(not bad, f"feature kinds must be one of {list(FEATURE_KINDS)}, got {bad}")
-        _require(
-            self.format in DATA_FORMATS,
-            f"format must be one of {list(DATA_FORMATS)}, got {self.format!r}",
-        )
+        check_model_input(self.model_id, self.features, self.format)
         _require(self.sample_rows >= 1, f"sample_rows must be >= 1, got {self.sample_rows}")
 
     def to_json(self) -> str:

@@ -19,8 +19,9 @@ from mlops_runtime.core.rollout import Rollout
 from mlops_runtime.memory.endpoints import MemoryEndpoints
 from mlops_runtime.memory.registry import MemoryRegistry
 from mlops_spec.load import validate_system
-from mlops_spec.models import EnvironmentSettings, ResolvedSpec
+from mlops_spec.models import ResolvedSpec
 from mlops_spec.plan import plan, render
+from tests.plan.conftest import PROD
 
 TARGET = EndpointTarget(
     model_id="churn",
@@ -138,15 +139,7 @@ def deploy_target(rollout: dict[str, Any]) -> EndpointTarget:
             }
         },
     }
-    settings = EnvironmentSettings(
-        name="prod",
-        mode="production",
-        protect=True,
-        schedules_enabled=True,
-        alarm_actions_enabled=True,
-        log_retention_days=365,
-        capture_expiration_days=90,
-    )
+    settings = PROD
     deployment = plan(ResolvedSpec(spec=validate_system(data, settings), environment=settings))
     assert deployment.retraining is not None
     function = deployment.retraining.function("deploy")

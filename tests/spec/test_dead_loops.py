@@ -10,19 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from mlops_spec.load import validate_file, validate_system
-from mlops_spec.models import EnvironmentSettings
 from mlops_spec.schedule_runs import most_runs_in
 from tests.conftest import EXAMPLES, ROOT
+from tests.plan.conftest import DEV
 
-DEV = EnvironmentSettings(
-    name="dev",
-    mode="development",
-    protect=False,
-    schedules_enabled=False,
-    alarm_actions_enabled=False,
-    log_retention_days=14,
-    capture_expiration_days=7,
-)
 HOUR, DAY = 3600, 86400
 
 
