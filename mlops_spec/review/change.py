@@ -35,7 +35,15 @@ class Context:
     base: Facts
     head: Facts
     alarms_off: int = 0
+    failure_rules_off: int = 0
     unprotected: int = 0
+
+    @property
+    def paging_losses(self) -> str:
+        """What stops paging: "14 alarms and the pipeline-failure rule" (empty when nothing)."""
+        parts = [f"{self.alarms_off} alarms"] if self.alarms_off else []
+        parts += ["the pipeline-failure rule"] if self.failure_rules_off else []
+        return " and ".join(parts)
 
     @property
     def stack(self) -> str:

@@ -44,7 +44,7 @@ def _environment(ctx: Context) -> Iterator[MlChange]:
         text = f"{words} {arrow(b, a, unit)}"
         production = ctx.production
         if kind == "paging":
-            text += f" in {ctx.stack}" + (f" ({ctx.alarms_off} alarms)" if ctx.alarms_off else "")
+            text += f" in {ctx.stack}" + (f" ({ctx.paging_losses})" if ctx.paging_losses else "")
         if kind == "mode":
             production = b == "production"
             text += _mode_losses(ctx) if b == "production" and a == "development" else ""
@@ -59,8 +59,8 @@ def _mode_losses(ctx: Context) -> str:
     parts = []
     if ctx.unprotected:
         parts.append(f"{ctx.unprotected} stateful resources lose protection")
-    if ctx.alarms_off:
-        parts.append(f"{ctx.alarms_off} alarms stop paging")
+    if ctx.paging_losses:
+        parts.append(f"{ctx.paging_losses} stop paging")
     return f" ({', '.join(parts)})" if parts else ""
 
 

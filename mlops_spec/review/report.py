@@ -15,6 +15,7 @@ from typing import Any
 from mlops_preview.diff import Danger, PlanDiff, diff_plans
 from mlops_preview.document import PlanDocument
 from mlops_spec import graph
+from mlops_spec.plan.pipeline_failures import PURPOSE as FAILURE_RULE
 from mlops_spec.review.change import Context, MlChange
 from mlops_spec.review.facts import Facts, endpoints_from_outputs
 from mlops_spec.review.ml import lifecycle_changes, ml_changes
@@ -27,6 +28,7 @@ ALARM_TYPES = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/compositeAlarm:CompositeAlarm",
 )
+RULE_TYPE = "aws:cloudwatch/eventRule:EventRule"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,17 @@ def alarms_turned_off(diff: PlanDiff) -> int:
     )
 
 
+def failure_rules_turned_off(diff: PlanDiff) -> int:
+    """Pipeline-failure rules (``<prefix>-pipeline-failed``) the change disables: failed
+    retraining, scoring and monitoring runs stop reaching people, like the alarms."""
+    return sum(
+        ch.name.endswith(f"-{FAILURE_RULE}-rule")
+        and any(c.path == "state" and c.old == "ENABLED" and c.new == "DISABLED" for c in ch.inputs)
+        for ch in diff.changed
+        if ch.type == RULE_TYPE
+    )
+
+
 def review_stack(
     base: PlanDocument,
     head: PlanDocument,
@@ -128,7 +141,8 @@ def review_stack(
     rows: list[MlChange] = []
     if base_facts is not None and head_facts is not None:
         unprotected = len({d.urn for d in diff.dangers if _is_protection(d)})
-        ctx = Context(base_facts, head_facts, alarms_turned_off(diff), unprotected)
+        off = alarms_turned_off(diff), failure_rules_turned_off(diff)
+        ctx = Context(base_facts, head_facts, *off, unprotected=unprotected)
         rows = ml_changes(ctx)
     elif base.resources or base_facts is not None:  # (an empty base is a new stack)
         old = [n for n, f in (("base", base_facts), ("head", head_facts)) if f is None]
