@@ -56,8 +56,19 @@ def process(
     now: Callable[[], datetime] = utcnow,
 ) -> dict[str, Any]:
     """Decide and act on one event; returns ``{"decisions": [audit records]}``."""
+    return decide(interpret(event, config, now()), config, ports, now)
+
+
+def decide(
+    items: list[Request | Ignored],
+    config: TriggerConfig,
+    ports: TriggerPorts,
+    now: Callable[[], datetime] = utcnow,
+) -> dict[str, Any]:
+    """Decide and act on requests already interpreted (``trigger_events`` on AWS, the
+    Kubernetes controller's alerts, schedules and polls); as ``process``."""
     decisions = []
-    for item in interpret(event, config, now()):
+    for item in items:
         if isinstance(item, Ignored):
             details = {"reason": item.reason, "event_id": item.event_id}
             decision = _audit(ports, config, now(), item.model, IGNORED, item.trigger, details)
