@@ -6,8 +6,9 @@ names), started on schedule by a one-step SageMaker pipeline. It reads the data 
 S3 itself (``jobs.monitor_io``), so the job declares no data ProcessingInputs (only the code
 and its config). Each configured check (``jobs.monitor_checks``) reads the captured requests
 of its own window (ending at the run) and its series (``mlops_runtime.contract.metrics``) are
-published as gauges through a ``MetricsSink`` (CloudWatch). With ``source`` ``batch`` it reads
-a batch transform's input and output objects of the window instead
+published as gauges through a ``MetricsSink`` (CloudWatch; on Kubernetes, with
+``$MLOPS_PUSHGATEWAY_URL`` set, the Pushgateway: ``mlops_runtime.k8s.pushgateway``). With
+``source`` ``batch`` it reads a batch transform's input and output objects of the window instead
 (``mlops_runtime.jobs.batch_data``; data drift from the inputs, prediction drift from the
 outputs, bias from outputs joined line by line with their csv/jsonl input; no model quality),
 counting objects where capture counts records:
@@ -64,6 +65,7 @@ from mlops_runtime.jobs.monitor_io import (
     write_report,
 )
 from mlops_runtime.jobs.processing import fail
+from mlops_runtime.k8s import pushgateway
 
 __all__ = ["EXIT_CORRUPT", "EXIT_INPUT", "MonitorError", "main", "run"]
 
@@ -89,9 +91,14 @@ def run(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Run every configured check over its window ending ``now``; returns the JSON report
-    written to S3. ``metrics`` receives the gauges (default: CloudWatch)."""
+    written to S3. ``metrics`` receives the gauges (default: the Pushgateway at
+    ``$MLOPS_PUSHGATEWAY_URL`` when set, on Kubernetes; else CloudWatch)."""
     s3 = s3 or client("s3", config.max_attempts)
-    sink = metrics or CloudWatchMetrics(client("cloudwatch", config.max_attempts))
+    sink = (
+        metrics
+        or pushgateway.from_env()
+        or CloudWatchMetrics(client("cloudwatch", config.max_attempts))
+    )
     end = now or utcnow()
     start = end - timedelta(hours=config.window_hours)
     profile = _profile(s3, config)
