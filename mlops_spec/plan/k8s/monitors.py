@@ -74,8 +74,9 @@ class MonitorCluster:
     """Service account of the monitoring job's pods (object-store access)."""
     job_env: tuple[tuple[str, str], ...] = ()
     """Extra environment of the job (e.g. ``AWS_ENDPOINT_URL_S3`` of an S3-compatible store)."""
-    job_secret_env: tuple[tuple[str, str, str], ...] = ()
-    """(variable, Secret, key): environment from Secrets (the store's credentials)."""
+    store_credentials_secret: str | None = None
+    """Secret holding ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` of an S3-compatible
+    store (the job's environment)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class AlertPlan:
     periods: int = 1
     datapoints: int = 1
     period_seconds: int = 0
+    for_seconds: int = 0
+    """How long the condition must hold before the alert fires (``for:``)."""
 
     @property
     def severity(self) -> str:
@@ -125,15 +128,15 @@ class AlertPlan:
 
     def rule(self) -> dict[str, Any]:
         """The rule as a Prometheus rule file writes it."""
-        return {
-            "alert": self.name,
-            "expr": self.expr,
-            "labels": self.labels,
-            "annotations": {
-                "summary": f"{self.model}/{self.monitor}",
-                "description": self.description,
-            },
+        rule: dict[str, Any] = {"alert": self.name, "expr": self.expr}
+        if self.for_seconds:
+            rule["for"] = q.duration(self.for_seconds)
+        rule["labels"] = self.labels
+        rule["annotations"] = {
+            "summary": f"{self.model}/{self.monitor}",
+            "description": self.description,
         }
+        return rule
 
 
 @dataclass(frozen=True)

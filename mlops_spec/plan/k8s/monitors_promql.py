@@ -22,16 +22,15 @@ from dataclasses import dataclass
 
 from mlops_runtime.contract import metrics as mm
 from mlops_runtime.contract import prometheus as pm
+from mlops_runtime.contract import pushgateway as pg
 
 MIN_RATE_WINDOW_SECONDS = 60
 """Shortest ``rate``/``increase`` window: periods of 10 and 30 s (CloudWatch's high
 resolution) read one minute, as a 30 s scrape interval leaves fewer than two samples in a
 shorter window (``rate`` needs two)."""
 
-PUSH_TIME = "push_time_seconds"
-"""The Pushgateway's own gauge: when a group was last pushed successfully (Unix seconds)."""
-JOB_LABEL = "job"
-"""The Pushgateway grouping key's first label: the metric namespace (``MLOps/<system>``)."""
+PUSH_TIME = pg.PUSH_TIME
+JOB_LABEL = pg.JOB_LABEL
 
 # Third-party series (the resource monitors): cAdvisor (kubelet), kube-state-metrics, and
 # NVIDIA's DCGM exporter for GPUs.
