@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from mlops_spec.checks import raise_issues, semantic_issues
+from mlops_spec.checks_k8s import platform_issues
 from mlops_spec.checks_ml import ml_issues
 from mlops_spec.diagnostics import accepts_null, to_problems
 from mlops_spec.errors import Problem, SpecError
@@ -147,7 +148,8 @@ def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSp
     ``mlops_spec.checks`` and ``mlops_spec.checks_ml`` (both raise pydantic's
     ValidationError, with every problem)."""
     spec = SystemSpec.model_validate(data)
-    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings))
+    platform = platform_issues(spec) if settings is not None else []
+    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings) + platform)
     return spec
 
 

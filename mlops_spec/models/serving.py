@@ -87,6 +87,15 @@ class RealtimeServing(SpecModel):
     instance_type: HostingInstanceType = "ml.m5.large"
     """Endpoint instance type. Default: ml.m5.large — each endpoint instance is an
     ml.m5.large."""
+    cpu: StrictFloat | None = Field(default=None, gt=0, le=192)
+    """CPU cores of each model pod (platform kubernetes; the twin of instance_type).
+    Default: unset — on kubernetes 1 core, request = limit; refused on aws."""
+    memory_gib: StrictFloat | None = Field(default=None, gt=0, le=2048)
+    """Memory in GiB of each model pod (platform kubernetes). Default: unset — on kubernetes
+    2 GiB, request = limit; refused on aws."""
+    gpu: StrictInt = Field(default=0, ge=0, le=16)
+    """GPUs of each model pod (platform kubernetes; needs `system.kubernetes.node_pools.gpu`).
+    Default: 0 — no GPU is requested."""
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     """Instance count and scaling policy. Default: 1 to 2 instances at 100 invocations per
     instance per minute — a target-tracking policy adds the second instance under load
@@ -152,6 +161,15 @@ class BatchServing(SpecModel):
     instance_type: TransformInstanceType = "ml.m5.xlarge"
     """Transform instance type. Default: ml.m5.xlarge — the transform runs on ml.m5.xlarge
     instances."""
+    cpu: StrictFloat | None = Field(default=None, gt=0, le=192)
+    """CPU cores of the batch job's model server (platform kubernetes; the twin of
+    instance_type). Default: unset — on kubernetes 2 cores, request = limit; refused on aws."""
+    memory_gib: StrictFloat | None = Field(default=None, gt=0, le=2048)
+    """Memory in GiB of the batch job's model server (platform kubernetes). Default: unset —
+    on kubernetes 4 GiB, request = limit; refused on aws."""
+    gpu: StrictInt = Field(default=0, ge=0, le=16)
+    """GPUs of the batch job's model server (platform kubernetes; needs
+    `system.kubernetes.node_pools.gpu`). Default: 0 — no GPU is requested."""
     instance_count: PositiveInt = 1
     """Transform instances. Default: 1 — one instance scores the whole input."""
     schedule: Schedule

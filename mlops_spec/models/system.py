@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from mlops_spec.models.base import SpecModel
+from mlops_spec.models.kubernetes import KubernetesProfile, Platform
 from mlops_spec.types import AwsRegion, BucketNamespace, Email, SystemId, TagKey, TagValue
 
 
@@ -26,3 +27,11 @@ class System(SpecModel):
     `<namespace>-<system>-<env>-<purpose>-<region>`. Required by every stack, since each
     creates buckets. Default: unset — loading a stack fails, because unprefixed names are
     guessable and another account could create them first."""
+    platform: Platform = "aws"
+    """aws | kubernetes: where the models are served and monitored (an environment overlay
+    may switch it). Default: aws — SageMaker endpoints and CloudWatch alarms. kubernetes
+    serves and monitors them on the cluster `kubernetes` describes; training, the registry
+    and the buckets stay on AWS (Kubernetes training is issue 13)."""
+    kubernetes: KubernetesProfile | None = None
+    """The cluster profile (required with platform kubernetes; see docs/kubernetes.md).
+    Default: unset — no cluster: refused in a stack whose platform is kubernetes."""

@@ -8,6 +8,7 @@ from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
 from mlops_spec.plan import monitoring_notes
 from mlops_spec.plan.documents import partition_of
+from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
 from mlops_spec.plan.registry import RegistryPlan, plan_registry
@@ -108,6 +109,11 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     """The deployment plan of one stack (pure: no cloud, no Pulumi)."""
     spec = resolved.spec
     system = spec.system
+    if system.platform == "kubernetes":
+        raise PlanError(
+            "the Kubernetes planner is being built (issue 12): no stack on kubernetes plans yet",
+            loc=("system", "platform"),
+        )
     names = Names(system.id, resolved.environment.name, system.region, system.bucket_namespace)
     partition = partition_of(system.region)
     policy = environment_policy(resolved)

@@ -352,7 +352,8 @@ def plan_training(
     if training.platform != "sagemaker":
         raise PlanError(
             f"models.{model_id}.training.platform: {training.platform} training is "
-            "not built by the AWS components; use platform: sagemaker"
+            "not built by the AWS components, and the Kubernetes back end trains nothing yet "
+            "(issue 13, open); use platform: sagemaker"
         )
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
