@@ -87,10 +87,19 @@ class LoopModel:
         "null: the controller deploys nothing for this model.",
         None,
     )
+    rollout_template: str | None = _field(
+        "ConfigMap whose 'rollout.json' is the Rollout the controller creates on the first "
+        "approved version (required with rollout).",
+        None,
+    )
     container: str = _field("The model container of the Rollout's pod template.", "model")
 
     def __post_init__(self) -> None:
         _require(bool(self.job_template), "job_template must not be empty")
+        _require(
+            not self.rollout or bool(self.rollout_template),
+            "rollout_template must name the Rollout's template ConfigMap when rollout is set",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,310 @@
+"""Training on Kubernetes (issue 13): the training Job template and the schedule CronJob.
+
+One ``batch/v1`` Job per run, created only by the controller's trigger from the template this
+module renders into a ConfigMap (``job.json``). Its pod runs, in order:
+
+1. ``fetch-inputs`` (init, runtime image, ``mlops_runtime.k8s.fetch``): every input channel
+   into ``/opt/ml/input/data/<channel>``, the hyperparameters into
+   ``/opt/ml/input/config/hyperparameters.json`` (SageMaker's training layout);
+2. ``train`` (init, the spec's image, argument ``train``, ``SAGEMAKER_PROGRAM``): the user's
+   training with the spec's ``cpu`` / ``memory_gib`` / ``gpu``, writing ``/opt/ml/model``;
+3. ``register`` (runtime image, ``mlops_runtime.k8s.finish``): uploads the model, evaluates,
+   applies the gate, profiles and registers the version.
+
+Spot evictions and other disruptions (pod condition ``DisruptionTarget``) do not count
+towards ``backoffLimit`` (``podFailurePolicy``); ``activeDeadlineSeconds`` is the spec's
+``max_runtime_minutes``; finished Jobs are removed after ``ttlSecondsAfterFinished``; with a
+Kueue queue the Job carries its queue label and starts suspended for Kueue to admit.
+
+A schedule is a ``CronJob`` that asks the controller to start a run (``POST /schedule``), so
+cooldown and the daily cap apply to scheduled runs as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_runtime.contract.config import ENV_VAR
+from mlops_spec.plan.k8s.monitors import check_name
+
+MAX_JOB_TEMPLATE_NAME = 52
+"""A run's Job is ``<template name>-<10 hex>``: Job names are at most 63 characters."""
+MAX_CRONJOB_NAME = 52
+RUN_AS_USER = 10001
+"""The runtime image's user; the training image must run as a non-root user too."""
+OPT_ML = "/opt/ml"
+TTL_SECONDS = 7 * 86400
+"""Finished Jobs (and their pods' logs) are kept a week."""
+KUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "mlops-spec"}
+
+
+def hardened() -> dict[str, Any]:
+    """A container's security context: non-root, read-only root, no capabilities."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def quantity_gib(gib: float) -> str:
+    """Memory as a quantity: whole GiB as ``Gi``, else ``Mi`` rounded up."""
+    return f"{int(gib)}Gi" if float(gib).is_integer() else f"{math.ceil(gib * 1024)}Mi"
+
+
+def quantity_cpu(cores: float) -> str:
+    return f"{int(cores)}" if float(cores).is_integer() else f"{math.ceil(cores * 1000)}m"
+
+
+@dataclass(frozen=True)
+class TrainingJobPlan:
+    """A model's training Job template (what the controller's trigger creates per run)."""
+
+    name: str
+    namespace: str
+    model: str
+    image: str
+    runtime_image: str
+    entry_point: str
+    channels: tuple[tuple[str, str], ...]
+    """(channel, s3:// URI) in the spec's input order."""
+    hyperparameters: tuple[tuple[str, str], ...]
+    cpu: float
+    memory_gib: float
+    gpu: int
+    volume_gib: int
+    max_runtime_minutes: int
+    finish_config: str
+    """The register container's configuration JSON (``MLOPS_RUNTIME_CONFIG``)."""
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[tuple[tuple[str, str], ...], ...] = ()
+    kueue_queue: str | None = None
+    service_account: str | None = None
+    """Service account of the run's pods (object-store access; no Kubernetes API)."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Store settings for the runtime containers (e.g. ``AWS_ENDPOINT_URL_S3``)."""
+    credentials_secret: str | None = None
+    backoff_limit: int = 2
+
+    def manifest(self) -> dict[str, Any]:
+        labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name, "mlops.dev/model": self.model}
+        job_labels = dict(labels)
+        if self.kueue_queue:
+            job_labels[KUEUE_LABEL] = self.kueue_queue
+        spec: dict[str, Any] = {
+            "backoffLimit": self.backoff_limit,
+            "activeDeadlineSeconds": self.max_runtime_minutes * 60,
+            "ttlSecondsAfterFinished": TTL_SECONDS,
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "Ignore",
+                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+                    }
+                ]
+            },
+            "template": {"metadata": {"labels": labels}, "spec": self._pod()},
+        }
+        if self.kueue_queue:
+            spec["suspend"] = True  # Kueue admits (unsuspends) it
+        return {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": self.name, "namespace": self.namespace, "labels": job_labels},
+            "spec": spec,
+        }
+
+    def config_map(self) -> dict[str, Any]:
+        """The ConfigMap the controller reads the template from (key ``job.json``)."""
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": dict(MANAGED_BY),
+            },
+            "data": {"job.json": json.dumps(self.manifest(), sort_keys=True)},
+        }
+
+    def _pod(self) -> dict[str, Any]:
+        pod: dict[str, Any] = {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "fsGroup": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "initContainers": [self._fetch(), self._train()],
+            "containers": [self._register()],
+            "volumes": [
+                {"name": "opt-ml", "emptyDir": {"sizeLimit": f"{self.volume_gib}Gi"}},
+                {"name": "tmp", "emptyDir": {}},
+            ],
+        }
+        if self.service_account:
+            pod["serviceAccountName"] = self.service_account
+        if self.node_selector:
+            pod["nodeSelector"] = dict(self.node_selector)
+        if self.tolerations:
+            pod["tolerations"] = [dict(t) for t in self.tolerations]
+        return pod
+
+    def _runtime(self, name: str, module: str, config: str) -> dict[str, Any]:
+        container: dict[str, Any] = {
+            "name": name,
+            "image": self.runtime_image,
+            "args": [module],
+            "env": [{"name": ENV_VAR, "value": config}, *_env(self.env)],
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "1Gi"},
+                "limits": {"memory": "2Gi"},
+            },
+            "securityContext": hardened(),
+            "volumeMounts": _mounts(),
+        }
+        if self.credentials_secret:
+            container["envFrom"] = [{"secretRef": {"name": self.credentials_secret}}]
+        return container
+
+    def _fetch(self) -> dict[str, Any]:
+        config = {
+            "channels": dict(self.channels),
+            "hyperparameters": dict(self.hyperparameters),
+            "root": OPT_ML,
+        }
+        return self._runtime(
+            "fetch-inputs", "mlops_runtime.k8s.fetch", json.dumps(config, sort_keys=True)
+        )
+
+    def _train(self) -> dict[str, Any]:
+        resources: dict[str, Any] = {
+            "requests": {"cpu": quantity_cpu(self.cpu), "memory": quantity_gib(self.memory_gib)},
+            "limits": {"memory": quantity_gib(self.memory_gib)},
+        }
+        if self.gpu:
+            resources["requests"]["nvidia.com/gpu"] = str(self.gpu)
+            resources["limits"]["nvidia.com/gpu"] = str(self.gpu)
+        names = [channel for channel, _ in self.channels]
+        return {
+            "name": "train",
+            "image": self.image,
+            "args": ["train"],
+            "env": _env(
+                (
+                    ("SAGEMAKER_PROGRAM", self.entry_point),
+                    ("SM_MODEL_DIR", f"{OPT_ML}/model"),
+                    ("SM_CHANNELS", json.dumps(names)),
+                    *(
+                        (f"SM_CHANNEL_{c.upper().replace('-', '_')}", f"{OPT_ML}/input/data/{c}")
+                        for c, _ in self.channels
+                    ),
+                )
+            ),
+            "resources": resources,
+            "securityContext": hardened(),
+            "volumeMounts": _mounts(),
+        }
+
+    def _register(self) -> dict[str, Any]:
+        return self._runtime("register", "mlops_runtime.k8s.finish", self.finish_config)
+
+
+def _env(pairs: Any) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in pairs]
+
+
+def _mounts() -> list[dict[str, str]]:
+    return [{"name": "opt-ml", "mountPath": OPT_ML}, {"name": "tmp", "mountPath": "/tmp"}]
+
+
+@dataclass(frozen=True)
+class ScheduleCronJobPlan:
+    """A model's training schedule: a CronJob asking the controller to start a run."""
+
+    name: str
+    namespace: str
+    model: str
+    schedule: str
+    """5-field cron, UTC (``mlops_spec.cron_k8s.to_kubernetes_cron``)."""
+    suspend: bool
+    """Schedules are disabled in this environment (paused, like the AWS schedule)."""
+    runtime_image: str
+    controller_url: str
+    """The controller's ``/schedule`` endpoint."""
+
+    def manifest(self) -> dict[str, Any]:
+        labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name, "mlops.dev/model": self.model}
+        container = {
+            "name": "start-training",
+            "image": self.runtime_image,
+            "args": ["mlops_runtime.k8s.schedule_client"],
+            "env": [
+                {"name": "MLOPS_CONTROLLER_URL", "value": self.controller_url},
+                {"name": "MLOPS_MODEL", "value": self.model},
+                {
+                    # The CronJob controller names each Job after its scheduled minute: a
+                    # retried pod of one Job sends the same occurrence.
+                    "name": "MLOPS_SCHEDULED_JOB",
+                    "valueFrom": {
+                        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
+                    },
+                },
+            ],
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"memory": "128Mi"},
+            },
+            "securityContext": hardened(),
+        }
+        pod = {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": RUN_AS_USER,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+        }
+        return {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": self.name, "namespace": self.namespace, "labels": labels},
+            "spec": {
+                "schedule": self.schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "suspend": self.suspend,
+                "startingDeadlineSeconds": 3600,
+                "successfulJobsHistoryLimit": 1,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "backoffLimit": 3,
+                        "activeDeadlineSeconds": 600,
+                        "ttlSecondsAfterFinished": 86400,
+                        "template": {"metadata": {"labels": labels}, "spec": pod},
+                    },
+                },
+            },
+        }
+
+
+def training_job(**fields: Any) -> TrainingJobPlan:
+    """A ``TrainingJobPlan`` whose name fits a run's Job name (PlanError otherwise)."""
+    check_name(str(fields["name"]), "training Job template name", MAX_JOB_TEMPLATE_NAME)
+    return TrainingJobPlan(**fields)
+
+
+def schedule_cronjob(**fields: Any) -> ScheduleCronJobPlan:
+    check_name(str(fields["name"]), "training schedule CronJob name", MAX_CRONJOB_NAME)
+    return ScheduleCronJobPlan(**fields)
