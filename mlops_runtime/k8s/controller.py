@@ -107,27 +107,28 @@ class Loop:
             record = reconcile.reconcile(
                 self.deploy, target, group, decide, trigger=LEVEL, now=self.now
             )
-            self._restore(target, decide)
+            return self._restore(target, decide) or record
         except Exception as error:
             return decide("error", trigger=LEVEL, error=f"{type(error).__name__}: {error}")
-        return record
 
-    def _restore(self, target: EndpointTarget, decide: Callable[..., dict[str, Any]]) -> None:
-        """Argo keeps an aborted canary's template: put back the revision that is served."""
+    def _restore(
+        self, target: EndpointTarget, decide: Callable[..., dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Argo keeps an aborted canary's template: put back the revision that is served
+        (its record, or None when nothing needed restoring)."""
         endpoints = self.deploy.endpoints
         if not isinstance(endpoints, RolloutEndpoints):
-            return
+            return None
         state = endpoints.describe(target.endpoint_name)
         if state is None or state.status != "InService":
-            return
+            return None
         served = sorted(endpoints.served(state.config_name).packages)
         if len(served) != 1:
-            return
+            return None
         release = endpoints.release(target, served[0])
-        if endpoints.restore(target.endpoint_name, release):
-            decide(
-                RESTORED, trigger=LEVEL, endpoint=target.endpoint_name, revision=state.config_name
-            )
+        if not endpoints.restore(target.endpoint_name, release):
+            return None
+        return decide(RESTORED, trigger=LEVEL, revision=state.config_name, package=served[0])
 
     def _decider(self, target: EndpointTarget) -> Callable[..., dict[str, Any]]:
         model = target.model_id

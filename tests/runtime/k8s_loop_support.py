@@ -109,7 +109,8 @@ def cluster(api: ApiServerStandIn) -> None:
 def controller(api: ApiServerStandIn, store_url: str, now: Any = None, **model: Any) -> Loop:
     """A controller built as ``python -m mlops_runtime.k8s`` builds it (probe included)."""
     settings = config(store_url, **model)
-    boto("s3").create_bucket(Bucket=STATE_BUCKET) if not _exists(STATE_BUCKET) else None
+    if not _exists(STATE_BUCKET):
+        boto("s3").create_bucket(Bucket=STATE_BUCKET)
     loop = main.build(settings, ApiServer(api.url, token=TOKEN), s3_client(settings.store))
     if now is not None:
         loop.now = now
@@ -117,8 +118,13 @@ def controller(api: ApiServerStandIn, store_url: str, now: Any = None, **model: 
 
 
 def registry(store_url: str) -> ObjectRegistry:
+    """The registry the controller keeps (the bucket and the model's registry created)."""
+    if not _exists(STATE_BUCKET):
+        boto("s3").create_bucket(Bucket=STATE_BUCKET)
     settings = config(store_url).store
-    return ObjectRegistry(Bucket.from_settings(settings, s3_client(settings)))
+    found = ObjectRegistry(Bucket.from_settings(settings, s3_client(settings)))
+    found.ensure_group(MODEL)
+    return found
 
 
 def alert(
@@ -163,3 +169,43 @@ def _exists(bucket: str) -> bool:
 
 def at(moment: datetime) -> Any:
     return lambda: moment
+
+
+def register(
+    store_url: str, version_hint: int, status: str = "Approved", when: datetime | None = None
+) -> str:
+    """Plays the training Job's register step: a version with its image and artifact."""
+    return registry(store_url).register(
+        MODEL,
+        status=status,
+        metadata={"mlops:verdict": "passed" if status == "Approved" else "rejected"},
+        image=f"{IMAGE}{version_hint:064x}",
+        artifact_uri=f"s3://shop-models/churn/run-{version_hint}/model.tar.gz",
+        now=when,
+    )
+
+
+def rollout(api: ApiServerStandIn) -> dict[str, Any]:
+    found = api.get("argoproj.io", "rollouts", NAMESPACE, ROLLOUT)
+    assert found is not None
+    return found
+
+
+def served_image(api: ApiServerStandIn) -> str:
+    return str(rollout(api)["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def model_data_url(api: ApiServerStandIn) -> str:
+    (env,) = rollout(api)["spec"]["template"]["spec"]["containers"][0]["env"]
+    return str(env["value"])
+
+
+HEALTHY = {"phase": "Healthy", "stableRS": "stable", "currentPodHash": "stable"}
+PROGRESSING = {"phase": "Progressing", "stableRS": "old", "currentPodHash": "new"}
+ABORTED = {
+    "phase": "Degraded",
+    "abort": True,
+    "stableRS": "old",
+    "currentPodHash": "new",
+    "message": 'RolloutAborted: Rollout aborted update to revision 2: Metric "rollback-alerts" assessed Failed due to failed (1) > failureLimit (0)',
+}
