@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mlops_spec.plan.k8s.alertmanager import plan_alertmanager
-from mlops_spec.plan.k8s.monitors import MonitorCluster
+from mlops_spec.plan.k8s.monitors import MonitorCluster, SmtpSettings
 from tests.k8s import harness, prom
 from tests.k8s.monitor_support import CLUSTER, FULL_SPEC, k8s_plan
 
@@ -165,3 +165,21 @@ def test_people_are_paged_only_when_someone_is_named(emails: tuple[str, ...]) ->
     plan = plan_alertmanager("full-prod", cluster, emails, True)
     assert plan.pages_people == bool(emails)
     assert harness.errors([plan.manifest()]) == []
+
+
+def test_smtp_settings_reference_the_password_by_secret() -> None:
+    smtp = SmtpSettings("smtp.example.com:587", "ml@example.com", "ml", ("smtp", "password"))
+    cluster = MonitorCluster(**{**CLUSTER.__dict__, "smtp": smtp})
+    config = plan_alertmanager("full-prod", cluster, ("a@example.com",), True).manifest()
+    assert harness.errors([config]) == []
+    (people,) = [r for r in config["spec"]["receivers"] if r["name"] == "people"]
+    assert people["emailConfigs"] == [
+        {
+            "to": "a@example.com",
+            "sendResolved": True,
+            "smarthost": "smtp.example.com:587",
+            "from": "ml@example.com",
+            "authUsername": "ml",
+            "authPassword": {"name": "smtp", "key": "password"},
+        }
+    ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_spec.plan.k8s.monitors import MonitorCluster, check_name
+from mlops_spec.plan.k8s.monitors import MonitorCluster, SmtpSettings, check_name
 
 API = "monitoring.coreos.com/v1alpha1"
 NULL = "null"
@@ -47,8 +47,8 @@ class AlertmanagerConfigPlan:
     controller_url: str | None
     people_paged: bool
     """False where alarm actions are disabled: no people route."""
-    smtp: Any = None
-    """``SmtpSettings`` or None (the Alertmanager's global SMTP settings)."""
+    smtp: SmtpSettings | None = None
+    """How e-mail is sent; None: the Alertmanager's global SMTP settings."""
 
     @property
     def pages_people(self) -> bool:

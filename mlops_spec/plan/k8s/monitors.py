@@ -12,7 +12,7 @@ the job monitors' CronJob and staleness alert in ``monitoring_cronjob``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.contract import metrics as mm
@@ -174,7 +174,6 @@ class _Monitor:
     monitor: Any
     name: str
     scope: q.Scope
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def plan(self, text: str, breach: str, bounds: tuple[tuple[str, float], ...]) -> AlertPlan:
         m = self.monitor
