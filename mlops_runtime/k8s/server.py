@@ -77,17 +77,22 @@ async def every(seconds: float, work: Callable[[], Any], executor: ThreadPoolExe
         await asyncio.sleep(seconds)
 
 
-async def serve(loop: Loop, stopping: asyncio.Event, port: int | None = None) -> None:
-    """Serve and run the periodic work until ``stopping`` is set."""
+async def serve(
+    loop: Loop, stopping: asyncio.Event, port: int | None = None, *, periodic: bool = True
+) -> None:
+    """Serve and run the periodic work until ``stopping`` is set (``periodic`` False: the
+    caller polls and reconciles itself, as tests do on their own clock)."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide")
     runner = web.AppRunner(application(loop, executor), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", loop.config.port if port is None else port)
     await site.start()
-    tasks = [
-        asyncio.create_task(every(loop.config.poll_seconds, loop.poll, executor)),
-        asyncio.create_task(every(loop.config.reconcile_seconds, loop.reconcile, executor)),
-    ]
+    tasks = []
+    if periodic:
+        tasks = [
+            asyncio.create_task(every(loop.config.poll_seconds, loop.poll, executor)),
+            asyncio.create_task(every(loop.config.reconcile_seconds, loop.reconcile, executor)),
+        ]
     log(_LOG, "controller listening", port=loop.config.port, models=sorted(loop.config.models))
     await stopping.wait()
     for task in tasks:
