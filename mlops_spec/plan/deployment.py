@@ -8,7 +8,8 @@ from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
 from mlops_spec.plan import monitoring_notes
 from mlops_spec.plan.documents import partition_of
-from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.k8s import KubernetesPlan
+from mlops_spec.plan.k8s.stack import plan_on_kubernetes
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
 from mlops_spec.plan.registry import RegistryPlan, plan_registry
@@ -38,6 +39,10 @@ class DeploymentPlan:
     notes: tuple[str, ...]
     """What must be done outside the spec for these resources to work (``"<spec path>:
     what"``); ``mlops validate`` and ``mlops plan`` show each once, naming its stacks."""
+
+    kubernetes: KubernetesPlan | None = None
+    """The cluster's objects on ``system.platform: kubernetes`` (serving and monitors; the
+    fields above then plan only what SageMaker trains and registers)."""
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -110,10 +115,7 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     spec = resolved.spec
     system = spec.system
     if system.platform == "kubernetes":
-        raise PlanError(
-            "the Kubernetes planner is being built (issue 12): no stack on kubernetes plans yet",
-            loc=("system", "platform"),
-        )
+        return plan_on_kubernetes(resolved, plan)
     names = Names(system.id, resolved.environment.name, system.region, system.bucket_namespace)
     partition = partition_of(system.region)
     policy = environment_policy(resolved)

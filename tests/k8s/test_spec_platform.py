@@ -183,6 +183,9 @@ def test_an_overlay_may_switch_the_platform(tmp_path: Path) -> None:
     dev = base["environments"]["dev"]["models"]["churn-classifier"]["serving"]
     dev.update(sizes, model_version={"pinned": 3})
     assert _problems(tmp_path, base, "prod") == []
-    dev_problems = _problems(tmp_path, base, "dev")  # the planner of kubernetes stacks is next
-    assert [(p.loc, p.environment) for p in dev_problems] == [(("system", "platform"), "dev")]
-    assert "being built" in dev_problems[0].message
+    assert _problems(tmp_path, base, "dev") == []
+    path = tmp_path / "mlops.yaml"
+    prod, dev = (validate_file(path, s).stacks[s].plan for s in ("prod", "dev"))
+    assert prod is not None and dev is not None
+    assert prod.kubernetes is None and prod.serving  # SageMaker serves prod
+    assert dev.kubernetes is not None and not dev.serving  # the cluster serves dev
