@@ -19,6 +19,7 @@ from mlops_runtime.contract.config import (
     DataSourceTrigger,
     EndpointTarget,
     ModelTrigger,
+    ProfileConfig,
     RuntimeConfig,
     TriggerConfig,
     _field,
@@ -174,3 +175,45 @@ class ControllerConfig(RuntimeConfig):
             for model, spec in self.models.items()
             if spec.rollout
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishConfig(RuntimeConfig):
+    """Configuration of ``python -m mlops_runtime.k8s.finish``: the training Job's register
+    container (upload the model, profile the training data, register the version)."""
+
+    model_id: str = _field("Model id: the registry's model (registry/<model>/).")
+    store: ObjectStoreSettings = field(metadata={"doc": "The store holding the registry."})
+    image: str = _field("The image the version is served from (the training image).")
+    artifacts_uri: str = _field(
+        "s3://bucket/prefix/ under which each run's model.tar.gz is written (<prefix><run>/)."
+    )
+    references_uri: str = _field(
+        "s3://bucket/prefix/ under which each run's drift references are written (<prefix><run>/)."
+    )
+    manual_approval: bool = _field(
+        "Register as PendingManualApproval (a person approves with mlops approve); false: "
+        "Approved.",
+        True,
+    )
+    profile: ProfileConfig | None = field(
+        default=None,
+        metadata={"doc": "Profile the training data (the drift reference); null: no profile."},
+    )
+    profile_channel: str | None = _field(
+        "Input channel whose files are profiled (/opt/ml/input/data/<channel>).", None
+    )
+    root: str = _field("The SageMaker training layout's root in the pod.", "/opt/ml")
+
+    def __post_init__(self) -> None:
+        _require(bool(self.model_id), "model_id must not be empty")
+        for name in ("artifacts_uri", "references_uri"):
+            value = getattr(self, name)
+            _require(
+                value.startswith("s3://") and value.endswith("/"),
+                f"{name} must be s3://bucket/prefix/ ending in '/', got {value!r}",
+            )
+        _require(
+            self.profile is None or bool(self.profile_channel),
+            "profile_channel must name the channel to profile when profile is set",
+        )

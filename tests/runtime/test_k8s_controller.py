@@ -73,7 +73,9 @@ def test_100_duplicate_alert_deliveries_create_one_job(api: ApiServerStandIn, aw
     assert len(api.writes("create", "jobs")) == 1
     (job,) = jobs(api)
     assert job["metadata"]["name"].startswith(f"{JOB_TEMPLATE}-")
-    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    env = {
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert env["MLOPS_TRIGGER_REASON"] == "alert:shop-dev-churn-feature-drift"
     assert api.invalid == []  # every body passed kubernetes-validate --strict at 1.29 and newest
 

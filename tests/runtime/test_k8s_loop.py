@@ -261,7 +261,7 @@ def test_drift_retrains_and_a_canary_whose_analysis_fails_is_rolled_back_and_rec
     assert [d["decision"] for d in scheduled["decisions"]] == ["cooldown"]
     (job,) = [o for (g, r, _, _), o in api.objects.items() if r == "jobs"]
     register_env = {
-        e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     reason = register_env["MLOPS_TRIGGER_REASON"]
     assert reason == "alert:shop-dev-churn-feature-drift"

@@ -39,6 +39,8 @@ OPT_ML = "/opt/ml"
 TTL_SECONDS = 7 * 86400
 """Finished Jobs (and their pods' logs) are kept a week."""
 KUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
+"""The pod's Job name, through the downward API (the label the Job controller sets, 1.27+)."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": "mlops-spec"}
 
 
@@ -214,7 +216,14 @@ class TrainingJobPlan:
         }
 
     def _register(self) -> dict[str, Any]:
-        return self._runtime("register", "mlops_runtime.k8s.finish", self.finish_config)
+        container = self._runtime("register", "mlops_runtime.k8s.finish", self.finish_config)
+        container["env"].append(
+            {  # the run's name: its artifact and references go under it
+                "name": "MLOPS_RUN",
+                "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_LABEL}},
+            }
+        )
+        return container
 
 
 def _env(pairs: Any) -> list[dict[str, str]]:
@@ -253,9 +262,7 @@ class ScheduleCronJobPlan:
                     # The CronJob controller names each Job after its scheduled minute: a
                     # retried pod of one Job sends the same occurrence.
                     "name": "MLOPS_SCHEDULED_JOB",
-                    "valueFrom": {
-                        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
-                    },
+                    "valueFrom": {"fieldRef": {"fieldPath": JOB_NAME_LABEL}},
                 },
             ],
             "resources": {
