@@ -32,6 +32,7 @@ from mlops_components.monitoring_job import FORMER_TYPES as MONITORING_JOB_FORME
 from mlops_components.monitoring_job import MonitoringJob, MonitoringJobArgs
 from mlops_components.outputs import ModelOutputs, RetrainingOutputs, stack_outputs
 from mlops_components.registry import Registry, RegistryArgs
+from mlops_components.renames import with_renames
 from mlops_components.retraining import Retraining, RetrainingArgs
 from mlops_components.serving import Serving, ServingArgs
 from mlops_components.storage import Storage, StorageArgs
@@ -105,6 +106,9 @@ class MlSystem(pulumi.ComponentResource):
         self, name: str, args: MlSystemArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         deployment = _load(args)  # before registering anything: a bad spec creates nothing
+        # Renamed models and data sources (moved_from): every resource below answers to its
+        # former name too (mlops_components.renames).
+        opts = with_renames(opts or pulumi.ResourceOptions(), deployment.renames)
         super().__init__(TYPE, name, None, opts)
         for note in deployment.notes:  # what the spec asks for that these resources do not do
             pulumi.log.warn(note)

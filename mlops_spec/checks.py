@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mlops_spec import rollout_limits
+from mlops_spec import moves, rollout_limits
 from mlops_spec.enums import FeatureKind, MonitorAction, ServingTier
 from mlops_spec.errors import dotted
 from mlops_spec.models.monitors import (
@@ -20,7 +20,7 @@ from mlops_spec.models.monitors import (
     PredictionDriftMonitor,
 )
 from mlops_spec.models.serving import RealtimeServing
-from mlops_spec.naming import LIMITS, ModelNames, Names, check_name, physical_names
+from mlops_spec.naming import LIMITS, ModelNames, check_name, physical_names
 from mlops_spec.types import suggest
 
 if TYPE_CHECKING:
@@ -466,7 +466,7 @@ def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[
                         got="none",
                     )
                 )
-    names = Names(spec.system.id, settings.name, spec.system.region, spec.system.bucket_namespace)
+    names = moves.stack_names(spec, settings.name)
     monitors = {mid: list(m.monitors) for mid, m in spec.models.items()}
     seen: set[str] = set()
     first_use: dict[tuple[str, str], Loc] = {}
@@ -523,6 +523,7 @@ def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> l
     issues: list[Issue] = []
     for model_id, model in spec.models.items():
         issues += _check_model(spec, model_id, model)
+    issues += [Issue(p.loc, p.message, got=p.got) for p in moves.problems(spec)]
     if settings is not None:
         issues += _check_environment(spec, settings)
     return issues

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,10 +81,23 @@ class Names:
     environment: str
     region: str
     bucket_namespace: str | None = None
+    moved_models: tuple[tuple[str, str], ...] = ()
+    """(model id, the id it was moved from): a moved model keeps the physical names of its
+    stateful resources (package group, endpoint), so a rename replaces neither."""
+    moved_sources: tuple[tuple[str, str], ...] = ()
+    """(data source id, the id it was moved from): a moved source keeps its bucket's name."""
 
     @property
     def prefix(self) -> str:
         return f"{self.system}-{self.environment}"
+
+    def kept_model(self, model: str) -> str:
+        """The id a model's stateful names come from: its ``moved_from``, else its own."""
+        return dict(self.moved_models).get(model, model)
+
+    def kept_source(self, source: str) -> str:
+        """The id a data source's bucket name comes from: its ``moved_from``, else its own."""
+        return dict(self.moved_sources).get(source, source)
 
     # -- system-wide -------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
@@ -94,7 +107,8 @@ class Names:
         return "-".join(p for p in parts if p)
 
     def data_bucket(self, source_id: str) -> str:
-        return self.bucket(f"data-{source_id}")
+        """Stateful: a moved source keeps the bucket of its former id."""
+        return self.bucket(f"data-{self.kept_source(source_id)}")
 
     def kms_alias(self) -> str:
         return f"alias/mlops/{self.prefix}"
@@ -128,7 +142,9 @@ class Names:
         return f"{self.prefix}-{model}"
 
     def model_package_group(self, model: str) -> str:
-        return self.model_base(model)
+        """Stateful (it holds the versions and approvals): a moved model keeps its former
+        group."""
+        return self.model_base(self.kept_model(model))
 
     def pipeline(self, model: str) -> str:
         return f"{self.model_base(model)}-train"
@@ -137,13 +153,15 @@ class Names:
         return f"{self.model_base(model)}-monitor"
 
     def endpoint(self, model: str) -> str:
-        return self.model_base(model)
+        """Stateful (its URL is what clients call; capture and logs are keyed by it): a
+        moved model keeps its former endpoint."""
+        return self.model_base(self.kept_model(model))
 
     def sagemaker_model(self, model: str, digest: str) -> str:
-        return f"{self.model_base(model)}-{digest}"
+        return f"{self.endpoint(model)}-{digest}"
 
     def endpoint_config(self, model: str, digest: str) -> str:
-        return f"{self.model_base(model)}-{digest}"
+        return f"{self.endpoint(model)}-{digest}"
 
     def schedule(self, model: str, purpose: str) -> str:
         return f"{self.model_base(model)}-{purpose}"
@@ -332,6 +350,63 @@ def _schedule_dead_letters(
         (path, "queue", names.queue(f"{model}-{purpose}-dlq")),
         (path, "alarm", names.alarm(model, f"{purpose}-dlq")),
     ]
+
+
+def former_logical_name(
+    name: str,
+    *,
+    models: Mapping[str, str],
+    sources: Mapping[str, str],
+    ids: Iterable[str],
+) -> str | None:
+    """The logical name a resource had before the renames, or None when none applies.
+
+    ``models`` and ``sources`` map a current id to its ``moved_from``; ``ids`` are every
+    current model and data source id. Logical names join stable keys with '-', so an id is a
+    run of whole segments; where several ids match at one place the longest is meant
+    (``churn`` and ``churn-classifier``). A data source id follows a ``data`` segment
+    (``storage-data-<source>-...``, ``retraining-new-data-<source>-...``); any other
+    occurrence is a model id. An alias that names nothing in the state is ignored by Pulumi,
+    so a spurious match costs nothing; a missed one would replace the resource.
+    """
+    segments = name.split("-")
+    known = sorted({*ids, *models, *sources}, key=lambda i: (-i.count("-"), i))
+    out: list[str] = []
+    changed, index = False, 0
+    while index < len(segments):
+        moved = sources if out and out[-1] == "data" else models
+        for identifier in known:
+            parts = identifier.split("-")
+            if segments[index : index + len(parts)] == parts:
+                out.append(moved.get(identifier, identifier))
+                changed = changed or identifier in moved
+                index += len(parts)
+                break
+        else:
+            out.append(segments[index])
+            index += 1
+    return "-".join(out) if changed else None
+
+
+@dataclass(frozen=True)
+class Renames:
+    """The ``moved_from`` of a stack's models and data sources, for the components' aliases."""
+
+    models: tuple[tuple[str, str], ...] = ()
+    """(model id, former id)."""
+    sources: tuple[tuple[str, str], ...] = ()
+    """(data source id, former id)."""
+    ids: tuple[str, ...] = ()
+    """Every current model and data source id (to tell ``churn`` from ``churn-classifier``)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.models or self.sources)
+
+    def former(self, name: str) -> str | None:
+        """The logical name ``name`` had before the renames, None if it had no other."""
+        return former_logical_name(
+            name, models=dict(self.models), sources=dict(self.sources), ids=self.ids
+        )
 
 
 def check_name(name: str, limit_key: str) -> str | None:

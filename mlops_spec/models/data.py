@@ -6,7 +6,7 @@ from pydantic import Field, StrictBool, model_validator
 
 from mlops_spec.enums import DataFormat, FeatureKind
 from mlops_spec.models.base import SpecModel
-from mlops_spec.types import BucketRef, ColumnName, KeyPrefix
+from mlops_spec.types import BucketRef, ColumnName, Identifier, KeyPrefix
 
 
 class DataSource(SpecModel):
@@ -44,6 +44,12 @@ class DataSource(SpecModel):
     inference_id_column: ColumnName = "inference_id"
     """ground_truth sources: the column joining labels to captured inferences.
     Default: inference_id — labels are joined on a column named `inference_id`."""
+    moved_from: Identifier | None = None
+    """The id this data source had before a rename. Its Pulumi resources take the former
+    names as aliases and a created bucket keeps the former id's name (and its objects); the
+    new-data rule takes the new id. Must not be a current data source's id. Keep it while the
+    bucket lives: removing it renames, hence replaces, the bucket. Default: unset — the
+    source was not renamed: a new id would replace its created bucket."""
 
     @model_validator(mode="after")
     def _columns_distinct(self) -> "DataSource":

@@ -42,6 +42,13 @@ class Model(SpecModel):
     retraining: Retraining = Field(default_factory=Retraining)
     """Guards on automatic runs. Default: cooldown_hours 24, max_runs_per_day 2 — automatic
     runs start at least 24 hours apart, so at most once a day."""
+    moved_from: Identifier | None = None
+    """The id this model had before a rename. Its Pulumi resources take the former names as
+    aliases, and its stateful resources keep the AWS names of the former id (the model package
+    group, the endpoint with its URL, logs and capture, the artifacts prefix); the rest (roles,
+    pipelines, schedules, alarms, dashboard) take the new id. Must not be a current model's
+    id. Keep it while those resources live: removing it renames, hence replaces, them.
+    Default: unset — the model was not renamed: a new id would replace all its resources."""
 
     @property
     def tier(self) -> ServingTier | None:

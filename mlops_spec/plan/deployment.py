@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mlops_spec.models import ResolvedSpec
-from mlops_spec.naming import Names
+from mlops_spec.moves import renames, stack_names
+from mlops_spec.naming import Renames
 from mlops_spec.plan import monitoring_notes
 from mlops_spec.plan.documents import partition_of
 from mlops_spec.plan.k8s import KubernetesPlan
@@ -39,6 +40,9 @@ class DeploymentPlan:
     notes: tuple[str, ...]
     """What must be done outside the spec for these resources to work (``"<spec path>:
     what"``); ``mlops validate`` and ``mlops plan`` show each once, naming its stacks."""
+    renames: Renames = field(default_factory=Renames)
+    """The spec's ``moved_from``: the components alias each renamed resource's former
+    logical name (docs/spec.md, "Renaming a model or a data source")."""
 
     kubernetes: KubernetesPlan | None = None
     """The cluster's objects on ``system.platform: kubernetes`` (serving and monitors; the
@@ -116,7 +120,7 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     system = spec.system
     if system.platform == "kubernetes":
         return plan_on_kubernetes(resolved, plan)
-    names = Names(system.id, resolved.environment.name, system.region, system.bucket_namespace)
+    names = stack_names(spec, resolved.environment.name)
     partition = partition_of(system.region)
     policy = environment_policy(resolved)
     storage = plan_storage(resolved, names, policy)
@@ -145,6 +149,7 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
         monitoring=monitoring,
         retraining=retraining,
         notes=tuple(_notes(resolved, storage, serving, monitoring)),
+        renames=renames(spec),
     )
     roles = {
         model: replace(plan_, scheduler_role=scheduler_role(model, names, schedules))

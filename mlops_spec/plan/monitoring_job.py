@@ -393,7 +393,7 @@ def _role(job: _Job, reads: list[tuple[Statement, ...]], ground_truth: str | Non
         job.role_name,
         f"Monitoring job of {model_id}",
         *reads,
-        iam.s3_read(artifacts.arn, f"models/{model_id}/reference/"),
+        iam.s3_read(artifacts.arn, f"{storage.model_prefix(model_id)}reference/"),
         iam.s3_read(artifacts.arn, storage.code.object_key),
         iam.s3_read(artifacts.arn, pipelines.config_prefix(job.pipeline)),
         ground_truth_read,

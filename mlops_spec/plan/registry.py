@@ -61,12 +61,14 @@ def plan_registry(
                     ),
                 )
             )
+        # ForceNew: a moved model keeps the default description of its former id.
+        description = model.description or f"Candidates of {names.kept_model(model_id)}"
         groups.append(
             PackageGroupPlan(
                 model=model_id,
                 name=name,
                 arn=group_arn,
-                description=(model.description or f"Candidates of {model_id}")[:1024],
+                description=description[:1024],
                 retain=policy.protect,
                 cross_account_readers=readers,
                 policy=document,

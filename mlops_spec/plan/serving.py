@@ -432,7 +432,7 @@ def _resolve_champion_step(
     model_id: str, group: str, storage: StoragePlan, partition: str, region: str, role_arn: str
 ) -> dict[str, Any]:
     """Finds the latest approved package of ``group`` (``latest_approved`` batch models)."""
-    base = f"s3://{storage.bucket('artifacts').name}/models/{model_id}/batch"
+    base = f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)}batch"
     return pipelines.processing_step(
         "ResolveChampion",
         image=sklearn_image(region, partition).uri,
@@ -480,7 +480,7 @@ def plan_serving(
     artifacts = storage.bucket("artifacts")
     model_image = image(spec_model.training.image, partition)
     grants: list[tuple[Statement, ...]] = [
-        iam.s3_read(artifacts.arn, f"models/{model_id}/"),
+        iam.s3_read(artifacts.arn, storage.model_prefix(model_id)),
         iam.kms_use(encrypt=True),
     ]
     endpoint = batch = None
@@ -575,7 +575,7 @@ def _batch_grants(
         )
         grants += [
             iam.s3_read(artifacts.arn, storage.code.object_key),
-            iam.s3_write(artifacts.arn, f"models/{model_id}/batch/"),
+            iam.s3_write(artifacts.arn, f"{storage.model_prefix(model_id)}batch/"),
             (find,),
         ]
     if batch.features_uri is not None:

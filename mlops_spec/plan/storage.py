@@ -119,9 +119,17 @@ class StoragePlan:
     buckets: tuple[BucketPlan, ...]
     data: tuple[DataLocation, ...]
     code: RuntimeCodePlan
+    moved_models: tuple[tuple[str, str], ...] = ()
+    """(model id, moved_from): a moved model's artifacts stay under its former id."""
 
     def bucket(self, key: str) -> BucketPlan:
         return next(b for b in self.buckets if b.key == key)
+
+    def model_prefix(self, model_id: str) -> str:
+        """``models/<id>/`` in the artifacts bucket: a model's training output, evaluations
+        and reference profiles. A moved model keeps its former id's prefix, where the model
+        data of its registered packages lies."""
+        return f"models/{dict(self.moved_models).get(model_id, model_id)}/"
 
     def location(self, source: str) -> DataLocation:
         return next(d for d in self.data if d.source == source)
@@ -312,8 +320,8 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
                     location.retrain_on_new_data,
                 )
             )
-    readers = {
-        model_id: tuple(m.registry.cross_account_read_accounts)
+    readers = {  # by the id that names the model's artifacts prefix (moved: the former one)
+        names.kept_model(model_id): tuple(m.registry.cross_account_read_accounts)
         for model_id, m in sorted(spec.models.items())
         if m.registry.cross_account_read_accounts
     }
@@ -338,6 +346,7 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
             packages=RUNTIME_PACKAGES,
             uri=f"s3://{artifacts}/{RUNTIME_CODE_KEY}",
         ),
+        moved_models=names.moved_models,
     )
 
 

@@ -202,7 +202,7 @@ def reference_profile_uri(storage: StoragePlan, model_id: str) -> str:
     """Where a model's reference profile lives (written by its training pipeline's Profile
     step, read by its monitoring job)."""
     artifacts = storage.bucket("artifacts").name
-    return f"s3://{artifacts}/models/{model_id}/{REFERENCE_PREFIX}/{PROFILE_FILE}"
+    return f"s3://{artifacts}/{storage.model_prefix(model_id)}{REFERENCE_PREFIX}/{PROFILE_FILE}"
 
 
 def reference_predictions_uri(storage: StoragePlan, model_id: str) -> str:
@@ -294,7 +294,7 @@ def _profile(
         # column order of CSV captures the monitoring job reads against the profile.
         config=json.dumps(config.to_dict(), separators=(",", ":")),
         packages_uri=(
-            f"s3://{storage.bucket('artifacts').name}/models/{model_id}/"
+            f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)}"
             f"{PACKAGE_REFERENCES_PREFIX}/"
             if served_by_deploy_function(spec_model)
             else None
@@ -367,7 +367,7 @@ def plan_training(
         name=name,
         role_arn=iam.role_arn(partition, role_name),
         job_role_arn=iam.role_arn(partition, job_role_name),
-        base=f"s3://{storage.bucket('artifacts').name}/models/{model_id}",
+        base=f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)[:-1]}",
         eval_image=sklearn_image(region, partition),
     )
     group = names.model_package_group(model_id)
@@ -574,8 +574,8 @@ def _grants(
     runtime code and config; write only ``evaluation/`` and ``reference/`` or ``profiles/``),
     pull the images and register packages in the model's group with the approval status the
     spec sets."""
-    storage, model_prefix = p.storage, f"models/{p.model_id}/"
-    artifacts = storage.bucket("artifacts")
+    storage = p.storage
+    model_prefix, artifacts = storage.model_prefix(p.model_id), storage.bucket("artifacts")
     read_sources = [channels[0].name]  # the Profile step's data
     if gate and gate.holdout not in read_sources:
         read_sources.append(gate.holdout)
@@ -632,8 +632,8 @@ def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[State
     the model under ``training/``, use the key, pull the training image, write its logs and
     metrics. No registry, no job, no role to pass, no write to ``evaluation/`` or
     ``reference/`` (what the gate and the monitoring job trust)."""
-    storage, model_prefix = p.storage, f"models/{p.model_id}/"
-    artifacts = storage.bucket("artifacts")
+    storage = p.storage
+    model_prefix, artifacts = storage.model_prefix(p.model_id), storage.bucket("artifacts")
     training_image = image(p.model.training.image, p.partition)
     checkpoints = f"{model_prefix}{CHECKPOINT_PREFIX}/"
     log_group = f"arn:{p.partition}:logs:{p.region}:{ACCOUNT}:log-group:/aws/sagemaker/TrainingJobs"
