@@ -14,89 +14,29 @@ from typing import Any
 import pytest
 
 from mlops_runtime.contract.controller import ControllerConfig
+from mlops_runtime.k8s import jobs, rollouts
 from mlops_spec.plan.errors import PlanError
-from mlops_spec.plan.k8s import controller, training
+from mlops_spec.plan.k8s import controller
 from tests.k8s import harness
 from tests.k8s.checkov_scan import scan, violations
-
-NAMESPACE = "ml-churn"
-CONFIG = ControllerConfig.from_dict(
-    {
-        "system": "shop",
-        "namespace": NAMESPACE,
-        "store": {
-            "uri": "s3://shop-mlops-state/mlops/",
-            "endpoint_url": "http://minio.storage:9000",
-        },
-        "models": {
-            "churn": {
-                "job_template": "shop-dev-churn-train",
-                "rollout": "churn-classifier",
-                "rollout_template": "shop-dev-churn-rollout",
-            },
-            "ltv": {"job_template": "shop-dev-ltv-train"},
-        },
-        "alerts": {"shop-dev-churn-feature-drift": "churn"},
-    }
-)
-
-
-def job(**overrides: Any) -> training.TrainingJobPlan:
-    fields: dict[str, Any] = {
-        "name": "shop-dev-churn-train",
-        "namespace": NAMESPACE,
-        "model": "churn",
-        "image": "registry.example/churn-train:1.4.0",
-        "runtime_image": "registry.example/mlops-runtime:1",
-        "entry_point": "train.py",
-        "channels": (
-            ("customer-events", "s3://shop-data/events/"),
-            ("holdout", "s3://shop-data/holdout/"),
-        ),
-        "hyperparameters": (("max_depth", "6"), ("eta", "0.3")),
-        "cpu": 1.5,
-        "memory_gib": 6.5,
-        "gpu": 1,
-        "volume_gib": 30,
-        "max_runtime_minutes": 90,
-        "finish_config": json.dumps({"model_id": "churn"}),
-        "node_selector": (
-            ("karpenter.sh/capacity-type", "spot"),
-            ("nvidia.com/gpu.present", "true"),
-        ),
-        "tolerations": (
-            (("key", "nvidia.com/gpu"), ("operator", "Exists"), ("effect", "NoSchedule")),
-        ),
-        "kueue_queue": "ml-training",
-        "service_account": "shop-dev-training",
-        "credentials_secret": "shop-store",
-    }
-    return training.training_job(**{**fields, **overrides})
-
-
-def schedule(suspend: bool = False) -> training.ScheduleCronJobPlan:
-    return training.schedule_cronjob(
-        name="shop-dev-churn-train-schedule",
-        namespace=NAMESPACE,
-        model="churn",
-        schedule="0 3 * * 1",
-        suspend=suspend,
-        runtime_image="registry.example/mlops-runtime:1",
-        controller_url=controller.schedule_url("shop-dev-mlops-controller", NAMESPACE),
-    )
-
-
-def plan() -> controller.ControllerPlan:
-    return controller.controller(
-        "shop-dev-mlops-controller",
-        CONFIG,
-        "registry.example/mlops-runtime:1",
-        credentials_secret="shop-store",
-    )
+from tests.k8s.loop_samples import CONFIG, NAMESPACE, job, loop_plan, plan, schedule
 
 
 def manifests() -> list[dict[str, Any]]:
-    return [job().manifest(), job().config_map(), schedule().manifest(), *plan().manifests()]
+    """What Pulumi creates for the loop, and a run's Job as the controller creates it."""
+    return [job().manifest(), *loop_plan().manifests()]
+
+
+def test_the_templates_are_where_the_controller_reads_them() -> None:
+    loop = loop_plan()
+    assert set(job().config_map()["data"]) == {jobs.TEMPLATE_KEY}
+    (config_map,) = loop.rollout_config_maps()
+    rollout = json.loads(config_map["data"][rollouts.TEMPLATE_KEY])
+    assert rollout["kind"] == "Rollout"
+    names = {m["metadata"]["name"] for m in loop.manifests() if m["kind"] == "ConfigMap"}
+    assert names == {m.job_template for m in CONFIG.models.values()} | {
+        m.rollout_template for m in CONFIG.models.values() if m.rollout_template
+    }
 
 
 def test_every_manifest_passes_kubernetes_validate_strict_at_both_versions() -> None:

@@ -15,14 +15,23 @@ a Rollout's status says what its pods serve.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.contract.config import ENV_VAR
 from mlops_runtime.contract.controller import DEFAULT_PORT, ControllerConfig
 from mlops_spec.plan.k8s.monitors import check_name
-from mlops_spec.plan.k8s.training import MANAGED_BY, RUN_AS_USER, hardened
+from mlops_spec.plan.k8s.training import (
+    MANAGED_BY,
+    RUN_AS_USER,
+    ScheduleCronJobPlan,
+    TrainingJobPlan,
+    hardened,
+)
 
+ROLLOUT_TEMPLATE_KEY = "rollout.json"
+"""The key ``mlops_runtime.k8s.rollouts`` reads a Rollout template from."""
 CONTAINER = "controller"
 MODULE = "mlops_runtime.k8s"
 RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
@@ -184,3 +193,40 @@ def controller(
 ) -> ControllerPlan:
     """The controller plan; ``name``: a Kubernetes name (PlanError when too long)."""
     return ControllerPlan(check_name(name, "controller name"), config, runtime_image, **extra)
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """The retraining loop of one stack on its cluster (``mlops_components.k8s.loop``)."""
+
+    controller: ControllerPlan
+    jobs: tuple[TrainingJobPlan, ...] = ()
+    """Each model's training Job template (registered as its ConfigMap)."""
+    schedules: tuple[ScheduleCronJobPlan, ...] = ()
+    rollout_templates: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """(ConfigMap name, Rollout manifest): the ``latest_approved`` Rollouts the controller
+    creates on the first approved version (Pulumi creates only their template)."""
+
+    def rollout_config_maps(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": name,
+                    "namespace": self.controller.namespace,
+                    "labels": dict(MANAGED_BY),
+                },
+                "data": {ROLLOUT_TEMPLATE_KEY: json.dumps(rollout, sort_keys=True)},
+            }
+            for name, rollout in self.rollout_templates
+        ]
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every object Pulumi creates for the loop, in creation order."""
+        return [
+            *(job.config_map() for job in self.jobs),
+            *self.rollout_config_maps(),
+            *self.controller.manifests(),
+            *(schedule.manifest() for schedule in self.schedules),
+        ]

@@ -1,0 +1,106 @@
+"""The retraining loop on Kubernetes (issue 13): the training Job templates and Rollout
+templates as ConfigMaps, the schedule CronJobs, and the controller with its ServiceAccount,
+Role, RoleBinding, Deployment and Service, from ``mlops_spec.plan.k8s.controller.LoopPlan``
+(the plan decides every field; this only registers them, typed).
+
+Pulumi creates no training Job (the controller does, per run) and no ``latest_approved``
+Rollout (the controller creates it on the first approved version and owns its pod template).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mlops_spec.plan.k8s.controller import LoopPlan, webhook_url
+
+TYPE = "mlops:k8s:Loop"
+
+
+@dataclass(frozen=True)
+class LoopArgs:
+    plan: LoopPlan
+
+
+class Loop(pulumi.ComponentResource):
+    """The controller and what it reads, in one stack's namespace."""
+
+    controller_name: pulumi.Output[str]
+    """The controller's Deployment and Service name."""
+    webhook_url: pulumi.Output[str]
+    """Alertmanager's receiver for retrain alerts (``/alerts`` on the controller's Service)."""
+    job_templates: pulumi.Output[dict[str, str]]
+    """Model id -> the ConfigMap holding its training Job template."""
+
+    def __init__(self, name: str, args: LoopArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        plan = args.plan
+        child = pulumi.ResourceOptions(parent=self)
+        templates = [self._config_map(f"{j.model}-job-template", j.config_map()) for j in plan.jobs]
+        templates += [
+            self._config_map(f"{m['metadata']['name']}-rollout-template", m)
+            for m in plan.rollout_config_maps()
+        ]
+        control = plan.controller
+        account = k8s.core.v1.ServiceAccount(
+            "controller", metadata=control.service_account()["metadata"], opts=child
+        )
+        role = control.role()
+        role_resource = k8s.rbac.v1.Role(
+            "controller", metadata=role["metadata"], rules=role["rules"], opts=child
+        )
+        binding = control.role_binding()
+        k8s.rbac.v1.RoleBinding(
+            "controller",
+            metadata=binding["metadata"],
+            role_ref=binding["roleRef"],
+            subjects=binding["subjects"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, role_resource]),
+        )
+        deployment = control.deployment()
+        k8s.apps.v1.Deployment(
+            "controller",
+            metadata=deployment["metadata"],
+            spec=deployment["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*templates, account]),
+        )
+        service = control.service()
+        k8s.core.v1.Service(
+            "controller",
+            metadata={
+                **service["metadata"],
+                # No ready pod until the store's probe passed: do not make pulumi up wait.
+                "annotations": {"pulumi.com/skipAwait": "true"},
+            },
+            spec=service["spec"],
+            opts=child,
+        )
+        for schedule in plan.schedules:
+            manifest = schedule.manifest()
+            k8s.batch.v1.CronJob(
+                f"{schedule.model}-training-schedule",
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=child,
+            )
+        self.controller_name = pulumi.Output.from_input(control.name)
+        self.webhook_url = pulumi.Output.from_input(webhook_url(control.name, control.namespace))
+        self.job_templates = pulumi.Output.from_input({j.model: j.name for j in plan.jobs})
+        self.register_outputs(
+            {
+                "controller_name": self.controller_name,
+                "webhook_url": self.webhook_url,
+                "job_templates": self.job_templates,
+            }
+        )
+
+    def _config_map(self, name: str, manifest: dict[str, Any]) -> k8s.core.v1.ConfigMap:
+        return k8s.core.v1.ConfigMap(
+            name,
+            metadata=manifest["metadata"],
+            data=manifest["data"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
