@@ -20,6 +20,7 @@ from mlops_runtime.contract.config import (
     EndpointTarget,
     ModelTrigger,
     ProfileConfig,
+    ReferencePromotion,
     RuntimeConfig,
     TriggerConfig,
     _field,
@@ -94,6 +95,13 @@ class LoopModel:
         None,
     )
     container: str = _field("The model container of the Rollout's pod template.", "model")
+    references: ReferencePromotion | None = field(
+        default=None,
+        metadata={
+            "doc": "The model's drift references, promoted to the current ones once the Rollout "
+            "serves a version (as the AWS deploy function does); null: left alone."
+        },
+    )
 
     def __post_init__(self) -> None:
         _require(bool(self.job_template), "job_template must not be empty")
@@ -171,6 +179,7 @@ class ControllerConfig(RuntimeConfig):
                 execution_role_arn="",
                 instance_type=RESOURCES_SHAPE,
                 variant_name=spec.container,
+                references=spec.references,
             )
             for model, spec in self.models.items()
             if spec.rollout

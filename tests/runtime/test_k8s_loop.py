@@ -137,8 +137,9 @@ def training_job(
     )
 
 
-def reference_profile(tmp: Path) -> None:
-    """The first run's profile step (the real profile job) and the current reference."""
+def reference_profile(tmp: Path) -> bytes:
+    """The first run's profile step (the real profile job) writes the run's reference where
+    its version's ``mlops:reference`` points; the controller promotes it once served."""
     (tmp / "train").mkdir()
     churn_data(3000, seed=1).to_parquet(tmp / "train" / "part-0.parquet")
     profile_job.run(
@@ -146,11 +147,15 @@ def reference_profile(tmp: Path) -> None:
         tmp / "train",
         tmp / "profile",
     )
-    boto("s3").put_object(
-        Bucket="shop-models",
-        Key="models/churn/reference/profile.json",
-        Body=(tmp / "profile" / "profile.json").read_bytes(),
-    )
+    body = (tmp / "profile" / "profile.json").read_bytes()
+    boto("s3").put_object(Bucket="shop-models", Key="references/run-1/profile.json", Body=body)
+    return body
+
+
+REFERENCES = {
+    "current_uri": "s3://shop-models/models/churn/reference/",
+    "packages_uri": "s3://shop-models/references/",
+}
 
 
 MONITOR = MonitorConfig.from_dict(
@@ -170,7 +175,7 @@ MONITOR = MonitorConfig.from_dict(
 def http_controller(api: ApiServerStandIn, aws: str) -> Iterator[tuple[str, Loop]]:
     """The controller's real HTTP server on a free port, in its own event loop; the test
     drives the periodic reconcile itself (on its clock)."""
-    loop = controller(api, aws, lambda: NOW, cooldown_hours=12.0)
+    loop = controller(api, aws, lambda: NOW, cooldown_hours=12.0, references=REFERENCES)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -201,6 +206,11 @@ def api() -> Iterator[ApiServerStandIn]:
         yield server
 
 
+def current_profile() -> bytes:
+    found = boto("s3").get_object(Bucket="shop-models", Key="models/churn/reference/profile.json")
+    return bytes(found["Body"].read())
+
+
 def post(url: str, body: Any) -> dict[str, Any]:
     request = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
@@ -221,9 +231,12 @@ def test_drift_retrains_and_a_canary_whose_analysis_fails_is_rolled_back_and_rec
         aws, "run-1", DecisionTreeClassifier(max_depth=1), 0.0, "manual"
     )
     assert status == "Approved"
-    reference_profile(tmp_path)
+    first_profile = reference_profile(tmp_path)
     assert [r["decision"] for r in loop.reconcile()] == ["created"]
     api.set_status(NAMESPACE, ROLLOUT, HEALTHY)  # Argo: the first revision is fully rolled out
+    # Served: its references become the current ones the monitoring job reads.
+    assert [r["decision"] for r in loop.reconcile()] == ["already-deployed"]
+    assert current_profile() == first_profile
     first_image = served_image(api)
 
     # Current traffic drifts. The proxy captures it in SageMaker's layout (played: the test
@@ -297,6 +310,8 @@ def test_drift_retrains_and_a_canary_whose_analysis_fails_is_rolled_back_and_rec
     deploy = [r["decision"] for r in audit.records("deploy", MODEL)]
     assert deploy == [
         "created",
+        "references-promoted",
+        "already-deployed",
         "deployed",
         "rollout-in-progress",
         "rolled-back",
@@ -304,6 +319,7 @@ def test_drift_retrains_and_a_canary_whose_analysis_fails_is_rolled_back_and_rec
         "rollout-restored",
         "already-deployed",
     ]
+    assert current_profile() == first_profile  # the rolled-back candidate never became it
     assert (
         rollout(api)["spec"]["template"]["metadata"]["annotations"]["mlops.dev/package"] == champion
     )
