@@ -8,6 +8,12 @@
 | ``RunStarter`` | ``jobs.JobRuns``: a ``batch/v1`` Job from the template ConfigMap |
 | ``EndpointDeployer`` | ``rollouts.RolloutEndpoints``: JSON patches of an Argo ``Rollout`` |
 
+| ``MetricsSink`` | ``pushgateway``: the Prometheus Pushgateway (the monitoring job's gauges) |
+
 ``probe.require_conditional_writes`` refuses a store that does not honour conditional writes
-(fail closed). ``controller`` is the long-running process (``python -m mlops_runtime.k8s``).
+(fail closed). The controller (``python -m mlops_runtime.k8s``: ``main`` builds it, ``server``
+serves it) decides through ``controller.Loop``: ``events`` and ``poll`` turn alerts, schedule
+ticks and new objects into the trigger's requests. A training Job's containers run ``fetch``
+(inputs in SageMaker's layout) and ``finish`` (upload, profile, ``register``); a schedule
+CronJob runs ``schedule_client``.
 """
