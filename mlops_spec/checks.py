@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mlops_spec import moves, rollout_limits
+from mlops_spec import batch_output, moves, rollout_limits
 from mlops_spec.enums import FeatureKind, MonitorAction, ServingTier
 from mlops_spec.errors import dotted
 from mlops_spec.models.monitors import (
@@ -422,10 +422,7 @@ def _check_holdout(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]
 def _same_objects(a: DataSource, b: DataSource) -> bool:
     """Two data sources in one existing bucket whose prefixes contain one another (a source
     with ``bucket: create`` has a bucket of its own)."""
-    if a.creates_bucket or b.creates_bucket:
-        return False
-    same_bucket = a.bucket.rsplit(":", 1)[-1] == b.bucket.rsplit(":", 1)[-1]
-    return same_bucket and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
+    return a.shares_objects_with(b)
 
 
 def _check_rollouts(spec: SystemSpec) -> list[Issue]:
@@ -524,6 +521,9 @@ def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> l
     for model_id, model in spec.models.items():
         issues += _check_model(spec, model_id, model)
     issues += [Issue(p.loc, p.message, got=p.got) for p in moves.problems(spec)]
+    issues += [
+        Issue(p.loc, p.message, p.got, p.allowed, p.suggestion) for p in batch_output.problems(spec)
+    ]
     if settings is not None:
         issues += _check_environment(spec, settings)
     return issues

@@ -26,7 +26,7 @@ class DataSource(SpecModel):
     features: dict[ColumnName, FeatureKind] = Field(default_factory=dict)
     """Feature columns and their kind (numeric | categorical); drift and bias monitors
     may only name these. Required for training sources. Default: none — allowed only for a
-    ground_truth source."""
+    ground_truth or output source."""
     label: ColumnName | None = None
     """The label column. Default: unset — the source can be neither a gate's holdout nor
     ground truth for model-quality monitors (both are refused at load time)."""
@@ -37,10 +37,11 @@ class DataSource(SpecModel):
     """Start retraining of the models that read this source when new objects land under the
     prefix (S3 -> EventBridge). Default: false — new objects start nothing; models retrain on
     their schedule or on `retrain` alarms only."""
-    kind: Literal["training", "ground_truth"] = "training"
-    """`training` (features models train on) or `ground_truth` (labels joined to captured
-    predictions for quality monitors). Default: training — the source needs at least one
-    feature and may be a training input, holdout or batch input."""
+    kind: Literal["training", "ground_truth", "output"] = "training"
+    """`training` (features models train on), `ground_truth` (labels joined to captured
+    predictions for quality monitors) or `output` (where a batch model writes its predictions:
+    `serving.output` names it; no features needed). Default: training — the source needs at
+    least one feature and may be a training input, holdout or batch input."""
     inference_id_column: ColumnName = "inference_id"
     """ground_truth sources: the column joining labels to captured inferences.
     Default: inference_id — labels are joined on a column named `inference_id`."""
@@ -67,3 +68,13 @@ class DataSource(SpecModel):
     @property
     def creates_bucket(self) -> bool:
         return self.bucket == "create"
+
+    def shares_objects_with(self, other: "DataSource") -> bool:
+        """Both in one existing bucket, one prefix inside the other (a source with
+        ``bucket: create`` has a bucket of its own)."""
+        if self.creates_bucket or other.creates_bucket:
+            return False
+        same_bucket = self.bucket.rsplit(":", 1)[-1] == other.bucket.rsplit(":", 1)[-1]
+        return same_bucket and (
+            self.prefix.startswith(other.prefix) or other.prefix.startswith(self.prefix)
+        )

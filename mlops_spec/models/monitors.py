@@ -102,8 +102,10 @@ class InvocationsMonitor(MonitorBase):
     type: Literal["invocations"]
     """Invocation count outside a band."""
     min: StrictFloat | None = Field(default=None, ge=0)
-    """Alarm below this many invocations per period. Default: unset — no alarm on too little
-    traffic (set min, max or both)."""
+    """Alarm when a period's measured invocations are below this. A period without any
+    request records no datapoint and does not alarm (an idle endpoint, or a latest_approved
+    one before its first version): this catches traffic that drops, not traffic that stops.
+    Default: unset — no alarm on too little traffic (set min, max or both)."""
     max: StrictFloat | None = Field(default=None, gt=0)
     """Alarm above this many invocations per period. Default: unset — no alarm on too much
     traffic (set min, max or both)."""

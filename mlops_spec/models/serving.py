@@ -10,7 +10,6 @@ from mlops_spec.models.base import SpecModel
 from mlops_spec.types import (
     HostingInstanceType,
     PositiveInt,
-    S3Uri,
     Schedule,
     TransformInstanceType,
 )
@@ -63,11 +62,16 @@ class Rollout(SpecModel):
     """How a new model version replaces the old one (SageMaker blue/green deployment)."""
 
     strategy: RolloutStrategy = RolloutStrategy.CANARY
-    """all_at_once | canary | linear. Default: canary — the new fleet first takes
-    `traffic_percent` of the traffic, then all of it after `bake_minutes`."""
+    """all_at_once | canary | linear. Default: a canary sized to the fleet — the new fleet
+    first takes one share of the traffic (see traffic_percent), then all of it after
+    `bake_minutes`; with neither strategy nor traffic_percent written, a stack running one
+    instance (autoscaling.min_instances: 1) rolls out all at once, since traffic moves a
+    whole instance at a time (the development preset: all at once)."""
     traffic_percent: StrictFloat = Field(default=10, gt=0, le=100)
-    """Canary size, or the size of each linear step, in percent of capacity. Default: 10 —
-    the canary (or each linear step) is 10% of the capacity."""
+    """Canary size, or the size of each linear step, in percent of the instances (a canary
+    at most 50, a linear step 10-50, and at least one instance of the stack's smallest
+    fleet). Default: 10, raised to one instance when that is more — 50% of 2 instances, 34%
+    of 3, 10% from 10 instances."""
     bake_minutes: StrictInt = Field(default=10, ge=0, le=60)
     """Wait between traffic shifts while the rollback alarms watch. Default: 10 — each
     traffic step is held 10 minutes before the next one."""
@@ -101,9 +105,11 @@ class RealtimeServing(SpecModel):
     instance per minute — a target-tracking policy adds the second instance under load
     (development: a fixed single instance, no policy)."""
     rollout: Rollout = Field(default_factory=Rollout)
-    """How a new version replaces the old one. Default: a 10% canary, 10 minutes bake,
-    5 minutes termination wait, auto-rollback — the new version takes 10% of the traffic for
-    10 minutes, then all of it, unless a `rollback` monitor alarms."""
+    """How a new version replaces the old one. Default: a canary sized to the fleet (10% of
+    the instances, or one instance when that is more; all at once on a single instance and
+    in the development preset), 10 minutes bake, 5 minutes termination wait, auto-rollback —
+    the canary takes its share of the traffic for 10 minutes, then all of it, unless a
+    `rollback` monitor alarms."""
     data_capture_percent: StrictFloat = Field(default=100, ge=0, le=100)
     """Share of requests captured (to the capture bucket) for drift monitoring; 0 turns
     capture off. Default: 100 — every request and response is captured, encrypted with the
@@ -180,9 +186,11 @@ class BatchServing(SpecModel):
     with their header and extra columns) are first reduced to the model's features, in the
     model's order, as CSV lines; an s3:// prefix is sent as it is, so it must hold headerless
     CSV in the model's feature order."""
-    output: S3Uri | None = None
-    """Where predictions go (an s3:// URI). Default: unset — predictions are written to the
-    system's reports bucket under batch/<model>/."""
+    output: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """Where predictions go: a data source id of kind `output` (its bucket and prefix, as each
+    stack's overlay sets them; the transform may write only there) or an s3:// URI prefix.
+    Default: unset — predictions are written to the system's reports bucket under
+    batch/<model>/."""
     max_payload_mb: StrictInt = Field(default=6, ge=1, le=100)
     """Largest request, in MB, the transform sends to the model container. Default: 6 —
     CSV lines (prepared from the data source, or the s3:// input's) are batched into requests

@@ -377,7 +377,7 @@ def _batch(
     else:  # documented as headerless CSV in the model's feature order
         input_uri = serving.input
     content_type, split = batch_features.CONTENT_TYPE, batch_features.SPLIT_TYPE
-    output = serving.output or f"s3://{storage.bucket('reports').name}/batch/{model_id}/"
+    output = _batch_output(model_id, serving, storage)
     pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
     steps: list[dict[str, Any]] = []
     package: Any
@@ -426,6 +426,16 @@ def _batch(
         config_files=(prepared.config_file,) if prepared else (),
         features_uri=prepared.prefix_uri if prepared else None,
     )
+
+
+def _batch_output(model_id: str, serving: BatchServing, storage: StoragePlan) -> str:
+    """Where the transform writes: a data source of kind output (its bucket and prefix in
+    this stack), the s3:// URI written, or the reports bucket's ``batch/<model>/``."""
+    if serving.output is None:
+        return f"s3://{storage.bucket('reports').name}/batch/{model_id}/"
+    if serving.output.startswith("s3://"):
+        return serving.output
+    return storage.location(serving.output).uri
 
 
 def _resolve_champion_step(
