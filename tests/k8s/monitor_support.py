@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_spec.load import resolve
+from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.monitors import Monitor
 from mlops_spec.naming import Names
 from mlops_spec.plan import DeploymentPlan, plan
@@ -23,7 +24,6 @@ from mlops_spec.plan.k8s.monitors_plan import (
     MonitoringJobInput,
     plan_k8s_monitoring,
 )
-from mlops_spec.plan.k8s.stack import aws_twin
 from tests.conftest import EXAMPLES, ROOT
 
 FULL_SPEC = ROOT / "tests/components/specs/full.yaml"
@@ -73,8 +73,13 @@ def k8s_plan(
     return aws, plan_k8s_monitoring(resolved, names, aws.policy, cluster, jobs=jobs)
 
 
-def _platform(path: Path) -> str:
-    return str(resolve(path, stacks_of(path)[0]).spec.system.platform)
+def aws_twin(resolved: ResolvedSpec) -> ResolvedSpec:
+    """The same stack with ``platform: aws`` (serving and monitors kept), as
+    ``mlops_spec.plan.k8s.stack.aws_twin`` makes it: what a Kubernetes stack's monitors are
+    compared with."""
+    spec = resolved.spec
+    system = spec.system.model_copy(update={"platform": "aws"})
+    return resolved.model_copy(update={"spec": spec.model_copy(update={"system": system})})
 
 
 def stacks_of(path: Path) -> list[str]:
@@ -84,10 +89,9 @@ def stacks_of(path: Path) -> list[str]:
 
 
 def spec_cases() -> list[tuple[Path, str]]:
-    """Every stack of the examples and the all-tiers spec served on AWS (the AWS plan has
-    their alarms to compare with)."""
-    paths = [p for p in [*EXAMPLES, FULL_SPEC] if _platform(p) == "aws"]
-    return [(path, stack) for path in paths for stack in stacks_of(path)]
+    """Every stack of the examples (those served on Kubernetes too, through their AWS twin)
+    and of the all-tiers spec."""
+    return [(path, stack) for path in [*EXAMPLES, FULL_SPEC] for stack in stacks_of(path)]
 
 
 def alert(monitor: Monitor, monitor_id: str = "m", scope: q.Scope = SCOPE) -> AlertPlan:
