@@ -253,7 +253,11 @@ def with_lifecycle_dangers(result: PlanDiff, before: PlanDocument, after: PlanDo
             f"`aws sagemaker delete-endpoint --endpoint-name {endpoint}`",
         )
         for model, endpoint in _deploy_owned(before).items()
-        if model not in still and endpoint not in pinned and still
+        # a renamed model (moved_from) keeps its endpoint: still owned under the new id
+        if model not in still
+        and endpoint not in pinned
+        and endpoint not in still.values()
+        and still
     ]
     if not extra:
         return result

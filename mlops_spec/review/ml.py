@@ -164,6 +164,9 @@ def lifecycle_changes(
         if (after.get(model) or {}).get("owner") == "deploy-function":
             continue
         name = endpoint.get("name")
+        kept = (e.get("name") for e in after.values() if e.get("owner") == "deploy-function")
+        if name in kept:  # a renamed model (moved_from) keeps its endpoint under the new id
+            continue
         text = (
             f"endpoint {name} left running, unmanaged "
             f"(`aws sagemaker delete-endpoint --endpoint-name {name}`)"

@@ -16,7 +16,8 @@ import pytest
 
 from mlops_preview import PlanDocument, diff_plans
 from mlops_preview.stateful import stateful_type
-from mlops_spec.plan_cli import run_plan
+from mlops_spec.plan_cli import run_plan, with_lifecycle_dangers
+from mlops_spec.review.report import review_stack
 from tests.conftest import ROOT
 
 SPEC = ROOT / "examples/churn/mlops.yaml"
@@ -54,7 +55,7 @@ def moved(base: PlanDocument, tmp_path_factory: pytest.TempPathFactory) -> PlanD
 def test_a_moved_model_and_source_keep_every_resource(
     base: PlanDocument, moved: PlanDocument
 ) -> None:
-    diff = diff_plans(base, moved)
+    diff = with_lifecycle_dangers(diff_plans(base, moved), base, moved)  # as `mlops diff`
     assert not diff.removed and not diff.added, [r.urn for r in (*diff.removed, *diff.added)]
     assert not diff.dangers, [d.reason for d in diff.dangers]
     renamed = {c.name for c in diff.changed if c.renamed}
@@ -91,11 +92,22 @@ def test_stateful_resources_keep_their_aws_names(base: PlanDocument, moved: Plan
     )
 
 
+def test_the_review_reads_a_rename_not_a_removal(base: PlanDocument, moved: PlanDocument):
+    """The latest_approved endpoint keeps its name under the new id: nothing is left running."""
+    review = review_stack(base, moved)
+    texts = [j.change.text for j in review.changes]
+    assert "model churn-classifier renamed to churn-scorer" in texts
+    assert review.danger_count == 0, [j.change.text for j in review.ml_dangers]
+
+
 def test_the_same_rename_without_moved_from_is_dangerous(
     base: PlanDocument, tmp_path: Path
 ) -> None:
     head = run_plan(_renamed(tmp_path, False), STACK, ROOT)
-    diff = diff_plans(base, head)
+    diff = with_lifecycle_dangers(diff_plans(base, head), base, head)
     deleted = {d.type for d in diff.dangers}
     assert "aws:sagemaker/modelPackageGroup:ModelPackageGroup" in deleted
     assert "aws:s3/bucket:Bucket" in deleted
+    assert "aws:sagemaker/endpoint:Endpoint" in deleted  # the old endpoint is left running
+    kinds = {j.change.kind for j in review_stack(base, head).ml_dangers}
+    assert {"model_renamed", "endpoint_left_running"} <= kinds
