@@ -23,6 +23,7 @@ from mlops_spec.models.monitors import (
     PredictionDriftMonitor,
     ResourceMonitor,
 )
+from mlops_spec.plan.k8s.monitoring_cronjob import staleness_alert
 from mlops_spec.plan.k8s.monitors import rollback_analysis_query
 from tests.k8s import prom
 from tests.k8s.monitor_support import (
@@ -483,5 +484,33 @@ def test_the_analysis_query_ignores_other_models_and_other_actions() -> None:
                     }
                 ],
             }
+        ],
+    )
+
+
+def test_the_staleness_alert_fires_after_two_periods_without_a_push_or_one_without_any() -> None:
+    hour = 3600
+    stale = staleness_alert("churn-monitor-stale", SCOPE, hour)
+    once = [float(0)] * 360  # pushed at 0, then never again (scraped every minute, 6 hours)
+    hourly = [float(hour * (i // 60)) for i in range(360)]  # a push every hour
+    push = pushed("push_time_seconds")
+    run(
+        rule_file(stale),
+        [
+            {
+                "interval": "1m",
+                "input_series": [{"series": push, "values": gauge(once)}],
+                "alert_rule_test": expect(stale, {"1h30m": False, "2h": False, "2h5m": True}),
+            },
+            {
+                "interval": "1m",
+                "input_series": [{"series": push, "values": gauge(hourly)}],
+                "alert_rule_test": expect(stale, {"3h": False, "5h": False}),
+            },
+            {
+                "interval": "1m",
+                "input_series": [],
+                "alert_rule_test": expect(stale, {"59m": False, "61m": True}),
+            },
         ],
     )

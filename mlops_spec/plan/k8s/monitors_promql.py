@@ -204,9 +204,10 @@ def pushed_bound(
 
 
 def stale(scope: Scope, seconds: int) -> str:
-    """No push for ``seconds``, or none at all."""
+    """No push for ``seconds``, or none at all (``max`` drops the labels ``absent`` copies
+    from the selector, so both cases are one alert with the rule's labels only)."""
     selector = f"{PUSH_TIME}{{{scope.pushed()}}}"
-    return f"time() - max({selector}) > {seconds} or absent({selector})"
+    return f"time() - max({selector}) > {seconds} or max(absent({selector}))"
 
 
 def firing(
