@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,15 +54,6 @@ def _unknown(loc: Loc, what: str, value: str, known: Iterable[str]) -> Issue:
     )
 
 
-_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
-
-
-def ecr_region(image: str) -> str | None:
-    """The region of an ECR image URI, None for other registries."""
-    match = _ECR.match(image)
-    return match["region"] if match else None
-
-
 def model_features(spec: SystemSpec, model: Model) -> dict[str, FeatureKind]:
     """The features a model sees: the union of its training inputs' features."""
     features: dict[str, FeatureKind] = {}
@@ -88,8 +78,8 @@ def _check_model(spec: SystemSpec, model_id: str, model: Model) -> list[Issue]:
 
 
 def _check_training(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
-    """Inputs are training data sources, the image is in the system's region, the holdout
-    exists and a gate's holdout has a label."""
+    """Inputs are training data sources, the holdout exists and a gate's holdout has a label
+    (where the image comes from: ``mlops_spec.image_checks``)."""
     issues: list[Issue] = []
     for index, source_id in enumerate(model.training.inputs):
         source = spec.data_sources.get(source_id)
@@ -100,17 +90,6 @@ def _check_training(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
             issues.append(
                 Issue(loc, "training inputs must be data sources of kind training", got=source_id)
             )
-    image_region = ecr_region(model.training.image)
-    if image_region is not None and image_region != spec.system.region:
-        issues.append(
-            Issue(
-                (*base, "training", "image"),
-                f"SageMaker pulls training images from ECR in the system's region "
-                f"({spec.system.region}); this image is in {image_region}",
-                got=model.training.image,
-                allowed=f"an image in {spec.system.region} (replicate the repository)",
-            )
-        )
     holdout = model.training.holdout
     if holdout is not None and holdout not in spec.data_sources:
         issues.append(

@@ -16,6 +16,7 @@ from mlops_spec.checks_k8s import platform_issues
 from mlops_spec.checks_ml import ml_issues
 from mlops_spec.diagnostics import accepts_null, to_problems
 from mlops_spec.errors import Problem, SpecError
+from mlops_spec.image_checks import image_issues
 from mlops_spec.models.environment import Environment, EnvironmentSettings
 from mlops_spec.models.spec import ResolvedSpec, SpecFile, SystemSpec
 from mlops_spec.overlay import lookup, merge, merge_positions, replaced, reroot, resolve_nulls
@@ -149,7 +150,8 @@ def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSp
     ValidationError, with every problem)."""
     spec = SystemSpec.model_validate(data)
     platform = platform_issues(spec) if settings is not None else []
-    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings) + platform)
+    images = image_issues(spec, settings)
+    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings) + platform + images)
     return spec
 
 
@@ -168,7 +170,12 @@ def _validate_base(document: Document, result: Validation) -> list[Problem]:
     data, unset = _resolve_base_nulls(document)
     try:
         result.spec_file = SpecFile.model_validate(data)
-        raise_issues(semantic_issues(result.spec_file, None) + ml_issues(result.spec_file, None))
+        spec_file = result.spec_file
+        raise_issues(
+            semantic_issues(spec_file, None)
+            + ml_issues(spec_file, None)
+            + image_issues(spec_file, None)
+        )
     except ValidationError as error:
         problems = to_problems(
             error,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StrictFloat, StrictInt, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from mlops_spec import aws_catalog
+from mlops_spec import aws_catalog, regions
 from mlops_spec.schedule import ScheduleError, validate_schedule
 
 
@@ -78,8 +78,36 @@ EnvironmentName = Annotated[str, StringConstraints(min_length=2, max_length=12, 
 Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)
 ]
-AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+
+
+def _region(value: str) -> str:
+    known = regions.region_names()
+    if value in known:
+        return value
+    error = choice_error("region", value, known)
+    raise PydanticCustomError(
+        "spec_region",
+        "is not a region where SageMaker runs (botocore {version}'s endpoint data)",
+        {**(getattr(error, "context", None) or {}), "version": regions.botocore_version()},
+    )
+
+
+AwsRegion = Annotated[
+    str,
+    AfterValidator(_region),
+    Field(json_schema_extra=lambda schema: schema.update(enum=sorted(regions.region_names()))),
+]
+"""A region with a SageMaker endpoint in botocore's endpoint data (``mlops_spec.regions``)."""
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
+LambdaFunctionArn = Annotated[
+    str,
+    StringConstraints(
+        max_length=2048,
+        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$",
+    ),
+]
 SnsTopicArn = Annotated[
     str,
     StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"),
@@ -153,8 +181,11 @@ def _pattern(alias: object) -> str:
 PATTERN_NAMES: dict[str, str] = {
     ID_PATTERN: _ID_DOC,
     _pattern(Email): "an e-mail address (name@example.com)",
-    _pattern(AwsRegion): "an AWS region code such as eu-west-1",
     _pattern(AccountId): "a 12-digit AWS account id",
+    _pattern(SubnetId): "a VPC subnet id (subnet-0123456789abcdef0)",
+    _pattern(SecurityGroupId): "a security group id (sg-0123456789abcdef0)",
+    _pattern(LambdaFunctionArn): "a Lambda function ARN "
+    "(arn:aws:lambda:<region>:<account>:function:<name>)",
     _pattern(SnsTopicArn): "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
     _pattern(SsmParameterName): "an SSM parameter name starting with '/'",
     _pattern(ImageUri): "an image URI with a tag or digest (registry/repo:tag)",

@@ -16,7 +16,9 @@ class System(SpecModel):
     owner: Email
     """The owning team's e-mail; tagged on every resource as `owner`."""
     region: AwsRegion = "us-east-1"
-    """AWS region of every resource, e.g. eu-west-1. Default: us-east-1 — every resource of
+    """AWS region of every resource, e.g. eu-west-1: a region where SageMaker runs (botocore's
+    endpoint data) and AWS publishes the scikit-learn image the project's jobs run on (not
+    yet, for example, mx-central-1 or ap-southeast-5). Default: us-east-1 — every resource of
     every stack is created in us-east-1 (a stack's `aws:region`, if set, must agree)."""
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     """Extra tags on every resource (e.g. cost-centre). `system`, `environment`, `owner` and

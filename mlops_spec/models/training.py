@@ -2,7 +2,15 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from mlops_spec.enums import QualityMetric, TrainingPlatform
 from mlops_spec.models.base import SpecModel
@@ -11,8 +19,11 @@ from mlops_spec.types import (
     HyperparameterValue,
     Identifier,
     ImageUri,
+    LambdaFunctionArn,
     PositiveInt,
     Schedule,
+    SecurityGroupId,
+    SubnetId,
     TrainingInstanceType,
 )
 
@@ -59,6 +70,44 @@ class Gate(SpecModel):
         return self.metric not in ERROR_METRICS
 
 
+class PrivateRegistry(SpecModel):
+    """A training image in a private Docker registry (not ECR) that SageMaker reaches through
+    your VPC: the training job runs in these subnets (``VpcConfig``) and pulls with
+    ``TrainingImageConfig.TrainingRepositoryAccessMode: Vpc``."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["subnets", "security_groups"]})
+
+    subnets: list[SubnetId] = Field(
+        default_factory=list, max_length=16, json_schema_extra={"minItems": 1}
+    )
+    """Subnets of your VPC the training job runs in (1-16; `VpcConfig.Subnets`): they need a
+    route to the registry and to S3 (the job reads its inputs and writes the model there; an
+    S3 gateway endpoint does), and the registry must accept TLS from them. Default: none —
+    refused: SageMaker reaches a private registry only from subnets of your VPC."""
+    security_groups: list[SecurityGroupId] = Field(
+        default_factory=list, max_length=5, json_schema_extra={"minItems": 1}
+    )
+    """Security groups of the job's network interfaces (1-5; `VpcConfig.SecurityGroupIds`):
+    they must allow outbound HTTPS to the registry and to S3. Default: none — refused: the
+    job's network interfaces need security groups."""
+    credentials_provider_arn: LambdaFunctionArn | None = None
+    """The Lambda function that gives SageMaker the registry's credentials
+    (``TrainingRepositoryCredentialsProviderArn``); the training job's role may invoke it.
+    Default: unset — the registry is pulled from without authentication."""
+
+    @model_validator(mode="after")
+    def _network(self) -> "PrivateRegistry":
+        missing = [k for k in ("subnets", "security_groups") if not getattr(self, k)]
+        if missing:
+            raise ValueError(
+                "a private registry is reached only through your VPC: SageMaker runs the "
+                "training job in `subnets` with `security_groups` (VpcConfig); declare "
+                f"{' and '.join(missing)} (subnet-... and sg-... ids that reach the registry "
+                "and S3)"
+            )
+        return self
+
+
 class Training(SpecModel):
     """A training pipeline: train -> evaluate -> gate -> register."""
 
@@ -67,8 +116,17 @@ class Training(SpecModel):
     trains, evaluates and registers the model (the AWS components build no kubernetes
     training)."""
     image: ImageUri
-    """Training container image: an image URI with a tag or digest (ECR, in the system's
-    region, for SageMaker)."""
+    """Training container image: an image URI with a tag or digest. SageMaker pulls it from
+    ECR in the system's region (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`,
+    your account's or AWS's), or from a private registry declared in `private_registry`. A
+    model with `serving` serves this image from its registered package, so it must then be
+    in ECR in the system's region."""
+    private_registry: PrivateRegistry | None = None
+    """Pull `image` from a private Docker registry (not ECR) through your VPC: the subnets and
+    security groups the training job runs in, and the Lambda function giving SageMaker the
+    registry's credentials. Only for models without `serving` or `gate` (both run the
+    registered package's image, which SageMaker pulls from ECR). Default: unset — the image
+    must be in ECR in the system's region."""
     entry_point: Annotated[str, StringConstraints(min_length=1, max_length=256)] = "train.py"
     """Script or module the image runs (`SAGEMAKER_PROGRAM`). Default: train.py — the container
     runs train.py."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from string import Template
 from typing import Any, Literal
 
+from mlops_spec import regions
+
 PLACEHOLDERS = ("account", "key_arn")
 """The only values documents leave open; components supply them."""
 
@@ -122,9 +124,5 @@ def trust_policy(
 
 
 def partition_of(region: str) -> str:
-    """The AWS partition of a region code."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The AWS partition of a region code (botocore's endpoint data: ``mlops_spec.regions``)."""
+    return regions.partition(region).name

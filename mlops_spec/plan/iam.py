@@ -28,10 +28,31 @@ UNSCOPABLE_ACTIONS: dict[str, str] = {
     "application-autoscaling:DescribeScalingPolicies": (
         "Describe* calls take no resource; the endpoint variant is a parameter"
     ),
+    **{
+        action: "EC2 Describe* calls take no resource; SageMaker reads the VPC of a training "
+        "job pulling from a private registry (mlops_spec.plan.images)"
+        for action in (
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        )
+    },
 }
 """Actions that only work with ``Resource: "*"`` and why (checked by the tests)."""
 
 REGION_WIDE_ACTIONS: dict[str, str] = {
+    **{
+        action: "a training job's network interfaces get ids when SageMaker creates them; "
+        "their creation is limited to the declared subnets and security groups"
+        for action in (
+            "ec2:CreateNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission",
+        )
+    },
     "application-autoscaling:RegisterScalableTarget": (
         "scalable targets get an opaque id when registered, so their ARN is not known in "
         "advance; the endpoint variant is a request parameter"

@@ -1,67 +1,44 @@
-"""Container images: the ECR repository behind an image URI, and AWS's scikit-learn image.
+"""Container images as the planner uses them: an image URI and the ECR repository to grant.
 
-The registry accounts of the scikit-learn image are AWS's published table (the SageMaker
-Python SDK's ``image_uri_config/sklearn.json``; the same accounts for every version), so no
-lookup (invoke) is made.
+Which image runs the project's own jobs in each region, and how an ECR URI reads, is
+``mlops_spec.images`` (one table, checked against AWS's published one); the spec checks refuse
+a region without that image (``mlops_spec.image_checks``), so planning never meets one.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-SKLEARN_IMAGE_PYTHON: dict[str, tuple[int, int]] = {
-    "1.2-1": (3, 9),
-    "1.4-2": (3, 10),
-}
-"""The Python of each scikit-learn container version (aws/sagemaker-scikit-learn-container,
-``docker/<version>/base/Dockerfile.cpu``)."""
-SKLEARN_VERSION = "1.4-2"
-"""The image the runtime jobs run on: its Python must be at least :data:`RUNTIME_PYTHON`."""
-SKLEARN_PYTHON = SKLEARN_IMAGE_PYTHON[SKLEARN_VERSION]
-RUNTIME_PYTHON = (3, 10)
-"""The oldest Python the Processing job code supports (kw_only dataclasses, ``X | Y`` in
-``isinstance``, ``zip(strict=True)``); ``tests/runtime/test_runtime_py310.py`` parses the job
-modules with :data:`SKLEARN_PYTHON`'s grammar."""
-SKLEARN_REPOSITORY = "sagemaker-scikit-learn"
-SKLEARN_REGISTRIES = {
-    "af-south-1": "510948584623",
-    "ap-east-1": "651117190479",
-    "ap-northeast-1": "354813040037",
-    "ap-northeast-2": "366743142698",
-    "ap-northeast-3": "867004704886",
-    "ap-south-1": "720646828776",
-    "ap-south-2": "628508329040",
-    "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285",
-    "ap-southeast-3": "951798379941",
-    "ap-southeast-4": "106583098589",
-    "ca-central-1": "341280168497",
-    "cn-north-1": "450853457545",
-    "cn-northwest-1": "451049120500",
-    "eu-central-1": "492215442770",
-    "eu-central-2": "680994064768",
-    "eu-north-1": "662702820516",
-    "eu-west-1": "141502667606",
-    "eu-west-2": "764974769150",
-    "eu-west-3": "659782779980",
-    "eu-south-1": "978288397137",
-    "eu-south-2": "104374241257",
-    "me-south-1": "801668240914",
-    "me-central-1": "272398656194",
-    "sa-east-1": "737474898029",
-    "us-east-1": "683313688378",
-    "us-east-2": "257758044811",
-    "us-gov-west-1": "414596584902",
-    "us-gov-east-1": "237065988967",
-    "us-west-1": "746614075791",
-    "us-west-2": "246618743249",
-}
-
-_ECR = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
-    r"/(?P<repository>[^:@]+)"
+from mlops_spec.images import (
+    RUNTIME_PYTHON,
+    SKLEARN_IMAGE_PYTHON,
+    SKLEARN_PYTHON,
+    SKLEARN_REGISTRIES,
+    SKLEARN_REPOSITORY,
+    SKLEARN_VERSION,
+    ecr_image,
+    sklearn_image_uri,
 )
+from mlops_spec.plan.documents import ACCOUNT, Statement
+
+if TYPE_CHECKING:
+    from mlops_spec.models.training import PrivateRegistry
+
+__all__ = [
+    "RUNTIME_PYTHON",
+    "SKLEARN_IMAGE_PYTHON",
+    "SKLEARN_PYTHON",
+    "SKLEARN_REGISTRIES",
+    "SKLEARN_REPOSITORY",
+    "SKLEARN_VERSION",
+    "Image",
+    "ImageError",
+    "image",
+    "private_registry_grants",
+    "sklearn_image",
+    "training_image_access",
+]
 
 
 class ImageError(ValueError):
@@ -78,26 +55,95 @@ class Image:
 
 def image(uri: str, partition: str) -> Image:
     """Parse ``uri``; non-ECR registries get no repository ARN (nothing to grant)."""
-    match = _ECR.match(uri)
-    if not match:
+    ecr = ecr_image(uri)
+    if ecr is None:
         return Image(uri, None)
-    arn = (
-        f"arn:{partition}:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
-    )
+    arn = f"arn:{partition}:ecr:{ecr.region}:{ecr.account}:repository/{ecr.repository}"
     return Image(uri, arn)
 
 
 def sklearn_image(region: str, partition: str) -> Image:
-    """AWS's scikit-learn image, which runs the evaluation and monitoring jobs."""
-    account = SKLEARN_REGISTRIES.get(region)
-    if account is None:
+    """AWS's scikit-learn image, which runs the evaluation, profile, batch-feature and
+    monitoring jobs. A region without it is refused when the spec loads; reaching here with
+    one is a bug, reported as such."""
+    uri = sklearn_image_uri(region)
+    if uri is None:
         raise ImageError(
-            f"no SageMaker scikit-learn image is published in {region}; "
-            f"regions: {', '.join(sorted(SKLEARN_REGISTRIES))}"
+            f"no SageMaker scikit-learn image is published in {region} (the spec checks "
+            "should have refused this region: mlops_spec.image_checks)"
         )
-    suffix = ".cn" if partition == "aws-cn" else ""
-    return image(
-        f"{account}.dkr.ecr.{region}.amazonaws.com{suffix}/{SKLEARN_REPOSITORY}:"
-        f"{SKLEARN_VERSION}-cpu-py3",
-        partition,
-    )
+    return image(uri, partition)
+
+
+def training_image_access(
+    registry: PrivateRegistry | None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(``AlgorithmSpecification.TrainingImageConfig``, ``VpcConfig``) of a training job
+    whose image is in a private registry; (None, None) for an ECR image."""
+    if registry is None:
+        return None, None
+    image_config: dict[str, Any] = {"TrainingRepositoryAccessMode": "Vpc"}
+    if registry.credentials_provider_arn:
+        image_config["TrainingRepositoryAuthConfig"] = {
+            "TrainingRepositoryCredentialsProviderArn": registry.credentials_provider_arn
+        }
+    vpc = {"SecurityGroupIds": list(registry.security_groups), "Subnets": list(registry.subnets)}
+    return image_config, vpc
+
+
+VPC_DESCRIBE_ACTIONS = (
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+"""What SageMaker reads with the job's role to place it in the VPC (AWS: "Give SageMaker
+training jobs access to resources in your Amazon VPC"); EC2's Describe* take no resource."""
+VPC_INTERFACE_ACTIONS = (
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+)
+"""What SageMaker does with the job's network interfaces once created (their ids are not known
+in advance: every interface of the account and region)."""
+
+
+def private_registry_grants(
+    registry: PrivateRegistry | None, partition: str, region: str
+) -> tuple[Statement, ...]:
+    """The training job's role, for a private-registry image: create its network interfaces in
+    exactly the declared subnets and security groups, manage and describe them, and invoke
+    the registry's credentials provider (SageMaker calls it with the job's role)."""
+    if registry is None:
+        return ()
+
+    def ec2(resource: str) -> str:
+        return f"arn:{partition}:ec2:{region}:{ACCOUNT}:{resource}"
+
+    statements = [
+        Statement(
+            sid="VpcCreateInterfaces",
+            actions=("ec2:CreateNetworkInterface",),
+            resources=(
+                *(ec2(f"subnet/{s}") for s in registry.subnets),
+                *(ec2(f"security-group/{g}") for g in registry.security_groups),
+                ec2("network-interface/*"),
+            ),
+        ),
+        Statement(
+            sid="VpcManageInterfaces",
+            actions=VPC_INTERFACE_ACTIONS,
+            resources=(ec2("network-interface/*"),),
+        ),
+        Statement(sid="VpcDescribe", actions=VPC_DESCRIBE_ACTIONS, resources=("*",)),
+    ]
+    if registry.credentials_provider_arn:
+        statements.append(
+            Statement(
+                sid="RegistryCredentials",
+                actions=("lambda:InvokeFunction",),
+                resources=(registry.credentials_provider_arn,),
+            )
+        )
+    return tuple(statements)

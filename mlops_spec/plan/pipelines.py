@@ -222,9 +222,12 @@ def training_step(
     channels: Sequence[tuple[str, str, str]],
     output_uri: str,
     checkpoint_uri: str | None,
+    image_config: Mapping[str, Any] | None = None,
+    vpc_config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Train step; ``channels``: (name, s3 uri, content type); with spot, checkpoints under
-    ``<checkpoint_uri>/<execution id>``."""
+    ``<checkpoint_uri>/<execution id>``; a private-registry image pulls with ``image_config``
+    (``TrainingImageConfig``) from the job's ``vpc_config`` (``mlops_spec.plan.images``)."""
     stopping: dict[str, Any] = {"MaxRuntimeInSeconds": max_runtime_seconds}
     if spot and max_wait_seconds:
         stopping["MaxWaitTimeInSeconds"] = max_wait_seconds
@@ -263,6 +266,10 @@ def training_step(
         # Per execution: a new run must not resume the previous run's checkpoints (a spot
         # interruption restarts the same job, which finds its own checkpoints there).
         arguments["CheckpointConfig"] = {"S3Uri": per_execution(checkpoint_uri)}
+    if image_config is not None:
+        arguments["AlgorithmSpecification"]["TrainingImageConfig"] = dict(image_config)
+    if vpc_config is not None:
+        arguments["VpcConfig"] = dict(vpc_config)
     return {"Name": "Train", "Type": "Training", "Arguments": arguments}
 
 

@@ -21,7 +21,13 @@ from mlops_spec.naming import Names
 from mlops_spec.plan import iam, pipelines
 from mlops_spec.plan.documents import ACCOUNT, Condition, Statement
 from mlops_spec.plan.errors import PlanError
-from mlops_spec.plan.images import Image, image, sklearn_image
+from mlops_spec.plan.images import (
+    Image,
+    image,
+    private_registry_grants,
+    sklearn_image,
+    training_image_access,
+)
 from mlops_spec.plan.schedules import pipeline_arn
 from mlops_spec.plan.storage import StoragePlan
 
@@ -458,7 +464,10 @@ def _steps(
 def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
     training = p.model.training
     max_wait = training.effective_max_wait_minutes
+    image_config, vpc_config = training_image_access(training.private_registry)
     return pipelines.training_step(
+        image_config=image_config,
+        vpc_config=vpc_config,
         image=training.image,
         role_arn=p.job_role_arn,
         entry_point=training.entry_point,
@@ -646,4 +655,5 @@ def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[State
         iam.ecr_pull((training_image.repository_arn,) if training_image.repository_arn else ()),
         iam.log_writes((log_group,)),
         iam.put_metrics("/aws/sagemaker/TrainingJobs"),
+        private_registry_grants(p.model.training.private_registry, p.partition, p.region),
     ]

@@ -83,6 +83,9 @@ def test_resources_belong_to_this_system(all_plans: dict[str, DeploymentPlan], c
                     if name.endswith(f"/{SCALING_ROLE}"):  # the service-linked role
                         assert "iam:AWSServiceName" in {c.key for c in statement.conditions}
                         continue
+                    if name == "registry-credentials":  # full.yaml's private_registry
+                        assert statement.sid == "RegistryCredentials", statement
+                        continue
                     assert name.startswith((prefix, "pipelines-")), (role.name, resource)
                 if resource.startswith("arn:aws:s3:::"):
                     bucket = resource[len("arn:aws:s3:::") :].split("/", 1)[0]
