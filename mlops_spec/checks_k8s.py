@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_spec.checks import Issue
 from mlops_spec.cron_k8s import CronError, to_kubernetes_cron
+from mlops_spec.enums import MonitorAction
 from mlops_spec.models.monitors import ScheduledMonitorBase
 from mlops_spec.models.serving import BatchServing, PinnedVersion, RealtimeServing
 
@@ -122,8 +123,19 @@ def _model_issues(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
     if serving is not None:
         issues += _serving_issues(spec, (*base, "serving"), serving)
     for monitor_id, monitor in model.monitors.items():
+        loc = (*base, "monitors", monitor_id)
         if isinstance(monitor, ScheduledMonitorBase):
-            issues += _schedule_issues((*base, "monitors", monitor_id, "schedule"), monitor)
+            issues += _schedule_issues((*loc, "schedule"), monitor)
+        if monitor.action is MonitorAction.RETRAIN:
+            issues.append(
+                Issue(
+                    (*loc, "action"),
+                    "on Kubernetes a retrain alert reaches the retraining controller, which is "
+                    f"not built yet: {ISSUE_13}",
+                    got="retrain",
+                    allowed="notify, rollback",
+                )
+            )
     return issues
 
 

@@ -28,7 +28,7 @@ STACKS: dict[str, tuple[Path, str]] = {
     for stack in sorted(validate_file(spec).stacks)
 }
 """Every stack of every example, and of the all-tiers spec: ``<example>-<stack>``."""
-PRODUCTION = {"churn-staging", "churn-prod", "ltv-prod", "full-prod"}
+PRODUCTION = {"churn-staging", "churn-prod", "ltv-prod", "full-prod", "churn-k8s-prod"}
 
 
 class Stack:

@@ -1,4 +1,4 @@
-"""The monitors of the Kubernetes example (``tests/k8s/specs/churn-k8s.yaml``): the cluster
+"""The monitors of the Kubernetes example (``examples/churn-k8s/mlops.yaml``): the cluster
 facts read from ``system.kubernetes``, the monitoring job reading the proxy's capture on the
 converted schedule, and every object checked by the tools that define it."""
 
@@ -18,7 +18,7 @@ from mlops_spec.plan.k8s.monitors_plan import K8sMonitoringPlan, plan_k8s_monito
 from tests.k8s import checkov_scan, harness, prom
 from tests.k8s.monitor_support import ROOT
 
-SPEC = ROOT / "tests/k8s/specs/churn-k8s.yaml"
+SPEC = ROOT / "examples/churn-k8s/mlops.yaml"
 MODEL = "churn-classifier"
 CONTROLLER = "http://churnk-prod-controller.churn-ml.svc:8080/alerts"
 

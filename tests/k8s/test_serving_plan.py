@@ -22,11 +22,12 @@ from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.documents import render
 from mlops_spec.plan.k8s import KubernetesPlan
 from mlops_spec.plan.k8s.rollout import effective_share, steps, weights
+from tests.conftest import ROOT
 from tests.k8s import harness
 from tests.k8s.checkov_scan import Finding, scan, scannable, violations
 from tests.k8s.promql import metric_names
 
-SPEC = Path(__file__).parent / "specs" / "churn-k8s.yaml"
+SPEC = ROOT / "examples/churn-k8s/mlops.yaml"
 MODEL = "churn-classifier"
 REFS = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
 
@@ -45,7 +46,7 @@ def _cluster(stack: str, path: Path = SPEC) -> KubernetesPlan:
 
 def _rendered(cluster: KubernetesPlan) -> list[dict[str, Any]]:
     """The manifests as the components send them (placeholders filled)."""
-    return [json.loads(render(json.dumps(m.body), REFS)) for m in cluster.manifests]
+    return [json.loads(render(json.dumps(m.body), REFS)) for m in cluster.all_manifests]
 
 
 def _kind(cluster: KubernetesPlan, kind: str) -> dict[str, Any]:
@@ -172,7 +173,18 @@ def test_custom_resources_name_their_crd_and_operators_are_listed() -> None:
         "ScaledObject": "scaledobjects.keda.sh",
         "ServiceMonitor": "servicemonitors.monitoring.coreos.com",
     }
-    assert [o.name for o in cluster.operators] == ["Argo Rollouts", "KEDA", "Prometheus Operator"]
+    assert [(o.name, o.crds) for o in cluster.operators] == [
+        ("Argo Rollouts", ("analysistemplates.argoproj.io", "rollouts.argoproj.io")),
+        ("KEDA", ("scaledobjects.keda.sh",)),
+        (
+            "Prometheus Operator",
+            (
+                "alertmanagerconfigs.monitoring.coreos.com",
+                "prometheusrules.monitoring.coreos.com",
+                "servicemonitors.monitoring.coreos.com",
+            ),
+        ),
+    ]
     assert any("Argo Rollouts (analysistemplates.argoproj.io" in n for n in cluster.notes)
 
 

@@ -12,8 +12,9 @@ from ruamel.yaml import YAML
 from mlops_spec.errors import Problem, SpecError
 from mlops_spec.load import validate_file
 from mlops_spec.models.kubernetes import ObjectStore
+from tests.conftest import ROOT
 
-SPEC = Path(__file__).parent / "specs" / "churn-k8s.yaml"
+SPEC = ROOT / "examples/churn-k8s/mlops.yaml"
 
 
 def _spec() -> dict[str, Any]:
@@ -108,6 +109,20 @@ def test_latest_approved_needs_the_controller(tmp_path: Path) -> None:
     _serving(data)["model_version"] = "latest_approved"
     problem = _at(
         _problems(tmp_path, data), "models", "churn-classifier", "serving", "model_version"
+    )
+    assert "issue 13" in problem.message
+
+
+def test_retrain_alerts_need_the_controller(tmp_path: Path) -> None:
+    data = _spec()
+    data["models"]["churn-classifier"]["monitors"]["feature-drift"]["action"] = "retrain"
+    problem = _at(
+        _problems(tmp_path, data),
+        "models",
+        "churn-classifier",
+        "monitors",
+        "feature-drift",
+        "action",
     )
     assert "issue 13" in problem.message
 

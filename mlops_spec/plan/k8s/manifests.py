@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,16 +12,30 @@ from typing import Any
 class Manifest:
     """One Kubernetes object of the stack: its whole manifest, decided from the spec.
 
-    String values may hold ``${account}`` and ``${key_arn}`` (``plan.documents``), which the
+    Kept as JSON text so the plan stays immutable data (``body`` parses a fresh copy). String
+    values may hold ``${account}`` and ``${key_arn}`` (``plan.documents``), which the
     components fill from the stack's outputs. ``crd`` names the CustomResourceDefinition a
     custom resource needs (the components read it first, so a missing operator fails at
     preview); None for built-in kinds."""
 
-    body: Mapping[str, Any]
+    text: str
     crd: str | None = None
     skip_await: bool = False
     """Pulumi must not wait for this object to become ready (a Service whose pods come from a
     custom resource Pulumi does not await: pulumi-kubernetes#1974)."""
+
+    @classmethod
+    def of(
+        cls, body: Mapping[str, Any], crd: str | None = None, skip_await: bool = False
+    ) -> Manifest:
+        """A manifest from its body (a mapping of JSON values)."""
+        return cls(json.dumps(body, separators=(",", ":")), crd, skip_await)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The manifest (a new dict on every call)."""
+        parsed: dict[str, Any] = json.loads(self.text)
+        return parsed
 
     @property
     def api_version(self) -> str:

@@ -52,7 +52,13 @@ def crd_name(api_version: str, kind: str) -> str:
 
 def custom(body: Mapping[str, Any]) -> Manifest:
     """A custom resource, tied to the CRD that defines it."""
-    return Manifest(body, crd=crd_name(str(body["apiVersion"]), str(body["kind"])))
+    return Manifest.of(body, crd=crd_name(str(body["apiVersion"]), str(body["kind"])))
+
+
+def of_body(body: Mapping[str, Any]) -> Manifest:
+    """A manifest of any kind: custom when an operator serves its API group."""
+    group = str(body["apiVersion"]).split("/")[0]
+    return custom(body) if group in OPERATORS else Manifest.of(body)
 
 
 def needed(manifests: Iterable[Manifest]) -> tuple[Operator, ...]:

@@ -7,8 +7,7 @@ whole manifest decided here; the components only create them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from mlops_runtime.contract.proxy import ProxyCapture, ProxyConfig
 from mlops_spec.enums import RolloutStrategy
@@ -21,9 +20,12 @@ from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
 from mlops_spec.plan.k8s import rollout
 from mlops_spec.plan.k8s.manifests import Manifest
+from mlops_spec.plan.k8s.monitors_inputs import capture_jobs, monitor_cluster
+from mlops_spec.plan.k8s.monitors_plan import K8sMonitoringPlan, plan_k8s_monitoring
 from mlops_spec.plan.k8s.names import KubernetesNames
-from mlops_spec.plan.k8s.operators import Operator, needed
+from mlops_spec.plan.k8s.operators import Operator, needed, of_body
 from mlops_spec.plan.k8s.realtime import RealtimeInputs, plan_realtime
+from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.storage import StoragePlan
 
 POD_SECURITY = {
@@ -40,9 +42,17 @@ class KubernetesPlan:
     namespace: str
     create_namespace: bool
     manifests: tuple[Manifest, ...]
+    """The serving objects (``mlops_components.k8s.Serving``)."""
+    monitoring: K8sMonitoringPlan
+    """Alerts, their routing and the monitoring jobs (``mlops_components.k8s.Monitors``)."""
     operators: tuple[Operator, ...]
     """The operators whose CRDs the custom resources need (the cluster's, not ours)."""
     notes: tuple[str, ...]
+
+    @property
+    def all_manifests(self) -> tuple[Manifest, ...]:
+        """Every object of the stack's cluster side: serving, then monitoring."""
+        return (*self.manifests, *(of_body(b) for b in self.monitoring.manifests()))
 
     def for_model(self, model_name: str) -> tuple[Manifest, ...]:
         """The objects labelled with a workload name (``KubernetesNames.workload``)."""
@@ -94,7 +104,7 @@ def _namespace(profile: KubernetesProfile, names: KubernetesNames) -> tuple[Mani
         "kind": "Namespace",
         "metadata": {"name": names.namespace, "labels": {**names.labels(), **POD_SECURITY}},
     }
-    return (Manifest(body),)
+    return (Manifest.of(body),)
 
 
 def _model(
@@ -183,8 +193,30 @@ def _notes(
     return notes
 
 
+def _monitoring(
+    resolved: ResolvedSpec,
+    names: Names,
+    knames: KubernetesNames,
+    storage: StoragePlan,
+    policy: EnvironmentPolicy,
+) -> K8sMonitoringPlan:
+    """k8s-mon's monitors plan, fed with the served workloads and where they capture."""
+    spec = resolved.spec
+    profile = spec.system.kubernetes
+    assert profile is not None
+    workloads = {m: knames.workload(m) for m in sorted(spec.models) if spec.models[m].serving}
+    capture = capture_uri(profile, storage, names)
+    jobs = capture_jobs(resolved, names, storage, capture, workloads)
+    cluster = monitor_cluster(profile)
+    return plan_k8s_monitoring(resolved, names, policy, cluster, workloads=workloads, jobs=jobs)
+
+
 def plan_kubernetes(
-    resolved: ResolvedSpec, names: Names, storage: StoragePlan, partition: str
+    resolved: ResolvedSpec,
+    names: Names,
+    storage: StoragePlan,
+    partition: str,
+    policy: EnvironmentPolicy,
 ) -> KubernetesPlan:
     """The cluster objects of one ``platform: kubernetes`` stack."""
     spec = resolved.spec
@@ -195,16 +227,14 @@ def plan_kubernetes(
     for model_id in sorted(spec.models):
         if spec.models[model_id].serving is not None:
             manifests += _model(resolved, names, knames, storage, partition, model_id)
+    monitoring = _monitoring(resolved, names, knames, storage, policy)
     plan = KubernetesPlan(
         namespace=knames.namespace,
         create_namespace=profile.namespace.create,
         manifests=tuple(manifests),
-        operators=needed(manifests),
+        monitoring=monitoring,
+        operators=(),
         notes=(),
     )
-    return _with_notes(plan, _notes(resolved, names, storage, plan))
-
-
-def _with_notes(plan: KubernetesPlan, notes: list[str]) -> KubernetesPlan:
-    fields: dict[str, Any] = {**plan.__dict__, "notes": tuple(notes)}
-    return KubernetesPlan(**fields)
+    plan = replace(plan, operators=needed(plan.all_manifests))
+    return replace(plan, notes=tuple(_notes(resolved, names, storage, plan)))

@@ -106,7 +106,7 @@ def fetch_container(profile: KubernetesProfile, package_arn: str, region: str) -
             config,
             [
                 {"name": PACKAGE_ENV, "value": package_arn},
-                {"name": "AWS_REGION", "value": region},
+                {"name": "AWS_DEFAULT_REGION", "value": region},
             ],
         ),
         "resources": {**SIDECAR_SIZES, "limits": SIDECAR_LIMITS},
@@ -141,7 +141,7 @@ def proxy_container(profile: KubernetesProfile, config: ProxyConfig, region: str
     return {
         "name": "mlops-proxy",
         "image": profile.runtime_image,
-        "env": _env(config.to_json(), [{"name": "AWS_REGION", "value": region}])
+        "env": _env(config.to_json(), [{"name": "AWS_DEFAULT_REGION", "value": region}])
         + store_env(profile),
         "ports": [
             {"name": "http", "containerPort": DEFAULT_PORT, "protocol": "TCP"},

@@ -124,7 +124,7 @@ def _service(inputs: RealtimeInputs) -> Manifest:
             ],
         },
     }
-    return Manifest(body, skip_await=True)
+    return Manifest.of(body, skip_await=True)
 
 
 def _budget(inputs: RealtimeInputs) -> Manifest:
@@ -136,7 +136,7 @@ def _budget(inputs: RealtimeInputs) -> Manifest:
         "metadata": metadata(names.workload(model), names.namespace, names.labels(model, "model")),
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": names.selector(model)}},
     }
-    return Manifest(body)
+    return Manifest.of(body)
 
 
 def _monitor(inputs: RealtimeInputs) -> Manifest:
@@ -167,7 +167,7 @@ def _network_policy(inputs: RealtimeInputs) -> Manifest:
             "ingress": [{"ports": ports}],
         },
     }
-    return Manifest(body)
+    return Manifest.of(body)
 
 
 def requests_per_minute(namespace: str, model: str) -> str:

@@ -34,11 +34,19 @@ def aws_side(resolved: ResolvedSpec) -> ResolvedSpec:
     return resolved.model_copy(update={"spec": aws})
 
 
+def aws_twin(resolved: ResolvedSpec) -> ResolvedSpec:
+    """The same stack planned for AWS (``platform: aws``, serving and monitors kept): what the
+    parity tests compare a Kubernetes stack's monitors with."""
+    spec = resolved.spec
+    system = spec.system.model_copy(update={"platform": "aws"})
+    return resolved.model_copy(update={"spec": spec.model_copy(update={"system": system})})
+
+
 def plan_on_kubernetes(resolved: ResolvedSpec, plan_aws: Callable[[ResolvedSpec], Plan]) -> Plan:
     """The deployment plan of a ``platform: kubernetes`` stack (``plan_aws``: the AWS
     planner, ``mlops_spec.plan.deployment.plan``)."""
     aws: Any = plan_aws(aws_side(resolved))
     system = resolved.spec.system
     names = Names(system.id, resolved.environment.name, system.region, system.bucket_namespace)
-    cluster = plan_kubernetes(resolved, names, aws.storage, aws.partition)
+    cluster = plan_kubernetes(resolved, names, aws.storage, aws.partition, aws.policy)
     return cast(Plan, replace(aws, kubernetes=cluster, notes=(*aws.notes, *cluster.notes)))
