@@ -42,6 +42,7 @@ from mlops_components.training import Training, TrainingArgs
 from mlops_spec.errors import SpecError
 from mlops_spec.load import resolve
 from mlops_spec.plan import DeploymentPlan, PlanError, plan
+from mlops_spec.plan.lineage import COMMIT_ENV, stamp_commit
 from mlops_spec.plan.serving import ENDPOINT_OWNER_TAG
 
 TYPE = "mlops:system:MlSystem"
@@ -60,6 +61,11 @@ class MlSystemArgs:
     """The environment of the spec to build (a key of its ``environments``). Defaults to the
     Pulumi stack's name (``pulumi.get_stack()``), so ``pulumi up --stack prod`` builds the
     ``prod`` overlay."""
+    commit: str | None = None
+    """The repository commit every model version trained by this deployment records (its
+    lineage, docs/lineage.md). Defaults to the ``mlops:commit`` config, else the
+    ``MLOPS_COMMIT`` environment variable (the deploy workflow sets it to ``github.sha``);
+    unset: ``unknown``."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,11 @@ def _load(args: MlSystemArgs) -> DeploymentPlan:
     region = pulumi.Config("aws").get("region")
     if region and region != deployment.region:
         raise pulumi.RunError(f"aws:region is {region}; {path} deploys to {deployment.region}")
-    return deployment
+    commit = args.commit or pulumi.Config("mlops").get("commit") or os.environ.get(COMMIT_ENV)
+    try:
+        return stamp_commit(deployment, commit)
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def _adopt(parent: MlSystem, former_types: Sequence[str] = ()) -> pulumi.ResourceOptions:

@@ -350,6 +350,17 @@ def _mount_cost_and_check() -> None:
 _mount_cost_and_check()
 
 
+def _mount_lineage() -> None:
+    """Add `mlops approve`, `mlops reject` and `mlops lineage` (typer only at import: the
+    planner and boto3 load inside the commands)."""
+    from mlops_spec.lineage_cli import register
+
+    register(app)
+
+
+_mount_lineage()
+
+
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
     from mlops_spec.drift_cli import app as drift_app

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops_runtime.contract.config import TriggerConfig
-from mlops_runtime.contract.events import REASON_PARAMETER
+from mlops_runtime.contract.events import REASON_PARAMETER, TRIGGER_ID_PARAMETER
 from mlops_runtime.core import audit, runs
 from mlops_runtime.core.clock import utcnow
 from mlops_runtime.core.ports import AuditLog, Claim, ClaimStore, RunLedger, RunRequest, RunStarter
@@ -86,7 +86,11 @@ def run_request(config: TriggerConfig, request: Request) -> RunRequest:
     return RunRequest(
         pipeline=config.models[request.model].pipeline_name,
         token=runs.digest(request.key),
-        parameters={REASON_PARAMETER: pipeline_reason(request.reason)},
+        # The token again as TriggerId: the run's lineage record links back to this trigger.
+        parameters={
+            REASON_PARAMETER: pipeline_reason(request.reason),
+            TRIGGER_ID_PARAMETER: runs.digest(request.key),
+        },
         description=f"{config.system}/{request.model}: {request.reason}",
     )
 

@@ -95,13 +95,19 @@ def per_execution(prefix_uri: str, *rest: str) -> dict[str, Any]:
     return {"Std:Join": {"On": "/", "Values": [prefix_uri.rstrip("/"), EXECUTION_ID, *rest]}}
 
 
-def definition(steps: Sequence[Mapping[str, Any]]) -> str:
-    """A complete pipeline definition (with the TriggerReason parameter) as canonical JSON."""
+def definition(
+    steps: Sequence[Mapping[str, Any]], parameters: Sequence[Mapping[str, str]] = ()
+) -> str:
+    """A complete pipeline definition (the TriggerReason parameter, then ``parameters``, e.g.
+    the lineage's) as canonical JSON."""
     return canonical_json(
         {
             "Version": VERSION,
             "Metadata": {},
-            "Parameters": [{"Name": REASON_PARAMETER, "Type": "String", "DefaultValue": "manual"}],
+            "Parameters": [
+                {"Name": REASON_PARAMETER, "Type": "String", "DefaultValue": "manual"},
+                *parameters,
+            ],
             # null: no SageMaker Experiment/Trial per execution (the roles may not create
             # them, and nothing reads them).
             "PipelineExperimentConfig": None,
@@ -209,7 +215,7 @@ def processing_step(
 
 def training_step(
     *,
-    image: str,
+    image: Any,
     role_arn: str,
     entry_point: str,
     instance_type: str,
@@ -277,17 +283,19 @@ def register_step(
     *,
     group: str,
     approval_status: str,
-    image: str,
+    image: Any,
     content_type: str,
     evaluation_uri_prefix: str | None,
     gate_metric: str | None,
     realtime_instance_types: Sequence[str] = (),
     transform_instance_types: Sequence[str] = (),
     references_uri_prefix: str | None = None,
+    lineage_metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The RegisterModel step (CreateModelPackage into the model's group). With
     ``references_uri_prefix`` the package records where this execution's drift references are
-    (``mlops:reference`` = ``<prefix><execution id>``), for the deploy function to promote."""
+    (``mlops:reference`` = ``<prefix><execution id>``), for the deploy function to promote;
+    ``lineage_metadata``: the lineage's short facts (``mlops_spec.plan.lineage``)."""
     inference: dict[str, Any] = {
         "Containers": [
             {"Image": image, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}
@@ -302,6 +310,7 @@ def register_step(
     metadata: dict[str, Any] = {"mlops:trigger": {"Get": f"Parameters.{REASON_PARAMETER}"}}
     if references_uri_prefix:
         metadata[REFERENCE_METADATA] = per_execution(references_uri_prefix)
+    metadata.update(lineage_metadata or {})
     arguments: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelApprovalStatus": approval_status,

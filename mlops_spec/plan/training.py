@@ -4,7 +4,7 @@ its role. Scheduled retraining goes through the trigger function (see the retrai
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
@@ -18,7 +18,7 @@ from mlops_spec.models.serving import (
     ServerlessServing,
 )
 from mlops_spec.naming import Names
-from mlops_spec.plan import iam, pipelines
+from mlops_spec.plan import iam, lineage, pipelines
 from mlops_spec.plan.documents import ACCOUNT, Condition, Statement
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.images import (
@@ -147,6 +147,8 @@ class TrainingPlan:
     config_files: tuple[pipelines.ConfigFile, ...] = ()
     """The runtime configuration of the Profile step (and the Evaluate step with a gate): S3
     objects the component uploads and the steps read as their ``config`` input."""
+    lineage: lineage.LineagePlan | None = None
+    """The Inputs and Lineage steps: the run's lineage record (``docs/lineage.md``)."""
 
 
 def _value(value: object) -> str:
@@ -327,6 +329,16 @@ class _Pipeline:
     """``s3://<artifacts>/models/<model>``."""
     eval_image: Image
     """The scikit-learn image of the Processing steps (evaluate, profile)."""
+    lineage_plan: lineage.LineagePlan | None = None
+    """The lineage steps (set once the channels and the gate are planned)."""
+
+    @property
+    def image(self) -> Any:
+        """The training image Train, the candidate's model and Register use: at the digest
+        the Inputs step resolved (an ECR image), else as the spec writes it."""
+        if self.lineage_plan is None:
+            return self.model.training.image
+        return self.lineage_plan.image_uri()
 
     def processing(
         self, step: str, instance_type: str, module: str, config: Any, **io: Any
@@ -380,7 +392,17 @@ def plan_training(
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
     profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
+    lineage_plan = _lineage(p, resolved, channels, gate, group)
+    p = replace(p, lineage_plan=lineage_plan)
     steps, config_files = _steps(p, channels, gate, profile, group)
+    steps, config_files = lineage.with_steps(
+        lineage_plan,
+        steps,
+        config_files,
+        processing=p.processing,
+        artifacts_bucket=storage.bucket("artifacts").name,
+        pipeline_name=name,
+    )
     max_wait = training.effective_max_wait_minutes
     return TrainingPlan(
         model=model_id,
@@ -393,6 +415,7 @@ def plan_training(
             role_name,
             f"SageMaker training pipeline of {model_id}",
             *_grants(p, channels, gate, group),
+            _lineage_grants(p),
             partition=partition,
             region=region,
         ),
@@ -419,8 +442,9 @@ def plan_training(
         approval_status=APPROVAL_STATUS[spec_model.registry.approval],
         gate=gate,
         profile=profile,
-        definition=pipelines.definition(steps),
+        definition=pipelines.definition(steps, lineage.parameters(lineage_plan)),
         config_files=config_files,
+        lineage=lineage_plan,
     )
 
 
@@ -468,7 +492,7 @@ def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
     return pipelines.training_step(
         image_config=image_config,
         vpc_config=vpc_config,
-        image=training.image,
+        image=p.image,
         role_arn=p.job_role_arn,
         entry_point=training.entry_point,
         instance_type=str(training.instance_type),
@@ -561,7 +585,7 @@ def _register_step(
     return pipelines.register_step(
         group=group,
         approval_status=APPROVAL_STATUS[p.model.registry.approval],
-        image=p.model.training.image,
+        image=p.image,
         content_type=channels[0].content_type,
         evaluation_uri_prefix=gate.evaluation_uri if gate else None,
         gate_metric=gate.metric if gate else None,
@@ -572,6 +596,7 @@ def _register_step(
             (serving.instance_type,) if isinstance(serving, BatchServing) else ()
         ),
         references_uri_prefix=profile.packages_uri,
+        lineage_metadata=lineage.package_metadata(),
     )
 
 
@@ -657,3 +682,34 @@ def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[State
         iam.put_metrics("/aws/sagemaker/TrainingJobs"),
         private_registry_grants(p.model.training.private_registry, p.partition, p.region),
     ]
+
+
+def _lineage(
+    p: _Pipeline,
+    resolved: ResolvedSpec,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    group: str,
+) -> lineage.LineagePlan:
+    """The lineage steps: every channel and the holdout are listed."""
+    return lineage.plan_lineage(
+        resolved,
+        p.model_id,
+        pipeline_name=p.name,
+        package_group=group,
+        model_uri=p.base,
+        data=(
+            [(c.name, c.uri) for c in channels],
+            (gate.holdout, gate.holdout_uri) if gate else None,
+        ),
+    )
+
+
+def _lineage_grants(p: _Pipeline) -> tuple[Statement, ...]:
+    """List the versions under every source the lineage records; write the records."""
+    assert p.lineage_plan is not None
+    locations = {
+        s.name: (p.storage.location(s.name).bucket_arn, p.storage.location(s.name).prefix)
+        for s in p.lineage_plan.sources
+    }
+    return lineage.grants(p.lineage_plan, locations, p.storage.bucket("artifacts").arn)

@@ -21,6 +21,7 @@ from mlops_runtime.contract.config import (
     ProfileConfig,
     TriggerConfig,
 )
+from mlops_runtime.contract.lineage import LineageConfig
 from mlops_spec.load import resolve
 from tests.components.conftest import PRODUCTION, STACKS, Stack
 
@@ -430,6 +431,8 @@ def test_runtime_steps_read_config_objects_the_stack_uploads(
                 "Profile": ProfileConfig,
                 "MonitorDrift": MonitorConfig,
                 "PrepareFeatures": BatchFeaturesConfig,
+                "Inputs": LineageConfig,
+                "Lineage": LineageConfig,
             }[step["Name"]]
             cls.from_json(uploaded.inputs["content"])
     assert used == set(objects)

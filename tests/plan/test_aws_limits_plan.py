@@ -15,6 +15,7 @@ import pytest
 
 import mlops_runtime.contract.batch as runtime_batch
 import mlops_runtime.contract.config as runtime_config
+import mlops_runtime.contract.lineage as runtime_lineage
 from mlops_spec.plan import DeploymentPlan, pipelines
 from mlops_spec.plan.documents import render
 from mlops_spec.plan.errors import PlanError
@@ -32,6 +33,7 @@ RUNTIME_MODULES = (
     "mlops_runtime.profile_job",
     "mlops_runtime.monitoring_job",
     "mlops_runtime.jobs.batch_features",
+    "mlops_runtime.lineage_job",
 )
 """The Processing steps configured by a runtime configuration (the champion step takes
 arguments)."""
@@ -134,8 +136,10 @@ def test_every_runtime_step_reads_a_config_file_that_round_trips(
         assert file.bucket == deployment.storage.bucket("artifacts").name
         # The runtime's dataclass parses the rendered file and gives the same document back.
         text = render(file.content, REFS)  # what the component uploads
-        cls = getattr(runtime_config, file.runtime_class, None) or getattr(
-            runtime_batch, file.runtime_class
+        cls = (
+            getattr(runtime_config, file.runtime_class, None)
+            or getattr(runtime_lineage, file.runtime_class, None)
+            or getattr(runtime_batch, file.runtime_class)
         )
         parsed = cls.from_json(text)
         assert parsed.to_dict() == json.loads(text)

@@ -29,6 +29,7 @@ CLIENTS = {
     "s3": "s3",
     "cloudwatch": "cloudwatch",
     "sns": "sns",
+    "ecr": "ecr",
 }
 """How the runtime names its clients -> IAM service prefix."""
 NOT_OPERATIONS = {"get_paginator", "exceptions", "meta"}
@@ -38,6 +39,7 @@ ACTIONS = {
     "s3.list_objects_v2": "s3:ListBucket",
     "s3.head_object": "s3:GetObject",
     "s3.copy_object": "s3:PutObject",
+    "s3.list_object_versions": "s3:ListBucketVersions",
 }
 """Operations whose IAM action is not the operation's name."""
 ALSO = {"s3.copy_object": ("s3:GetObject", "s3:ListBucket")}
@@ -50,6 +52,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "notify": ("mlops_runtime.notify",),
     "monitor": ("mlops_runtime.monitoring_job",),
     "evaluate": ("mlops_runtime.evaluate",),
+    "lineage": ("mlops_runtime.lineage_job",),
 }
 """Entry modules; the scan follows their ``mlops_runtime`` imports."""
 
@@ -95,11 +98,16 @@ CALLS: dict[str, set[str]] = {
         "sagemaker.list_model_packages",
         "s3.get_object",
     },
+    "lineage": {"s3.list_object_versions", "ecr.batch_get_image"},
 }
 """unit -> client.operation it calls (grep-able)."""
 NOT_REACHED: dict[str, dict[str, str]] = {
     "notify": {"sns.get": "the SNS record of the event (a dict), not a client"},
     "trigger": {"dynamodb.query": "audit.records, an operator's helper, not the handler"},
+    "lineage": {
+        "s3.head_object": "InputReader.head: mlops lineage --verify (the caller's rights)",
+        "s3.get_object": "S3Records.get: mlops lineage reads a record (the caller's rights)",
+    },
     "deploy": {
         "dynamodb.query": "audit.records, an operator's helper, not the handler",
         "s3.get_object": "registry.find_champion (evaluate only); deploy uses latest_approved",
@@ -234,6 +242,8 @@ def roles(deployment: DeploymentPlan) -> list[tuple[str, RolePlan, set[str]]]:
     for training in deployment.training:
         if training.gate:
             found.append(("evaluate", training.role, CALLS["evaluate"]))
+        if training.lineage:  # the Inputs and Lineage steps run with the pipeline's role
+            found.append(("lineage", training.role, CALLS["lineage"]))
     return found
 
 

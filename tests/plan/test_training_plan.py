@@ -33,9 +33,18 @@ def _steps(definition: str) -> dict[str, Any]:
 def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     training = example("churn", "prod").training_for("churn-classifier")
     document = json.loads(training.definition)
-    assert [s["Name"] for s in document["Steps"]] == ["Train", "Evaluate", "CheckGate"]
-    assert document["Parameters"] == [
-        {"Name": "TriggerReason", "Type": "String", "DefaultValue": "manual"}
+    assert [s["Name"] for s in document["Steps"]] == ["Inputs", "Train", "Evaluate", "CheckGate"]
+    assert document["Parameters"][0] == {
+        "Name": "TriggerReason",
+        "Type": "String",
+        "DefaultValue": "manual",
+    }
+    # The lineage's (tests/plan/test_lineage_plan.py)
+    assert [p["Name"] for p in document["Parameters"][1:]] == [
+        "SpecSha256",
+        "Commit",
+        "Stack",
+        "TriggerId",
     ]
     steps = _steps(training.definition)
     train = steps["Train"]["Arguments"]
@@ -67,7 +76,7 @@ def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     assert condition["LeftValue"]["Std:JsonGet"]["Path"] == "gate.passed"
     assert condition["RightValue"] is True
     passed = steps["CheckGate"]["Arguments"]["IfSteps"]
-    assert [s["Name"] for s in passed] == ["Profile", "Register"]
+    assert [s["Name"] for s in passed] == ["Profile", "Lineage", "Register"]
     assert steps["GateFailed"]["Type"] == "Fail"
     register = steps["Register"]["Arguments"]
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
@@ -125,8 +134,8 @@ def test_without_a_gate_the_candidate_is_profiled_and_registered_directly() -> N
     la = full().training_for("la")
     assert la.gate is None
     steps = json.loads(la.definition)["Steps"]
-    assert [s["Name"] for s in steps] == ["Train", "Profile", "Register"]
-    assert steps[1]["DependsOn"] == ["Train"]  # profiles the data of a model that trained
+    assert [s["Name"] for s in steps] == ["Inputs", "Train", "Profile", "Lineage", "Register"]
+    assert steps[2]["DependsOn"] == ["Train"]  # profiles the data of a model that trained
 
 
 def test_hyperparameters_are_strings_and_multi_instance_traffic_is_encrypted() -> None:

@@ -286,7 +286,8 @@ def start_retraining(event: dict[str, Any]) -> str:
     parameters = boto("sagemaker").list_pipeline_parameters_for_execution(
         PipelineExecutionArn=run["PipelineExecutionArn"]
     )["PipelineParameters"]
-    assert parameters == [{"Name": "TriggerReason", "Value": f"alarm:{ALARM}"}]
+    assert parameters[0] == {"Name": "TriggerReason", "Value": f"alarm:{ALARM}"}
+    assert [p["Name"] for p in parameters[1:]] == ["TriggerId"]  # for the lineage record
     # The same alarm event delivered again (EventBridge is at-least-once) changes nothing.
     again = trigger.process(event, config, trigger.aws_ports(config))
     assert [d["decision"] for d in again["decisions"]] == ["duplicate"]

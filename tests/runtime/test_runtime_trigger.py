@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -60,7 +61,12 @@ def test_scheduler_payload_starts_pipeline_with_reason(config: TriggerConfig) ->
     parameters = boto("sagemaker").list_pipeline_parameters_for_execution(
         PipelineExecutionArn=runs[0]["PipelineExecutionArn"]
     )["PipelineParameters"]
-    assert parameters == [{"Name": "TriggerReason", "Value": "schedule:2026-01-05T03:00:00Z"}]
+    # TriggerId: the run token, which the run's lineage record keeps (docs/lineage.md)
+    token = hashlib.sha256(b"schedule#churn#2026-01-05T03:00:00Z").hexdigest()
+    assert parameters == [
+        {"Name": "TriggerReason", "Value": "schedule:2026-01-05T03:00:00Z"},
+        {"Name": "TriggerId", "Value": token},
+    ]
     records = audit_records(config.table_name, "trigger", "churn")
     assert [r["decision"] for r in records] == ["started"]
     assert records[0]["execution_arn"] == runs[0]["PipelineExecutionArn"]
@@ -309,7 +315,7 @@ def test_the_started_execution_gets_the_conforming_reason(config: TriggerConfig)
     }
     assert decisions(trigger.handler(event, None)) == ["started"]
     (run,) = executions(PIPELINE)
-    (parameter,) = boto("sagemaker").list_pipeline_parameters_for_execution(
+    parameter, _trigger_id = boto("sagemaker").list_pipeline_parameters_for_execution(
         PipelineExecutionArn=run["PipelineExecutionArn"]
     )["PipelineParameters"]
     assert parameter["Name"] == "TriggerReason"

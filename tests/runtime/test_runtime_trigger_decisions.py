@@ -57,7 +57,10 @@ def test_redelivered_events_start_one_run_and_say_what_happened_first(world: Wor
     outcomes = [world.fire(cfg, "2026-01-05T03:00:00Z") for _ in range(5)]
     assert outcomes == ["started"] + ["duplicate"] * 4
     (run,) = world.runs.runs(PIPELINE)
-    assert run.parameters == {"TriggerReason": "schedule:2026-01-05T03:00:00Z"}
+    assert run.parameters == {
+        "TriggerReason": "schedule:2026-01-05T03:00:00Z",
+        "TriggerId": run.token,  # the run's lineage record links back with it
+    }
     assert run.token == runs.digest("schedule#churn#2026-01-05T03:00:00Z")
     duplicate = world.audit.records("trigger", "churn")[-1]
     assert duplicate["first_outcome"] == "started"
