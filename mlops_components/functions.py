@@ -1,8 +1,10 @@
 """A runtime Lambda function from a :class:`FunctionPlan`: its role, its log group, the function.
 
 Every function runs ``mlops_runtime`` (the code is an asset archive of the package; the Lambda
-runtime brings boto3), reads its configuration from ``MLOPS_RUNTIME_CONFIG`` (encrypted with the
-system key), logs JSON to its own KMS-encrypted log group (retention from the environment,
+runtime brings boto3), reads its configuration from one object in the artifacts bucket (uploaded
+here like the Processing steps' configuration files: SSE-KMS with the system key; the bucket is
+versioned), whose URI and version id are all its environment holds (a new version of the object
+updates the function, so a cold start reads exactly the configuration deployed with it), logs JSON to its own KMS-encrypted log group (retention from the environment,
 protected and retained where stateful resources are), sends failed asynchronous
 invocations to a dead-letter queue, and reserves the concurrency its plan gives it (the deploy
 function runs one invocation at a time).
@@ -13,10 +15,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from mlops_components.code import source_archive
+from mlops_components.code import source_archive, upload_config_files
 from mlops_components.refs import StackContext, child
 from mlops_components.roles import create_role
-from mlops_runtime.contract.config import ENV_VAR
+from mlops_runtime.contract.config import OBJECT_ENV_VAR, VERSION_ENV_VAR
 from mlops_spec.plan.retraining import LAMBDA_RUNTIME, FunctionPlan
 
 LAMBDA_PACKAGES = ("mlops_runtime",)
@@ -53,11 +55,13 @@ def create_function(
     code: pulumi.AssetArchive,
     dead_letter_arn: pulumi.Input[str],
 ) -> aws.lambda_.Function:
-    """``<prefix>-<key>`` with its role (``<prefix>-<key>-<key>-role``/``-policy``) and log
-    group (``<prefix>-<key>-logs``), all children of ``parent``."""
+    """``<prefix>-<key>`` with its role (``<prefix>-<key>-<key>-role``/``-policy``), log
+    group (``<prefix>-<key>-logs``) and configuration object (``<prefix>-config-<key>``), all
+    children of ``parent``."""
     tags, refs = context.policy.tag_map, context.refs
     role = create_role(parent, f"{prefix}-{plan.key}", plan.role, refs, tags)
     logs = create_log_group(parent, f"{prefix}-{plan.key}-logs", plan.log_group, context)
+    (config,) = upload_config_files(parent, prefix, [plan.config_file], context)
     return aws.lambda_.Function(
         f"{prefix}-{plan.key}",
         name=plan.name,
@@ -72,7 +76,10 @@ def create_function(
         reserved_concurrent_executions=plan.reserved_concurrency,
         kms_key_arn=refs.key_arn,
         environment=aws.lambda_.FunctionEnvironmentArgs(
-            variables={ENV_VAR: refs.render(plan.config)}
+            variables={
+                OBJECT_ENV_VAR: plan.config_file.uri,
+                VERSION_ENV_VAR: config.version_id,
+            }
         ),
         dead_letter_config=aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=dead_letter_arn),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(

@@ -1,7 +1,8 @@
 """Code that runs inside AWS to close the retraining loop (boto3 only; never imports pulumi).
 
-Units, each configured by one JSON document (``contract.config``: ``MLOPS_RUNTIME_CONFIG`` for
-the Lambdas, the file ``MLOPS_RUNTIME_CONFIG_FILE`` names for the Processing jobs), except
+Units, each configured by one JSON document (``contract.config``: for the Lambdas the versioned
+S3 object ``MLOPS_RUNTIME_CONFIG_OBJECT`` names, read once per cold start by
+``aws.config_object``; the file ``MLOPS_RUNTIME_CONFIG_FILE`` names for the Processing jobs), except
 ``champion``, which takes ``--group`` and ``--output``:
 
 - ``trigger.handler``: Lambda starting a model's SageMaker pipeline on schedule, alarm or new data.

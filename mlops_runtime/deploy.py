@@ -16,6 +16,7 @@ from typing import Any
 
 from mlops_runtime.aws.audit import DynamoAudit
 from mlops_runtime.aws.clients import client
+from mlops_runtime.aws.config_object import load_config
 from mlops_runtime.aws.endpoints import SageMakerEndpoints
 from mlops_runtime.aws.objects import S3Objects
 from mlops_runtime.aws.registry import SageMakerRegistry
@@ -56,6 +57,7 @@ def aws_ports(config: DeployConfig) -> DeployPorts:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    """Lambda entry point; configuration from ``MLOPS_RUNTIME_CONFIG`` (``DeployConfig``)."""
-    config = DeployConfig.from_env()
+    """Lambda entry point; configuration (``DeployConfig``) from the object the environment
+    names, read once per cold start (``aws.config_object``)."""
+    config = load_config(DeployConfig)
     return process(event, config, aws_ports(config))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.aws.clients import client
+from mlops_runtime.aws.config_object import load_config
 from mlops_runtime.contract.config import NotifyConfig
 from mlops_runtime.core.logs import get_logger, log
 
@@ -275,7 +276,7 @@ def _retry_after(value: str | None) -> float | None:
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, int]:
     """Deliver every SNS record of ``event``; raises when any could not be delivered."""
-    config = NotifyConfig.from_env()
+    config = load_config(NotifyConfig)
     records = event.get("Records") if isinstance(event, Mapping) else None
     records = [r for r in records or [] if isinstance(r, Mapping)]
     if not records:

@@ -12,6 +12,7 @@ from typing import Any
 from mlops_runtime.aws.audit import DynamoAudit
 from mlops_runtime.aws.claims import DynamoClaims, DynamoLedger
 from mlops_runtime.aws.clients import client
+from mlops_runtime.aws.config_object import load_config
 from mlops_runtime.aws.pipelines import PipelineRuns
 from mlops_runtime.contract.config import TriggerConfig
 from mlops_runtime.core.retraining import TriggerError, TriggerPorts, process
@@ -31,6 +32,7 @@ def aws_ports(config: TriggerConfig) -> TriggerPorts:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    """Lambda entry point; configuration from ``MLOPS_RUNTIME_CONFIG`` (``TriggerConfig``)."""
-    config = TriggerConfig.from_env()
+    """Lambda entry point; configuration (``TriggerConfig``) from the object the environment
+    names, read once per cold start (``aws.config_object``)."""
+    config = load_config(TriggerConfig)
     return process(event, config, aws_ports(config))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from mlops_spec.cli_common import (
     Format,
@@ -25,7 +25,50 @@ from mlops_spec.cli_common import (
 )
 from mlops_spec.errors import Problem, SpecError
 
-app = typer.Typer(
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+class _App(typer.Typer):
+    """The ``mlops`` app. The commands other modules add (plan, review, cost, check, lineage)
+    are mounted when typer first reads the app's commands, and :func:`main` mounts only the
+    ones the command line names: `mlops validate` imports none of their modules."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.pending: list[Callable[[], None]] = []
+        self._mounting = False
+        super().__init__(**kwargs)
+
+    def mount_pending(self) -> None:
+        if self._mounting:
+            return
+        self._mounting = True
+        try:
+            while self.pending:
+                self.pending.pop(0)()
+        finally:
+            self._mounting = False
+
+    @property  # type: ignore[override]
+    def registered_commands(self) -> list[Any]:
+        self.mount_pending()
+        return self._commands
+
+    @registered_commands.setter
+    def registered_commands(self, value: list[Any]) -> None:
+        self._commands = value
+
+    @property  # type: ignore[override]
+    def registered_groups(self) -> list[Any]:
+        self.mount_pending()
+        return self._groups
+
+    @registered_groups.setter
+    def registered_groups(self, value: list[Any]) -> None:
+        self._groups = value
+
+
+app = _App(
     name="mlops",
     help="Declarative infrastructure for ML systems: validate, explain and plan a spec.",
     no_args_is_help=True,
@@ -35,6 +78,8 @@ app = typer.Typer(
 
 
 def _summary(stacks: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Resolved spec per stack", show_lines=False)
     for column in (
         "stack",
@@ -323,18 +368,12 @@ def _mount_plan() -> None:
     register(app)
 
 
-_mount_plan()
-
-
 def _mount_review() -> None:
     """Add `mlops review` and `mlops graph`; the review plans spec files with `run_plan`."""
     from mlops_spec.plan_cli import run_plan
     from mlops_spec.review.command import register
 
     register(app, run_plan)
-
-
-_mount_review()
 
 
 def _mount_cost_and_check() -> None:
@@ -347,20 +386,6 @@ def _mount_cost_and_check() -> None:
     register_check(app)
 
 
-_mount_cost_and_check()
-
-
-def _mount_lineage() -> None:
-    """Add `mlops approve`, `mlops reject` and `mlops lineage` (typer only at import: the
-    planner and boto3 load inside the commands)."""
-    from mlops_spec.lineage_cli import register
-
-    register(app)
-
-
-_mount_lineage()
-
-
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
     from mlops_spec.drift_cli import app as drift_app
@@ -368,10 +393,38 @@ def _mount_drift() -> None:
     app.add_typer(drift_app, name="drift", help="Data drift: profiles and comparisons.")
 
 
+MOUNTS: dict[str, Callable[[], None]] = {
+    "plan": _mount_plan,
+    "diff": _mount_plan,
+    "review": _mount_review,
+    "graph": _mount_review,
+    "cost": _mount_cost_and_check,
+    "prices": _mount_cost_and_check,
+    "check": _mount_cost_and_check,
+}
+"""The commands other modules add, by name, and what mounts each."""
+app.pending = list(dict.fromkeys(MOUNTS.values()))  # importers (tests) see every command
+BUILT_IN = ("validate", "schema", "explain", "init")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: mounts only what the command needs (all of it for help or
+    an unknown command, whose message lists every command)."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("drift", "--help", "-h"):
+    command = args[0] if args else None
+    if command in BUILT_IN:
+        app.pending = []
+    elif command in MOUNTS:
+        app.pending = [MOUNTS[command]]
+    if (
+        command is None
+        or command in ("drift", "--help", "-h")
+        or command
+        not in (
+            *BUILT_IN,
+            *MOUNTS,
+        )
+    ):
         _mount_drift()
     app(args=args)
 

@@ -1,9 +1,11 @@
-"""Runtime configuration: one JSON document in one environment variable per unit.
+"""Runtime configuration: one JSON document per unit.
 
-Each unit reads a frozen dataclass from ``MLOPS_RUNTIME_CONFIG`` (Lambdas) or from the file
-named by ``MLOPS_RUNTIME_CONFIG_FILE`` (Processing jobs); the Pulumi components build the same
-dataclass and put ``config.to_env()`` into the Lambda environment, or its JSON into an S3 object
-the job receives as a ProcessingInput. Unknown keys
+Each unit reads a frozen dataclass: a Lambda from the versioned S3 object its environment names
+(``MLOPS_RUNTIME_CONFIG_OBJECT`` and ``MLOPS_RUNTIME_CONFIG_VERSION``, read once per cold start
+by ``mlops_runtime.aws.config_object``), a Processing job from the file named by
+``MLOPS_RUNTIME_CONFIG_FILE`` (the object, received as a ProcessingInput), the proxy sidecar
+from ``MLOPS_RUNTIME_CONFIG``. The Pulumi components build the same dataclass and upload its
+JSON to the artifacts bucket (SSE-KMS, system key). Unknown keys
 are rejected, so a typo in a component fails the first invocation loudly instead of being ignored.
 Every field carries its documentation (``metadata["doc"]``), rendered by ``reference_markdown``.
 """
@@ -25,6 +27,14 @@ FILE_ENV_VAR = "MLOPS_RUNTIME_CONFIG_FILE"
 """The environment variable naming a file that holds the configuration (the Processing jobs:
 a job's environment values are limited to 256 characters, so the document is shipped as a
 ProcessingInput). Takes precedence over ``MLOPS_RUNTIME_CONFIG`` when set."""
+OBJECT_ENV_VAR = "MLOPS_RUNTIME_CONFIG_OBJECT"
+"""The environment variable naming a Lambda's configuration object, ``s3://<bucket>/<key>``
+(Lambda allows 4 KB of environment variables per function: too little for the document of a
+large system, so the environment only names it)."""
+VERSION_ENV_VAR = "MLOPS_RUNTIME_CONFIG_VERSION"
+"""The S3 version id of that object the function reads: each upload is a new version and a new
+value here, so a changed configuration re-deploys the function and a cold start reads exactly
+the version deployed with it."""
 
 STRATEGIES = ("all_at_once", "canary", "linear")
 TASKS = ("classification", "regression")

@@ -29,6 +29,7 @@ SCALING_TARGET = "aws:appautoscaling/target:Target"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 
 class _Document:
@@ -43,10 +44,18 @@ class _Document:
         return [r.get("inputs") or {} for r in self.resources if r.get("type") == type_]
 
     def function_config(self, handler: str) -> dict[str, Any]:
+        """The document of the function running ``handler``: the object its environment names
+        (``MLOPS_RUNTIME_CONFIG_OBJECT``, uploaded in the same stack), or an inline
+        ``MLOPS_RUNTIME_CONFIG`` (plans made before the objects)."""
         for inputs in self.inputs(FUNCTION):
             if inputs.get("handler") == handler:
                 variables = (inputs.get("environment") or {}).get("variables") or {}
-                return _json(variables.get("MLOPS_RUNTIME_CONFIG")) or {}
+                text = variables.get("MLOPS_RUNTIME_CONFIG")
+                uri = variables.get("MLOPS_RUNTIME_CONFIG_OBJECT")
+                for upload in self.inputs(OBJECT) if uri else ():
+                    if f"s3://{upload.get('bucket')}/{upload.get('key')}" == uri:
+                        text = upload.get("content")
+                return _json(text) or {}
         return {}
 
     def models(self) -> Mapping[str, Mapping[str, Any]]:

@@ -98,12 +98,26 @@ class Stack:
         ]
 
     def function_config(self, handler: str) -> tuple[Resource, dict[str, Any]] | None:
-        """(function, its parsed ``MLOPS_RUNTIME_CONFIG``) for the function running ``handler``."""
+        """(function, its parsed configuration) for the function running ``handler``: the
+        content of the object its ``MLOPS_RUNTIME_CONFIG_OBJECT`` names (uploaded in the same
+        stack), or an inline ``MLOPS_RUNTIME_CONFIG`` (plans made before the objects)."""
         for function in self.of_type("aws:lambda/function:Function"):
             if function.inputs.get("handler") == handler:
-                config = parse_json(function.get("environment.variables.MLOPS_RUNTIME_CONFIG"))
+                text = function.get("environment.variables.MLOPS_RUNTIME_CONFIG")
+                uri = function.get("environment.variables.MLOPS_RUNTIME_CONFIG_OBJECT")
+                if isinstance(uri, str):
+                    text = next((o.inputs.get("content") for o in self._objects(uri)), None)
+                config = parse_json(text)
                 return function, config if isinstance(config, dict) else {}
         return None
+
+    def _objects(self, uri: str) -> list[Resource]:
+        """The uploaded objects at ``s3://<bucket>/<key>``."""
+        return [
+            o
+            for o in self.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+            if f"s3://{o.inputs.get('bucket')}/{o.inputs.get('key')}" == uri
+        ]
 
     def pinned_endpoints(self) -> Iterator[tuple[Resource, str, Mapping[str, Any]]]:
         """(endpoint resource, endpoint name, EndpointTarget) for pinned endpoints: the one

@@ -160,7 +160,7 @@ def plan_monitoring(
         models=models,
         actions_enabled=policy.alarm_actions_enabled,
         pipeline_failures=failures,
-        notifier=plan_notifier(resolved, names, topic.arn, partition),
+        notifier=plan_notifier(resolved, names, topic.arn, partition, storage.bucket("artifacts")),
     )
 
 

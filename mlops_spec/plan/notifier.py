@@ -16,9 +16,11 @@ from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
 from mlops_spec.plan import iam
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, Condition, Statement
+from mlops_spec.plan.function_config import function_config, read_config_grant
 from mlops_spec.plan.queues import DLQ_RETENTION_SECONDS, QueuePlan, dead_letter_alarm, tls_only
-from mlops_spec.plan.retraining import FunctionPlan, check_lambda_environment
+from mlops_spec.plan.retraining import FunctionPlan
 from mlops_spec.plan.schedules import function_arn
+from mlops_spec.plan.storage import BucketPlan
 
 PURPOSE = "notify"
 """Names of the function, its role and log group (``<prefix>-notify``), and of its queue
@@ -44,9 +46,10 @@ class NotifierPlan:
 
 
 def plan_notifier(
-    resolved: ResolvedSpec, names: Names, topic_arn: str, partition: str
+    resolved: ResolvedSpec, names: Names, topic_arn: str, partition: str, artifacts: BucketPlan
 ) -> NotifierPlan | None:
-    """None unless the spec names a webhook parameter."""
+    """None unless the spec names a webhook parameter; the function's configuration object
+    goes to the ``artifacts`` bucket."""
     spec = resolved.spec
     parameter = spec.notifications.webhook_url_ssm_parameter
     if not parameter:
@@ -61,15 +64,8 @@ def plan_notifier(
         timeout_seconds=TIMEOUT_SECONDS,
         max_attempts=MAX_ATTEMPTS,
     )
-    check_lambda_environment(
-        names.function(PURPOSE),
-        config.to_json(),
-        partition,
-        region,
-        "notifications.webhook_url_ssm_parameter",
-    )
     return NotifierPlan(
-        function=_function(names, parameter, queue_arn, config, partition, region),
+        function=_function(names, parameter, queue_arn, config, (partition, region), artifacts),
         topic_arn=topic_arn,
         parameter_name=parameter,
         parameter_arn=iam.parameter_arn(partition, region, parameter),
@@ -78,11 +74,18 @@ def plan_notifier(
 
 
 def _function(
-    names: Names, parameter: str, queue_arn: str, config: NotifyConfig, partition: str, region: str
+    names: Names,
+    parameter: str,
+    queue_arn: str,
+    config: NotifyConfig,
+    where: tuple[str, str],
+    artifacts: BucketPlan,
 ) -> FunctionPlan:
-    """The function and its role: read the parameter, use the system key, write its logs and
-    dead letters."""
+    """The function and its role: read its configuration object and the parameter, use the
+    system key, write its logs and dead letters."""
+    partition, region = where
     name = names.function(PURPOSE)
+    config_file = function_config(artifacts, name, PURPOSE, config)
     log_group = names.lambda_log_group(PURPOSE)
     log_arn = f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:{log_group}"
     description = f"{names.prefix}: deliver alarm notifications to the chat webhook"
@@ -91,9 +94,11 @@ def _function(
         names.role(PURPOSE),
         "lambda.amazonaws.com",
         description,
+        read_config_grant(artifacts, config_file),
         iam.read_secure_parameter(partition, region, parameter),
         (
-            # Its environment is encrypted with the system key; dead letters too.
+            # Its environment and configuration object are encrypted with the system key;
+            # dead letters too.
             Statement(
                 sid="UseSystemKey",
                 actions=("kms:Decrypt", "kms:GenerateDataKey"),
@@ -113,7 +118,7 @@ def _function(
         log_group=log_group,
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
         memory_mb=MEMORY_MB,
-        config=config.to_json(),
+        config_file=config_file,
     )
 
 

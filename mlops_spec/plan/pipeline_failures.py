@@ -6,7 +6,9 @@ Failed`` of the system's own pipelines (training, batch transform, monitoring jo
 publishes a readable message to the alarm topic, so e-mail subscribers and the chat notifier
 hear of a failed retraining, scoring or monitoring run like of an alarm. It is routed like the
 alarms: enabled where alarm actions are, created disabled where they are not (development).
-The topic's policy lets ``events.amazonaws.com`` publish for this rule only. A message the rule
+The rule lists the pipelines' ARNs; a system with more pipelines than a 4096-character pattern
+holds (about 50) matches ``pipeline/<prefix>-*`` instead. The topic's policy lets
+``events.amazonaws.com`` publish for this rule only. A message the rule
 could not deliver after its retries waits in the dead-letter queue ``<prefix>-pipeline-failed-
 dlq``, whose alarm notifies through CloudWatch (the alarms' own path, independent of the rule).
 """
@@ -64,6 +66,21 @@ class FailureRulePlan:
         return "ENABLED" if self.enabled else "DISABLED"
 
 
+def _pattern(pipelines: list) -> str:
+    """Failed executions of ``pipelines`` (ARNs, or one ``{"prefix": ...}`` matcher)."""
+    return canonical_json(
+        {
+            "source": ["aws.sagemaker"],
+            "detail-type": [DETAIL_TYPE],
+            "detail": {"currentPipelineExecutionStatus": [FAILED], "pipelineArn": pipelines},
+        }
+    )
+
+
+def _size(pattern: str) -> int:
+    return len(pattern.replace("${account}", "0" * 12))
+
+
 def plan_failure_rule(
     names: Names,
     pipelines: tuple[str, ...],
@@ -73,26 +90,22 @@ def plan_failure_rule(
     partition: str,
     region: str,
 ) -> FailureRulePlan:
-    """The rule over ``pipelines`` (ARNs); PlanError when its pattern would exceed
-    EventBridge's limit."""
+    """The rule over ``pipelines`` (ARNs), listed one by one while the pattern fits
+    EventBridge's limit, else matched by the stack's pipeline name prefix (``<prefix>-``; every
+    pipeline of the stack is named so); PlanError when neither fits."""
     name = names.rule(PURPOSE)
     arn = f"arn:{partition}:events:{region}:{ACCOUNT}:rule/{name}"
-    pattern = canonical_json(
-        {
-            "source": ["aws.sagemaker"],
-            "detail-type": [DETAIL_TYPE],
-            "detail": {
-                "currentPipelineExecutionStatus": [FAILED],
-                "pipelineArn": sorted(pipelines),
-            },
-        }
-    )
-    size = len(pattern.replace("${account}", "0" * 12))
-    if size > EVENT_PATTERN_LIMIT:
+    pattern = _pattern(sorted(pipelines))
+    if _size(pattern) > EVENT_PATTERN_LIMIT:
+        # A large system: every pipeline of the stack by its name prefix instead.
+        prefix = f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:pipeline/{names.prefix}-"
+        if all(p.startswith(prefix) for p in pipelines):
+            pattern = _pattern([{"prefix": prefix}])
+    if _size(pattern) > EVENT_PATTERN_LIMIT:
         raise PlanError(
             f"models: the rule {name} would match {len(pipelines)} pipelines in a "
-            f"{size}-character event pattern; EventBridge allows {EVENT_PATTERN_LIMIT}. "
-            "Split the system into fewer models per spec"
+            f"{_size(pattern)}-character event pattern; EventBridge allows "
+            f"{EVENT_PATTERN_LIMIT}. Split the system into fewer models per spec"
         )
     template = (
         f'"{names.prefix}: a SageMaker pipeline run FAILED at <time>. '

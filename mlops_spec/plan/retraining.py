@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlops_runtime.contract.config import (
-    ENV_VAR,
     DataSourceTrigger,
     DeployConfig,
     EndpointTarget,
     ModelTrigger,
     ReferencePromotion,
+    RuntimeConfig,
     TriggerConfig,
 )
 from mlops_runtime.contract.events import SCHEDULE_SOURCE
@@ -39,9 +39,11 @@ from mlops_spec.plan.documents import (
     PolicyDocument,
     Statement,
     canonical_json,
-    render,
 )
 from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.function_config import function_config, read_config_grant
+from mlops_spec.plan.pipeline_failures import EVENT_PATTERN_LIMIT
+from mlops_spec.plan.pipelines import ConfigFile
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.queues import DLQ_RETENTION_SECONDS, QueuePlan, dead_letter_alarm
 from mlops_spec.plan.schedules import (
@@ -51,16 +53,12 @@ from mlops_spec.plan.schedules import (
     invoke_function_schedule,
 )
 from mlops_spec.plan.serving import ServingPlan, endpoint_target
-from mlops_spec.plan.storage import DataLocation, StoragePlan
+from mlops_spec.plan.storage import BucketPlan, DataLocation, StoragePlan
 from mlops_spec.plan.training import ProfilePlan, TrainingPlan, package_arns
 
 LAMBDA_RUNTIME = "python3.12"
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE_SECONDS = 3600
-LAMBDA_ENVIRONMENT_LIMIT = 4096
-"""Lambda: the total size of a function's environment variables (names and values) is 4 KB."""
-KEY_ID_LENGTH = 36
-"""A KMS key id (a UUID) in the rendered ``${key_arn}``."""
 TRIGGER_CONCURRENCY = 5
 """Reserved concurrency of the trigger function: at most 5 events are decided at once (a burst
 of new objects waits in Lambda's asynchronous queue instead of racing for the same claims);
@@ -83,11 +81,17 @@ class FunctionPlan:
     log_group: str
     timeout_seconds: int
     memory_mb: int
-    config: str
-    """Runtime config JSON (``MLOPS_RUNTIME_CONFIG``) with ``${account}``/``${key_arn}``."""
+    config_file: ConfigFile
+    """Its runtime configuration: a versioned object in the artifacts bucket (JSON with
+    ``${account}``/``${key_arn}``), the only one its role may read (``function_config``)."""
     reserved_concurrency: int | None = None
     """Lambda reserved concurrency: at most this many invocations run at once (None: the
     account's unreserved pool, no limit of its own)."""
+
+    @property
+    def config(self) -> str:
+        """The runtime configuration document (the object's content)."""
+        return self.config_file.content
 
 
 @dataclass(frozen=True)
@@ -128,28 +132,6 @@ class RetrainingPlan:
         return next((s for s in self.schedules if s.model == model), None)
 
 
-def lambda_environment_size(config: str, partition: str, region: str) -> int:
-    """Bytes of ``{MLOPS_RUNTIME_CONFIG: config}`` once the components fill in the account
-    and the key ARN (the longest they can be)."""
-    key_arn = f"arn:{partition}:kms:{region}:{'0' * 12}:key/{'0' * KEY_ID_LENGTH}"
-    rendered = render(config, {"account": "0" * 12, "key_arn": key_arn})
-    return len(ENV_VAR.encode()) + len(rendered.encode())
-
-
-def check_lambda_environment(
-    function: str, config: str, partition: str, region: str, spec_part: str
-) -> None:
-    """PlanError naming ``spec_part`` when ``function``'s configuration would exceed Lambda's
-    4 KB of environment variables (the function could not be created or updated)."""
-    size = lambda_environment_size(config, partition, region)
-    if size > LAMBDA_ENVIRONMENT_LIMIT:
-        raise PlanError(
-            f"{spec_part}: the configuration of function {function} is {size} bytes, but "
-            f"Lambda allows {LAMBDA_ENVIRONMENT_LIMIT} bytes of environment variables; "
-            "configure fewer models, alarms or sources for it (or shorter names)"
-        )
-
-
 def _arn(partition: str, region: str, service: str, resource: str) -> str:
     return f"arn:{partition}:{service}:{region}:{ACCOUNT}:{resource}"
 
@@ -164,6 +146,8 @@ class _Loop:
     region: str
     table: TablePlan
     queue_name: str
+    artifacts: BucketPlan
+    """Where the functions' configuration objects live."""
 
     @property
     def queue_arn(self) -> str:
@@ -178,7 +162,24 @@ class _Loop:
         """A rule invoking ``function``; named ``<prefix>-<key>`` unless ``name`` is given."""
         name = name or self.names.rule(key)
         arn = self.arn("events", f"rule/{name}")
-        return RulePlan(key, name, arn, description, canonical_json(pattern), function)
+        text = canonical_json(pattern)
+        if len(text) > EVENT_PATTERN_LIMIT:
+            raise PlanError(
+                f"models: the rule {name} needs a {len(text)}-character event pattern; "
+                f"EventBridge allows {EVENT_PATTERN_LIMIT}. Split the system into fewer "
+                "models per spec"
+            )
+        return RulePlan(key, name, arn, description, text, function)
+
+    def fitted(self, pattern: dict, field: str) -> dict:
+        """``pattern`` while EventBridge takes it, else with ``detail.<field>`` (a list of the
+        stack's names) matched by the stack's prefix instead: a large system's alarms or
+        package groups do not fit one list, and the functions ignore (and audit) events of
+        names their configuration does not hold."""
+        if len(canonical_json(pattern)) <= EVENT_PATTERN_LIMIT:
+            return pattern
+        matcher = [{"prefix": f"{self.names.prefix}-"}]
+        return {**pattern, "detail": {**pattern["detail"], field: matcher}}
 
     def function(
         self,
@@ -187,16 +188,15 @@ class _Loop:
         handler: str,
         description: str,
         grants: list,
-        config: str,
+        config: RuntimeConfig,
         *,
         timeout: int,
-        spec_part: str,
         reserved_concurrency: int,
     ) -> FunctionPlan:
-        """Function ``<prefix>-<purpose>``: its role may also use the table, the system key,
-        its log group and the dead-letter queue."""
+        """Function ``<prefix>-<purpose>``: its role may also read its configuration object,
+        use the table, the system key, its log group and the dead-letter queue."""
         name = self.names.function(purpose)
-        check_lambda_environment(name, config, self.partition, self.region, spec_part)
+        config_file = function_config(self.artifacts, name, key, config)
         log_group = self.names.lambda_log_group(purpose)
         role = iam.role(
             key,
@@ -204,6 +204,7 @@ class _Loop:
             "lambda.amazonaws.com",
             description,
             *grants,
+            read_config_grant(self.artifacts, config_file),
             iam.dynamodb_items(self.table.arn),
             iam.kms_use(encrypt=True),
             iam.log_writes((self.arn("logs", f"log-group:{log_group}"),)),
@@ -219,7 +220,7 @@ class _Loop:
             log_group=log_group,
             timeout_seconds=timeout,
             memory_mb=256,
-            config=config,
+            config_file=config_file,
             reserved_concurrency=reserved_concurrency,
         )
 
@@ -290,7 +291,15 @@ def plan_retraining(
         ttl_attribute="expires_at",
         retain=policy.protect,
     )
-    loop = _Loop(names, policy, partition, region, table, names.queue("events-dlq"))
+    loop = _Loop(
+        names,
+        policy,
+        partition,
+        region,
+        table,
+        names.queue("events-dlq"),
+        storage.bucket("artifacts"),
+    )
     functions: list[FunctionPlan] = []
     rules: list[RulePlan] = []
     schedules: list[SchedulePlan] = []
@@ -342,13 +351,9 @@ def _trigger_function(
         "mlops_runtime.trigger.handler",
         f"{loop.names.prefix}: start retraining on schedules, drift alarms and new data",
         [iam.start_pipelines(pipelines)],
-        config.to_json(),
+        config,
         timeout=60,
         reserved_concurrency=TRIGGER_CONCURRENCY,
-        spec_part=(
-            "models (training.schedule, monitors with action: retrain) and data_sources "
-            "(retrain_on_new_data) of " + ", ".join(retrained)
-        ),
     )
 
 
@@ -378,11 +383,14 @@ def _trigger_rules(loop: _Loop, triggers: _Triggers) -> list[RulePlan]:
     """Retrain monitors' alarms and new objects in ``retrain_on_new_data`` sources."""
     rules = []
     if triggers.alarms:
-        pattern = {
-            "source": ["aws.cloudwatch"],
-            "detail-type": ["CloudWatch Alarm State Change"],
-            "detail": {"alarmName": sorted(triggers.alarms), "state": {"value": ["ALARM"]}},
-        }
+        pattern = loop.fitted(
+            {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "detail": {"alarmName": sorted(triggers.alarms), "state": {"value": ["ALARM"]}},
+            },
+            "alarmName",
+        )
         rules.append(
             loop.rule("alarm-retrain", "Retrain monitors entered ALARM", pattern, "trigger")
         )
@@ -437,11 +445,9 @@ def _deploy_function(
         "mlops_runtime.deploy.handler",
         f"{loop.names.prefix}: roll endpoints onto newly approved packages",
         grants,
-        config.to_json(),
+        config,
         timeout=120,
         reserved_concurrency=DEPLOY_CONCURRENCY,
-        spec_part="serving (model_version: latest_approved) of models "
-        + ", ".join(p.model for p in deployed),
     )
 
 
@@ -484,14 +490,17 @@ def _deploy_rules(loop: _Loop, deployed: list[ServingPlan]) -> list[RulePlan]:
     """Approvals and rejections of the endpoints' packages, and each endpoint entering service
     (every rollout ends with it: the deploy function settles the rollout, promotes the served
     package's references and applies autoscaling then)."""
-    pattern = {
-        "source": ["aws.sagemaker"],
-        "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {
-            "ModelPackageGroupName": sorted({p.package_group for p in deployed}),
-            "ModelApprovalStatus": ["Approved", "Rejected"],
+    pattern = loop.fitted(
+        {
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Model Package State Change"],
+            "detail": {
+                "ModelPackageGroupName": sorted({p.package_group for p in deployed}),
+                "ModelApprovalStatus": ["Approved", "Rejected"],
+            },
         },
-    }
+        "ModelPackageGroupName",
+    )
     rules = [
         loop.rule("package-approved", "A model package was approved or rejected", pattern, "deploy")
     ]

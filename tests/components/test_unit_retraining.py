@@ -139,11 +139,26 @@ def test_functions_keep_their_config_encrypted_and_log_json(dev: Template) -> No
                 "runtime": "python3.12",
                 "architectures": ["arm64"],
                 "kmsKeyArn": KEY_ARN,
-                "environment": {"variables": {"MLOPS_RUNTIME_CONFIG": Match.any()}},
+                "environment": {
+                    "variables": {
+                        # and the object's version id, unknown until it is uploaded
+                        "MLOPS_RUNTIME_CONFIG_OBJECT": Match.any(),
+                    }
+                },
                 "loggingConfig": {"logFormat": "JSON"},
             }
         },
     )
+    for name in ("mini-dev-deploy", "mini-dev-retrain-trigger"):  # each function's document
+        dev.has_resource_properties(
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+            {
+                "key": f"code/config/functions/{name}.json",
+                "serverSideEncryption": "aws:kms",
+                "kmsKeyId": KEY_ARN,
+                "content": Match.any(),
+            },
+        )
 
 
 def test_function_logs_use_the_system_key_and_the_environment_s_retention(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,9 @@ from mlops_components.teardown import TYPE as TEARDOWN
 from mlops_runtime.aws.endpoint_requests import release
 from mlops_runtime.contract.batch import BatchFeaturesConfig
 from mlops_runtime.contract.config import (
-    ENV_VAR,
     FILE_ENV_VAR,
+    OBJECT_ENV_VAR,
+    VERSION_ENV_VAR,
     DeployConfig,
     EvaluateConfig,
     MonitorConfig,
@@ -32,10 +34,25 @@ def _alarm_names(stack: Stack) -> set[str]:
     return {a.inputs["name"] for a in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
 
 
+def _function_config(stack: Stack, function: Any) -> str:
+    """The document a function reads: the object its environment names (and nothing else),
+    uploaded in the same stack; a new version of it updates the function."""
+    variables = function.inputs["environment"]["variables"]
+    assert set(variables) == {OBJECT_ENV_VAR, VERSION_ENV_VAR}
+    (upload,) = [
+        o
+        for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if f"s3://{o.inputs['bucket']}/{o.inputs['key']}" == variables[OBJECT_ENV_VAR]
+    ]
+    assert upload.urn in function.property_dependencies["environment"]  # the version id
+    assert upload.inputs["serverSideEncryption"] == "aws:kms"
+    return str(upload.inputs["content"])
+
+
 def _deploy_config(stack: Stack) -> DeployConfig | None:
     for function in stack.of_type("aws:lambda/function:Function"):
         if function.inputs["handler"] == "mlops_runtime.deploy.handler":
-            return DeployConfig.from_json(function.inputs["environment"]["variables"][ENV_VAR])
+            return DeployConfig.from_json(_function_config(stack, function))
     return None
 
 
@@ -117,7 +134,7 @@ def test_schedules_match_the_spec(stacks: dict[str, Stack], key: str) -> None:
             event = json.loads(target["input"])
             assert event["source"] == "mlops.schedule"
             assert event["scheduled_time"] == "<aws.scheduler.scheduled-time>"
-            config = TriggerConfig.from_json(trigger.inputs["environment"]["variables"][ENV_VAR])
+            config = TriggerConfig.from_json(_function_config(stack, trigger))
             assert event["model"] in config.models
             assert f"{spec.system.id}-{name}-{event['model']}-train" == name_
         else:
@@ -137,7 +154,7 @@ def test_lambda_configs_name_real_resources(stacks: dict[str, Stack], key: str) 
     pipelines = {p.inputs["pipelineName"] for p in stack.of_type("aws:sagemaker/pipeline:Pipeline")}
     tables = {t.inputs["name"] for t in stack.of_type("aws:dynamodb/table:Table")}
     for function in stack.of_type("aws:lambda/function:Function"):
-        text = function.inputs["environment"]["variables"][ENV_VAR]
+        text = _function_config(stack, function)
         assert function.inputs["runtime"] == "python3.12"
         assert "mlops_runtime/trigger.py" in function.inputs["code"]["archive"]["assets"]
         if function.inputs["handler"] == "mlops_runtime.trigger.handler":
@@ -373,7 +390,7 @@ def test_the_webhook_notifier_is_subscribed_to_the_alarm_topic(
     assert json.loads(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"].endswith(
         plan.queue.name
     )
-    config = NotifyConfig.from_json(function.inputs["environment"]["variables"][ENV_VAR])
+    config = NotifyConfig.from_json(_function_config(stack, function))
     assert config.webhook_parameter == plan.parameter_name
     (role_policy,) = [
         p for p in stack.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["name"] == "notify"
@@ -435,6 +452,11 @@ def test_runtime_steps_read_config_objects_the_stack_uploads(
                 "Lineage": LineageConfig,
             }[step["Name"]]
             cls.from_json(uploaded.inputs["content"])
+    for function in stack.of_type("aws:lambda/function:Function"):  # the functions' documents
+        uri = function.inputs["environment"]["variables"][OBJECT_ENV_VAR]
+        assert objects[uri].inputs["kmsKeyId"] == key_arn
+        assert "${" not in objects[uri].inputs["content"]
+        used.add(uri)
     assert used == set(objects)
 
 

@@ -99,13 +99,13 @@ def test_the_pack_reports_what_mlops_check_reports(churn_prod: dict[str, Any]) -
     document["Statement"][0]["Action"] = "*"  # wildcard
     policy["policy"] = json.dumps(document)
     del by_name["retraining-deploy"]["inputs"]["tags"]["system"]  # cost tags
-    deploy = by_name["retraining-deploy"]["inputs"]["environment"]["variables"]
-    config = json.loads(deploy["MLOPS_RUNTIME_CONFIG"])
+    deploy = by_name["retraining-config-deploy"]["inputs"]  # the deploy function's document
+    config = json.loads(deploy["content"])
     endpoint = config["endpoints"]["churn-prod-churn-classifier"]
     endpoint["data_capture"] = None  # capture-for-drift
     endpoint["initial_instance_count"] = 1  # two-instances
     endpoint["rollback_alarms"] = ["churn-prod-churn-classifier-gone"]  # rollback-alarms-exist
-    deploy["MLOPS_RUNTIME_CONFIG"] = json.dumps(config)
+    deploy["content"] = json.dumps(config)
     by_name["churn-classifier-traffic-alarm"]["inputs"]["actionsEnabled"] = False  # paging
     by_name["storage-key"]["protect"] = False  # stateful-protected
     reported = run_pack(fake_resources(churn_prod))

@@ -21,17 +21,24 @@ def resource(document: Doc, type_: str, name: str) -> dict[str, Any]:
 
 
 def deploy_target(document: Doc) -> dict[str, Any]:
-    """The deploy function's configuration of churn's endpoint, and a way to write it back."""
+    """The deploy function's configuration of churn's endpoint (in the object its environment
+    names), and a way to write it back."""
     function = resource(document, "aws:lambda/function:Function", "retraining-deploy")
-    variables = function["inputs"]["environment"]["variables"]
-    config = json.loads(variables["MLOPS_RUNTIME_CONFIG"])
-    return config["endpoints"]["churn-prod-churn-classifier"] | {"_write": (variables, config)}
+    uri = function["inputs"]["environment"]["variables"]["MLOPS_RUNTIME_CONFIG_OBJECT"]
+    (upload,) = [
+        r["inputs"]
+        for r in document["resources"]
+        if r["type"] == "aws:s3/bucketObjectv2:BucketObjectv2"
+        and f"s3://{r['inputs']['bucket']}/{r['inputs']['key']}" == uri
+    ]
+    config = json.loads(upload["content"])
+    return config["endpoints"]["churn-prod-churn-classifier"] | {"_write": (upload, config)}
 
 
 def write(target: dict[str, Any]) -> None:
-    variables, config = target.pop("_write")
+    upload, config = target.pop("_write")
     config["endpoints"]["churn-prod-churn-classifier"] = target
-    variables["MLOPS_RUNTIME_CONFIG"] = json.dumps(config)
+    upload["content"] = json.dumps(config)
 
 
 def violations(document: Doc, rule: str) -> list[tuple[str, str, str]]:

@@ -1,5 +1,6 @@
 """Limits and rules AWS enforces that offline doubles do not: Processing job environment
-values (256 characters), Lambda environments (4 KB), pipelines that create no Experiments,
+values (256 characters), Lambda environments (4 KB: configurations live in S3 objects instead),
+pipelines that create no Experiments,
 SageMaker trust guards and the KMS grants SageMaker needs for encrypted jobs."""
 
 from __future__ import annotations
@@ -18,13 +19,9 @@ import mlops_runtime.contract.config as runtime_config
 import mlops_runtime.contract.lineage as runtime_lineage
 from mlops_spec.plan import DeploymentPlan, pipelines
 from mlops_spec.plan.documents import render
-from mlops_spec.plan.errors import PlanError
+from mlops_spec.plan.function_config import FUNCTIONS_PREFIX
 from mlops_spec.plan.iam import RolePlan
-from mlops_spec.plan.retraining import (
-    LAMBDA_ENVIRONMENT_LIMIT,
-    check_lambda_environment,
-    lambda_environment_size,
-)
+from mlops_spec.plan.retraining import FunctionPlan
 from tests.plan.conftest import CASE_IDS, REFS, example, mini
 from tests.plan.test_iam_plan import roles_of
 
@@ -184,40 +181,55 @@ def test_pipelines_create_no_experiments(all_plans: dict[str, DeploymentPlan], c
         assert definition["PipelineExperimentConfig"] is None, name
 
 
-@pytest.mark.parametrize("case", CASE_IDS)
-def test_lambda_environments_fit_in_4_kb(all_plans: dict[str, DeploymentPlan], case: str) -> None:
-    deployment = all_plans[case]
+def functions_of(deployment: DeploymentPlan) -> list[FunctionPlan]:
     functions = list(deployment.retraining.functions) if deployment.retraining else []
     if deployment.monitoring.notifier:
         functions.append(deployment.monitoring.notifier.function)
-    for function in functions:
-        size = lambda_environment_size(function.config, deployment.partition, deployment.region)
-        assert size <= LAMBDA_ENVIRONMENT_LIMIT, (function.name, size)
+    return functions
 
 
-def test_a_lambda_environment_over_4_kb_is_a_plan_error_naming_the_spec_part() -> None:
-    config = json.dumps({"models": {f"m{i}": "x" * 100 for i in range(40)}})
-    with pytest.raises(PlanError, match=r"^serving \(model_version: latest_approved\).*4096"):
-        check_lambda_environment(
-            "shop-prod-deploy",
-            config,
-            "aws",
-            "eu-west-1",
-            "serving (model_version: latest_approved) of models a, b",
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_each_function_reads_its_own_config_object_and_no_other(
+    all_plans: dict[str, DeploymentPlan], case: str
+) -> None:
+    """Lambda allows 4 KB of environment variables: each function's configuration is an object
+    in the artifacts bucket that its role alone may read, exactly that key."""
+    deployment = all_plans[case]
+    (artifacts,) = [b for b in deployment.storage.buckets if b.key == "artifacts"]
+    keys = set()
+    for function in functions_of(deployment):
+        file = function.config_file
+        assert (file.bucket, file.key) == (
+            artifacts.name,
+            f"{FUNCTIONS_PREFIX}{function.name}.json",
         )
-    # Placeholders count at their rendered length (a key ARN is ~75 characters, not 10).
-    placeholders = "${key_arn}" * 60
-    assert len(placeholders) < LAMBDA_ENVIRONMENT_LIMIT
-    assert lambda_environment_size(placeholders, "aws", "eu-west-1") > LAMBDA_ENVIRONMENT_LIMIT
+        # the document parses as the class the handler reads
+        getattr(runtime_config, file.runtime_class).from_json(render(file.content, REFS))
+        reads = [s for s in function.role.policy.statements if s.sid == "ReadRuntimeConfig"]
+        assert [(s.actions, s.resources) for s in reads] == [
+            (("s3:GetObject", "s3:GetObjectVersion"), (f"{artifacts.arn}/{file.key}",))
+        ]
+        keys.add(file.key)
+    assert len(keys) == len(functions_of(deployment))
 
 
-def test_a_large_spec_fails_planning_instead_of_deploying() -> None:
+def test_a_large_spec_plans_its_functions() -> None:
+    """100 retrain monitors: a 5 KB trigger configuration, more than a Lambda environment holds."""
     many = {
         f"drift-{i:03d}-" + "x" * 20: {"type": "data_drift", "threshold": 0.2, "action": "retrain"}
         for i in range(100)
     }
-    with pytest.raises(PlanError, match=r"^models \(training.schedule, monitors with action"):
-        mini(monitors=many)
+    deployment = mini(monitors=many)
+    trigger = deployment.retraining.function("trigger")  # type: ignore[union-attr]
+    assert trigger is not None
+    config = runtime_config.TriggerConfig.from_json(render(trigger.config, REFS))
+    assert len(config.alarms) == 100
+    assert len(trigger.config) > 4096
+    # 100 alarm names do not fit one EventBridge pattern: the stack's alarms by prefix (the
+    # trigger ignores alarms its configuration does not name)
+    (rule,) = [r for r in deployment.retraining.rules if r.key == "alarm-retrain"]  # type: ignore[union-attr]
+    assert json.loads(rule.event_pattern)["detail"]["alarmName"] == [{"prefix": "mini-dev-"}]
+    assert all(len(r.event_pattern) <= 4096 for r in deployment.retraining.rules)  # type: ignore[union-attr]
 
 
 SAGEMAKER_ROLES = ("train", "trainer", "serve", "monitor")

@@ -49,12 +49,18 @@ def test_the_notifier_role_is_least_privilege() -> None:
     assert notifier is not None
     statements = {s.sid: s for s in notifier.function.role.policy.statements}
     assert set(statements) == {
+        "ReadRuntimeConfig",
         "ReadParameter",
         "DecryptParameter",
         "UseSystemKey",
         "WriteLogs",
         "DeadLetters",
     }
+    config = statements["ReadRuntimeConfig"]  # its configuration object, that key only
+    assert config.actions == ("s3:GetObject", "s3:GetObjectVersion")
+    assert config.resources == (
+        "arn:aws:s3:::acme-mini-dev-artifacts-eu-west-1/code/config/functions/mini-dev-notify.json",
+    )
     read = statements["ReadParameter"]
     assert (read.actions, read.resources) == (("ssm:GetParameter",), (PARAMETER_ARN,))
     decrypt = statements["DecryptParameter"]
