@@ -114,9 +114,9 @@ def test_the_train_step_takes_the_spec_s_instance_type_count_volume_and_runtime(
 def test_the_train_step_runs_the_spec_s_image_and_entry_point_with_its_hyperparameters() -> None:
     spec = training_spec(entry_point="fit.py", hyperparameters={"depth": 6, "rate": 0.1})
     arguments = step(training(mini(training=spec)), "Train")["Arguments"]
-    assert arguments["AlgorithmSpecification"]["TrainingImage"] == (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1"
-    )
+    # the spec's image at the digest the Inputs step resolved (docs/lineage.md)
+    image = {"Path": "uri", "PropertyFile": {"Get": "Steps.Inputs.PropertyFiles.Image"}}
+    assert arguments["AlgorithmSpecification"]["TrainingImage"] == {"Std:JsonGet": image}
     assert arguments["Environment"] == {"SAGEMAKER_PROGRAM": "fit.py"}
     assert arguments["HyperParameters"] == {"depth": "6", "rate": "0.1"}
 
@@ -144,7 +144,7 @@ def test_without_a_gate_there_is_no_evaluation(dev: Template) -> None:
 def test_a_gate_evaluates_then_registers_only_candidates_that_pass() -> None:
     template = training(mini(training=training_spec(gate={"metric": "auc", "min": 0.7})))
     top = json.loads(template.has_resource_properties(PIPELINE, {}).inputs["pipelineDefinition"])
-    assert [s["Name"] for s in top["Steps"]] == ["Train", "Evaluate", "CheckGate"]
+    assert [s["Name"] for s in top["Steps"]] == ["Inputs", "Train", "Evaluate", "CheckGate"]
     check = step(template, "CheckGate")["Arguments"]
     registers = [s for s in check["IfSteps"] if s["Type"] == "RegisterModel"]
     assert registers, "a passing candidate is registered"
