@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 REGION = "region"
+_K8S = ("metadata.name", "metadata.namespace")
 _TOKEN = re.compile(r"\[[^\]]*\]|[^.\[]+")
 
 
@@ -176,6 +177,20 @@ REPLACE_ON: dict[str, tuple[str, ...]] = {
     # (mlops_components.endpoint_provider.REPLACED_BY; the teardown never replaces)
     "pulumi-python:dynamic/mlops:Endpoint": ("endpointName", REGION),
     "pulumi-python:dynamic/mlops:EndpointTeardown": (),
+    # pulumi/pulumi-kubernetes provider/pkg/provider/forcenew.go: a new metadata.name or
+    # metadata.namespace replaces every kind; a Service also spec.clusterIP and spec.type;
+    # custom resources, policy/v1 budgets and the rest change in place
+    "kubernetes:core/v1:Namespace": _K8S,
+    "kubernetes:core/v1:Service": (*_K8S, "spec.clusterIP", "spec.type"),
+    "kubernetes:policy/v1:PodDisruptionBudget": _K8S,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": _K8S,
+    "kubernetes:batch/v1:CronJob": _K8S,
+    "kubernetes:argoproj.io/v1alpha1:Rollout": _K8S,
+    "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": _K8S,
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": _K8S,
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": _K8S,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _K8S,
+    "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig": _K8S,
 }
 """Type token -> input paths whose change replaces the resource."""
 
