@@ -531,17 +531,21 @@ def _deploy_rules(loop: _Loop, deployed: list[ServingPlan]) -> list[RulePlan]:
 
 # -- events ---------------------------------------------------------------------------------
 def _dead_letter_queue(loop: _Loop, rules: list[RulePlan]) -> QueuePlan:
-    """Where the rules' events go when the functions fail them, TLS-only, with an alarm."""
+    """Where the rules' events go when the functions fail them, TLS-only, with an alarm.
+
+    EventBridge may send only for the stack's rules; a loop without rules (a training schedule
+    alone: the scheduler invokes the trigger directly) grants it nothing."""
     queue_arn = loop.queue_arn
+    from_rules = Statement(
+        sid="EventBridgeDeadLetters",
+        principals=(("Service", "events.amazonaws.com"),),
+        actions=("sqs:SendMessage",),
+        resources=(queue_arn,),
+        conditions=(Condition("ArnEquals", "aws:SourceArn", tuple(r.arn for r in rules)),),
+    )
     policy = PolicyDocument(
         (
-            Statement(
-                sid="EventBridgeDeadLetters",
-                principals=(("Service", "events.amazonaws.com"),),
-                actions=("sqs:SendMessage",),
-                resources=(queue_arn,),
-                conditions=(Condition("ArnEquals", "aws:SourceArn", tuple(r.arn for r in rules)),),
-            ),
+            *((from_rules,) if rules else ()),
             Statement(
                 sid="DenyInsecureTransport",
                 effect="Deny",

@@ -134,6 +134,8 @@ def test_a_training_schedule_alone_creates_the_trigger() -> None:
     trigger = retraining.function("trigger")
     assert trigger is not None and [f.key for f in retraining.functions] == ["trigger"]
     assert retraining.rules == ()  # the schedule invokes the function directly
+    queue_policy = json.loads(retraining.queue.policy.to_json())  # no rule may send to it
+    assert [s["Sid"] for s in queue_policy["Statement"]] == ["DenyInsecureTransport"]
     (schedule,) = retraining.schedules
     assert (schedule.model, schedule.target_arn, schedule.state) == ("mm", trigger.arn, "DISABLED")
     config = TriggerConfig.from_json(render(trigger.config, REFS))
