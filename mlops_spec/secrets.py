@@ -34,7 +34,9 @@ _SECRET_KEY = re.compile(
     r"|private[_-]?key|credentials?)$",
     re.IGNORECASE,
 )
-_REFERENCE_KEY = re.compile(r"_(ssm_parameter|secret_arn|parameter_name)$")
+_REFERENCE_KEY = re.compile(r"_(ssm_parameter|secret_arn|parameter_name|secret_name)$")
+"""Keys that name where a secret is kept (an SSM parameter, a Secrets Manager ARN, a
+Kubernetes Secret), never the secret itself."""
 
 
 def entropy(text: str) -> float:

@@ -74,7 +74,7 @@ class ObjectStore(SpecModel):
     """The existing bucket capture and reports are written to (s3_compatible only).
     Default: unset — required for s3_compatible; with s3 the system's capture bucket is
     used."""
-    credentials_secret: K8sName | None = None
+    credentials_secret_name: K8sName | None = None
     """Secret holding `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store
     (s3_compatible only). Default: unset — required for s3_compatible; with s3 the service
     account's role is used."""
@@ -82,7 +82,7 @@ class ObjectStore(SpecModel):
     @model_validator(mode="after")
     def _kind_fields(self) -> "ObjectStore":
         compatible = {"endpoint": self.endpoint, "bucket": self.bucket}
-        compatible["credentials_secret"] = self.credentials_secret
+        compatible["credentials_secret_name"] = self.credentials_secret_name
         if self.kind == "s3_compatible":
             missing = [k for k, v in compatible.items() if v is None]
             if missing:

@@ -92,8 +92,6 @@ def test_every_object_passes_the_tools(stack: str) -> None:
 
 
 def test_an_s3_compatible_store_gives_the_job_its_endpoint_and_credentials() -> None:
-    # Built as a model: the loader's literal-secret heuristic refuses every value of
-    # `credentials_secret` today (the serving planner's field; reported to its owner).
     resolved = resolve(SPEC, "prod")
     profile = resolved.spec.system.kubernetes
     assert profile is not None
@@ -101,7 +99,7 @@ def test_an_s3_compatible_store_gives_the_job_its_endpoint_and_credentials() -> 
         kind="s3_compatible",
         endpoint="http://minio.storage:9000",
         bucket="ml-data",
-        credentials_secret="minio-keys",
+        credentials_secret_name="minio-keys",
     )
     cluster = monitor_cluster(profile.model_copy(update={"object_store": store}))
     assert cluster.job_env == (("AWS_ENDPOINT_URL_S3", "http://minio.storage:9000"),)

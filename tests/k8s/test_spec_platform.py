@@ -173,7 +173,7 @@ def test_routers_not_built_are_refused(tmp_path: Path) -> None:
 
 
 def test_s3_compatible_needs_its_endpoint_bucket_and_secret() -> None:
-    with pytest.raises(ValueError, match="endpoint, bucket, credentials_secret"):
+    with pytest.raises(ValueError, match="endpoint, bucket, credentials_secret_name"):
         ObjectStore(kind="s3_compatible")
     with pytest.raises(ValueError, match="apply to kind s3_compatible only"):
         ObjectStore(kind="s3", endpoint="http://minio:9000")
@@ -181,9 +181,22 @@ def test_s3_compatible_needs_its_endpoint_bucket_and_secret() -> None:
         kind="s3_compatible",
         endpoint="http://minio.storage:9000",
         bucket="ml-capture",
-        credentials_secret="minio-credentials",
+        credentials_secret_name="minio-credentials",
     )
     assert store.bucket == "ml-capture"
+
+
+def test_an_s3_compatible_store_loads_from_a_spec_file(tmp_path: Path) -> None:
+    # the Secret's *name* is a reference, not a secret: the loader's secret check lets it by
+    data = _spec()
+    data["system"]["kubernetes"]["object_store"] = {
+        "kind": "s3_compatible",
+        "endpoint": "http://minio.storage:9000",
+        "bucket": "ml-capture",
+        "credentials_secret_name": "minio-credentials",
+    }
+    problems = _problems(tmp_path, data)
+    assert [p for p in problems if p.loc[:3] == ("system", "kubernetes", "object_store")] == []
 
 
 def test_an_overlay_may_switch_the_platform(tmp_path: Path) -> None:

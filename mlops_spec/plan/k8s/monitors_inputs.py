@@ -48,7 +48,7 @@ def monitor_cluster(
         chat_webhook_secret=(webhook.name, webhook.key) if webhook else None,
         job_service_account=profile.service_account,
         job_env=(("AWS_ENDPOINT_URL_S3", store.endpoint),) if store.endpoint else (),
-        store_credentials_secret=store.credentials_secret,
+        store_credentials_secret=store.credentials_secret_name,
     )
 
 

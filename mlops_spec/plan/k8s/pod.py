@@ -85,7 +85,7 @@ def store_env(profile: KubernetesProfile) -> list[dict[str, Any]]:
     store = profile.object_store
     if store.kind == "s3":
         return []
-    secret = store.credentials_secret
+    secret = store.credentials_secret_name
     return [
         {"name": "AWS_ENDPOINT_URL_S3", "value": store.endpoint},
         *(
