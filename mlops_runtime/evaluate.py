@@ -1,10 +1,15 @@
-"""Evaluation and champion gate: the pipeline's evaluation ProcessingStep.
+"""Evaluation and champion gate: the training pipeline's Evaluate ProcessingStep.
 
-Runs on the SageMaker scikit-learn image as ``python -m mlops_runtime.evaluate`` with
-an ``EvaluateConfig`` in the file ``MLOPS_RUNTIME_CONFIG_FILE`` names (the step's ``config``
-input). Reads the candidate artifact from
-``/opt/ml/processing/model`` and the holdout set from ``/opt/ml/processing/holdout``; writes
-``/opt/ml/processing/evaluation/evaluation.json``. The pipeline declares
+The candidate's own serving container predicted the holdout in the pipeline's ``ScoreHoldout``
+batch transform (the image and artifact the package will serve), so any SageMaker-contract
+container is scored the same way: this step never loads the model. It runs on the SageMaker
+scikit-learn image as ``python -m mlops_runtime.evaluate`` with an ``EvaluateConfig`` in the
+file ``MLOPS_RUNTIME_CONFIG_FILE`` names (the step's ``config`` input), reads the prepared
+holdout from ``/opt/ml/processing/holdout`` (the ``PrepareHoldout`` step's output) and the
+transform's output from ``/opt/ml/processing/predictions`` (one ``.out`` file per prepared
+file, each line the row's label and the container's answer, see
+``mlops_runtime.jobs.transform_output``), computes the metrics (``mlops_runtime.jobs.metrics``)
+and writes ``/opt/ml/processing/evaluation/evaluation.json``. The pipeline declares
 ``PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")`` and
 its ConditionStep tests ``JsonGet(..., json_path="gate.passed") == True``; the register step
 attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataProperties.
@@ -12,8 +17,9 @@ attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataPrope
 It also writes ``predictions.json`` beside it: the drift engine's profile of the candidate's
 holdout predictions (column ``prediction``: numeric for regression, the class labels as text
 for classification; plus ``score``, the positive-class probability, for a binary classifier
-with ``predict_proba``). The Profile step copies it next to ``profile.json`` when the gate
-passes; the monitoring job compares served predictions with it (prediction drift).
+whose container returns probabilities). The Profile step copies it next to ``profile.json``
+when the gate passes; the monitoring job compares served predictions with it (prediction
+drift).
 """
 
 from __future__ import annotations
@@ -44,12 +50,12 @@ from mlops_runtime.core.registry import (
     package_metadata,
 )
 from mlops_runtime.drift import DriftInputError, Profile, build_profile
-from mlops_runtime.jobs import artifacts, metrics, model_health
+from mlops_runtime.jobs import metrics, model_health, transform_output
 from mlops_runtime.jobs.processing import fail
 
 __all__ = ["EvaluationError", "main", "package_metadata", "run"]
 
-MODEL_DIR = "/opt/ml/processing/model"
+PREDICTIONS_DIR = "/opt/ml/processing/predictions"
 HOLDOUT_DIR = "/opt/ml/processing/holdout"
 OUTPUT_DIR = "/opt/ml/processing/evaluation"
 REPORT_NAME = "evaluation.json"
@@ -61,31 +67,31 @@ logger = get_logger(__name__)
 
 
 class EvaluationError(RuntimeError):
-    """The candidate could not be evaluated (bad artifact, holdout or configuration)."""
+    """The candidate could not be evaluated (bad predictions, holdout or configuration)."""
 
 
 def run(
     config: EvaluateConfig,
-    model_path: str | Path,
+    predictions_path: str | Path,
     holdout_path: str | Path,
     output_dir: str | Path,
     *,
     registry: ModelRegistry | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the candidate, apply the gate, write and return evaluation.json.
+    """Score the candidate's predictions, apply the gate, write and return evaluation.json.
 
     ``registry`` finds the champion (default: SageMaker's, with the runtime's clients)."""
     try:
-        model = artifacts.load_model(model_path)
-        holdout = artifacts.load_table(holdout_path)
-    except artifacts.ArtifactError as error:
-        raise EvaluationError(str(error)) from error
-    features, labels = _split(config, holdout)
-    try:
-        values = metrics.compute(config.task, model, features, labels, config.positive_label)
-        predictions = prediction_profile(config, model, features)
-    except ValueError as error:  # DriftInputError included
+        read = transform_output.read(
+            config.content_type, config.output, Path(holdout_path), Path(predictions_path)
+        )
+        scored = metrics.predictions(
+            config.task, config.output, read.labels, read.values, config.positive_label
+        )
+        values = metrics.compute(config.task, scored)
+        predictions = prediction_profile(config, scored)
+    except ValueError as error:  # TransformOutputError and DriftInputError included
         raise EvaluationError(f"scoring the holdout failed: {error}") from error
     champion, champion_error = _champion(config, registry)
     result = gate.apply(config.gate, values, champion.metrics if champion else None, champion_error)
@@ -94,13 +100,22 @@ def run(
         "model_id": config.model_id,
         "task": config.task,
         "evaluated_at": iso(now or utcnow()),
-        "holdout": {"rows": len(holdout), "label": config.label, "features": list(features)},
+        "holdout": {
+            "rows": len(scored.truth),
+            "label": config.label,
+            "features": list(config.features),
+        },
         "metrics": values,
         "champion": champion.to_dict() if champion else None,
         "champion_error": champion_error,
         "gate": result.to_dict(),
         "verdict": PASSED if result.passed else REJECTED,
-        "predictions": {"file": PREDICTIONS_NAME, "columns": predictions.kinds},
+        "predictions": {
+            "file": PREDICTIONS_NAME,
+            "columns": predictions.kinds,
+            "content_type": config.content_type,
+            "output": config.output,
+        },
     }
     evaluation["package_metadata"] = package_metadata(evaluation)
     output = Path(output_dir)
@@ -136,21 +151,17 @@ def _champion(
         return None, str(error)
 
 
-def prediction_profile(config: EvaluateConfig, model: Any, features: pd.DataFrame) -> Profile:
-    """The drift profile of the model's holdout predictions (see the module docstring)."""
-    predicted = model.predict(features)
+def prediction_profile(config: EvaluateConfig, scored: metrics.Predictions) -> Profile:
+    """The drift profile of the candidate's holdout predictions (see the module docstring)."""
     if config.task == "regression":
-        frame = pd.DataFrame({model_health.PREDICTION: np.asarray(predicted, dtype="float64")})
+        frame = pd.DataFrame({model_health.PREDICTION: np.asarray(scored.predicted, "float64")})
         kinds = {model_health.PREDICTION: "numeric"}
     else:
-        labels = [model_health.as_label(value) for value in predicted]
-        frame = pd.DataFrame({model_health.PREDICTION: pd.Series(labels, dtype="object")})
+        labels = pd.Series(scored.predicted, dtype="object")
+        frame = pd.DataFrame({model_health.PREDICTION: labels})
         kinds = {model_health.PREDICTION: "categorical"}
-        classes = list(getattr(model, "classes_", []))
-        if len(classes) == 2 and hasattr(model, "predict_proba"):
-            positive = metrics.positive_class(classes, config.positive_label)
-            scores = model.predict_proba(features)[:, classes.index(positive)]
-            frame[model_health.SCORE] = np.asarray(scores, dtype="float64")
+        if scored.scores is not None:
+            frame[model_health.SCORE] = np.asarray(scored.scores, dtype="float64")
             kinds[model_health.SCORE] = "numeric"
     try:
         return build_profile(frame, kinds, source=f"holdout predictions of {config.model_id}")
@@ -158,30 +169,18 @@ def prediction_profile(config: EvaluateConfig, model: Any, features: pd.DataFram
         raise ValueError(f"profiling the predictions failed: {error}") from error
 
 
-def _split(config: EvaluateConfig, holdout: Any) -> tuple[Any, Any]:
-    if config.label not in holdout.columns:
-        raise EvaluationError(
-            f"holdout has no label column {config.label!r}; columns: {list(holdout.columns)}"
-        )
-    names = list(config.features) or [c for c in holdout.columns if c != config.label]
-    missing = [name for name in names if name not in holdout.columns]
-    if missing:
-        raise EvaluationError(f"holdout lacks feature column(s) {missing}")
-    if holdout.empty:
-        raise EvaluationError("holdout set is empty")
-    return holdout[names], holdout[config.label]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Processing job entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m mlops_runtime.evaluate")
-    parser.add_argument("--model", default=MODEL_DIR, help="model.tar.gz or its directory")
-    parser.add_argument("--holdout", default=HOLDOUT_DIR, help="holdout file or directory")
+    parser.add_argument(
+        "--predictions", default=PREDICTIONS_DIR, help="the holdout transform's output"
+    )
+    parser.add_argument("--holdout", default=HOLDOUT_DIR, help="the prepared holdout")
     parser.add_argument("--output", default=OUTPUT_DIR, help="directory for evaluation.json")
     args = parser.parse_args(argv)
     try:
         config = EvaluateConfig.from_env()
-        run(config, args.model, args.holdout, args.output)
+        run(config, args.predictions, args.holdout, args.output)
     except (ConfigError, EvaluationError) as error:
         return fail(f"evaluation failed: {error}", 2)
     return 0

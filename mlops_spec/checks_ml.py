@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, get_args
 
 from mlops_spec.checks import Issue
+from mlops_spec.checks_holdout import evaluation_fits_gate, headerless_only_as_holdout
 from mlops_spec.enums import ServingTier
 from mlops_spec.models.monitors import (
     MAX_WINDOW_SECONDS,
@@ -300,6 +301,8 @@ _MODEL_RULES = (
     _prediction_reference,
     _one_job_schedule,
     _window_holds_runs,
+    headerless_only_as_holdout,
+    evaluation_fits_gate,
 )
 """One function per rule, in the order their issues are reported."""
 

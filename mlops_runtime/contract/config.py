@@ -223,12 +223,34 @@ class EvaluateConfig(RuntimeConfig):
         "Positive class for binary metrics (compared as text); null: the model's last class.",
         None,
     )
+    content_type: str = _field(
+        "What the holdout's transform output is: 'text/csv' (label, then the container's "
+        "values, per line) or 'application/jsonlines' ({label, SageMakerOutput} per line).",
+        "text/csv",
+    )
+    output: str = _field(
+        "What one prediction holds: 'label', 'probability' (the positive class's) or "
+        "'probabilities' (one per class, sorted class order).",
+        "label",
+    )
     max_attempts: int = _field(
         "Attempts per AWS call, the first included (botocore standard retry mode).", 5
     )
 
     def __post_init__(self) -> None:
         _require(self.task in TASKS, f"task must be one of {list(TASKS)}, got {self.task!r}")
+        _require(
+            self.content_type in ("text/csv", "application/jsonlines"),
+            f"content_type must be text/csv or application/jsonlines, got {self.content_type!r}",
+        )
+        _require(
+            self.output in ("label", "probability", "probabilities"),
+            f"output must be label, probability or probabilities, got {self.output!r}",
+        )
+        _require(
+            self.task == "classification" or self.output == "label",
+            f"a regression scores one predicted value per row (output label), got {self.output!r}",
+        )
         _require(bool(self.label), "label must not be empty")
         _require(self.label not in self.features, "features must not include the label")
         _require(self.max_attempts >= 1, "max_attempts must be >= 1")

@@ -27,6 +27,15 @@ class DataSource(SpecModel):
     """Feature columns and their kind (numeric | categorical); drift and bias monitors
     may only name these. Required for training sources. Default: none — allowed only for a
     ground_truth or output source."""
+    header: StrictBool = True
+    """csv only: whether the first line of every object names the columns. `false` — the
+    objects are headerless and `columns` gives their names in file order; only a gate's
+    holdout may be headerless (its preparation step is the one reader that takes `columns`).
+    Default: true — the first line of every object is the header."""
+    columns: list[ColumnName] | None = None
+    """With `header: false`: every column of the objects, in file order (must name each
+    feature, the label and the timestamp). Default: unset — the header row names the
+    columns (refused with `header: false`)."""
     label: ColumnName | None = None
     """The label column. Default: unset — the source can be neither a gate's holdout nor
     ground truth for model-quality monitors (both are refused at load time)."""
@@ -56,6 +65,7 @@ class DataSource(SpecModel):
     def _columns_distinct(self) -> "DataSource":
         if self.kind == "training" and not self.features:
             raise ValueError("a training data source needs at least one feature")
+        self._check_layout()
         for role in ("label", "timestamp"):
             column = getattr(self, role)
             if column is not None and column in self.features:
@@ -64,6 +74,35 @@ class DataSource(SpecModel):
                     f"remove it from features"
                 )
         return self
+
+    def _check_layout(self) -> None:
+        """``header``/``columns``: headerless objects are csv and name every column read."""
+        if self.header and self.columns is not None:
+            raise ValueError(
+                "columns is only for headerless csv (header: false); remove columns, or set "
+                "header: false if the objects have no header row"
+            )
+        if self.header:
+            return
+        if self.format is not DataFormat.CSV:
+            raise ValueError(
+                f"header: false is for csv objects; {self.format} objects name their columns "
+                "themselves (remove header)"
+            )
+        if not self.columns:
+            raise ValueError(
+                "header: false needs columns: the names of the objects' columns in file order"
+            )
+        repeated = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        if repeated:
+            raise ValueError(f"columns names {repeated} more than once")
+        named = [*self.features, *(c for c in (self.label, self.timestamp) if c)]
+        missing = [c for c in named if c not in self.columns]
+        if missing:
+            raise ValueError(
+                f"columns lacks {missing}: list every feature, the label and the timestamp "
+                "in the objects' column order"
+            )
 
     @property
     def creates_bucket(self) -> bool:

@@ -25,6 +25,7 @@ from mlops_spec.types import (
     SecurityGroupId,
     SubnetId,
     TrainingInstanceType,
+    TransformInstanceType,
 )
 
 Task = Literal["classification", "regression"]
@@ -108,6 +109,41 @@ class PrivateRegistry(SpecModel):
         return self
 
 
+PredictionOutput = Literal["label", "probability", "probabilities"]
+TransformContentType = Literal["text/csv", "application/jsonlines"]
+
+
+class Evaluation(SpecModel):
+    """How the gate scores a candidate: its own serving container (the image and artifact the
+    package will serve) transforms the holdout in a batch transform, and the evaluation step
+    computes the gate's metric from the predictions and the holdout's labels. The model
+    artifact is never loaded by the evaluation, so any SageMaker-contract container works
+    (scikit-learn, XGBoost built-ins, PyTorch, your own)."""
+
+    content_type: TransformContentType = "text/csv"
+    """What the container is sent, one holdout row per line (split by line, several lines per
+    request): `text/csv` — headerless CSV, the model's features in the model's order;
+    `application/jsonlines` — one JSON array of those values per line. The container is asked
+    to answer in the same type (Accept), one prediction per line. Default: text/csv — what
+    the scikit-learn and XGBoost containers read."""
+    output: PredictionOutput = "label"
+    """What one prediction holds: `label` — the predicted class (classification) or value
+    (regression); `probability` — the positive class's probability (binary classification,
+    e.g. XGBoost `binary:logistic`; the label is the positive class at 0.5 or more);
+    `probabilities` — one probability per class in the sorted order of the holdout's class
+    labels (e.g. XGBoost `multi:softprob`; the label is the likeliest class). A JSON
+    prediction may be a value, a list, or an object holding `predicted_label`, `label`,
+    `prediction`, `score` or `probabilities`. Default: label — what a scikit-learn
+    container's `predict` returns (auc needs a probability)."""
+    instance_type: TransformInstanceType = "ml.m5.xlarge"
+    """Instance type of the holdout's batch transform (one instance). Default: ml.m5.xlarge —
+    the transform runs on one ml.m5.xlarge; a model that needs a GPU to serve needs a GPU
+    type here."""
+    max_payload_mb: StrictInt = Field(default=6, ge=1, le=100)
+    """Largest request sent to the container, in MB (SageMaker's MaxPayloadInMB; one row must
+    fit). Default: 6 — SageMaker's own default."""
+
+
 class Training(SpecModel):
     """A training pipeline: train -> evaluate -> gate -> register."""
 
@@ -187,6 +223,10 @@ class Training(SpecModel):
     gate: Gate | None = None
     """Promotion gate. Default: unset — no evaluation step: every candidate that trains is
     registered."""
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    """With a gate: how the candidate's serving container scores the holdout (what it is sent
+    and what it returns). Default: text/csv in, one label per line out, on one
+    ml.m5.xlarge — a scikit-learn container's contract."""
 
     @model_validator(mode="after")
     def _platform_fields(self) -> "Training":

@@ -1,9 +1,13 @@
 """SageMaker pipeline definitions (schema 2020-12-01) built as plain JSON.
 
-Training: Train -> Evaluate (``python -m mlops_runtime.evaluate``) -> CheckGate on
-``gate.passed`` -> Profile (``python -m mlops_runtime.profile_job``, which also copies the
-evaluation's ``predictions.json`` to the reference prefix) and Register, else Fail.
-Without a gate: Train -> Profile and Register.
+Training: Train and PrepareHoldout (``python -m mlops_runtime.jobs.holdout``: the holdout as
+label-first lines) -> CandidateModel (CreateModel: the image and artifact the package will
+serve) -> ScoreHoldout (a batch transform of the holdout by that container; ``DataProcessing``
+sends the features only and writes each prediction beside its row's label) -> Evaluate
+(``python -m mlops_runtime.evaluate``: metrics from the predictions, the gate's verdict; it
+never loads the model) -> CheckGate on ``gate.passed`` -> Profile (``python -m
+mlops_runtime.profile_job``, which also copies the evaluation's ``predictions.json`` to the
+reference prefix) and Register, else Fail. Without a gate: Train -> Profile and Register.
 Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel ->
 [PrepareFeatures (``python -m mlops_runtime.jobs.batch_features``, a data-source input)] ->
 Transform.
@@ -48,6 +52,23 @@ EVALUATION_OUTPUT_URI = {
 }
 """The Evaluate step's per-execution output prefix (a step property: also the dependency)."""
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+MODEL_ARTIFACTS = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+"""The candidate's ``model.tar.gz`` (the Train step's output)."""
+PREPARE_HOLDOUT_STEP = "PrepareHoldout"
+CANDIDATE_MODEL_STEP = "CandidateModel"
+SCORE_HOLDOUT_STEP = "ScoreHoldout"
+HOLDOUT_OUTPUT = "holdout"
+HOLDOUT_INPUT = f"{PROCESSING}/input/data"
+"""Where the PrepareHoldout step reads the holdout data source's objects."""
+HOLDOUT_DIR = f"{PROCESSING}/holdout"
+"""Where it writes the prepared lines (and where the Evaluate step reads them back)."""
+PREDICTIONS_DIR = f"{PROCESSING}/predictions"
+"""Where the Evaluate step reads the ScoreHoldout transform's output."""
+PREPARED_HOLDOUT_URI = {
+    "Get": f"Steps.{PREPARE_HOLDOUT_STEP}.ProcessingOutputConfig.Outputs['{HOLDOUT_OUTPUT}']"
+    ".S3Output.S3Uri"
+}
+HOLDOUT_PREDICTIONS_URI = {"Get": f"Steps.{SCORE_HOLDOUT_STEP}.TransformOutput.S3OutputPath"}
 CONFIG_INPUT = f"{PROCESSING}/input/config"
 """Where a runtime step finds its configuration file (the ProcessingInput ``config``)."""
 CONFIG_PREFIX = "code/config"
@@ -297,9 +318,7 @@ def register_step(
     (``mlops:reference`` = ``<prefix><execution id>``), for the deploy function to promote;
     ``lineage_metadata``: the lineage's short facts (``mlops_spec.plan.lineage``)."""
     inference: dict[str, Any] = {
-        "Containers": [
-            {"Image": image, "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}}
-        ],
+        "Containers": [candidate_container(image)],
         "SupportedContentTypes": [content_type],
         "SupportedResponseMIMETypes": ["application/json", "text/csv"],
     }
@@ -334,6 +353,22 @@ def register_step(
             }
         }
     return {"Name": "Register", "Type": "RegisterModel", "Arguments": arguments}
+
+
+def candidate_container(image: Any) -> dict[str, Any]:
+    """The container a package of this run serves: the image and the Train step's artifact
+    (the same for the registered package and the gate's holdout transform)."""
+    return {"Image": image, "ModelDataUrl": MODEL_ARTIFACTS}
+
+
+def candidate_model_step(role_arn: str, image: Any) -> dict[str, Any]:
+    """CandidateModel: a SageMaker model of the candidate's serving container, run with
+    ``role_arn`` (the training job's role: the container runs the team's code)."""
+    return {
+        "Name": CANDIDATE_MODEL_STEP,
+        "Type": "Model",
+        "Arguments": {"ExecutionRoleArn": role_arn, "PrimaryContainer": candidate_container(image)},
+    }
 
 
 def gate_steps(passed: Sequence[dict[str, Any]], model: str) -> dict[str, Any]:
@@ -404,14 +439,42 @@ def transform_step(
     instance_type: str,
     instance_count: int,
     max_payload_mb: int,
+    name: str = "Transform",
+    model_step: str = "CreateModel",
+    accept: str | None = None,
+    data_processing: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The Transform step; ``input_uri``: an s3:// prefix or a pipeline expression (the
-    PrepareFeatures step's output)."""
+    """A Transform step with the model ``model_step`` creates; ``input_uri``: an s3:// prefix
+    or a pipeline expression (the PrepareFeatures or PrepareHoldout step's output);
+    ``accept``: the TransformOutput's Accept; ``data_processing``: its DataProcessing."""
+    step = _transform(
+        name, model_step, input_uri, content_type, split_type, output_prefix, instance_type,
+        instance_count, max_payload_mb,
+    )  # fmt: skip
+    if accept:
+        step["Arguments"]["TransformOutput"]["Accept"] = accept
+    if data_processing:  # JSONPath's `$` doubled: the definition is a template (render)
+        escaped = {key: value.replace("$", "$$") for key, value in data_processing.items()}
+        step["Arguments"]["DataProcessing"] = escaped
+    return step
+
+
+def _transform(
+    name: str,
+    model_step: str,
+    input_uri: Any,
+    content_type: str,
+    split_type: str,
+    output_prefix: str,
+    instance_type: str,
+    instance_count: int,
+    max_payload_mb: int,
+) -> dict[str, Any]:
     return {
-        "Name": "Transform",
+        "Name": name,
         "Type": "Transform",
         "Arguments": {
-            "ModelName": {"Get": "Steps.CreateModel.ModelName"},
+            "ModelName": {"Get": f"Steps.{model_step}.ModelName"},
             "MaxPayloadInMB": max_payload_mb,
             "BatchStrategy": "MultiRecord" if split_type != "None" else "SingleRecord",
             "TransformInput": {

@@ -1,5 +1,6 @@
-"""Training plan per model: the pipeline (train -> evaluate -> gate -> profile + register) and
-its role. Scheduled retraining goes through the trigger function (see the retraining plan)."""
+"""Training plan per model: the pipeline (train -> score the holdout with the candidate's
+serving container -> evaluate -> gate -> profile + register) and its roles. Scheduled
+retraining goes through the trigger function (see the retraining plan)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
+from mlops_runtime.contract.holdout import HoldoutConfig, data_processing
 from mlops_spec.checks import model_features
 from mlops_spec.enums import Approval, QualityMetric
 from mlops_spec.models import Model, ResolvedSpec
@@ -32,6 +34,14 @@ from mlops_spec.plan.schedules import pipeline_arn
 from mlops_spec.plan.storage import StoragePlan
 
 EVALUATION_INSTANCE_TYPE = "ml.m5.large"
+HOLDOUT_INSTANCE_TYPE = "ml.m5.xlarge"
+HOLDOUT_VOLUME_GB = 100
+"""The PrepareHoldout step holds the holdout's objects and their prepared copy."""
+HOLDOUT_PREFIX = "holdout"
+PREDICTIONS_PREFIX = "predictions"
+"""Under ``models/<model>/``: each execution's prepared holdout (written by the pipeline's
+role) and the candidate's predictions of it (written by the transform, with the training
+job's role)."""
 PROFILE_INSTANCE_TYPE = "ml.m5.xlarge"
 """Profiles up to ``ProfileConfig.sample_rows`` (1M) rows in memory."""
 PROFILE_FILE = "profile.json"
@@ -81,6 +91,18 @@ class GatePlan:
     """Per-execution evaluation.json lands under ``<evaluation_uri>/<execution id>/``."""
     config: str
     """``EvaluateConfig`` JSON for ``MLOPS_RUNTIME_CONFIG``."""
+    holdout_config: str = ""
+    """``HoldoutConfig`` JSON of the PrepareHoldout step."""
+    prepared_uri: str = ""
+    """Each execution's prepared holdout lands under ``<prepared_uri>/<execution id>/``."""
+    predictions_uri: str = ""
+    """Each execution's transform output lands under ``<predictions_uri>/<execution id>/``."""
+    content_type: str = "text/csv"
+    output: str = "label"
+    instance_type: str = "ml.m5.xlarge"
+    """The ScoreHoldout transform's instance type (``training.evaluation``)."""
+    max_payload_mb: int = 6
+    feature_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,7 +257,17 @@ def _gate(
     # Load-time validation (mlops_spec.checks) refuses a gate whose holdout has no label.
     assert source.label is not None, f"models.{model_id}.training.gate: holdout without label"
     task = "regression" if gate.metric in REGRESSION_METRICS else "classification"
-    features = tuple(model_features(resolved.spec, spec_model))
+    kinds = model_features(resolved.spec, spec_model)
+    features = tuple(kinds)
+    evaluation = spec_model.training.evaluation
+    holdout_config = HoldoutConfig(
+        model_id=model_id,
+        features={name: str(kind) for name, kind in kinds.items()},
+        label=source.label,
+        format=str(source.format),
+        columns=None if source.header else tuple(source.columns or ()),
+        content_type=evaluation.content_type,
+    )
     config = EvaluateConfig(
         model_id=model_id,
         task=task,
@@ -250,7 +282,10 @@ def _gate(
         model_package_group=group,
         features=features,
         positive_label=spec_model.training.positive_label,
+        content_type=evaluation.content_type,
+        output=evaluation.output,
     )
+    base = evaluation_uri.rsplit("/", 1)[0]
     return GatePlan(
         metric=str(gate.metric),
         min_value=gate.min,
@@ -262,6 +297,14 @@ def _gate(
         holdout_uri=storage.location(holdout).uri,
         evaluation_uri=evaluation_uri,
         config=config.to_json(),
+        holdout_config=holdout_config.to_json(),
+        prepared_uri=f"{base}/{HOLDOUT_PREFIX}",
+        predictions_uri=f"{base}/{PREDICTIONS_PREFIX}",
+        content_type=evaluation.content_type,
+        output=evaluation.output,
+        instance_type=evaluation.instance_type,
+        max_payload_mb=evaluation.max_payload_mb,
+        feature_count=len(features),
     )
 
 
@@ -424,6 +467,7 @@ def plan_training(
             job_role_name,
             f"SageMaker training jobs of {model_id}",
             *_job_grants(p, channels),
+            *_scoring_job_grants(p, gate),
             partition=partition,
             region=region,
         ),
@@ -473,16 +517,17 @@ def _steps(
     profile: ProfilePlan,
     group: str,
 ) -> tuple[list[dict], tuple[pipelines.ConfigFile, ...]]:
-    """(steps, their config files): Train, then Profile and Register (behind the Evaluate
-    step and its condition when the model has a gate)."""
+    """(steps, their config files): Train, then Profile and Register (behind the holdout's
+    scoring, the Evaluate step and its condition when the model has a gate)."""
     profile_file, profile_step = _profile_step(p, profile, gate)
     register = _register_step(p, channels, gate, profile, group)
     steps: list[dict] = [_train_step(p, channels)]
     if gate is None:
         return [*steps, {**profile_step, "DependsOn": ["Train"]}, register], (profile_file,)
+    holdout_file, scoring = _scoring_steps(p, gate)
     evaluate_file, evaluate_step = _evaluate_step(p, gate)
-    steps += [evaluate_step, pipelines.gate_steps([profile_step, register], p.model_id)]
-    return steps, (evaluate_file, profile_file)
+    steps += [*scoring, evaluate_step, pipelines.gate_steps([profile_step, register], p.model_id)]
+    return steps, (holdout_file, evaluate_file, profile_file)
 
 
 def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
@@ -508,19 +553,63 @@ def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
     )
 
 
+def _scoring_steps(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, list[dict]]:
+    """PrepareHoldout (the holdout as label-first lines), CandidateModel (the serving
+    container, with the training job's role) and ScoreHoldout (its batch transform of them)."""
+    artifacts = p.storage.bucket("artifacts").name
+    config = pipelines.config_file(
+        artifacts, p.name, pipelines.PREPARE_HOLDOUT_STEP, "HoldoutConfig", gate.holdout_config
+    )
+    prepare = pipelines.processing_step(
+        pipelines.PREPARE_HOLDOUT_STEP,
+        image=p.eval_image.uri,
+        role_arn=p.role_arn,
+        instance_type=HOLDOUT_INSTANCE_TYPE,
+        code_uri=p.storage.code.uri,
+        code_object_key=p.storage.code.object_key,
+        module="mlops_runtime.jobs.holdout",
+        config=config,
+        inputs=[pipelines.s3_input("data", gate.holdout_uri, pipelines.HOLDOUT_INPUT)],
+        outputs=[
+            (
+                pipelines.HOLDOUT_OUTPUT,
+                pipelines.per_execution(gate.prepared_uri),
+                pipelines.HOLDOUT_DIR,
+            )
+        ],
+        volume_size_gb=HOLDOUT_VOLUME_GB,
+    )
+    transform = pipelines.transform_step(
+        name=pipelines.SCORE_HOLDOUT_STEP,
+        model_step=pipelines.CANDIDATE_MODEL_STEP,
+        input_uri=pipelines.PREPARED_HOLDOUT_URI,
+        content_type=gate.content_type,
+        split_type="Line",
+        output_prefix=gate.predictions_uri,
+        instance_type=gate.instance_type,
+        instance_count=1,
+        max_payload_mb=gate.max_payload_mb,
+        accept=gate.content_type,
+        data_processing=data_processing(gate.content_type, gate.feature_count),
+    )
+    model = pipelines.candidate_model_step(p.job_role_arn, p.image)
+    return config, [prepare, model, transform]
+
+
 def _evaluate_step(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, dict]:
-    """Scores the candidate on the holdout; its evaluation report feeds the gate."""
+    """Scores the candidate's predictions of the holdout; its report feeds the gate."""
     artifacts = p.storage.bucket("artifacts").name
     config = pipelines.config_file(artifacts, p.name, "Evaluate", "EvaluateConfig", gate.config)
-    model = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     step = p.processing(
         "Evaluate",
         EVALUATION_INSTANCE_TYPE,
         "mlops_runtime.evaluate",
         config,
         inputs=[
-            pipelines.s3_input("model", model, f"{pipelines.PROCESSING}/model"),
-            pipelines.s3_input("holdout", gate.holdout_uri, f"{pipelines.PROCESSING}/holdout"),
+            pipelines.s3_input(
+                "predictions", pipelines.HOLDOUT_PREDICTIONS_URI, pipelines.PREDICTIONS_DIR
+            ),
+            pipelines.s3_input("holdout", pipelines.PREPARED_HOLDOUT_URI, pipelines.HOLDOUT_DIR),
         ],
         outputs=[
             (
@@ -627,9 +716,56 @@ def _grants(
         iam.s3_read(artifacts.arn, pipelines.config_prefix(p.name)),
         iam.kms_use(encrypt=True),
         iam.ecr_pull(tuple(sorted(repositories))),
-        job_grants(p.partition, p.region, ("training", "processing"), run_as=("processing",)),
+        job_grants(p.partition, p.region, _job_kinds(gate), run_as=("processing",)),
+        *(_scoring_grants(p) if gate else ()),
         _register_grants(p, group),
         iam.pass_role((p.role_arn, p.job_role_arn), "sagemaker.amazonaws.com"),
+    ]
+
+
+def _job_kinds(gate: GatePlan | None) -> tuple[str, ...]:
+    """The jobs the pipeline starts: with a gate, also the holdout's transform."""
+    return ("training", "processing", "transform") if gate else ("training", "processing")
+
+
+def _model_prefix(p: _Pipeline) -> str:
+    """The model's key prefix in the artifacts bucket (``p.base`` without the bucket)."""
+    return p.base.removeprefix(f"s3://{p.storage.bucket('artifacts').name}/") + "/"
+
+
+def _scoring_grants(p: _Pipeline) -> list[tuple[Statement, ...]]:
+    """With a gate: write the prepared holdout and create the candidate's model (pipeline-
+    created models are named ``pipelines-*``)."""
+    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    create_models = Statement(
+        sid="CreateModels",
+        actions=("sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:DescribeModel"),
+        resources=(_sagemaker_arn(p.partition, p.region, "model/pipelines-*"),),
+    )
+    return [iam.s3_write(artifacts.arn, f"{model_prefix}{HOLDOUT_PREFIX}/"), (create_models,)]
+
+
+def _scoring_job_grants(p: _Pipeline, gate: GatePlan | None) -> list[tuple[Statement, ...]]:
+    """With a gate, the training job's role also runs the candidate's container in the
+    holdout's transform: read the model and the prepared holdout, write the predictions,
+    write the transform's logs and metrics."""
+    if gate is None:
+        return []
+    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    namespace = "/aws/sagemaker/TransformJobs"
+    log_group = f"arn:{p.partition}:logs:{p.region}:{ACCOUNT}:log-group:{namespace}"
+    metrics = Statement(
+        sid="TransformMetrics",
+        actions=("cloudwatch:PutMetricData",),
+        resources=("*",),
+        conditions=(Condition("StringEquals", "cloudwatch:namespace", (namespace,)),),
+    )
+    return [
+        iam.s3_read(artifacts.arn, f"{model_prefix}{TRAINING_PREFIX}/"),
+        iam.s3_read(artifacts.arn, f"{model_prefix}{HOLDOUT_PREFIX}/"),
+        iam.s3_write(artifacts.arn, f"{model_prefix}{PREDICTIONS_PREFIX}/"),
+        iam.log_writes((log_group,)),
+        (metrics,),
     ]
 
 

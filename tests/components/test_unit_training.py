@@ -144,7 +144,15 @@ def test_without_a_gate_there_is_no_evaluation(dev: Template) -> None:
 def test_a_gate_evaluates_then_registers_only_candidates_that_pass() -> None:
     template = training(mini(training=training_spec(gate={"metric": "auc", "min": 0.7})))
     top = json.loads(template.has_resource_properties(PIPELINE, {}).inputs["pipelineDefinition"])
-    assert [s["Name"] for s in top["Steps"]] == ["Inputs", "Train", "Evaluate", "CheckGate"]
+    assert [s["Name"] for s in top["Steps"]] == [
+        "Inputs",
+        "Train",
+        "PrepareHoldout",
+        "CandidateModel",
+        "ScoreHoldout",
+        "Evaluate",
+        "CheckGate",
+    ]
     check = step(template, "CheckGate")["Arguments"]
     registers = [s for s in check["IfSteps"] if s["Type"] == "RegisterModel"]
     assert registers, "a passing candidate is registered"

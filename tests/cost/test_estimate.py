@@ -34,15 +34,19 @@ def test_churn_prod() -> None:
     result = estimate(plan(resolve(CHURN, "prod")), PRICES)
     # endpoint: 2 x ml.c5.large x 730 h x $0.10 = 146.00 (6 at peak: 438.00)
     # training, weekly cron(0 3 ? * MON *): 4.345238 runs x (Train 1.5 h x 0.20
-    #   + Evaluate 1 h x 0.10 + Profile 1 h x 0.20 + Inputs and Lineage 2 x 0.5 h x 0.05
-    #   = 0.65) = 2.824405
+    #   + PrepareHoldout 1 h x 0.20 + Evaluate 1 h x 0.10 + Profile 1 h x 0.20
+    #   + Inputs and Lineage 2 x 0.5 h x 0.05 = 0.85) = 3.693452 (the ScoreHoldout transform
+    #   has no maximum runtime: unpriced)
     # monitoring, rate(1 day): 30.416667 runs x 1 h x 0.20 = 6.083333
-    # total 146 + 2.824405 + 6.083333 = 154.907738
-    assert result.monthly_usd == pytest.approx(154.907738, abs=1e-5)
+    # total 146 + 3.693452 + 6.083333 = 155.776786
+    assert result.monthly_usd == pytest.approx(155.776786, abs=1e-5)
     # upper bound: 438 + retraining capped at 1 run a day (24 h cooldown):
-    #   30.416667 x 0.65 = 19.770833; + 6.083333 = 463.854167
-    assert result.monthly_usd_max == pytest.approx(463.854167, abs=1e-5)
-    assert result.complete
+    #   30.416667 x 0.85 = 25.854167; + 6.083333 = 469.9375
+    assert result.monthly_usd_max == pytest.approx(469.9375, abs=1e-5)
+    assert not result.complete
+    score = _item(result, "training pipeline: ScoreHoldout")
+    assert score.usd is None
+    assert any("hours_per_run.ScoreHoldout" in note for note in score.notes)
     endpoint = _item(result, "real-time endpoint")
     assert (endpoint.count, endpoint.max_count, endpoint.usd) == (2, 6, pytest.approx(146.0))
     train = _item(result, "training pipeline: Train")
@@ -55,8 +59,8 @@ def test_churn_dev_runs_no_scheduled_jobs_and_says_so() -> None:
     result = estimate(plan(resolve(CHURN, "dev")), PRICES)
     # development: one instance, schedules paused: 1 x 730 h x $0.10 = 73.00, no jobs
     assert result.monthly_usd == pytest.approx(73.0)
-    # drift alarms may still retrain, capped at one a day: 73 + 30.416667 x 0.65 = 92.770833
-    assert result.monthly_usd_max == pytest.approx(92.770833, abs=1e-5)
+    # drift alarms may still retrain, capped at one a day: 73 + 30.416667 x 0.85 = 98.854167
+    assert result.monthly_usd_max == pytest.approx(98.854167, abs=1e-5)
     monitor = _item(result, "monitoring pipeline: MonitorDrift")
     assert monitor.runs_per_month == 0
     assert "schedule rate(1 day) is paused in dev: 0 scheduled runs" in monitor.notes
@@ -65,19 +69,20 @@ def test_churn_dev_runs_no_scheduled_jobs_and_says_so() -> None:
 def test_ltv_prod_with_the_usage_file() -> None:
     result = estimate(plan(resolve(LTV, "prod")), PRICES, USAGE)
     # ticket-router serverless: 1,000,000 requests x 0.2 s x 3 GB x $0.00002 = 12.00
-    # ticket-router training, rate(7 days): 4.345238 x (Train 2 h x 0.40 + Evaluate 0.10
-    #   + Profile 0.20 + Inputs and Lineage 2 x 0.5 h x 0.05 = 1.15) = 4.997024
+    # ticket-router training, rate(7 days): 4.345238 x (Train 2 h x 0.40 + PrepareHoldout 0.20
+    #   + ScoreHoldout 0.25 h (usage file) x 0.25 + Evaluate 0.10 + Profile 0.20
+    #   + Inputs and Lineage 2 x 0.5 h x 0.05 = 1.4125) = 6.137649
     # lifetime-value batch, daily: 30.416667 x (ResolveChampion 0.25 h x 0.05
     #   + Transform 0.5 h (usage file) x 2 instances x 0.25 = 0.2625) = 7.984375
     #   + PrepareFeatures (ml.m5.xlarge, 1 h) 30.416667 x 0.20 = 6.083333
     # lifetime-value monitoring, daily: 30.416667 x 1 h x 0.20 = 6.083333
     # lifetime-value training: no schedule, 0 runs
-    # total 12 + 4.997024 + 7.984375 + 6.083333 + 6.083333 = 37.148065
-    assert result.monthly_usd == pytest.approx(37.148065, abs=1e-5)
+    # total 12 + 6.137649 + 7.984375 + 6.083333 + 6.083333 = 38.288690
+    assert result.monthly_usd == pytest.approx(38.288690, abs=1e-5)
     # new data and drift retrain lifetime-value up to 730 h / 72 h cooldown = 10.138889 runs
-    #   x (Train 3 h x 0.50 + 0.10 + 0.20 + 0.05 = 1.85) = 18.756944;
-    #   37.148065 + 18.756944 = 55.905009
-    assert result.monthly_usd_max == pytest.approx(55.905009, abs=1e-5)
+    #   x (Train 3 h x 0.50 + 0.20 + 0.0625 + 0.10 + 0.20 + 0.05 = 2.1125) = 21.418403;
+    #   38.288690 + 21.418403 = 59.707093
+    assert result.monthly_usd_max == pytest.approx(59.707093, abs=1e-5)
     assert result.complete
     transform = _item(result, "batch pipeline: Transform")
     assert (transform.count, transform.hours_per_run) == (2, 0.5)
@@ -93,9 +98,10 @@ def test_without_usage_serverless_and_transform_are_not_priced() -> None:
     transform = _item(result, "batch pipeline: Transform")
     assert transform.usd is None
     assert any("hours_per_run.Transform" in note for note in transform.notes)
-    # the priced rest: 4.997024 + ResolveChampion 30.416667 x 0.0125 = 0.380208 + 6.083333
+    # the priced rest: ticket-router training without ScoreHoldout 4.345238 x 1.35 = 5.866071
+    #   + ResolveChampion 30.416667 x 0.0125 = 0.380208 + 6.083333
     #   + PrepareFeatures 30.416667 x 0.20 = 6.083333
-    assert result.monthly_usd == pytest.approx(17.543899, abs=1e-5)
+    assert result.monthly_usd == pytest.approx(18.412946, abs=1e-5)
 
 
 def test_a_missing_price_is_never_invented() -> None:
@@ -108,7 +114,7 @@ def test_a_missing_price_is_never_invented() -> None:
 
 def test_json_is_the_documented_shape() -> None:
     data = json.loads(json.dumps(estimate(plan(resolve(CHURN, "prod")), PRICES).to_dict()))
-    assert data["monthly_usd"] == 154.91
+    assert data["monthly_usd"] == 155.78
     assert data["counts"] == {
         "cloudwatch_metric_alarms": 13,  # 8 monitors + 5 dead-letter queue alarms
         "cloudwatch_composite_alarms": 1,

@@ -16,6 +16,7 @@ import pytest
 
 import mlops_runtime.contract.batch as runtime_batch
 import mlops_runtime.contract.config as runtime_config
+import mlops_runtime.contract.holdout as runtime_holdout
 import mlops_runtime.contract.lineage as runtime_lineage
 from mlops_spec.plan import DeploymentPlan, pipelines
 from mlops_spec.plan.documents import render
@@ -30,6 +31,7 @@ RUNTIME_MODULES = (
     "mlops_runtime.profile_job",
     "mlops_runtime.monitoring_job",
     "mlops_runtime.jobs.batch_features",
+    "mlops_runtime.jobs.holdout",
     "mlops_runtime.lineage_job",
 )
 """The Processing steps configured by a runtime configuration (the champion step takes
@@ -136,6 +138,7 @@ def test_every_runtime_step_reads_a_config_file_that_round_trips(
         cls = (
             getattr(runtime_config, file.runtime_class, None)
             or getattr(runtime_lineage, file.runtime_class, None)
+            or getattr(runtime_holdout, file.runtime_class, None)
             or getattr(runtime_batch, file.runtime_class)
         )
         parsed = cls.from_json(text)

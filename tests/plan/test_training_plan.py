@@ -33,7 +33,15 @@ def _steps(definition: str) -> dict[str, Any]:
 def test_churn_pipeline_trains_evaluates_gates_and_registers() -> None:
     training = example("churn", "prod").training_for("churn-classifier")
     document = json.loads(training.definition)
-    assert [s["Name"] for s in document["Steps"]] == ["Inputs", "Train", "Evaluate", "CheckGate"]
+    assert [s["Name"] for s in document["Steps"]] == [
+        "Inputs",
+        "Train",
+        "PrepareHoldout",
+        "CandidateModel",
+        "ScoreHoldout",
+        "Evaluate",
+        "CheckGate",
+    ]
     assert document["Parameters"][0] == {
         "Name": "TriggerReason",
         "Type": "String",
@@ -114,8 +122,8 @@ def test_evaluation_step_runs_the_runtime_with_its_config() -> None:
     assert inputs == {
         "code": "/opt/ml/processing/code",
         "config": "/opt/ml/processing/input/config",
-        "model": "/opt/ml/processing/model",
-        "holdout": "/opt/ml/processing/holdout",
+        "predictions": "/opt/ml/processing/predictions",  # the ScoreHoldout transform's output
+        "holdout": "/opt/ml/processing/holdout",  # the PrepareHoldout step's output
     }
 
 
@@ -241,9 +249,11 @@ def test_the_gate_scores_the_holdout_source() -> None:
     plan = mini(_two_sources(), training=training).training_for("mm")
     assert plan.gate and (plan.gate.holdout, plan.gate.label) == ("hold", "y")
     assert plan.gate.holdout_uri == "s3://acme-mini-dev-data-hold-eu-west-1/holdout/"
-    evaluate = _steps(plan.definition)["Evaluate"]["Arguments"]
-    holdout = next(i for i in evaluate["ProcessingInputs"] if i["InputName"] == "holdout")
+    steps = _steps(plan.definition)
+    prepare = steps["PrepareHoldout"]["Arguments"]
+    holdout = next(i for i in prepare["ProcessingInputs"] if i["InputName"] == "data")
     assert holdout["S3Input"]["S3Uri"] == plan.gate.holdout_uri
+    evaluate = steps["Evaluate"]["Arguments"]
     config = step_config(plan, evaluate, EvaluateConfig)
     assert (config.label, config.features) == ("y", ("x", "c"))  # the model's input order
     reads = {

@@ -1,4 +1,5 @@
-"""Evaluation and champion gate against a moto model registry."""
+"""Evaluation and champion gate against a moto model registry. The candidate's container
+scores the holdout in a batch transform that ``transform_support`` plays (moto runs no job)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from runtime_support import OperationStubber, boto, classification_data, model_tarball
+from runtime_support import OperationStubber, boto, classification_data
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from transform_support import score_holdout, sklearn_container
 
 from mlops_runtime import evaluate
 from mlops_runtime.aws.registry import SageMakerRegistry
 from mlops_runtime.contract.config import ENV_VAR, EvaluateConfig
 from mlops_runtime.core.registry import metrics_from_metadata
 from mlops_runtime.evaluate import package_metadata
+from mlops_runtime.jobs import holdout
 
 GROUP = "churn"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3"
@@ -32,6 +35,7 @@ def make_config(**gate: Any) -> EvaluateConfig:
             "task": "classification",
             "label": "churned",
             "model_package_group": GROUP,
+            "output": "probability",
             "gate": {"metric": "auc", **gate},
         }
     )
@@ -47,11 +51,20 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def put_candidate(workdir: Path, model: Any) -> Path:
-    # The training job would upload model.tar.gz; ProcessingInput downloads it here.
-    (workdir / "model").mkdir(exist_ok=True)
-    (workdir / "model" / "model.tar.gz").write_bytes(model_tarball(model))
-    return workdir / "model"
+FEATURES = {f"f{i}": "numeric" for i in range(6)}
+
+
+def put_candidate(workdir: Path, model: Any, output: str = "probability") -> Path:
+    """PrepareHoldout and the candidate's container scoring it (ScoreHoldout): the Evaluate
+    step's two inputs land in ``prepared/`` and ``predictions/``."""
+    score_holdout(
+        sklearn_container(model, output),
+        workdir / "holdout",
+        workdir,
+        label="churned",
+        features=FEATURES,
+    )
+    return workdir / "predictions"
 
 
 def trained(workdir: Path, model: Any) -> Any:
@@ -80,7 +93,9 @@ def register(evaluation: dict[str, Any], status: str) -> str:
 
 
 def run(workdir: Path, config: EvaluateConfig) -> dict[str, Any]:
-    return evaluate.run(config, workdir / "model", workdir / "holdout", workdir / "evaluation")
+    return evaluate.run(
+        config, workdir / "predictions", workdir / "prepared", workdir / "evaluation"
+    )
 
 
 def test_first_model_passes_without_a_champion(workdir: Path) -> None:
@@ -182,7 +197,7 @@ def test_regression_metrics_with_lower_is_better_gate(workdir: Path) -> None:
     (workdir / "holdout" / "holdout.parquet").unlink()
     frame.iloc[400:].to_parquet(workdir / "holdout" / "holdout.parquet")
     model = LinearRegression().fit(frame.iloc[:400].drop(columns="churned"), frame["churned"][:400])
-    put_candidate(workdir, model)
+    put_candidate(workdir, model, output="label")
     config = EvaluateConfig.from_dict(
         {
             "model_id": "m",
@@ -215,12 +230,15 @@ def test_package_metadata_round_trips_and_respects_the_registry_limits(workdir: 
 
 
 def test_missing_label_is_a_clear_error(workdir: Path) -> None:
-    put_candidate(workdir, trained(workdir, LogisticRegression()))
-    config = EvaluateConfig.from_dict(
-        {"model_id": "m", "task": "classification", "label": "target", "gate": {"metric": "auc"}}
-    )
-    with pytest.raises(evaluate.EvaluationError, match="no label column 'target'"):
-        run(workdir, config)
+    model = trained(workdir, LogisticRegression())
+    with pytest.raises(holdout.HoldoutError, match="target"):
+        score_holdout(
+            sklearn_container(model, "label"),
+            workdir / "holdout",
+            workdir,
+            label="target",
+            features=FEATURES,
+        )
 
 
 def test_module_entry_point_as_the_processing_job_runs_it(workdir: Path) -> None:
@@ -230,10 +248,10 @@ def test_module_entry_point_as_the_processing_job_runs_it(workdir: Path) -> None
         sys.executable,
         "-m",
         "mlops_runtime.evaluate",
-        "--model",
-        str(workdir / "model"),
+        "--predictions",
+        str(workdir / "predictions"),
         "--holdout",
-        str(workdir / "holdout"),
+        str(workdir / "prepared"),
         "--output",
         str(workdir / "evaluation"),
     ]
@@ -258,7 +276,7 @@ def test_entry_point_exits_2_with_a_clear_message_on_bad_config(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(ENV_VAR, "{")
-    status = evaluate.main(["--model", str(workdir / "model"), "--holdout", str(workdir)])
+    status = evaluate.main(["--predictions", str(workdir), "--holdout", str(workdir)])
     assert status == 2
     assert "not valid JSON" in capsys.readouterr().err
 
@@ -278,8 +296,8 @@ def test_a_champion_lookup_error_fails_the_gate(workdir: Path, code: str) -> Non
         stub.add_client_error("list_model_packages", service_error_code=code, service_message="no")
         evaluation = evaluate.run(
             make_config(min_value=0.5, min_improvement=0.01),
-            workdir / "model",
-            workdir / "holdout",
+            workdir / "predictions",
+            workdir / "prepared",
             workdir / "evaluation",
             registry=registry,
         )

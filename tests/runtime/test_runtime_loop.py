@@ -45,6 +45,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from transform_support import score_holdout, sklearn_container
 
 from mlops_runtime import deploy, evaluate, monitoring_job, profile_job, trigger
 from mlops_runtime.contract.config import (
@@ -113,6 +114,7 @@ CONFIGS = {
             "label": "churned",
             "features": list(FEATURES),
             "model_package_group": GROUP,
+            "output": "probability",
             "gate": {"metric": "auc", "min_value": 0.6, "min_improvement": 0.01},
         }
     ),
@@ -164,18 +166,19 @@ def evaluate_candidate(tmp: Path, classifier: Any, name: str) -> tuple[dict[str,
     s3 = boto("s3")
     train = churn_data(1500, seed=21, shift=8.0)  # retrained on the new (drifted) data
     artifact_key = f"churn/{name}/output/model.tar.gz"
-    s3.put_object(
-        Bucket="shop-models", Key=artifact_key, Body=model_tarball(model(classifier, train))
-    )
-    # ProcessingInputs: SageMaker downloads the artifact and holdout into the container.
-    (tmp / name / "model").mkdir(parents=True)
-    (tmp / name / "model" / "model.tar.gz").write_bytes(
-        s3.get_object(Bucket="shop-models", Key=artifact_key)["Body"].read()
-    )
-    (tmp / name / "holdout").mkdir()
+    candidate = model(classifier, train)
+    s3.put_object(Bucket="shop-models", Key=artifact_key, Body=model_tarball(candidate))
+    # PrepareHoldout, then the candidate's container scores it (the ScoreHoldout transform);
+    # the Evaluate step's ProcessingInputs download both outputs.
+    (tmp / name / "holdout").mkdir(parents=True)
     churn_data(800, seed=22, shift=8.0).to_parquet(tmp / name / "holdout" / "holdout.parquet")
+    score = sklearn_container(candidate, "probability")
+    score_holdout(score, tmp / name / "holdout", tmp / name, label="churned", features=FEATURES)
     evaluation = evaluate.run(
-        CONFIGS["evaluate"], tmp / name / "model", tmp / name / "holdout", tmp / name / "evaluation"
+        CONFIGS["evaluate"],
+        tmp / name / "predictions",
+        tmp / name / "prepared",
+        tmp / name / "evaluation",
     )
     # ProcessingOutput: SageMaker uploads evaluation.json.
     report_key = f"churn/{name}/evaluation/evaluation.json"

@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from runtime_support import FEATURES, boto, customers, model_tarball
+from runtime_support import FEATURES, boto, customers
 from scipy.stats import chi2_contingency
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+from transform_support import score_holdout, sklearn_container
 
 from mlops_runtime import evaluate, monitoring_job, profile_job
 from mlops_runtime.contract import metrics as mm
@@ -78,10 +79,11 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             ("fit", LogisticRegression(max_iter=1000)),
         ]
     ).fit(train[NAMES], train["churned"])
-    (root / "model").mkdir()
-    (root / "model" / "model.tar.gz").write_bytes(model_tarball(model))
     (root / "holdout").mkdir()
     holdout.to_parquet(root / "holdout" / "holdout.parquet")
+    # PrepareHoldout and the candidate's container scoring it (ScoreHoldout)
+    score = sklearn_container(model, "probability")
+    score_holdout(score, root / "holdout", root, label="churned", features=FEATURES)
     (root / "data").mkdir()
     train.to_parquet(root / "data" / "part-0.parquet")
     config = EvaluateConfig.from_dict(
@@ -90,10 +92,11 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "task": "classification",
             "label": "churned",
             "features": NAMES,
+            "output": "probability",
             "gate": {"metric": "auc", "min_value": 0.6},
         }
     )
-    evaluation = evaluate.run(config, root / "model", root / "holdout", root / "evaluation")
+    evaluation = evaluate.run(config, root / "predictions", root / "prepared", root / "evaluation")
     profile_config = ProfileConfig(
         model_id="churn", features=FEATURES, format="parquet", copy_predictions=True
     )
@@ -250,6 +253,8 @@ def test_the_evaluation_step_profiles_its_predictions(system: dict[str, Any]) ->
     assert system["evaluation"]["predictions"] == {
         "file": "predictions.json",
         "columns": {"prediction": "categorical", "score": "numeric"},
+        "content_type": "text/csv",
+        "output": "probability",
     }
     # The Profile step copied it next to profile.json: the reference prefix holds both.
     copied = (root / "profile" / "predictions.json").read_text()
@@ -465,9 +470,13 @@ def test_regression_predictions_are_a_numeric_reference(tmp_path: Path) -> None:
     frame = customers(400, seed=17)
     frame["revenue"] = 3 * frame["spend"] + frame["tenure"]
     model = LinearRegression().fit(frame[["tenure", "spend"]], frame["revenue"])
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "model.tar.gz").write_bytes(model_tarball(model))
-    frame.to_csv(tmp_path / "holdout.csv", index=False)
+    (tmp_path / "holdout").mkdir()
+    frame.to_csv(tmp_path / "holdout" / "holdout.csv", index=False)
+    score = sklearn_container(model, "label")
+    numeric = {"tenure": "numeric", "spend": "numeric"}
+    score_holdout(
+        score, tmp_path / "holdout", tmp_path, label="revenue", features=numeric, data_format="csv"
+    )
     config = EvaluateConfig.from_dict(
         {
             "model_id": "ltv",
@@ -477,7 +486,7 @@ def test_regression_predictions_are_a_numeric_reference(tmp_path: Path) -> None:
             "gate": {"metric": "rmse", "max_value": 10},
         }
     )
-    evaluate.run(config, tmp_path / "model", tmp_path / "holdout.csv", tmp_path / "out")
+    evaluate.run(config, tmp_path / "predictions", tmp_path / "prepared", tmp_path / "out")
     profile = Profile.from_json((tmp_path / "out" / "predictions.json").read_text())
     assert profile.kinds == {"prediction": "numeric"}
     predicted = model.predict(frame[["tenure", "spend"]])

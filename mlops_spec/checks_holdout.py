@@ -1,0 +1,88 @@
+"""Load-time rules of the gate's holdout and of how the candidate's container scores it
+(``training.evaluation``): only a holdout may be headerless CSV, and what the container returns
+fits the gate's task. One function per rule, run per model by ``mlops_spec.checks_ml``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlops_spec.checks import Issue
+from mlops_spec.models.monitors import ModelQualityMonitor
+from mlops_spec.models.training import metric_task
+
+if TYPE_CHECKING:
+    from mlops_spec.models.model import Model
+    from mlops_spec.models.spec import SystemSpec
+
+Loc = tuple[str | int, ...]
+
+
+def _readers(base: Loc, model: Model) -> list[tuple[Loc, str, str]]:
+    """(where, data source id, what reads it) for every use of a data source by a reader
+    that expects a header row: training inputs (the training job, the Profile step), a batch
+    input (PrepareFeatures, the monitoring job), ground truth (the monitoring job)."""
+    uses: list[tuple[Loc, str, str]] = [
+        ((*base, "training", "inputs", index), source, "a training input")
+        for index, source in enumerate(model.training.inputs)
+    ]
+    serving = model.serving
+    if serving is not None and serving.tier == "batch":
+        uses.append(((*base, "serving", "input"), serving.input, "a batch input"))
+    for monitor_id, monitor in model.monitors.items():
+        if isinstance(monitor, ModelQualityMonitor):
+            where = (*base, "monitors", monitor_id, "ground_truth", "data_source")
+            uses.append((where, monitor.ground_truth.data_source, "ground truth"))
+    return uses
+
+
+def headerless_only_as_holdout(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
+    """A headerless source (``header: false``) is read by the holdout preparation only."""
+    issues = []
+    for where, source_id, what in _readers(base, model):
+        source = spec.data_sources.get(source_id)
+        if source is not None and not source.header:
+            issues.append(
+                Issue(
+                    where,
+                    f"data source {source_id!r} is headerless (header: false), which only a "
+                    f"gate's holdout may be; {what} is read by its header row",
+                    got=source_id,
+                    allowed="a data source whose objects start with a header row",
+                    suggestion=f"add a header row to {source_id!r}'s objects and remove "
+                    "header and columns",
+                )
+            )
+    return issues
+
+
+def evaluation_fits_gate(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
+    """``training.evaluation`` is written only with a gate, and a regression gate scores one
+    predicted value per row (``output: label``)."""
+    training = model.training
+    where = (*base, "training", "evaluation")
+    if training.gate is None:
+        if "evaluation" not in training.model_fields_set:
+            return []
+        return [
+            Issue(
+                where,
+                "training.evaluation says how the gate scores candidates, but the model has "
+                "no gate",
+                got="evaluation without gate",
+                allowed="training.evaluation together with training.gate",
+                suggestion="add training.gate, or remove training.evaluation",
+            )
+        ]
+    output = training.evaluation.output
+    if metric_task(training.gate.metric) == "regression" and output != "label":
+        return [
+            Issue(
+                (*where, "output"),
+                f"the gate's metric {training.gate.metric} is a regression metric, which "
+                f"scores one predicted value per row; {output} is a classifier's output",
+                got=output,
+                allowed="label",
+                suggestion="output: label (the container returns the predicted value)",
+            )
+        ]
+    return []
