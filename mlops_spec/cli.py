@@ -386,6 +386,14 @@ def _mount_cost_and_check() -> None:
     register_check(app)
 
 
+def _mount_lineage() -> None:
+    """Add `mlops approve`, `mlops reject` and `mlops lineage` (typer only at import: the
+    planner and boto3 load inside the commands)."""
+    from mlops_spec.lineage_cli import register
+
+    register(app)
+
+
 def _mount_drift() -> None:
     """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
     from mlops_spec.drift_cli import app as drift_app
@@ -401,6 +409,9 @@ MOUNTS: dict[str, Callable[[], None]] = {
     "cost": _mount_cost_and_check,
     "prices": _mount_cost_and_check,
     "check": _mount_cost_and_check,
+    "approve": _mount_lineage,
+    "reject": _mount_lineage,
+    "lineage": _mount_lineage,
 }
 """The commands other modules add, by name, and what mounts each."""
 app.pending = list(dict.fromkeys(MOUNTS.values()))  # importers (tests) see every command
