@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.moves import renames, stack_names
 from mlops_spec.naming import Renames
-from mlops_spec.plan import monitoring_notes
+from mlops_spec.plan import monitoring_notes, policy_size
 from mlops_spec.plan.documents import partition_of
+from mlops_spec.plan.iam import RolePlan
 from mlops_spec.plan.k8s import KubernetesPlan
 from mlops_spec.plan.k8s.stack import plan_on_kubernetes
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
@@ -156,4 +157,24 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
         for model, plan_ in training.items()
         if (schedules := deployment.schedules_for(model))
     }
-    return replace(deployment, training=tuple(roles.get(t.model, t) for t in deployment.training))
+    deployment = replace(
+        deployment, training=tuple(roles.get(t.model, t) for t in deployment.training)
+    )
+    policy_size.check_roles(_roles(deployment))
+    return deployment
+
+
+def _roles(deployment: DeploymentPlan) -> list[tuple[str | None, RolePlan]]:
+    """(the model it belongs to, or None for a system-wide role; the role) of every role."""
+    roles: list[tuple[str | None, RolePlan]] = []
+    for training in deployment.training:
+        roles += [(training.model, training.role), (training.model, training.job_role)]
+        if training.scheduler_role:
+            roles.append((training.model, training.scheduler_role))
+    roles += [(serving.model, serving.role) for serving in deployment.serving]
+    roles += [(job.model, job.role) for job in deployment.monitoring.jobs]
+    if deployment.retraining:
+        roles += [(None, f.role) for f in deployment.retraining.functions]
+    if deployment.monitoring.notifier:
+        roles.append((None, deployment.monitoring.notifier.function.role))
+    return roles

@@ -15,6 +15,7 @@ and DLQ.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from mlops_runtime.contract.events import SCHEDULE_SOURCE
 from mlops_spec.enums import MonitorAction
 from mlops_spec.models import ResolvedSpec, SystemSpec
 from mlops_spec.naming import Names, check_name
-from mlops_spec.plan import iam
+from mlops_spec.plan import iam, policy_size
 from mlops_spec.plan.documents import (
     ACCOUNT,
     KEY_ARN,
@@ -67,6 +68,24 @@ DEPLOY_CONCURRENCY = 1
 """Reserved concurrency of the deploy function: one decision at a time, so two approvals (or an
 approval and an in-service event) can never roll out onto one endpoint concurrently; the others
 wait in Lambda's asynchronous queue and are retried."""
+SERVE_ACTIONS = (
+    "sagemaker:AddTags",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:UpdateEndpoint",
+)
+"""What the deploy function does to a ``latest_approved`` endpoint, its configurations and
+models."""
+_ANY_MODEL = re.compile(r"^models/[^/*]+/")
+"""A model's prefix in the artifacts bucket (``StoragePlan.model_prefix``)."""
+DEPLOY_FIX = (
+    "Even by the stack's name prefix the deploy function's grants do not fit: split the "
+    "system into fewer models per spec (one stack per group of latest_approved endpoints)"
+)
 
 
 @dataclass(frozen=True)
@@ -435,20 +454,29 @@ def _deploy_function(
         audit_ttl_days=loop.policy.log_retention_days,
         notification_topic_arn=topic,
     )
-    grants = [
-        *_deploy_grants(deployed, loop.names, loop.partition, loop.region),
-        *_promotion_grants(topic, profiles.values(), storage),
-    ]
-    return loop.function(
-        "deploy",
-        "deploy",
-        "mlops_runtime.deploy.handler",
-        f"{loop.names.prefix}: roll endpoints onto newly approved packages",
-        grants,
-        config,
-        timeout=120,
-        reserved_concurrency=DEPLOY_CONCURRENCY,
-    )
+
+    def function(by_prefix: bool) -> FunctionPlan:
+        grants = [
+            *_deploy_grants(deployed, loop.names, loop.partition, loop.region, by_prefix),
+            *_promotion_grants(topic, profiles.values(), storage, by_prefix),
+        ]
+        return loop.function(
+            "deploy",
+            "deploy",
+            "mlops_runtime.deploy.handler",
+            f"{loop.names.prefix}: roll endpoints onto newly approved packages",
+            [policy_size.merge_statements(s for group in grants for s in group)],
+            config,
+            timeout=120,
+            reserved_concurrency=DEPLOY_CONCURRENCY,
+        )
+
+    # Each endpoint by name while the role's policy fits IAM's limit, else by the stack prefix.
+    plan = function(by_prefix=False)
+    if not policy_size.fits(plan.role):
+        plan = function(by_prefix=True)
+    policy_size.check_role(plan.role, ("models",), DEPLOY_FIX)
+    return plan
 
 
 def _references(profile: ProfilePlan | None) -> ReferencePromotion | None:
@@ -465,11 +493,12 @@ def _references(profile: ProfilePlan | None) -> ReferencePromotion | None:
 
 
 def _promotion_grants(
-    topic: str, profiles: Iterable[ProfilePlan], storage: StoragePlan
+    topic: str, profiles: Iterable[ProfilePlan], storage: StoragePlan, by_prefix: bool
 ) -> list[tuple[Statement, ...]]:
     """Publish rollbacks to the alarm topic (encrypted with the system key, which every
     function's role may use); copy each model's package references (``profiles/``) to its
-    current ones (``reference/``)."""
+    current ones (``reference/``), with ``by_prefix`` those of any model of the stack
+    (``models/*/...`` in its artifacts bucket)."""
     grants: list[tuple[Statement, ...]] = [
         (Statement(sid="AnnounceRollbacks", actions=("sns:Publish",), resources=(topic,)),)
     ]
@@ -479,10 +508,11 @@ def _promotion_grants(
         if references is None:
             continue
         bucket = f"s3://{artifacts.name}/"
-        grants += [
-            iam.s3_read(artifacts.arn, references.packages_uri.removeprefix(bucket)),
-            iam.s3_write(artifacts.arn, references.current_uri.removeprefix(bucket)),
-        ]
+        read = references.packages_uri.removeprefix(bucket)
+        write = references.current_uri.removeprefix(bucket)
+        if by_prefix:
+            read, write = (_ANY_MODEL.sub("models/*/", path) for path in (read, write))
+        grants += [iam.s3_read(artifacts.arn, read), iam.s3_write(artifacts.arn, write)]
     return grants
 
 
@@ -573,10 +603,15 @@ def _deploy_target(plan: ServingPlan, partition: str, policy: EnvironmentPolicy)
 
 
 def _deploy_grants(
-    deployed: list[ServingPlan], names: Names, partition: str, region: str
+    deployed: list[ServingPlan], names: Names, partition: str, region: str, by_prefix: bool
 ) -> list[tuple[Statement, ...]]:
-    """What the deploy function does to its endpoints (see docs/runtime.md, 'IAM')."""
-    grants = [_endpoint_grants(plan, names, partition, region) for plan in deployed]
+    """What the deploy function does to its endpoints (see docs/runtime.md, 'IAM'): each
+    endpoint's resources by name, statements of the same Sid merged, or with ``by_prefix``
+    every resource of those kinds named ``<prefix>-*`` (a large system)."""
+    if by_prefix:
+        grants = [_prefix_grants(deployed, names, partition, region)]
+    else:
+        grants = [_endpoint_grants(plan, names, partition, region) for plan in deployed]
     grants.append(
         (
             Statement(
@@ -589,17 +624,56 @@ def _deploy_grants(
     )
     if any(p.endpoint and p.endpoint.serverless is None for p in deployed):
         scaled = sorted(p.endpoint.name for p in deployed if p.endpoint and p.endpoint.autoscaling)
+        if by_prefix and scaled:
+            scaled = [f"{names.prefix}-*"]
         grants.append(
             iam.endpoint_autoscaling(
                 partition, region, register=bool(scaled), endpoints=tuple(scaled)
             )
         )
-    grants.append(
-        iam.pass_role(
-            tuple(sorted(p.role.arn(partition) for p in deployed)), "sagemaker.amazonaws.com"
-        )
-    )
+    roles = sorted(p.role.arn(partition) for p in deployed)
+    if by_prefix:
+        roles = [iam.role_arn(partition, names.role("serve", "*"))]
+    grants.append(iam.pass_role(tuple(roles), "sagemaker.amazonaws.com"))
     return grants
+
+
+def _prefix_grants(
+    deployed: list[ServingPlan], names: Names, partition: str, region: str
+) -> tuple[Statement, ...]:
+    """``_endpoint_grants`` of all ``deployed`` endpoints at once, by the stack's name prefix:
+    every endpoint, endpoint configuration, model, package group, package and alarm named
+    ``<prefix>-...`` (so also pinned endpoints Pulumi owns; the function's configuration still
+    names the endpoints it manages)."""
+
+    def arn(resource: str, service: str = "sagemaker") -> str:
+        return _arn(partition, region, service, resource)
+
+    endpoints = arn(f"endpoint/{names.prefix}-*")
+    statements = [
+        Statement(
+            sid="ServeModel",
+            actions=SERVE_ACTIONS,
+            resources=(
+                endpoints,
+                arn(f"endpoint-config/{names.prefix}-*"),
+                arn(f"model/{names.prefix}-*"),
+            ),
+        ),
+        Statement(
+            sid="ReadPackages",
+            actions=("sagemaker:DescribeModelPackage",),
+            resources=(
+                arn(f"model-package-group/{names.prefix}-*"),
+                arn(f"model-package/{names.prefix}-*/*"),
+            ),
+        ),
+    ]
+    if any(p.endpoint and p.endpoint.serverless is None for p in deployed):
+        statements.append(_scale_endpoint((endpoints,)))
+    if any(p.rollback_alarms for p in deployed):
+        statements.append(_read_alarms((arn(f"alarm:{names.prefix}-*", "cloudwatch"),)))
+    return tuple(statements)
 
 
 def _endpoint_grants(
@@ -613,16 +687,7 @@ def _endpoint_grants(
     statements = [
         Statement(
             sid="ServeModel",
-            actions=(
-                "sagemaker:AddTags",
-                "sagemaker:CreateEndpoint",
-                "sagemaker:CreateEndpointConfig",
-                "sagemaker:CreateModel",
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:DescribeEndpointConfig",
-                "sagemaker:DescribeModel",
-                "sagemaker:UpdateEndpoint",
-            ),
+            actions=SERVE_ACTIONS,
             resources=(
                 endpoint.arn,
                 _arn(partition, region, "sagemaker", f"endpoint-config/{base}-*"),
@@ -639,22 +704,28 @@ def _endpoint_grants(
         # Application Auto Scaling checks the caller's rights on the target (see iam.py).
         # Every instance-based endpoint: the function takes an earlier registration off
         # before an instance-type change even when the spec no longer scales it.
-        statements.append(
-            Statement(
-                sid="ScaleEndpoint",
-                actions=("sagemaker:UpdateEndpointWeightsAndCapacities",),
-                resources=(endpoint.arn,),
-            )
-        )
+        statements.append(_scale_endpoint((endpoint.arn,)))
     if plan.rollback_alarms:
         statements.append(
-            Statement(
-                sid="ReadRollbackAlarms",
-                actions=("cloudwatch:DescribeAlarms",),
-                resources=tuple(
+            _read_alarms(
+                tuple(
                     _arn(partition, region, "cloudwatch", f"alarm:{alarm}")
                     for alarm in plan.rollback_alarms
-                ),
+                )
             )
         )
     return tuple(statements)
+
+
+def _scale_endpoint(endpoints: tuple[str, ...]) -> Statement:
+    return Statement(
+        sid="ScaleEndpoint",
+        actions=("sagemaker:UpdateEndpointWeightsAndCapacities",),
+        resources=endpoints,
+    )
+
+
+def _read_alarms(alarms: tuple[str, ...]) -> Statement:
+    return Statement(
+        sid="ReadRollbackAlarms", actions=("cloudwatch:DescribeAlarms",), resources=alarms
+    )
