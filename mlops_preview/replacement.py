@@ -188,6 +188,7 @@ REPLACE_ON: dict[str, tuple[str, ...]] = {
     "kubernetes:argoproj.io/v1alpha1:Rollout": _K8S,
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": _K8S,
     "kubernetes:keda.sh/v1alpha1:ScaledObject": _K8S,
+    "kubernetes:serving.knative.dev/v1:Service": _K8S,  # a custom resource (not core/v1)
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": _K8S,
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _K8S,
     "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig": _K8S,

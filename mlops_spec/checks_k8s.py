@@ -22,7 +22,7 @@ ISSUE_13 = "Kubernetes training, its registry and the deploy controller are issu
 
 BUILT_ROUTERS = frozenset({"none"})
 """Traffic routers the Kubernetes planner builds (the others are refused until built)."""
-BUILT_TIERS = frozenset({"realtime"})
+BUILT_TIERS = frozenset({"realtime", "serverless"})
 """Serving tiers the Kubernetes planner builds (the others are refused until built)."""
 
 _SIZES = ("cpu", "memory_gib", "gpu")
@@ -161,7 +161,7 @@ def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any) -> list[Issue]:
                 )
             )
     profile = spec.system.kubernetes
-    if serving.gpu and profile is not None and profile.node_pools.gpu is None:
+    if getattr(serving, "gpu", 0) and profile is not None and profile.node_pools.gpu is None:
         issues.append(
             Issue(
                 (*loc, "gpu"),

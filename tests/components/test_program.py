@@ -39,10 +39,11 @@ COUNTS = {  # churn: 13 metric alarms and 3 functions with the webhook notifier'
     "ltv-prod": (6, 4, 3, 8, 2, 1, 1, 3),
     "full-dev": (6, 9, 4, 17, 3, 2, 2, 6),
     "full-prod": (6, 9, 4, 17, 3, 2, 2, 6),
-    # served and monitored on the cluster: the AWS side trains (one pipeline, its schedule and
-    # new-data rule) and alarms only on its dead-letter queues; no endpoint, no deploy function
-    "churn-k8s-dev": (6, 1, 1, 3, 0, 0, 1, 2),
-    "churn-k8s-prod": (6, 1, 1, 3, 0, 0, 1, 2),
+    # served and monitored on the cluster: the AWS side trains (a pipeline and its schedule per
+    # model, the new-data rule) and alarms only on its dead-letter queues; no endpoint, no
+    # deploy function
+    "churn-k8s-dev": (6, 2, 2, 4, 0, 0, 1, 2),
+    "churn-k8s-prod": (6, 2, 2, 4, 0, 0, 1, 2),
 }
 COUNTED = (
     "aws:s3/bucket:Bucket",

@@ -64,9 +64,13 @@ def test_every_registered_object_validates(prod: Template) -> None:
         "NetworkPolicy",
         "PodDisruptionBudget",
         "PrometheusRule",
+        "PrometheusRule",  # one per monitored model
         "Rollout",
         "ScaledObject",
-        "Service",
+        "Service",  # the real-time model's
+        "Service",  # the serverless model's Knative Service
+        "Service",  # and the Service in front of its proxies' metrics port
+        "ServiceMonitor",
         "ServiceMonitor",
     ]
     assert harness.errors(manifests) == []
@@ -85,10 +89,12 @@ def test_custom_resources_depend_on_their_crd_read(prod: Template) -> None:
         "AlertmanagerConfig": "alertmanagerconfigs.monitoring.coreos.com",
     }
     custom = [r for r in _k8s(prod) if r.type.rsplit(":", 1)[1] in plurals]
-    assert len(custom) == 6
+    assert len(custom) == 8  # a ServiceMonitor and a PrometheusRule per served model
     for resource in custom:
         crd = plurals[resource.type.rsplit(":", 1)[1]]
         assert any(urn.endswith(read + crd) for urn in resource.depends_on), resource.name
+    (knative,) = prod.of_type("kubernetes:serving.knative.dev/v1:Service")
+    assert any(u.endswith(read + "services.serving.knative.dev") for u in knative.depends_on)
 
 
 def test_placeholders_are_filled_from_the_system_key(prod: Template) -> None:
@@ -100,7 +106,12 @@ def test_placeholders_are_filled_from_the_system_key(prod: Template) -> None:
 
 
 def test_the_service_skips_await_and_everything_waits_for_the_namespace(prod: Template) -> None:
-    (service,) = prod.of_type("kubernetes:core/v1:Service")
-    assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    services = prod.of_type("kubernetes:core/v1:Service")
+    assert sorted(s.inputs["metadata"]["name"] for s in services) == [
+        "churnk-prod-churn-classifier",
+        "churnk-prod-retention-offer-metrics",
+    ]
     (namespace,) = prod.of_type("kubernetes:core/v1:Namespace")
-    assert namespace.urn in service.depends_on
+    for service in services:
+        assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+        assert namespace.urn in service.depends_on

@@ -29,6 +29,7 @@ from tests.k8s.promql import metric_names
 
 SPEC = ROOT / "examples/churn-k8s/mlops.yaml"
 MODEL = "churn-classifier"
+SERVERLESS = "retention-offer"
 REFS = {"account": "123456789012", "key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}
 
 
@@ -50,7 +51,12 @@ def _rendered(cluster: KubernetesPlan) -> list[dict[str, Any]]:
 
 
 def _kind(cluster: KubernetesPlan, kind: str) -> dict[str, Any]:
-    (found,) = [m.body for m in cluster.manifests if m.kind == kind]
+    """The real-time model's object of ``kind`` (the serverless one is test_serverless_plan's)."""
+    (found,) = [
+        m.body
+        for m in cluster.manifests
+        if m.kind == kind and m.body["metadata"]["labels"]["app.kubernetes.io/name"].endswith(MODEL)
+    ]
     return copy.deepcopy(dict(found))
 
 
@@ -63,7 +69,7 @@ def test_the_aws_side_builds_no_serving_and_no_alarms() -> None:
     deployment = _plan("prod")
     assert deployment.serving == ()
     assert all(not m.alarms for m in deployment.monitoring.models)
-    assert deployment.models == (MODEL,)  # SageMaker still trains and registers it
+    assert deployment.models == (MODEL, SERVERLESS)  # SageMaker still trains and registers them
 
 
 def test_the_pod_runs_the_model_behind_the_proxy() -> None:
@@ -154,7 +160,7 @@ def test_without_rollback_monitors_there_is_no_analysis(tmp_path: Path) -> None:
 
 def test_the_service_skips_await_and_the_policy_hides_the_model_port() -> None:
     cluster = _cluster("prod")
-    (service,) = [m for m in cluster.manifests if m.kind == "Service"]
+    (service,) = [m for m in cluster.manifests if m.kind == "Service" and m.name.endswith(MODEL)]
     assert service.skip_await
     assert service.body["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
     policy = _kind(cluster, "NetworkPolicy")["spec"]
@@ -168,6 +174,7 @@ def test_custom_resources_name_their_crd_and_operators_are_listed() -> None:
     cluster = _cluster("prod")
     crds = {m.kind: m.crd for m in cluster.manifests if m.crd}
     assert crds == {
+        "Service": "services.serving.knative.dev",  # the serverless model's
         "Rollout": "rollouts.argoproj.io",
         "AnalysisTemplate": "analysistemplates.argoproj.io",
         "ScaledObject": "scaledobjects.keda.sh",
@@ -176,6 +183,7 @@ def test_custom_resources_name_their_crd_and_operators_are_listed() -> None:
     assert [(o.name, o.crds) for o in cluster.operators] == [
         ("Argo Rollouts", ("analysistemplates.argoproj.io", "rollouts.argoproj.io")),
         ("KEDA", ("scaledobjects.keda.sh",)),
+        ("Knative Serving", ("services.serving.knative.dev",)),
         (
             "Prometheus Operator",
             (
@@ -246,4 +254,6 @@ def test_checkov_finds_no_policy_violation(findings: list[Finding]) -> None:
     assert pods == {
         "Deployment.churn-ml-dev.churnk-dev-churn-classifier",
         "Deployment.churn-ml.churnk-prod-churn-classifier",
+        "Deployment.churn-ml-dev.churnk-dev-retention-offer",  # Knative Services' pods
+        "Deployment.churn-ml.churnk-prod-retention-offer",
     }

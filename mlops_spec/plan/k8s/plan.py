@@ -15,7 +15,7 @@ from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.kubernetes import KubernetesProfile
 from mlops_spec.models.model import Model
 from mlops_spec.models.monitors import LatencyMonitor
-from mlops_spec.models.serving import PinnedVersion, RealtimeServing
+from mlops_spec.models.serving import PinnedVersion, RealtimeServing, ServerlessServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
 from mlops_spec.plan.k8s import rollout
@@ -25,6 +25,7 @@ from mlops_spec.plan.k8s.monitors_plan import K8sMonitoringPlan, plan_k8s_monito
 from mlops_spec.plan.k8s.names import KubernetesNames
 from mlops_spec.plan.k8s.operators import Operator, needed, of_body
 from mlops_spec.plan.k8s.realtime import RealtimeInputs, plan_realtime
+from mlops_spec.plan.k8s.serverless import ServerlessInputs, features, plan_serverless
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.storage import StoragePlan
 
@@ -76,7 +77,7 @@ def _proxy(
     model_id: str, model: Model, workload: str, capture: str, profile: KubernetesProfile
 ) -> ProxyConfig:
     serving = model.serving
-    assert isinstance(serving, RealtimeServing)
+    assert isinstance(serving, RealtimeServing | ServerlessServing)
     thresholds = sorted(
         {m.threshold_ms for m in model.monitors.values() if isinstance(m, LatencyMonitor)}
     )
@@ -118,7 +119,7 @@ def _model(
     spec = resolved.spec
     model = spec.models[model_id]
     serving, profile = model.serving, spec.system.kubernetes
-    assert isinstance(serving, RealtimeServing) and profile is not None
+    assert isinstance(serving, RealtimeServing | ServerlessServing) and profile is not None
     assert isinstance(serving.model_version, PinnedVersion)  # latest_approved: refused
     group = names.model_package_group(model_id)
     package = (
@@ -127,6 +128,20 @@ def _model(
     )
     workload = knames.workload(model_id)
     capture = capture_uri(profile, storage, names)
+    proxy = _proxy(model_id, model, workload, capture, profile)
+    if isinstance(serving, ServerlessServing):
+        return plan_serverless(
+            ServerlessInputs(
+                model=model_id,
+                serving=serving,
+                profile=profile,
+                names=knames,
+                image=model.training.image,
+                package_arn=package,
+                proxy=proxy,
+                region=spec.system.region,
+            )
+        )
     inputs = RealtimeInputs(
         model=model_id,
         serving=serving,
@@ -134,7 +149,7 @@ def _model(
         names=knames,
         image=model.training.image,
         package_arn=package,
-        proxy=_proxy(model_id, model, workload, capture, profile),
+        proxy=proxy,
         region=spec.system.region,
         rollback_monitors=serving.rollout.auto_rollback and bool(model.rollback_monitors),
     )
@@ -185,6 +200,13 @@ def _notes(
             f"sagemaker:DescribeModelPackage in the package groups {groups}, read their "
             f"artifacts in s3://{storage.bucket('artifacts').name}/ (kms:Decrypt with the "
             f"system key) and {writes}"
+        )
+    serverless = [m for m in served if isinstance(spec.models[m].serving, ServerlessServing)]
+    if serverless:
+        flags = ", ".join(f"{flag}: enabled" for flag in features(profile))
+        notes.append(
+            f"models.{serverless[0]}.serving: Knative Serving must allow what the serverless "
+            f"pods use: set {flags} in the knative-serving namespace's config-features ConfigMap"
         )
     for model_id in served:
         serving = spec.models[model_id].serving
