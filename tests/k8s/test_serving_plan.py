@@ -136,9 +136,10 @@ def test_the_canary_steps_and_the_rollback_analysis() -> None:
     assert canary["analysis"]["templates"] == [{"templateName": template["metadata"]["name"]}]
     (metric,) = template["spec"]["metrics"]
     query = metric["provider"]["prometheus"]["query"]
+    # the query promtool checks against the alerts (tests/k8s/test_monitor_semantics.py)
     assert query == (
-        'count(ALERTS{namespace="churn-ml",mlops_model="churn-classifier",'
-        'mlops_action="rollback",alertstate="firing"}) or vector(0)'
+        'count(ALERTS{alertstate="firing",namespace="churn-ml",mlops_model="churn-classifier",'
+        'mlops_action="rollback"}) or vector(0)'
     )
     assert (metric["successCondition"], metric["failureLimit"]) == ("result[0] == 0", 0)
 

@@ -22,6 +22,7 @@ from mlops_spec.models.kubernetes import KubernetesProfile
 from mlops_spec.models.serving import RealtimeServing
 from mlops_spec.plan.k8s import pod, rollout
 from mlops_spec.plan.k8s.manifests import Manifest, metadata
+from mlops_spec.plan.k8s.monitors import rollback_analysis_query
 from mlops_spec.plan.k8s.names import KubernetesNames
 from mlops_spec.plan.k8s.operators import custom
 
@@ -51,7 +52,7 @@ def plan_realtime(inputs: RealtimeInputs) -> tuple[Manifest, ...]:
     analysis = names.analysis(model) if inputs.rollback_monitors else None
     manifests = [_rollout(inputs, analysis)]
     if analysis:
-        query = rollout.analysis_query(names.namespace, model)
+        query = rollback_analysis_query(model, names.namespace)
         body = {
             "apiVersion": ROLLOUTS,
             "kind": "AnalysisTemplate",

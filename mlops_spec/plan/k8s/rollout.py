@@ -19,18 +19,11 @@ from typing import Any
 
 from mlops_spec.enums import RolloutStrategy
 from mlops_spec.models.serving import Rollout
+from mlops_spec.plan.k8s.monitors import ROLLBACK_SUCCESS_CONDITION
 from mlops_spec.rollout_limits import PROVISIONING_MINUTES
 
 ANALYSIS_INTERVAL = "1m"
 """How often the analysis asks Prometheus (the alert rules' own evaluation is the delay)."""
-
-
-def analysis_query(namespace: str, model: str) -> str:
-    """PromQL: how many of the model's rollback alerts fire (0 when none: never empty)."""
-    selector = (
-        f'namespace="{namespace}",mlops_model="{model}",mlops_action="rollback",alertstate="firing"'
-    )
-    return f"count(ALERTS{{{selector}}}) or vector(0)"
 
 
 def weights(rollout: Rollout) -> list[float]:
@@ -109,7 +102,7 @@ def analysis_template(prometheus_url: str, query: str) -> dict[str, Any]:
                 "name": "rollback-alerts",
                 "interval": ANALYSIS_INTERVAL,
                 "failureLimit": 0,
-                "successCondition": "result[0] == 0",
+                "successCondition": ROLLBACK_SUCCESS_CONDITION,
                 "provider": {"prometheus": {"address": prometheus_url, "query": query}},
             }
         ]
