@@ -218,7 +218,8 @@ def metric(name: str, *extra: tuple[str, str]) -> float | None:
         MetricName=name,
         Dimensions=dimensions,
         StartTime=NOW - timedelta(minutes=5),
-        EndTime=NOW + timedelta(minutes=5),
+        # main() runs at the wall clock, which may be well past NOW on a slow run
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]
