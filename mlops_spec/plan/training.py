@@ -453,24 +453,8 @@ def plan_training(
         pipeline_arn=pipeline_arn(partition, region, name),
         display_name=name,
         description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
-        role=iam.sagemaker_role(
-            "train",
-            role_name,
-            f"SageMaker training pipeline of {model_id}",
-            *_grants(p, channels, gate, group),
-            _lineage_grants(p),
-            partition=partition,
-            region=region,
-        ),
-        job_role=iam.sagemaker_role(
-            "trainer",
-            job_role_name,
-            f"SageMaker training jobs of {model_id}",
-            *_job_grants(p, channels),
-            *_scoring_job_grants(p, gate),
-            partition=partition,
-            region=region,
-        ),
+        role=_pipeline_role(p, role_name, channels, gate, group),
+        job_role=_job_role(p, job_role_name, channels, gate),
         image=training.image,
         instance_type=str(training.instance_type),
         instance_count=training.instance_count,
@@ -489,6 +473,36 @@ def plan_training(
         definition=pipelines.definition(steps, lineage.parameters(lineage_plan)),
         config_files=config_files,
         lineage=lineage_plan,
+    )
+
+
+def _pipeline_role(
+    p: _Pipeline, name: str, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+) -> iam.RolePlan:
+    """The pipeline's role: its steps, the gate's scoring and the lineage record."""
+    return iam.sagemaker_role(
+        "train",
+        name,
+        f"SageMaker training pipeline of {p.model_id}",
+        *_grants(p, channels, gate, group),
+        _lineage_grants(p),
+        partition=p.partition,
+        region=p.region,
+    )
+
+
+def _job_role(
+    p: _Pipeline, name: str, channels: tuple[Channel, ...], gate: GatePlan | None
+) -> iam.RolePlan:
+    """The role the training and scoring jobs run as (they run the user's code)."""
+    return iam.sagemaker_role(
+        "trainer",
+        name,
+        f"SageMaker training jobs of {p.model_id}",
+        *_job_grants(p, channels),
+        *_scoring_job_grants(p, gate),
+        partition=p.partition,
+        region=p.region,
     )
 
 
