@@ -58,3 +58,39 @@ class Manifest:
 def metadata(name: str, namespace: str, labels: Mapping[str, str], **extra: Any) -> dict[str, Any]:
     """``metadata`` of a namespaced object."""
     return {"name": name, "namespace": namespace, "labels": dict(labels), **extra}
+
+
+def utc_cronjob(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    *,
+    schedule: str,
+    suspend: bool,
+    job: Mapping[str, Any],
+    pod: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A ``batch/v1`` CronJob run as EventBridge runs a schedule: in UTC, never two at once
+    (``Forbid``), a missed start given up after an hour, the last success and three failures
+    kept. ``job`` holds the Job spec's own limits; ``pod`` is the pod template's spec."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "spec": {
+            "schedule": schedule,
+            "timeZone": "Etc/UTC",
+            "concurrencyPolicy": "Forbid",
+            "suspend": suspend,
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    **job,
+                    "template": {"metadata": {"labels": dict(labels)}, "spec": dict(pod)},
+                },
+            },
+        },
+    }

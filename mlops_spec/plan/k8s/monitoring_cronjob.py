@@ -16,6 +16,7 @@ from typing import Any
 from mlops_runtime.contract import pushgateway as pg
 from mlops_runtime.contract.config import ENV_VAR
 from mlops_spec.plan.k8s import monitors_promql as q
+from mlops_spec.plan.k8s.manifests import utc_cronjob
 from mlops_spec.plan.k8s.monitors import AlertPlan, MonitorCluster, check_name
 
 MAX_CRONJOB_NAME = 52
@@ -53,30 +54,21 @@ class MonitoringCronJobPlan:
 
     def manifest(self) -> dict[str, Any]:
         labels = {"app.kubernetes.io/name": self.name, "app.kubernetes.io/managed-by": "mlops-spec"}
-        return {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {"name": self.name, "namespace": self.namespace, "labels": labels},
-            "spec": {
-                "schedule": self.schedule,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "suspend": self.suspend,
-                "startingDeadlineSeconds": 3600,
-                "successfulJobsHistoryLimit": 1,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        # Exit 2 (bad input) and 3 (corrupt data) do not heal on a retry.
-                        "backoffLimit": 0,
-                        "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
-                        "ttlSecondsAfterFinished": 86400,
-                        "template": {"metadata": {"labels": labels}, "spec": self._pod()},
-                    },
-                },
-            },
+        job = {
+            # Exit 2 (bad input) and 3 (corrupt data) do not heal on a retry.
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
+            "ttlSecondsAfterFinished": 86400,
         }
+        return utc_cronjob(
+            self.name,
+            self.namespace,
+            labels,
+            schedule=self.schedule,
+            suspend=self.suspend,
+            job=job,
+            pod=self._pod(),
+        )
 
     def _pod(self) -> dict[str, Any]:
         pod: dict[str, Any] = {

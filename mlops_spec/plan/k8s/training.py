@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlops_runtime.contract.config import ENV_VAR
+from mlops_spec.plan.k8s.manifests import utc_cronjob
 from mlops_spec.plan.k8s.monitors import check_name
 
 MAX_JOB_TEMPLATE_NAME = 52
@@ -281,29 +282,16 @@ class ScheduleCronJobPlan:
             },
             "containers": [container],
         }
-        return {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": {"name": self.name, "namespace": self.namespace, "labels": labels},
-            "spec": {
-                "schedule": self.schedule,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "suspend": self.suspend,
-                "startingDeadlineSeconds": 3600,
-                "successfulJobsHistoryLimit": 1,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "backoffLimit": 3,
-                        "activeDeadlineSeconds": 600,
-                        "ttlSecondsAfterFinished": 86400,
-                        "template": {"metadata": {"labels": labels}, "spec": pod},
-                    },
-                },
-            },
-        }
+        job = {"backoffLimit": 3, "activeDeadlineSeconds": 600, "ttlSecondsAfterFinished": 86400}
+        return utc_cronjob(
+            self.name,
+            self.namespace,
+            labels,
+            schedule=self.schedule,
+            suspend=self.suspend,
+            job=job,
+            pod=pod,
+        )
 
 
 def training_job(**fields: Any) -> TrainingJobPlan:
