@@ -7,7 +7,13 @@ stores the planner's own output; see ``templates``).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +25,7 @@ from mlops_runtime.k8s import main
 from mlops_runtime.k8s.controller import Loop
 from mlops_runtime.k8s.kube import ApiServer
 from mlops_runtime.k8s.registry import ObjectRegistry
+from mlops_runtime.k8s.server import serve
 from mlops_runtime.k8s.store import Bucket, s3_client
 from mlops_spec.plan.k8s import training
 from mlops_spec.plan.k8s.training import TrainingJobPlan
@@ -209,3 +216,31 @@ ABORTED = {
     "currentPodHash": "new",
     "message": 'RolloutAborted: Rollout aborted update to revision 2: Metric "rollback-alerts" assessed Failed due to failed (1) > failureLimit (0)',
 }
+
+
+@contextmanager
+def running(loop: Loop) -> Iterator[str]:
+    """The controller's real HTTP server for ``loop`` on a free port, in its own event loop
+    (the test drives the periodic reconcile itself); yields its URL once /healthz answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    events, stopping = asyncio.new_event_loop(), asyncio.Event()
+    thread = threading.Thread(
+        target=events.run_until_complete,
+        args=(serve(loop, stopping, port, periodic=False),),
+        daemon=True,
+    )
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+                break
+        except OSError:
+            threading.Event().wait(0.05)
+    try:
+        yield url
+    finally:
+        events.call_soon_threadsafe(stopping.set)
+        thread.join(timeout=10)

@@ -18,11 +18,8 @@ controller (the test writes the Rollout's status).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -44,6 +41,7 @@ from k8s_loop_support import (
     controller,
     registry,
     rollout,
+    running,
     served_image,
 )
 from runtime_support import FEATURES, boto, capture_line, customers, model_tarball, put_capture
@@ -62,7 +60,6 @@ from mlops_runtime.core.clock import UTC, iso
 from mlops_runtime.core.registry import find_champion
 from mlops_runtime.k8s.controller import Loop
 from mlops_runtime.k8s.register import register_candidate
-from mlops_runtime.k8s.server import serve
 from mlops_runtime.k8s.state import ObjectAudit, ObjectRolloutMemory
 from tests.k8s import pushgateway_standin
 from tests.k8s.api_server import ApiServerStandIn
@@ -176,27 +173,8 @@ def http_controller(api: ApiServerStandIn, aws: str) -> Iterator[tuple[str, Loop
     """The controller's real HTTP server on a free port, in its own event loop; the test
     drives the periodic reconcile itself (on its clock)."""
     loop = controller(api, aws, lambda: NOW, cooldown_hours=12.0, references=REFERENCES)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    events = asyncio.new_event_loop()
-    stopping = asyncio.Event()
-    thread = threading.Thread(
-        target=events.run_until_complete,
-        args=(serve(loop, stopping, port, periodic=False),),
-        daemon=True,
-    )
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                break
-        except OSError:
-            threading.Event().wait(0.05)
-    yield url, loop
-    events.call_soon_threadsafe(stopping.set)
-    thread.join(timeout=10)
+    with running(loop) as url:
+        yield url, loop
 
 
 @pytest.fixture

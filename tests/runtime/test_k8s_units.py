@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k8s_loop_support import MODEL, NAMESPACE, ROLLOUT, cluster, config, controller, register
+from k8s_loop_support import (
+    MODEL,
+    NAMESPACE,
+    ROLLOUT,
+    cluster,
+    config,
+    controller,
+    register,
+    running,
+)
 from runtime_support import boto
 
 from mlops_runtime.core.clock import UTC
@@ -29,7 +36,7 @@ from mlops_runtime.k8s import fetch
 from mlops_runtime.k8s.controller import Loop
 from mlops_runtime.k8s.jobs import JobRuns
 from mlops_runtime.k8s.kube import ApiServer
-from mlops_runtime.k8s.server import every, serve
+from mlops_runtime.k8s.server import every
 from tests.k8s.api_server import TOKEN, ApiServerStandIn
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
@@ -45,26 +52,8 @@ def api() -> Iterator[ApiServerStandIn]:
 @pytest.fixture
 def server(api: ApiServerStandIn, aws: str) -> Iterator[tuple[str, Loop]]:
     loop = controller(api, aws, lambda: NOW)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    events, stopping = asyncio.new_event_loop(), asyncio.Event()
-    thread = threading.Thread(
-        target=events.run_until_complete,
-        args=(serve(loop, stopping, port, periodic=False),),
-        daemon=True,
-    )
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                break
-        except OSError:
-            threading.Event().wait(0.05)
-    yield url, loop
-    events.call_soon_threadsafe(stopping.set)
-    thread.join(timeout=10)
+    with running(loop) as url:
+        yield url, loop
 
 
 def status_of(url: str, body: bytes) -> int:
