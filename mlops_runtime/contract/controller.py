@@ -11,6 +11,7 @@ and the audit log; training runs are ``batch/v1`` Jobs; ``latest_approved`` serv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from mlops_runtime.contract.config import (
     DataSourceTrigger,
     EndpointTarget,
+    EvaluateConfig,
     ModelTrigger,
     ProfileConfig,
     ReferencePromotion,
@@ -26,12 +28,20 @@ from mlops_runtime.contract.config import (
     _field,
     _require,
 )
+from mlops_runtime.contract.holdout import HoldoutConfig
+from mlops_runtime.contract.lineage import UNKNOWN, LineageConfig
 
 DEFAULT_PORT = 8080
 """Port of the controller's webhook (Alertmanager) and schedule endpoints."""
 FIELD_MANAGER = "mlops-controller"
 """The field manager of every write the controller makes to the API server (Pulumi owns every
 field it does not write)."""
+MODEL_DATA_ENV = "MLOPS_MODEL_DATA_URL"
+"""The variable of a Rollout template's containers the controller sets to the served version's
+artifact (the model fetcher unpacks it)."""
+MANIFEST_FILE = "manifest.json"
+"""A registry version's manifest, in its folder (the version's id: ``<store>registry/<model>/
+versions/<N>``)."""
 RESOURCES_SHAPE = "kubernetes"
 """What a Kubernetes endpoint target records as its instance type: the pod's resources are the
 Rollout's (Pulumi's), not the controller's."""
@@ -186,10 +196,62 @@ class ControllerConfig(RuntimeConfig):
         }
 
 
+MODEL_SERVER_URL = "http://127.0.0.1:8080"
+"""Where the register container reaches the candidate's model server (the Job's native
+sidecar, SageMaker's serving contract: ``/ping``, ``/invocations``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishGate:
+    """The gate on the cluster: the AWS pipeline's PrepareHoldout, ScoreHoldout and Evaluate,
+    run by the register container against the candidate's model server (the Job's sidecar)."""
+
+    holdout: HoldoutConfig = field(
+        metadata={"doc": "PrepareHoldout's configuration (mlops_runtime.jobs.holdout)."}
+    )
+    holdout_uri: str = _field("s3://bucket/prefix/ of the holdout data source (every object).")
+    evaluation: EvaluateConfig = field(
+        metadata={
+            "doc": "Evaluate's configuration (mlops_runtime.evaluate); model_package_group is "
+            "the registry's model (the champion: its latest Approved version)."
+        }
+    )
+    max_payload_mb: int = _field(
+        "Largest request sent to the model server, in MB (SageMaker's MaxPayloadInMB).", 6
+    )
+    server_url: str = _field("The model server's base URL.", MODEL_SERVER_URL)
+
+    def __post_init__(self) -> None:
+        _require(
+            self.holdout_uri.startswith("s3://") and self.holdout_uri.endswith("/"),
+            f"holdout_uri must be s3://bucket/prefix/ ending in '/', got {self.holdout_uri!r}",
+        )
+        _require(
+            self.holdout.content_type == self.evaluation.content_type,
+            "holdout.content_type and evaluation.content_type must be the same",
+        )
+        _require(1 <= self.max_payload_mb <= 100, "max_payload_mb must be 1..100")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishLineage:
+    """The run's lineage record on the cluster (``mlops_runtime.core.lineage``): what the
+    planner knows (the record's configuration, the spec's hash, the commit, the stack); the
+    trigger's id arrives as the Job's ``MLOPS_TRIGGER_ID``."""
+
+    config: LineageConfig = field(
+        metadata={"doc": "The record's configuration (sources: every channel and the holdout)."}
+    )
+    spec_sha256: str = _field("SHA-256 of the resolved spec (the planner's).", UNKNOWN)
+    commit: str = _field("The repository commit the program deployed.", UNKNOWN)
+    stack: str = _field("The stack.", UNKNOWN)
+
+
 @dataclass(frozen=True, kw_only=True)
 class FinishConfig(RuntimeConfig):
     """Configuration of ``python -m mlops_runtime.k8s.finish``: the training Job's register
-    container (upload the model, profile the training data, register the version)."""
+    container (upload the model, score the holdout against the candidate's model server,
+    evaluate and gate, profile the training data, record the lineage, register the version)."""
 
     model_id: str = _field("Model id: the registry's model (registry/<model>/).")
     store: ObjectStoreSettings = field(metadata={"doc": "The store holding the registry."})
@@ -212,12 +274,36 @@ class FinishConfig(RuntimeConfig):
     profile_channel: str | None = _field(
         "Input channel whose files are profiled (/opt/ml/input/data/<channel>).", None
     )
+    current_references_uri: str | None = _field(
+        "s3://bucket/prefix/ where the profile is also written: the model's current drift "
+        "references, for a model no controller deploys (as the AWS Profile step writes them); "
+        "null: only the run's own (a controller promotes them once the version is served).",
+        None,
+    )
     root: str = _field("The SageMaker training layout's root in the pod.", "/opt/ml")
+    gate: FinishGate | None = field(
+        default=None,
+        metadata={"doc": "Score, evaluate and gate the candidate; null: no gate."},
+    )
+    lineage: FinishLineage | None = field(
+        default=None, metadata={"doc": "Record the run's lineage; null: no record."}
+    )
+
+    def to_json(self) -> str:
+        """Compact JSON keeping the holdout's features in order (the column order of every
+        line sent to the model server)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
 
     def __post_init__(self) -> None:
         _require(bool(self.model_id), "model_id must not be empty")
-        for name in ("artifacts_uri", "references_uri"):
+        _require(
+            self.gate is None or self.gate.evaluation.model_package_group == self.model_id,
+            "gate.evaluation.model_package_group must be model_id (the champion's registry)",
+        )
+        for name in ("artifacts_uri", "references_uri", "current_references_uri"):
             value = getattr(self, name)
+            if value is None:
+                continue
             _require(
                 value.startswith("s3://") and value.endswith("/"),
                 f"{name} must be s3://bucket/prefix/ ending in '/', got {value!r}",

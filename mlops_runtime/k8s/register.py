@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops_runtime.contract.config import REFERENCE_METADATA
+from mlops_runtime.core import lineage as core_lineage
 from mlops_runtime.core.registry import package_metadata
 from mlops_runtime.k8s.registry import ObjectRegistry
 
@@ -43,11 +44,18 @@ def register_candidate(
     trigger_reason: str,
     manual_approval: bool,
     lineage: Mapping[str, Any] | None = None,
+    lineage_uri: str | None = None,
     now: datetime | None = None,
 ) -> tuple[str, str]:
-    """Register one candidate; ``(arn, status)``."""
+    """Register one candidate; ``(arn, status)``. With ``lineage`` (the run's record, stored
+    at ``lineage_uri``) the version carries the record and its short facts, as an AWS
+    package's metadata does (``core.lineage.package_metadata``)."""
     status = status_of(evaluation, manual_approval=manual_approval)
     metadata = dict(package_metadata(evaluation)) if evaluation is not None else {}
+    if lineage is not None:
+        body = core_lineage.serialise(lineage)
+        digest = core_lineage.sha256(body)
+        metadata.update(core_lineage.package_metadata(lineage, lineage_uri or "", digest))
     metadata[TRIGGER_METADATA] = trigger_reason
     if reference_uri and status != REJECTED:
         metadata[REFERENCE_METADATA] = reference_uri

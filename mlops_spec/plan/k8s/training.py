@@ -3,13 +3,23 @@
 One ``batch/v1`` Job per run, created only by the controller's trigger from the template this
 module renders into a ConfigMap (``job.json``). Its pod runs, in order:
 
-1. ``fetch-inputs`` (init, runtime image, ``mlops_runtime.k8s.fetch``): every input channel
+1. ``lineage-inputs`` (init, runtime image, ``mlops_runtime.k8s.lineage``; with a lineage
+   record): every object of each channel and the holdout at its current version, the image as
+   pinned (the AWS pipeline's Inputs step), to ``/opt/ml/lineage/inputs.json``;
+2. ``fetch-inputs`` (init, runtime image, ``mlops_runtime.k8s.fetch``): every input channel
    into ``/opt/ml/input/data/<channel>``, the hyperparameters into
    ``/opt/ml/input/config/hyperparameters.json`` (SageMaker's training layout);
-2. ``train`` (init, the spec's image, argument ``train``, ``SAGEMAKER_PROGRAM``): the user's
+3. ``train`` (init, the spec's image, argument ``train``, ``SAGEMAKER_PROGRAM``): the user's
    training with the spec's ``cpu`` / ``memory_gib`` / ``gpu``, writing ``/opt/ml/model``;
-3. ``register`` (runtime image, ``mlops_runtime.k8s.finish``): uploads the model, evaluates,
-   applies the gate, profiles and registers the version.
+4. ``model`` (with a gate: a native sidecar, an init container with ``restartPolicy:
+   Always``): the candidate's own model server, the spec's image with argument ``serve`` (the
+   SageMaker serving contract on port 8080), ``/opt/ml`` mounted read-only, the training
+   container's resources (the hardware the model was trained on, GPU included: the training
+   container has exited, so the pod asks for them once), started when ``/ping`` answers;
+5. ``register`` (runtime image, ``mlops_runtime.k8s.finish``): uploads the model, scores the
+   holdout against ``http://127.0.0.1:8080``, evaluates, applies the gate, profiles, records
+   the lineage and registers the version; when it exits the kubelet stops the sidecar and the
+   Job completes.
 
 Spot evictions and other disruptions (pod condition ``DisruptionTarget``) do not count
 towards ``backoffLimit`` (``podFailurePolicy``); ``activeDeadlineSeconds`` is the spec's
@@ -39,6 +49,11 @@ RUN_AS_USER = 10001
 OPT_ML = "/opt/ml"
 TTL_SECONDS = 7 * 86400
 """Finished Jobs (and their pods' logs) are kept a week."""
+SERVE_PORT = 8080
+"""SageMaker's serving contract: the model server listens on 8080 (``/ping``, ``/invocations``)."""
+SERVER_START_SECONDS = 600
+"""How long the model server may take to answer ``/ping`` before the pod fails (startupProbe:
+every 5 s, 120 failures)."""
 KUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
 """The pod's Job name, through the downward API (the label the Job controller sets, 1.27+)."""
@@ -93,6 +108,10 @@ class TrainingJobPlan:
     """Store settings for the runtime containers (e.g. ``AWS_ENDPOINT_URL_S3``)."""
     credentials_secret: str | None = None
     backoff_limit: int = 2
+    score_holdout: bool = False
+    """With a gate: the candidate's model server runs as a native sidecar for ``register``."""
+    record_lineage: bool = False
+    """With a lineage record: ``lineage-inputs`` lists the inputs before ``fetch-inputs``."""
 
     def manifest(self) -> dict[str, Any]:
         labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name, "mlops.dev/model": self.model}
@@ -145,7 +164,7 @@ class TrainingJobPlan:
                 "fsGroup": RUN_AS_USER,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
-            "initContainers": [self._fetch(), self._train()],
+            "initContainers": self._init_containers(),
             "containers": [self._register()],
             "volumes": [
                 {"name": "opt-ml", "emptyDir": {"sizeLimit": f"{self.volume_gib}Gi"}},
@@ -159,6 +178,15 @@ class TrainingJobPlan:
         if self.tolerations:
             pod["tolerations"] = [dict(t) for t in self.tolerations]
         return pod
+
+    def _init_containers(self) -> list[dict[str, Any]]:
+        containers = [self._fetch(), self._train()]
+        if self.record_lineage:
+            module = "mlops_runtime.k8s.lineage"
+            containers.insert(0, self._runtime("lineage-inputs", module, self.finish_config))
+        if self.score_holdout:
+            containers.append(self._model_server())
+        return containers
 
     def _runtime(self, name: str, module: str, config: str) -> dict[str, Any]:
         container: dict[str, Any] = {
@@ -188,13 +216,6 @@ class TrainingJobPlan:
         )
 
     def _train(self) -> dict[str, Any]:
-        resources: dict[str, Any] = {
-            "requests": {"cpu": quantity_cpu(self.cpu), "memory": quantity_gib(self.memory_gib)},
-            "limits": {"memory": quantity_gib(self.memory_gib)},
-        }
-        if self.gpu:
-            resources["requests"]["nvidia.com/gpu"] = str(self.gpu)
-            resources["limits"]["nvidia.com/gpu"] = str(self.gpu)
         names = [channel for channel, _ in self.channels]
         return {
             "name": "train",
@@ -211,10 +232,42 @@ class TrainingJobPlan:
                     ),
                 )
             ),
-            "resources": resources,
+            "resources": self._resources(),
             "securityContext": hardened(),
             "volumeMounts": _mounts(),
         }
+
+    def _model_server(self) -> dict[str, Any]:
+        """The candidate's model server: a native sidecar (Kubernetes 1.29+) that starts after
+        ``train`` and serves ``/opt/ml/model`` (read-only) until ``register`` exits."""
+        return {
+            "name": "model",
+            "image": self.image,
+            "args": ["serve"],
+            "restartPolicy": "Always",
+            "startupProbe": {
+                "httpGet": {"path": "/ping", "port": SERVE_PORT},
+                "periodSeconds": 5,
+                "failureThreshold": SERVER_START_SECONDS // 5,
+            },
+            "resources": self._resources(),
+            "securityContext": hardened(),
+            "volumeMounts": [
+                {"name": "opt-ml", "mountPath": OPT_ML, "readOnly": True},
+                {"name": "tmp", "mountPath": "/tmp"},
+            ],
+        }
+
+    def _resources(self) -> dict[str, Any]:
+        """The spec's training size (the train container's and the model server's)."""
+        resources: dict[str, Any] = {
+            "requests": {"cpu": quantity_cpu(self.cpu), "memory": quantity_gib(self.memory_gib)},
+            "limits": {"memory": quantity_gib(self.memory_gib)},
+        }
+        if self.gpu:
+            resources["requests"]["nvidia.com/gpu"] = str(self.gpu)
+            resources["limits"]["nvidia.com/gpu"] = str(self.gpu)
+        return resources
 
     def _register(self) -> dict[str, Any]:
         container = self._runtime("register", "mlops_runtime.k8s.finish", self.finish_config)
