@@ -28,6 +28,16 @@ PREPARED_FEATURES_PREFIX = "batch-features/"
 PREPARED_FEATURES_DAYS = 7
 """The prepared copy is read once, by the same execution's transform: it expires after a week
 (kept that long to look into a run)."""
+HOLDOUT_COPY_PREFIX = "holdout"
+PREDICTIONS_PREFIX = "predictions"
+"""Under ``models/<model>/`` in the artifacts bucket, for a model with a gate: each execution's
+prepared holdout (the PrepareHoldout step) and the candidate's predictions of it (the
+ScoreHoldout transform). Both are read only by the same execution's ScoreHoldout and Evaluate
+steps; what the gate decided is kept in ``evaluation/`` (the package's quality report)."""
+GATE_COPIES_DAYS = 30
+"""The gate's copies expire 30 days after they are written (noncurrent versions a day after
+they are replaced, incomplete uploads after :data:`ABORT_MULTIPART_DAYS`): long enough to look
+into a verdict while a manual approval waits; the holdout itself stays in its data source."""
 
 _CONTENT_TYPES = {
     "parquet": "application/x-parquet",
@@ -326,8 +336,10 @@ def plan_storage(resolved: ResolvedSpec, names: Names, policy: EnvironmentPolicy
         if m.registry.cross_account_read_accounts
     }
     buckets = [_bucket(b, partition, policy, readers) for b in managed]
+    extra = _gate_copy_rules(spec, names)
     if _prepares_batch_features(spec):
-        buckets = [_with_prepared_features_rule(b) if b.key == "artifacts" else b for b in buckets]
+        extra = (*extra, _prepared_features_rule())
+    buckets = [_with_rules(b, extra) if b.key == "artifacts" else b for b in buckets]
     artifacts = names.bucket("artifacts")
     return StoragePlan(
         key=KeyPlan(
@@ -358,14 +370,38 @@ def _prepares_batch_features(spec: SystemSpec) -> bool:
     )
 
 
-def _with_prepared_features_rule(bucket: BucketPlan) -> BucketPlan:
-    rule = LifecycleRule(
+def _prepared_features_rule() -> LifecycleRule:
+    return LifecycleRule(
         id="prepared-features",
         prefix=PREPARED_FEATURES_PREFIX,
         expiration_days=PREPARED_FEATURES_DAYS,
         noncurrent_days=1,
     )
-    return replace(bucket, lifecycle=(*bucket.lifecycle, rule))
+
+
+def _gate_copy_rules(spec: SystemSpec, names: Names) -> tuple[LifecycleRule, ...]:
+    """One rule per prefix the gate of a SageMaker-trained model writes (the prepared holdout,
+    the transform's predictions), scoped to that model's prefix (a moved model's former one):
+    nothing else under ``models/`` (the model, evaluations, references, lineage) expires."""
+    kept = sorted(
+        names.kept_model(model_id)
+        for model_id, model in spec.models.items()
+        if model.training.gate is not None and model.training.platform == "sagemaker"
+    )
+    return tuple(
+        LifecycleRule(
+            id=f"gate-{copy}-{model}",  # the kept id: a rename changes no rule
+            prefix=f"models/{model}/{copy}/",
+            expiration_days=GATE_COPIES_DAYS,
+            noncurrent_days=1,
+        )
+        for model in kept
+        for copy in (HOLDOUT_COPY_PREFIX, PREDICTIONS_PREFIX)
+    )
+
+
+def _with_rules(bucket: BucketPlan, rules: tuple[LifecycleRule, ...]) -> BucketPlan:
+    return replace(bucket, lifecycle=(*bucket.lifecycle, *rules)) if rules else bucket
 
 
 def _data_locations(spec: SystemSpec, names: Names, partition: str) -> list[DataLocation]:

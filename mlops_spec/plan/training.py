@@ -31,17 +31,16 @@ from mlops_spec.plan.images import (
     training_image_access,
 )
 from mlops_spec.plan.schedules import pipeline_arn
-from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.storage import HOLDOUT_COPY_PREFIX, PREDICTIONS_PREFIX, StoragePlan
 
 EVALUATION_INSTANCE_TYPE = "ml.m5.large"
 HOLDOUT_INSTANCE_TYPE = "ml.m5.xlarge"
 HOLDOUT_VOLUME_GB = 100
 """The PrepareHoldout step holds the holdout's objects and their prepared copy."""
-HOLDOUT_PREFIX = "holdout"
-PREDICTIONS_PREFIX = "predictions"
+HOLDOUT_PREFIX = HOLDOUT_COPY_PREFIX
 """Under ``models/<model>/``: each execution's prepared holdout (written by the pipeline's
-role) and the candidate's predictions of it (written by the transform, with the training
-job's role)."""
+role) and the candidate's predictions of it (:data:`PREDICTIONS_PREFIX`, written by the
+transform, with the training job's role); both expire (``storage.GATE_COPIES_DAYS``)."""
 PROFILE_INSTANCE_TYPE = "ml.m5.xlarge"
 """Profiles up to ``ProfileConfig.sample_rows`` (1M) rows in memory."""
 PROFILE_FILE = "profile.json"
@@ -318,13 +317,15 @@ def served_by_deploy_function(model: Model) -> bool:
     )
 
 
-def _profile(
+def profile_plan(
     spec_model: Model,
     model_id: str,
     resolved: ResolvedSpec,
     storage: StoragePlan,
     copy_predictions: bool = False,
 ) -> ProfilePlan:
+    """The reference profile of a model's candidates (the AWS Profile step; the Kubernetes
+    training Job's register container profiles with the same configuration)."""
     source = spec_model.training.inputs[0]
     location = storage.location(source)
     profile_uri = reference_profile_uri(storage, model_id)
@@ -413,8 +414,8 @@ def plan_training(
     if training.platform != "sagemaker":
         raise PlanError(
             f"models.{model_id}.training.platform: {training.platform} training is "
-            "not built by the AWS components, and the Kubernetes back end trains nothing yet "
-            "(issue 13, open); use platform: sagemaker"
+            "not built by the AWS components: a cluster trains it on a stack with "
+            "system.platform: kubernetes; use platform: sagemaker here"
         )
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
@@ -434,7 +435,7 @@ def plan_training(
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
+    profile = profile_plan(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
     lineage_plan = _lineage(p, resolved, channels, gate, group)
     p = replace(p, lineage_plan=lineage_plan)
     steps, config_files = _steps(p, channels, gate, profile, group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mlops_spec.plan.documents import KEY_ARN, Condition, PolicyDocument
@@ -155,3 +157,56 @@ def test_uploads_must_use_the_system_key_or_the_bucket_default(
     for bucket in full().storage.buckets:
         if bucket.kms:
             assert _denied(bucket.policy, headers) is denied, (bucket.key, headers)
+
+
+def _step_outputs(definition: str) -> dict[str, list[str]]:
+    """Each step's S3 output prefixes as the pipeline definition writes them (the
+    per-execution ``Std:Join``'s first value)."""
+    found: dict[str, list[str]] = {}
+
+    def walk(node: object, step: str) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, step)
+        if not isinstance(node, dict):
+            return
+        step = node["Name"] if "Type" in node and "Name" in node else step
+        for key, value in node.items():
+            uri = value.get("S3Uri") if key in {"S3Output", "CheckpointConfig"} else None
+            uri = value if key == "S3OutputPath" else uri
+            if isinstance(uri, dict) and "Std:Join" in uri:
+                uri = uri["Std:Join"]["Values"][0]
+            if isinstance(uri, str):
+                found.setdefault(step, []).append(uri.rstrip("/") + "/")
+            walk(value, step)
+
+    walk(json.loads(definition), "")
+    return found
+
+
+@pytest.mark.parametrize("case", ["churn-prod", "full-prod", "ltv-dev"])
+def test_only_the_gate_s_copies_expire_under_models(case: str) -> None:
+    """The prefixes the PrepareHoldout and ScoreHoldout steps write (read from each planned
+    pipeline definition) expire; nothing else a training pipeline writes does."""
+    deployment = full("prod") if case == "full-prod" else example(*case.split("-"))
+    artifacts = deployment.storage.bucket("artifacts")
+    expiring = [r for r in artifacts.lifecycle if r.expiration_days]
+    gated = 0
+    for training in deployment.training:
+        for step, uris in _step_outputs(training.definition).items():
+            for uri in uris:
+                key = uri.removeprefix(f"s3://{artifacts.name}/")
+                covered = [r for r in expiring if key.startswith(r.prefix) and r.prefix]
+                if step in {"PrepareHoldout", "ScoreHoldout"}:
+                    gated += 1
+                    (rule,) = covered
+                    assert rule.prefix == key and rule.expiration_days == 30
+                    assert (rule.noncurrent_days, rule.abort_multipart_days) == (1, 7)
+                else:
+                    assert not covered, (step, key)
+    gates = sum(1 for t in deployment.training if t.gate is not None)
+    assert gated == 2 * gates > 0
+    assert len([r for r in expiring if r.id.startswith("gate-")]) == 2 * gates
+    for bucket in deployment.storage.buckets:  # the other buckets keep their own rules
+        if bucket.key != "artifacts":
+            assert not any(r.id.startswith("gate-") for r in bucket.lifecycle)
