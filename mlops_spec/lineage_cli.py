@@ -2,7 +2,10 @@
 
 The names (package group, endpoint, runtime table) come from the spec and the stack through
 the planner (``mlops_spec.naming``); the work is ``mlops_runtime.aws.lineage_ops`` with the
-caller's AWS credentials (imported inside the commands: boto3 loads only when asked). Exit
+caller's AWS credentials, or, for a model the cluster trains (``training.platform:
+kubernetes``), ``mlops_runtime.k8s.lineage_ops`` on the loop's object-store registry with the
+caller's credentials for that store (imported inside the commands: boto3 loads only when
+asked). Exit
 codes: 0 done (``--verify``: every input unchanged), 1 bad input or an AWS error, 2 usage,
 3 ``--verify``: inputs changed but every recorded version can still be read, 4 ``--verify``:
 something recorded is gone (or the record does not match its SHA-256).
@@ -20,7 +23,10 @@ from mlops_spec.cli_common import Format, FormatOpt, err, fail, out, print_json
 from mlops_spec.errors import Problem, SpecError
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from mlops_runtime.aws.lineage_ops import Target
+    from mlops_runtime.k8s.lineage_ops import StoreTarget
 
 SpecOpt = Annotated[
     Path, typer.Option("--spec", help="The spec file (YAML) the stack deploys.", show_default=True)
@@ -30,8 +36,9 @@ ModelArg = Annotated[str, typer.Argument(help="Model id (a key of the spec's mod
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the package).")]
 
 
-def target(spec: Path, stack: str, model: str, fmt: Format) -> Target:
-    """The model's names in the stack, or exit 1 with a located problem."""
+def target(spec: Path, stack: str, model: str, fmt: Format) -> Target | StoreTarget:
+    """The model's names in the stack (its object-store registry when the cluster trains
+    it), or exit 1 with a located problem."""
     from mlops_runtime.aws.lineage_ops import Target
     from mlops_spec.load import resolve
     from mlops_spec.plan import plan
@@ -51,6 +58,9 @@ def target(spec: Path, stack: str, model: str, fmt: Format) -> Target:
             allowed=", ".join(deployment.models),
         )
         raise fail([problem], fmt)
+    cluster = cluster_target(deployment, model)
+    if cluster is not None:
+        return cluster
     serving = deployment.serving_for(model)
     endpoint = serving.endpoint.name if serving and serving.endpoint else None
     return Target(
@@ -60,6 +70,26 @@ def target(spec: Path, stack: str, model: str, fmt: Format) -> Target:
         table=deployment.retraining.table.name if deployment.retraining else None,
         endpoint=endpoint,
     )
+
+
+def cluster_target(deployment: Any, model: str) -> StoreTarget | None:
+    """The loop's store and Rollout of a model the stack's cluster trains; None otherwise."""
+    from mlops_runtime.k8s.lineage_ops import StoreTarget
+
+    kubernetes = getattr(deployment, "kubernetes", None)
+    loop = getattr(kubernetes, "loop", None)
+    if loop is None or model not in loop.controller.config.models:
+        return None
+    config = loop.controller.config
+    return StoreTarget(model=model, store=config.store, rollout=config.models[model].rollout)
+
+
+def operations(where: Target | StoreTarget) -> ModuleType:
+    """The back end's operator module for ``where``."""
+    import mlops_runtime.aws.lineage_ops as aws_ops
+    import mlops_runtime.k8s.lineage_ops as k8s_ops
+
+    return k8s_ops if isinstance(where, k8s_ops.StoreTarget) else aws_ops
 
 
 def _aws_failure(error: Exception, fmt: Format) -> typer.Exit:
@@ -73,11 +103,9 @@ def _aws_failure(error: Exception, fmt: Format) -> typer.Exit:
 
 def _decide(action: str, spec: Path, stack: str, model: str, version: int, reason: str,
             fmt: Format) -> None:  # fmt: skip
-    import mlops_runtime.aws.lineage_ops as lineage_ops
-
     where = target(spec, stack, model, fmt)
     try:
-        record = lineage_ops.decide(action, where, version, reason)
+        record = operations(where).decide(action, where, version, reason)
     except Exception as error:  # a refused decision, botocore: credentials, access denied
         raise _aws_failure(error, fmt) from None
     if fmt is Format.JSON:
@@ -87,7 +115,7 @@ def _decide(action: str, spec: Path, stack: str, model: str, version: int, reaso
         f"[green]✓[/green] {model} version {version} {record['decision']} by {record['by']} "
         f"(audit {record['audit_id']})"
     )
-    if not where.table:
+    if not getattr(where, "table", True):
         err.print("stack has no runtime table: the decision is kept on the package only")
 
 
@@ -136,9 +164,8 @@ def register(app: typer.Typer) -> None:
         """Print what made a model version and every decision about it (trigger -> run ->
         gate -> approval -> deploy -> rollback). Exit 3/4 with --verify when inputs changed
         or are gone."""
-        import mlops_runtime.aws.lineage_ops as lineage_ops
-
         where = target(spec, stack, model, format)
+        lineage_ops = operations(where)
         try:
             shown = (lineage_ops.verify if verify else lineage_ops.show)(where, version)
         except Exception as error:  # not found, botocore errors: a message, no traceback

@@ -107,16 +107,26 @@ class ObjectRegistry(ModelRegistry, RegistryWriter):
         raise RegistryConflict(f"no free version number for {model} after {WRITE_ATTEMPTS} tries")
 
     def set_status(
-        self, arn: str, status: str, *, by: str, reason: str = "", now: datetime | None = None
+        self,
+        arn: str,
+        status: str,
+        *,
+        by: str,
+        reason: str = "",
+        metadata: Mapping[str, str] | None = None,
+        now: datetime | None = None,
     ) -> Package:
-        """Approve, reject or hold a version (``mlops approve`` / ``reject``); the package."""
+        """Approve, reject or hold a version (``mlops approve`` / ``reject``), adding
+        ``metadata`` to the version's; the package. One read-merge-write with ``If-Match``."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         entry = {"status": status, "by": by, "at": iso(now or utcnow()), "reason": reason}
+        added = dict(metadata or {})
 
         def change(manifest: dict[str, Any]) -> dict[str, Any]:
             approvals = [*manifest.get("approvals", []), entry]
-            return {**manifest, "status": status, "approvals": approvals}
+            merged = {**manifest.get("metadata", {}), **added}
+            return {**manifest, "status": status, "approvals": approvals, "metadata": merged}
 
         return self._package(self._update(arn, change))
 
@@ -136,6 +146,12 @@ class ObjectRegistry(ModelRegistry, RegistryWriter):
                 found.append(PackageRef(self._arn(group, version), version, created))
         found.sort(key=lambda ref: (ref.created_at, ref.version), reverse=True)
         return found
+
+    def version_arn(self, model: str, version: int) -> str:
+        """The id of ``model``'s ``version`` (LookupError when there is no such version)."""
+        if self.bucket.read(self._manifest_key(model, version)) is None:
+            raise LookupError(f"model {model} has no version {version} in {self.bucket.uri('')}")
+        return self._arn(model, version)
 
     def package(self, arn: str) -> Package:
         model, version = self._parse(arn)
