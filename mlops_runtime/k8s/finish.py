@@ -2,28 +2,36 @@
 
 Runs after the user's ``train`` container wrote ``/opt/ml/model`` (configuration
 ``FinishConfig`` in ``MLOPS_RUNTIME_CONFIG``; the run's Job name in ``MLOPS_RUN``, the trigger's
-reason in ``MLOPS_TRIGGER_REASON``):
+reason and id in ``MLOPS_TRIGGER_REASON`` and ``MLOPS_TRIGGER_ID``), the AWS pipeline's steps
+after Train:
 
 1. packs ``/opt/ml/model`` into ``<artifacts_uri><run>/model.tar.gz`` (SageMaker's artifact);
-2. profiles the training channel with the profile job's code into
-   ``<references_uri><run>/profile.json`` (the version's drift reference);
-3. registers the version (``register.register_candidate``): ``Approved``, or
-   ``PendingManualApproval`` where a person approves.
+2. with a gate (``FinishConfig.gate``, ``mlops_runtime.k8s.gate``): prepares the holdout,
+   scores it against the candidate's model server (the Job's native sidecar), evaluates and
+   applies the gate against the registry's champion; ``evaluation.json`` goes to
+   ``<artifacts_uri><run>/evaluation.json``;
+3. when the gate passed (or there is none), profiles the training channel with the profile
+   job's code into ``<references_uri><run>/`` (``profile.json``, and the holdout predictions'
+   ``predictions.json`` with a gate): the version's drift references;
+4. with a lineage record (``FinishConfig.lineage``): the inputs listed by ``lineage-inputs``,
+   listed again, with the evaluation and the planner's facts, to
+   ``<records_uri><run>/lineage.json`` and into the version;
+5. registers the version (``register.register_candidate``): ``Approved`` or
+   ``PendingManualApproval`` when the gate passed, ``Rejected`` with its reasons when not.
 
-Not here yet: the gate. On AWS the candidate's serving container scores the holdout (a batch
-transform) before the gate; on Kubernetes that step is not built, so the planner must not
-send a gated model here (a configuration cannot even ask for it). Exit 2 on a bad
-configuration, 1 when a step fails.
+Exit 2 on a bad configuration, 1 when a step fails (the Job retries the pod).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sys
 import tarfile
-import tempfile
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +39,31 @@ from mlops_runtime import profile_job
 from mlops_runtime.aws.clients import split_s3_uri
 from mlops_runtime.contract.config import ConfigError
 from mlops_runtime.contract.controller import FinishConfig
+from mlops_runtime.contract.events import REASON_PARAMETER, TRIGGER_ID_PARAMETER
+from mlops_runtime.contract.lineage import UNKNOWN
+from mlops_runtime.core import lineage as core_lineage
+from mlops_runtime.core.clock import utcnow
 from mlops_runtime.core.logs import get_logger, log
+from mlops_runtime.k8s import gate
+from mlops_runtime.k8s import lineage as k8s_lineage
+from mlops_runtime.k8s.jobs import parameter_env
 from mlops_runtime.k8s.register import register_candidate
 from mlops_runtime.k8s.registry import ObjectRegistry
 from mlops_runtime.k8s.store import Bucket, s3_client
 
 _LOG = get_logger("finish")
+WORK = "gate"
+"""``<root>/gate/``: the gate's files, on the Job's volume."""
+EVALUATION_FILE = "evaluation.json"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the Job tells this run: its name, the trigger's reason and id."""
+
+    name: str
+    reason: str = "manual"
+    trigger_id: str = UNKNOWN
 
 
 def pack(model_dir: Path) -> bytes:
@@ -49,45 +76,88 @@ def pack(model_dir: Path) -> bytes:
     return buffer.getvalue()
 
 
-def finish(config: FinishConfig, run: str, reason: str, s3: Any) -> tuple[str, str]:
-    """The three steps above; ``(version arn, status)``."""
+def put(s3: Any, uri: str, body: bytes) -> str:
+    bucket, key = split_s3_uri(uri)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return uri
+
+
+def references(config: FinishConfig, run: str, s3: Any, evaluated: Path | None) -> str | None:
+    """The drift references of the run (profile, and the holdout predictions with a gate)."""
+    if config.profile is None:
+        return None
+    root, prefix = Path(config.root), f"{config.references_uri}{run}/"
+    folder = root / WORK / "profile"
+    source = root / "input" / "data" / str(config.profile_channel)
+    profile_job.run(config.profile, source, folder, evaluation_dir=evaluated or folder)
+    for path in sorted(folder.iterdir()):
+        put(s3, f"{prefix}{path.name}", path.read_bytes())
+    return prefix
+
+
+def record(
+    config: FinishConfig, run: Run, s3: Any, artifact: str, evaluation: Any, now: datetime
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The run's lineage record, stored at its URI; ``(None, None)`` without lineage."""
+    if config.lineage is None:
+        return None, None
+    path = k8s_lineage.inputs_path(config.root)
+    inputs = json.loads(path.read_text(encoding="utf-8"))
+    facts = k8s_lineage.run_facts(config.lineage, run.name, run.reason, run.trigger_id, artifact)
+    reader = k8s_lineage.StoreInputReader(s3)
+    built = k8s_lineage.record(config.lineage, facts, inputs, reader, evaluation, now)
+    uri = put(s3, k8s_lineage.record_uri(config.lineage, run.name), core_lineage.serialise(built))
+    return built, uri
+
+
+def finish(config: FinishConfig, run: Run, s3: Any, now: datetime | None = None) -> tuple[str, str]:
+    """The steps above; ``(version arn, status)``."""
     root = Path(config.root)
-    artifact = f"{config.artifacts_uri}{run}/model.tar.gz"
-    bucket, key = split_s3_uri(artifact)
-    s3.put_object(Bucket=bucket, Key=key, Body=pack(root / "model"))
-    reference = None
-    if config.profile is not None:
-        with tempfile.TemporaryDirectory() as folder:
-            source = root / "input" / "data" / str(config.profile_channel)
-            profile_job.run(config.profile, source, folder, evaluation_dir=folder)
-            reference = f"{config.references_uri}{run}/"
-            bucket, key = split_s3_uri(f"{reference}{profile_job.PROFILE_FILE}")
-            body = (Path(folder) / profile_job.PROFILE_FILE).read_bytes()
-            s3.put_object(Bucket=bucket, Key=key, Body=body)
+    artifact = put(s3, f"{config.artifacts_uri}{run.name}/model.tar.gz", pack(root / "model"))
     registry = ObjectRegistry(Bucket.from_settings(config.store, s3))
+    evaluation, report, evaluated = None, None, None
+    if config.gate is not None:
+        scored = gate.run(config.gate, s3, registry, root / WORK)
+        evaluation, evaluated = scored.evaluation, scored.folder
+        body = (evaluated / EVALUATION_FILE).read_bytes()
+        report = put(s3, f"{config.artifacts_uri}{run.name}/{EVALUATION_FILE}", body)
+    passed = evaluation is None or bool(evaluation["gate"]["passed"])
+    reference = references(config, run.name, s3, evaluated) if passed else None
+    lineage, lineage_uri = record(config, run, s3, artifact, evaluation, now or utcnow())
     return register_candidate(
         registry,
         config.model_id,
         image=config.image,
         artifact_uri=artifact,
-        evaluation=None,
-        report_uri=None,
+        evaluation=evaluation,
+        report_uri=report,
         reference_uri=reference,
-        trigger_reason=reason,
+        trigger_reason=run.reason,
         manual_approval=config.manual_approval,
+        lineage=lineage,
+        lineage_uri=lineage_uri,
+        now=now,
+    )
+
+
+def run_of(environ: Any) -> Run:
+    """The run from the Job's environment (``MLOPS_RUN`` required)."""
+    return Run(
+        name=environ["MLOPS_RUN"],
+        reason=environ.get(parameter_env(REASON_PARAMETER)) or "manual",
+        trigger_id=environ.get(parameter_env(TRIGGER_ID_PARAMETER)) or UNKNOWN,
     )
 
 
 def main() -> int:
     try:
         config = FinishConfig.from_env()
-        run = os.environ["MLOPS_RUN"]
+        run = run_of(os.environ)
     except (ConfigError, ValueError, KeyError) as error:
         log(_LOG, "invalid register configuration", logging.ERROR, error=str(error))
         return 2
-    reason = os.environ.get("MLOPS_TRIGGER_REASON", "manual")
     try:
-        arn, status = finish(config, run, reason, s3_client(config.store))
+        arn, status = finish(config, run, s3_client(config.store))
     except Exception as error:
         log(
             _LOG,
@@ -96,7 +166,8 @@ def main() -> int:
             error=f"{type(error).__name__}: {error}",
         )
         return 1
-    log(_LOG, "version registered", model=config.model_id, version=arn, status=status, run=run)
+    log(_LOG, "version registered", model=config.model_id, version=arn, status=status,
+        run=run.name)  # fmt: skip
     return 0
 
 

@@ -52,9 +52,8 @@ def test_the_run_is_uploaded_profiled_and_registered_pending_approval(
     opt_ml: Path, aws: str
 ) -> None:
     config = settings(aws, root=str(opt_ml))
-    arn, status = finish.finish(
-        config, "shop-dev-churn-train-0a1b2c3d4e", "alert:drift", s3_client(config.store)
-    )
+    run = finish.Run("shop-dev-churn-train-0a1b2c3d4e", "alert:drift")
+    arn, status = finish.finish(config, run, s3_client(config.store))
     assert status == "PendingManualApproval"
     body = (
         boto("s3")
@@ -90,7 +89,7 @@ def test_automatic_approval_registers_approved(opt_ml: Path, aws: str) -> None:
     config = settings(
         aws, root=str(opt_ml), manual_approval=False, profile=None, profile_channel=None
     )
-    arn, status = finish.finish(config, "run-2", "schedule:t", s3_client(config.store))
+    arn, status = finish.finish(config, finish.Run("run-2", "schedule:t"), s3_client(config.store))
     assert status == "Approved"
     latest = registry(aws).latest_approved(MODEL)
     assert latest is not None and latest.arn == arn
