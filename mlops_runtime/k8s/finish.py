@@ -12,7 +12,8 @@ after Train:
    ``<artifacts_uri><run>/evaluation.json``;
 3. when the gate passed (or there is none), profiles the training channel with the profile
    job's code into ``<references_uri><run>/`` (``profile.json``, and the holdout predictions'
-   ``predictions.json`` with a gate): the version's drift references;
+   ``predictions.json`` with a gate): the version's drift references, also written to
+   ``current_references_uri`` for a model no controller deploys (the AWS Profile step's);
 4. with a lineage record (``FinishConfig.lineage``): the inputs listed by ``lineage-inputs``,
    listed again, with the evaluation and the planner's facts, to
    ``<records_uri><run>/lineage.json`` and into the version;
@@ -83,15 +84,17 @@ def put(s3: Any, uri: str, body: bytes) -> str:
 
 
 def references(config: FinishConfig, run: str, s3: Any, evaluated: Path | None) -> str | None:
-    """The drift references of the run (profile, and the holdout predictions with a gate)."""
+    """The drift references of the run (profile, and the holdout predictions with a gate),
+    also written to the model's current ones when no controller promotes them."""
     if config.profile is None:
         return None
     root, prefix = Path(config.root), f"{config.references_uri}{run}/"
     folder = root / WORK / "profile"
     source = root / "input" / "data" / str(config.profile_channel)
     profile_job.run(config.profile, source, folder, evaluation_dir=evaluated or folder)
-    for path in sorted(folder.iterdir()):
-        put(s3, f"{prefix}{path.name}", path.read_bytes())
+    for target in filter(None, (prefix, config.current_references_uri)):
+        for path in sorted(folder.iterdir()):
+            put(s3, f"{target}{path.name}", path.read_bytes())
     return prefix
 
 

@@ -130,10 +130,9 @@ def test_a_csv_label_candidate_passing_its_gate_is_registered_approved(
 ) -> None:
     model = trained_opt_ml(world, LogisticRegression())
     with model_server(world / "model", "label") as (url, served):
-        config = settings(
-            aws, world, gate_config(url, CSV, "label", metric="accuracy", min_value=0.6)
-        )
-        arn, status = run_finish(config)
+        gate = gate_config(url, CSV, "label", metric="accuracy", min_value=0.6)
+        current = "s3://shop-models/churn/references/current/"
+        arn, status = run_finish(settings(aws, world, gate, current_references_uri=current))
 
     assert status == "Approved"
     manifest = registry(aws).manifest(arn)
@@ -146,10 +145,11 @@ def test_a_csv_label_candidate_passing_its_gate_is_registered_approved(
     # The transform's requests: SageMaker's content type and accept, every row once, batched.
     assert {(h["Content-Type"], h["Accept"]) for h, _ in served.requests} == {(CSV, CSV)}
     assert sum(rows for _, rows in served.requests) == HOLDOUT_ROWS
-    assert objects("shop-models", f"churn/references/{RUN}/") == [
-        f"churn/references/{RUN}/predictions.json",
-        f"churn/references/{RUN}/profile.json",
-    ]
+    for folder in (RUN, "current"):  # the run's, and the model's current ones (no controller)
+        assert objects("shop-models", f"churn/references/{folder}/") == [
+            f"churn/references/{folder}/predictions.json",
+            f"churn/references/{folder}/profile.json",
+        ]
     assert manifest["metadata"]["mlops:reference"] == f"s3://shop-models/churn/references/{RUN}/"
     assert registry(aws).latest_approved(MODEL).arn == arn
 
@@ -175,7 +175,8 @@ def test_a_candidate_failing_its_gate_is_rejected_with_the_reasons(world: Path, 
     model = trained_opt_ml(world, DecisionTreeClassifier(max_depth=1))
     with model_server(world / "model", "probability") as (url, _):
         gate = gate_config(url, CSV, "probability", metric="auc", min_value=0.95)
-        arn, status = run_finish(settings(aws, world, gate))
+        current = "s3://shop-models/churn/references/current/"
+        arn, status = run_finish(settings(aws, world, gate, current_references_uri=current))
 
     assert status == "Rejected"
     manifest = registry(aws).manifest(arn)
@@ -185,7 +186,8 @@ def test_a_candidate_failing_its_gate_is_rejected_with_the_reasons(world: Path, 
     assert f"auc {auc:.6g} is below the minimum 0.95" in reason
     assert manifest["metadata"]["mlops:verdict"] == "rejected"
     assert "mlops:reference" not in manifest["metadata"]
-    assert objects("shop-models", "churn/references/") == []  # no reference for a rejected run
+    # No reference for a rejected run, and the model's current ones are left alone.
+    assert objects("shop-models", "churn/references/") == []
     assert registry(aws).latest_approved(MODEL) is None
 
 
