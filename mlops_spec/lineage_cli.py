@@ -47,6 +47,9 @@ def target(spec: Path, stack: str, model: str, fmt: Format) -> Target | StoreTar
         deployment = plan(resolve(spec, stack))
     except SpecError as error:
         raise fail(error.problems, fmt) from None
+    cluster = cluster_target(deployment, model)
+    if cluster is not None:
+        return cluster
     if model not in deployment.models:
         problem = Problem(
             file=str(spec),
@@ -58,9 +61,6 @@ def target(spec: Path, stack: str, model: str, fmt: Format) -> Target | StoreTar
             allowed=", ".join(deployment.models),
         )
         raise fail([problem], fmt)
-    cluster = cluster_target(deployment, model)
-    if cluster is not None:
-        return cluster
     serving = deployment.serving_for(model)
     endpoint = serving.endpoint.name if serving and serving.endpoint else None
     return Target(

@@ -144,7 +144,30 @@ def stamp_commit(deployment: Plan, commit: str | None) -> Plan:
         return deployment
     trainings = getattr(deployment, "training")  # noqa: B009 - a TypeVar has no attributes
     training = tuple(replace(t, definition=with_commit(t.definition, commit)) for t in trainings)
-    return replace(deployment, training=training)  # type: ignore[type-var]
+    stamped = replace(deployment, training=training)  # type: ignore[type-var]
+    kubernetes = getattr(deployment, "kubernetes", None)
+    loop = getattr(kubernetes, "loop", None)
+    if loop is None:
+        return stamped
+    jobs = tuple(
+        replace(job, finish_config=job_commit(job.finish_config, commit)) for job in loop.jobs
+    )
+    cluster = replace(kubernetes, loop=replace(loop, jobs=jobs))  # type: ignore[type-var]
+    return replace(stamped, kubernetes=cluster)  # type: ignore[type-var]
+
+
+def job_commit(finish_config: str, commit: str) -> str:
+    """A cluster training Job's ``FinishConfig`` JSON with ``commit`` as its lineage record's
+    commit (unchanged without a record); the features keep their order."""
+    config = json.loads(finish_config)
+    if not config.get("lineage"):
+        return finish_config
+    if not COMMIT.match(commit):
+        raise ValueError(
+            f"mlops:commit {commit!r}: use 1-256 letters, digits and _.:/=+-@ (a commit SHA)"
+        )
+    config["lineage"]["commit"] = commit
+    return json.dumps(config, separators=(",", ":"))
 
 
 def plan_lineage(
