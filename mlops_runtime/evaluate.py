@@ -12,7 +12,9 @@ file, each line the row's label and the container's answer, see
 and writes ``/opt/ml/processing/evaluation/evaluation.json``. The pipeline declares
 ``PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")`` and
 its ConditionStep tests ``JsonGet(..., json_path="gate.passed") == True``; the register step
-attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataProperties.
+attaches ``package_metadata(evaluation)`` as the package's CustomerMetadataProperties. First of
+all it deletes the SageMaker model the run's CandidateModel step created for the transform
+(``MLOPS_CANDIDATE_MODEL``, :mod:`mlops_runtime.aws.candidate`).
 
 It also writes ``predictions.json`` beside it: the drift engine's profile of the candidate's
 holdout predictions (column ``prediction``: numeric for regression, the class labels as text
@@ -36,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlops_runtime.aws import candidate
 from mlops_runtime.aws.clients import client
 from mlops_runtime.aws.registry import SageMakerRegistry
 from mlops_runtime.contract.config import ConfigError, EvaluateConfig
@@ -180,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = EvaluateConfig.from_env()
+        candidate.delete_from_env(lambda: client("sagemaker", config.max_attempts))
         run(config, args.predictions, args.holdout, args.output)
     except (ConfigError, EvaluationError) as error:
         return fail(f"evaluation failed: {error}", 2)

@@ -24,6 +24,9 @@ LABEL_KEY = "label"
 FEATURES_KEY = "features"
 OUTPUT_KEY = "SageMakerOutput"
 """Where a JSON Lines transform joins the container's answer into the input object (AWS)."""
+CANDIDATE_MODEL_ENV = "MLOPS_CANDIDATE_MODEL"
+"""The Evaluate step's environment variable naming the SageMaker model the run's CandidateModel
+step created (AWS), which the step deletes once the transform has run."""
 
 
 def data_processing(content_type: str, feature_count: int) -> dict[str, str]:

@@ -4,8 +4,8 @@ Training: Train and PrepareHoldout (``python -m mlops_runtime.jobs.holdout``: th
 label-first lines) -> CandidateModel (CreateModel: the image and artifact the package will
 serve) -> ScoreHoldout (a batch transform of the holdout by that container; ``DataProcessing``
 sends the features only and writes each prediction beside its row's label) -> Evaluate
-(``python -m mlops_runtime.evaluate``: metrics from the predictions, the gate's verdict; it
-never loads the model) -> CheckGate on ``gate.passed`` -> Profile (``python -m
+(``python -m mlops_runtime.evaluate``: deletes the CandidateModel's model, then metrics from
+the predictions and the gate's verdict; it never loads the model) -> CheckGate on ``gate.passed`` -> Profile (``python -m
 mlops_runtime.profile_job``, which also copies the evaluation's ``predictions.json`` to the
 reference prefix) and Register, else Fail. Without a gate: Train -> Profile and Register.
 Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel ->
@@ -69,6 +69,9 @@ PREPARED_HOLDOUT_URI = {
     ".S3Output.S3Uri"
 }
 HOLDOUT_PREDICTIONS_URI = {"Get": f"Steps.{SCORE_HOLDOUT_STEP}.TransformOutput.S3OutputPath"}
+CANDIDATE_MODEL_NAME = {"Get": f"Steps.{CANDIDATE_MODEL_STEP}.ModelName"}
+"""The name SageMaker gave the CandidateModel step's model (``pipelines-*``): the Evaluate step
+deletes that model once the transform has run."""
 CONFIG_INPUT = f"{PROCESSING}/input/config"
 """Where a runtime step finds its configuration file (the ProcessingInput ``config``)."""
 CONFIG_PREFIX = "code/config"
@@ -186,10 +189,12 @@ def processing_step(
     property_files: Sequence[tuple[str, str, str]] = (),
     max_runtime_seconds: int = 3600,
     volume_size_gb: int = 30,
+    environment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A Processing step running one runtime module. ``config``: its configuration file (input
     ``config``, named by ``MLOPS_RUNTIME_CONFIG_FILE``); ``outputs``: (name, s3 uri, local
-    path); ``property_files``: (property file name, output name, file path)."""
+    path); ``property_files``: (property file name, output name, file path); ``environment``:
+    further variables (values may be pipeline expressions, e.g. a step property)."""
     config_inputs = [s3_input("config", config.uri, CONFIG_INPUT)] if config else []
     arguments: dict[str, Any] = {
         "ProcessingResources": {
@@ -211,7 +216,10 @@ def processing_step(
             *inputs,
         ],
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
-        "Environment": {FILE_ENV_VAR: config.local_path} if config else {},
+        "Environment": {
+            **({FILE_ENV_VAR: config.local_path} if config else {}),
+            **(environment or {}),
+        },
     }
     if outputs:
         arguments["ProcessingOutputConfig"] = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
-from mlops_runtime.contract.holdout import HoldoutConfig, data_processing
+from mlops_runtime.contract.holdout import CANDIDATE_MODEL_ENV, HoldoutConfig, data_processing
 from mlops_spec.checks import model_features
 from mlops_spec.enums import Approval, QualityMetric
 from mlops_spec.models import Model, ResolvedSpec
@@ -317,15 +317,13 @@ def served_by_deploy_function(model: Model) -> bool:
     )
 
 
-def profile_plan(
+def _profile(
     spec_model: Model,
     model_id: str,
     resolved: ResolvedSpec,
     storage: StoragePlan,
     copy_predictions: bool = False,
 ) -> ProfilePlan:
-    """The reference profile of a model's candidates (the AWS Profile step; the Kubernetes
-    training Job's register container profiles with the same configuration)."""
     source = spec_model.training.inputs[0]
     location = storage.location(source)
     profile_uri = reference_profile_uri(storage, model_id)
@@ -414,8 +412,8 @@ def plan_training(
     if training.platform != "sagemaker":
         raise PlanError(
             f"models.{model_id}.training.platform: {training.platform} training is "
-            "not built by the AWS components: a cluster trains it on a stack with "
-            "system.platform: kubernetes; use platform: sagemaker here"
+            "not built by the AWS components, and the Kubernetes back end trains nothing yet "
+            "(issue 13, open); use platform: sagemaker"
         )
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
@@ -435,7 +433,7 @@ def plan_training(
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    profile = profile_plan(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
+    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
     lineage_plan = _lineage(p, resolved, channels, gate, group)
     p = replace(p, lineage_plan=lineage_plan)
     steps, config_files = _steps(p, channels, gate, profile, group)
@@ -640,6 +638,8 @@ def _evaluate_step(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, 
                 pipelines.EVALUATION_FILE,
             )
         ],
+        # the CandidateModel's model, which the step deletes (the transform is over)
+        environment={CANDIDATE_MODEL_ENV: pipelines.CANDIDATE_MODEL_NAME},
     )
     return config, step
 
@@ -749,12 +749,15 @@ def _model_prefix(p: _Pipeline) -> str:
 
 
 def _scoring_grants(p: _Pipeline) -> list[tuple[Statement, ...]]:
-    """With a gate: write the prepared holdout and create the candidate's model (pipeline-
-    created models are named ``pipelines-*``)."""
+    """With a gate: write the prepared holdout, create the candidate's model and delete it once
+    scored (the Evaluate step). Pipeline-created models are named ``pipelines-*`` by SageMaker
+    (a Model step takes no name), so that is the tightest scope the ARN allows: the account's
+    and region's pipeline-created models."""
     artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    actions = ("AddTags", "CreateModel", "DeleteModel", "DescribeModel")
     create_models = Statement(
-        sid="CreateModels",
-        actions=("sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:DescribeModel"),
+        sid="CandidateModels",
+        actions=tuple(f"sagemaker:{a}" for a in actions),
         resources=(_sagemaker_arn(p.partition, p.region, "model/pipelines-*"),),
     )
     return [iam.s3_write(artifacts.arn, f"{model_prefix}{HOLDOUT_PREFIX}/"), (create_models,)]

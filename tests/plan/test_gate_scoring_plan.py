@@ -167,9 +167,12 @@ def test_the_evaluation_reads_both_outputs_and_never_the_model() -> None:
         PREPARED,
         "/opt/ml/processing/holdout",
     )
+    # the model the run's CandidateModel step created, which the step deletes
+    assert args["Environment"]["MLOPS_CANDIDATE_MODEL"] == {"Get": "Steps.CandidateModel.ModelName"}
     request = {
         "ProcessingJobName": "job",
         **args,
+        "Environment": {k: _sample(v, "pipelines-abc") for k, v in args["Environment"].items()},
         "ProcessingInputs": [
             {**i, "S3Input": {**i["S3Input"], "S3Uri": _sample(i["S3Input"]["S3Uri"], "s3://b/x")}}
             for i in args["ProcessingInputs"]
@@ -198,6 +201,10 @@ def test_each_role_may_do_its_part_and_no_more() -> None:
     pipeline, job = training.role.policy.statements, training.job_role.policy.statements
     region = "arn:aws:sagemaker:eu-west-1:${account}"
     assert _allowed(pipeline, "sagemaker:CreateModel", f"{region}:model/pipelines-abc")
+    # the Evaluate step deletes the candidate's model: pipeline-created models only
+    assert _allowed(pipeline, "sagemaker:DeleteModel", f"{region}:model/pipelines-abc")
+    assert not _allowed(pipeline, "sagemaker:DeleteModel", f"{region}:model/churn-prod-v3")
+    _valid("DeleteModel", {"ModelName": "pipelines-abc-CandidateModel-x1"})
     assert _allowed(pipeline, "sagemaker:CreateTransformJob", f"{region}:transform-job/pipelines-a")
     assert _allowed(pipeline, "iam:PassRole", training.job_role.arn("aws"))
     assert _allowed(pipeline, "s3:PutObject", f"{bucket}/holdout/exec/part-0.parquet")

@@ -100,6 +100,8 @@ CALLS: dict[str, set[str]] = {
         "cloudwatch.put_metric_data",
     },
     "evaluate": {
+        "sagemaker.delete_model",
+        "sagemaker.describe_model",
         "sagemaker.describe_model_package",
         "sagemaker.list_model_packages",
         "s3.get_object",
