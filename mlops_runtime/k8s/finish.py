@@ -20,7 +20,10 @@ after Train:
 5. registers the version (``register.register_candidate``): ``Approved`` or
    ``PendingManualApproval`` when the gate passed, ``Rejected`` with its reasons when not.
 
-Exit 2 on a bad configuration, 1 when a step fails (the Job retries the pod).
+Exit 2 on a bad configuration, 3 when the candidate cannot be scored (the holdout cannot be
+read or prepared, the model server refuses a request or its answers do not pair with the
+holdout: the Job's ``podFailurePolicy`` fails the Job rather than train again), 1 when another
+step fails (the store or the model server unreachable: the Job retries the pod).
 """
 
 from __future__ import annotations
@@ -45,14 +48,21 @@ from mlops_runtime.contract.lineage import UNKNOWN
 from mlops_runtime.core import lineage as core_lineage
 from mlops_runtime.core.clock import utcnow
 from mlops_runtime.core.logs import get_logger, log
+from mlops_runtime.drift import DriftInputError
+from mlops_runtime.evaluate import EvaluationError
+from mlops_runtime.jobs.holdout import HoldoutError
 from mlops_runtime.k8s import gate
 from mlops_runtime.k8s import lineage as k8s_lineage
 from mlops_runtime.k8s.jobs import parameter_env
 from mlops_runtime.k8s.register import register_candidate
 from mlops_runtime.k8s.registry import ObjectRegistry
 from mlops_runtime.k8s.store import Bucket, s3_client
+from mlops_runtime.k8s.transform import ModelClientError
 
 _LOG = get_logger("finish")
+EXIT_UNSCORABLE = 3
+UNSCORABLE = (EvaluationError, HoldoutError, DriftInputError, ModelClientError)
+"""Failures that training again would not change."""
 WORK = "gate"
 """``<root>/gate/``: the gate's files, on the Job's volume."""
 EVALUATION_FILE = "evaluation.json"
@@ -161,6 +171,10 @@ def main() -> int:
         return 2
     try:
         arn, status = finish(config, run, s3_client(config.store))
+    except UNSCORABLE as error:
+        log(_LOG, "the candidate cannot be scored", logging.ERROR,
+            error=f"{type(error).__name__}: {error}")  # fmt: skip
+        return EXIT_UNSCORABLE
     except Exception as error:
         log(
             _LOG,

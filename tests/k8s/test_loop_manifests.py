@@ -63,7 +63,11 @@ def test_the_training_job_runs_fetch_train_register_in_order_with_the_specs_reso
         "holdout": "s3://shop-data/holdout/",
     }
     assert spec["podFailurePolicy"]["rules"] == [
-        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+        {
+            "action": "FailJob",
+            "onExitCodes": {"containerName": "register", "operator": "In", "values": [2, 3]},
+        },
     ]
     assert (spec["activeDeadlineSeconds"], spec["suspend"]) == (90 * 60, True)
     assert manifest["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "ml-training"

@@ -236,6 +236,20 @@ def test_an_unreachable_model_server_fails_the_run_without_registering(
     assert objects(STATE_BUCKET, f"mlops/registry/{MODEL}/versions/") == []
 
 
+def test_a_candidate_whose_answers_do_not_fit_fails_for_good(
+    world: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server answers every class's probability where the spec says one label: exit 3,
+    which the Job's podFailurePolicy turns into a failed Job instead of training again."""
+    trained_opt_ml(world, LogisticRegression())
+    with model_server(world / "model", "probabilities") as (url, _):
+        config = settings(aws, world, gate_config(url, CSV, "label", metric="accuracy"))
+        monkeypatch.setenv("MLOPS_RUNTIME_CONFIG", config.to_json())
+        monkeypatch.setenv("MLOPS_RUN", RUN)
+        assert finish.main() == 3
+    assert objects(STATE_BUCKET, f"mlops/registry/{MODEL}/versions/") == []
+
+
 def test_the_configuration_keeps_the_models_feature_order() -> None:
     """The holdout's columns reach the model server in the model's order, not sorted."""
     features = {"tenure": "numeric", "spend": "numeric", "calls": "numeric", "plan": "categorical"}

@@ -54,6 +54,11 @@ SERVE_PORT = 8080
 SERVER_START_SECONDS = 600
 """How long the model server may take to answer ``/ping`` before the pod fails (startupProbe:
 every 5 s, 120 failures)."""
+FINAL_EXIT_CODES = (2, 3)
+"""``register``'s exits that fail the Job at once (``podFailurePolicy``): 2 a bad configuration,
+3 a candidate that cannot be scored (its answers do not pair with the holdout, the holdout
+cannot be read): training again would give the same answer, so ``backoffLimit`` is not spent
+on it. Exit 1 (the store or the model server unreachable) is retried."""
 KUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
 """The pod's Job name, through the downward API (the label the Job controller sets, 1.27+)."""
@@ -127,7 +132,15 @@ class TrainingJobPlan:
                     {
                         "action": "Ignore",
                         "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
-                    }
+                    },
+                    {  # a bad configuration, or a candidate that cannot be scored: not retried
+                        "action": "FailJob",
+                        "onExitCodes": {
+                            "containerName": "register",
+                            "operator": "In",
+                            "values": list(FINAL_EXIT_CODES),
+                        },
+                    },
                 ]
             },
             "template": {"metadata": {"labels": labels}, "spec": self._pod()},
