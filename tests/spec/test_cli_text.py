@@ -1,0 +1,31 @@
+"""The commands' text output, as people read it (the JSON output is tested in test_cli.py).
+Rich loads only when a command prints text (``mlops_spec.cli_common``)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def test_explain_prints_a_table_as_text(mlops_bin: str, root: Path) -> None:
+    spec = str(root / "examples/churn/mlops.yaml")
+    path = "models.churn-classifier.serving.instance_type"
+    result = subprocess.run(
+        [mlops_bin, "explain", spec, "--stack", "dev", path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert path in result.stdout
+    assert "ml.c5.large" in result.stdout
+
+
+def test_validate_prints_the_summary_table_as_text(mlops_bin: str, root: Path) -> None:
+    spec = str(root / "examples/churn/mlops.yaml")
+    result = subprocess.run(
+        [mlops_bin, "validate", spec], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Resolved spec per stack" in result.stdout
+    assert "churn-classifier" in result.stdout
