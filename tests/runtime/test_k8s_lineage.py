@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 from k8s_gate_support import churn_data, model_server, trained_opt_ml
-from k8s_loop_support import MODEL, registry
+from k8s_loop_support import (
+    MODEL,
+    NAMESPACE,
+    ROLLOUT,
+    cluster,
+    controller,
+    model_data_url,
+    registry,
+    served_image,
+)
 from k8s_store_support import STATE_BUCKET
 from runtime_support import boto
 from sklearn.linear_model import LogisticRegression
@@ -30,6 +39,7 @@ from mlops_runtime.k8s import finish, lineage_ops
 from mlops_runtime.k8s import lineage as k8s_lineage
 from mlops_runtime.k8s.state import ObjectAudit
 from mlops_runtime.k8s.store import Bucket, s3_client
+from tests.k8s.api_server import ApiServerStandIn
 
 IMAGE = "registry.example/churn-train@sha256:" + "b" * 64
 TRIGGER_ID = "5e" * 32
@@ -252,3 +262,21 @@ def test_verify_reports_a_changed_input_and_an_altered_record(
     shown = lineage_ops.verify(target(aws), 1)
     assert shown["record_integrity"] == "altered"
     assert shown["verification"]["verdict"] == "gone"
+
+
+def test_the_controller_rolls_out_what_a_person_approved(
+    trained: tuple[Path, str], aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The approval is the controller's next deploy reconcile's input: the Rollout is created
+    with the approved version's image and artifact (the API server stand-in validates it)."""
+    root, _ = trained
+    arn, _ = run_job(aws, root, monkeypatch)  # PendingManualApproval
+    with ApiServerStandIn() as api:
+        cluster(api)
+        loop = controller(api, aws)
+        loop.reconcile()
+        assert api.get("argoproj.io", "rollouts", NAMESPACE, ROLLOUT) is None
+        lineage_ops.decide("approve", target(aws), 1, "holdout auc reviewed")
+        loop.reconcile()
+        assert served_image(api) == IMAGE
+        assert model_data_url(api) == registry(aws).manifest(arn)["artifact_uri"]
