@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlops_spec.checks import Issue
+from mlops_spec.checks_k8s_batch import batch_issues
 from mlops_spec.cron_k8s import CronError, to_kubernetes_cron
 from mlops_spec.enums import MonitorAction
 from mlops_spec.models.monitors import ScheduledMonitorBase
@@ -22,7 +23,7 @@ ISSUE_13 = "Kubernetes training, its registry and the deploy controller are issu
 
 BUILT_ROUTERS = frozenset({"none"})
 """Traffic routers the Kubernetes planner builds (the others are refused until built)."""
-BUILT_TIERS = frozenset({"realtime", "serverless"})
+BUILT_TIERS = frozenset({"realtime", "serverless", "batch"})
 """Serving tiers the Kubernetes planner builds (the others are refused until built)."""
 
 _SIZES = ("cpu", "memory_gib", "gpu")
@@ -149,6 +150,8 @@ def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any) -> list[Issue]:
                 allowed=", ".join(sorted(BUILT_TIERS)),
             )
         ]
+    if isinstance(serving, BatchServing):
+        return batch_issues(spec, loc, serving)
     issues = []
     for key, instead in (("instance_type", "cpu"), ("instance_count", "cpu")):
         if key in serving.model_fields_set:

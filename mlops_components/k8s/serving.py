@@ -26,6 +26,7 @@ TYPE = "mlops:k8s:KubernetesServing"
 
 BUILTIN: dict[str, Callable[..., pulumi.CustomResource]] = {
     "Service": k8s.core.v1.Service,
+    "CronJob": k8s.batch.v1.CronJob,
     "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 }

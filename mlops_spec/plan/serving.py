@@ -377,7 +377,7 @@ def _batch(
     else:  # documented as headerless CSV in the model's feature order
         input_uri = serving.input
     content_type, split = batch_features.CONTENT_TYPE, batch_features.SPLIT_TYPE
-    output = _batch_output(model_id, serving, storage)
+    output = batch_output(model_id, serving, storage)
     pinned = serving.model_version if isinstance(serving.model_version, PinnedVersion) else None
     steps: list[dict[str, Any]] = []
     package: Any
@@ -428,7 +428,7 @@ def _batch(
     )
 
 
-def _batch_output(model_id: str, serving: BatchServing, storage: StoragePlan) -> str:
+def batch_output(model_id: str, serving: BatchServing, storage: StoragePlan) -> str:
     """Where the transform writes: a data source of kind output (its bucket and prefix in
     this stack), the s3:// URI written, or the reports bucket's ``batch/<model>/``."""
     if serving.output is None:

@@ -157,18 +157,3 @@ def test_latest_approved_stays_refused_for_serverless(tmp_path: Path) -> None:
     data["models"][MODEL]["serving"]["model_version"] = "latest_approved"
     problems = _refused(tmp_path, data)
     assert [loc for loc, _ in problems] == [("models", MODEL, "serving", "model_version")]
-
-
-def test_the_batch_tier_stays_refused(tmp_path: Path) -> None:
-    data = _data()
-    data["models"][MODEL]["serving"] = {
-        "tier": "batch",
-        "schedule": "cron(0 5 * * ? *)",
-        "input": "customer-events",
-        "model_version": {"pinned": 2},
-    }
-    problems = _refused(tmp_path, data)
-    assert (
-        ("models", MODEL, "serving", "tier"),
-        "the batch tier is not built on Kubernetes yet",
-    ) in problems

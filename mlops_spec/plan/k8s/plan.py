@@ -18,7 +18,7 @@ from mlops_spec.models.monitors import LatencyMonitor
 from mlops_spec.models.serving import PinnedVersion, RealtimeServing, ServerlessServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
-from mlops_spec.plan.k8s import rollout
+from mlops_spec.plan.k8s import batch, rollout
 from mlops_spec.plan.k8s.manifests import Manifest
 from mlops_spec.plan.k8s.monitors_inputs import capture_jobs, monitor_cluster
 from mlops_spec.plan.k8s.monitors_plan import K8sMonitoringPlan, plan_k8s_monitoring
@@ -119,6 +119,8 @@ def _model(
     spec = resolved.spec
     model = spec.models[model_id]
     serving, profile = model.serving, spec.system.kubernetes
+    if batch.is_batch(serving):
+        return batch.plan_batch_model(resolved, names, knames, storage, partition, model_id)
     assert isinstance(serving, RealtimeServing | ServerlessServing) and profile is not None
     assert isinstance(serving.model_version, PinnedVersion)  # latest_approved: refused
     group = names.model_package_group(model_id)
@@ -201,6 +203,7 @@ def _notes(
             f"artifacts in s3://{storage.bucket('artifacts').name}/ (kms:Decrypt with the "
             f"system key) and {writes}"
         )
+    notes += batch.notes(resolved, storage)
     serverless = [m for m in served if isinstance(spec.models[m].serving, ServerlessServing)]
     if serverless:
         flags = ", ".join(f"{flag}: enabled" for flag in features(profile))
