@@ -121,9 +121,10 @@ def prepare_file(config: BatchFeaturesConfig, source: Path, target: Path) -> int
                 if rows == 0:
                     target.parent.mkdir(parents=True, exist_ok=True)
                 mode = "w" if rows == 0 else "a"
-                chunk[features].to_csv(
-                    target, mode=mode, header=False, index=False, lineterminator="\n"
-                )
+                chunk[features].to_csv(  # plain text whatever the name says (.gz)
+                    target, mode=mode, header=False, index=False, lineterminator="\n",
+                    compression=None,
+                )  # fmt: skip
                 rows += len(chunk)
         except DriftInputError as error:
             if "has no data rows" in str(error):

@@ -5,6 +5,7 @@ to pair transform outputs with the objects they were computed from."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -68,6 +69,18 @@ def test_a_parquet_object_becomes_csv_lines_under_its_own_name(tmp_path: Path) -
     assert input_key("s3://data/orders/", "exec-1/part-00000.parquet.out") == (
         "orders/part-00000.parquet"
     )
+
+
+def test_a_gzipped_object_is_prepared_as_plain_csv_lines_under_its_own_name(
+    tmp_path: Path,
+) -> None:
+    """The transform sends the prepared file as text/csv without decompressing it: a prepared
+    ``*.csv.gz`` must hold plain lines (pandas would gzip a file so named)."""
+    source = tmp_path / "in" / "day=1" / "orders.csv.gz"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(gzip.compress(b"tenure,plan,spend,churned\n12,pro,19.5,1\n3,basic,4.0,0\n"))
+    batch_features.run(config("csv"), tmp_path / "in", tmp_path / "out")
+    assert lines(tmp_path / "out" / "day=1" / "orders.csv.gz") == ["12,pro,19.5", "3,basic,4.0", ""]
 
 
 def test_jsonl_objects_named_otherwise_are_read_as_the_declared_format(tmp_path: Path) -> None:
