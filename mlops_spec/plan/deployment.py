@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 from mlops_spec.models import ResolvedSpec
@@ -117,24 +118,45 @@ def _notes(
 
 def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     """The deployment plan of one stack (pure: no cloud, no Pulumi)."""
+    if resolved.spec.system.platform == "kubernetes":
+        return plan_on_kubernetes(resolved, _cluster_side)
+    return _plan_aws(resolved)
+
+
+def _cluster_side(resolved: ResolvedSpec) -> DeploymentPlan:
+    """The AWS side of a ``platform: kubernetes`` stack (models trained and registered there,
+    served and monitored on the cluster): every pipeline writes its references, since the
+    cluster's monitoring jobs read them, not this plan's."""
+    return _plan_aws(resolved, every_reference=True)
+
+
+def _plan_aws(resolved: ResolvedSpec, every_reference: bool = False) -> DeploymentPlan:
+    """Plan the AWS stack; ``every_reference``: each pipeline writes drift references whether
+    or not a monitor of this plan reads them."""
     spec = resolved.spec
     system = spec.system
-    if system.platform == "kubernetes":
-        return plan_on_kubernetes(resolved, plan)
     names = stack_names(spec, resolved.environment.name)
     partition = partition_of(system.region)
     policy = environment_policy(resolved)
     storage = plan_storage(resolved, names, policy)
     registry = plan_registry(resolved, names, policy, partition)
-    training = {
-        m: plan_training(m, resolved, names, storage, partition) for m in sorted(spec.models)
-    }
     serving = {
         m: s
         for m in sorted(spec.models)
         if (s := plan_serving(m, resolved, names, policy, storage, partition))
     }
     monitoring = plan_monitoring(resolved, names, policy, storage, serving, partition)
+    training = {
+        m: plan_training(
+            m,
+            resolved,
+            names,
+            storage,
+            partition,
+            references=every_reference or reads_references(monitoring, m),
+        )
+        for m in sorted(spec.models)
+    }
     retraining = plan_retraining(resolved, names, policy, storage, training, serving, partition)
     deployment = DeploymentPlan(
         system=system.id,
@@ -162,6 +184,17 @@ def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     )
     policy_size.check_roles(_roles(deployment))
     return deployment
+
+
+def reads_references(monitoring: MonitoringPlan, model: str) -> bool:
+    """The model's monitoring job reads its drift references: the reference profile (data
+    drift, bias) or the reference predictions (prediction drift). Nothing else does, so a model
+    without such a monitor (unserved, or served without one) writes none."""
+    job = monitoring.model(model).job
+    if job is None:
+        return False
+    config = json.loads(job.config)
+    return bool(config.get("data_drift") or config.get("bias") or job.prediction_profile_uri)
 
 
 def _roles(deployment: DeploymentPlan) -> list[tuple[str | None, RolePlan]]:

@@ -7,7 +7,8 @@ sends the features only and writes each prediction beside its row's label) -> Ev
 (``python -m mlops_runtime.evaluate``: deletes the CandidateModel's model, then metrics from
 the predictions and the gate's verdict; it never loads the model) -> CheckGate on ``gate.passed`` -> Profile (``python -m
 mlops_runtime.profile_job``, which also copies the evaluation's ``predictions.json`` to the
-reference prefix) and Register, else Fail. Without a gate: Train -> Profile and Register.
+reference prefix; only when a monitor reads the model's references) and Register, else Fail.
+Without a gate: Train -> [Profile] and Register.
 Batch: [ResolveChampion (``python -m mlops_runtime.champion``)] -> CreateModel ->
 [PrepareFeatures (``python -m mlops_runtime.jobs.batch_features``, a data-source input)] ->
 Transform.

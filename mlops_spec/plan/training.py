@@ -125,7 +125,9 @@ class ProfilePlan:
     recorded on the package as ``mlops:reference``); the deploy function copies the served
     package's to ``output_uri``. None: the step writes ``output_uri`` itself."""
     files: tuple[str, ...] = (PROFILE_FILE,)
-    """The references written: ``profile.json``, and ``predictions.json`` with a gate."""
+    """The references written: ``profile.json``, and ``predictions.json`` with a gate; none
+    (and no Profile step) when no monitor of the model reads them (``plan_training``'s
+    ``references``)."""
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,7 @@ def _profile(
     resolved: ResolvedSpec,
     storage: StoragePlan,
     copy_predictions: bool = False,
+    written: bool = True,
 ) -> ProfilePlan:
     source = spec_model.training.inputs[0]
     location = storage.location(source)
@@ -346,11 +349,18 @@ def _profile(
         packages_uri=(
             f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)}"
             f"{PACKAGE_REFERENCES_PREFIX}/"
-            if served_by_deploy_function(spec_model)
+            if served_by_deploy_function(spec_model) and written
             else None
         ),
-        files=(PROFILE_FILE, PREDICTIONS_FILE) if copy_predictions else (PROFILE_FILE,),
+        files=_reference_files(written, copy_predictions),
     )
+
+
+def _reference_files(written: bool, copy_predictions: bool) -> tuple[str, ...]:
+    """What the Profile step writes: nothing when no monitor reads the model's references."""
+    if not written:
+        return ()
+    return (PROFILE_FILE, PREDICTIONS_FILE) if copy_predictions else (PROFILE_FILE,)
 
 
 @dataclass(frozen=True)
@@ -405,8 +415,11 @@ def plan_training(
     names: Names,
     storage: StoragePlan,
     partition: str,
+    references: bool = True,
 ) -> TrainingPlan:
-    """The pipeline of one SageMaker-trained model."""
+    """The pipeline of one SageMaker-trained model. ``references``: a monitor reads the model's
+    drift references (its monitoring job measures data drift, bias or prediction drift); False:
+    the pipeline has no Profile step and writes no reference."""
     spec_model = resolved.spec.models[model_id]
     training = spec_model.training
     if training.platform != "sagemaker":
@@ -433,7 +446,14 @@ def plan_training(
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    profile = _profile(spec_model, model_id, resolved, storage, copy_predictions=gate is not None)
+    profile = _profile(
+        spec_model,
+        model_id,
+        resolved,
+        storage,
+        copy_predictions=gate is not None,
+        written=references,
+    )
     lineage_plan = _lineage(p, resolved, channels, gate, group)
     p = replace(p, lineage_plan=lineage_plan)
     steps, config_files = _steps(p, channels, gate, profile, group)
@@ -452,7 +472,7 @@ def plan_training(
         pipeline_arn=pipeline_arn(partition, region, name),
         display_name=name,
         description=f"Train, evaluate, gate and register {model_id} ({names.environment})",
-        role=_pipeline_role(p, role_name, channels, gate, group),
+        role=_pipeline_role(p, role_name, channels, gate, profile, group),
         job_role=_job_role(p, job_role_name, channels, gate),
         image=training.image,
         instance_type=str(training.instance_type),
@@ -476,14 +496,19 @@ def plan_training(
 
 
 def _pipeline_role(
-    p: _Pipeline, name: str, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+    p: _Pipeline,
+    name: str,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    profile: ProfilePlan,
+    group: str,
 ) -> iam.RolePlan:
     """The pipeline's role: its steps, the gate's scoring and the lineage record."""
     return iam.sagemaker_role(
         "train",
         name,
         f"SageMaker training pipeline of {p.model_id}",
-        *_grants(p, channels, gate, group),
+        *_grants(p, channels, gate, profile, group),
         _lineage_grants(p),
         partition=p.partition,
         region=p.region,
@@ -530,17 +555,21 @@ def _steps(
     profile: ProfilePlan,
     group: str,
 ) -> tuple[list[dict], tuple[pipelines.ConfigFile, ...]]:
-    """(steps, their config files): Train, then Profile and Register (behind the holdout's
-    scoring, the Evaluate step and its condition when the model has a gate)."""
-    profile_file, profile_step = _profile_step(p, profile, gate)
+    """(steps, their config files): Train, then Profile (when a monitor reads the references)
+    and Register, behind the holdout's scoring, the Evaluate step and its condition when the
+    model has a gate."""
     register = _register_step(p, channels, gate, profile, group)
     steps: list[dict] = [_train_step(p, channels)]
+    profiling = [_profile_step(p, profile, gate)] if profile.files else []
+    files = tuple(file for file, _ in profiling)
     if gate is None:
-        return [*steps, {**profile_step, "DependsOn": ["Train"]}, register], (profile_file,)
+        passed = [{**step, "DependsOn": ["Train"]} for _, step in profiling]
+        return [*steps, *passed, register], files
     holdout_file, scoring = _scoring_steps(p, gate)
     evaluate_file, evaluate_step = _evaluate_step(p, gate)
-    steps += [*scoring, evaluate_step, pipelines.gate_steps([profile_step, register], p.model_id)]
-    return steps, (holdout_file, evaluate_file, profile_file)
+    passed = [step for _, step in profiling]
+    steps += [*scoring, evaluate_step, pipelines.gate_steps([*passed, register], p.model_id)]
+    return steps, (holdout_file, evaluate_file, *files)
 
 
 def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
@@ -705,11 +734,16 @@ def _register_step(
 
 
 def _grants(
-    p: _Pipeline, channels: tuple[Channel, ...], gate: GatePlan | None, group: str
+    p: _Pipeline,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    profile: ProfilePlan,
+    group: str,
 ) -> list[tuple[Statement, ...]]:
     """The pipeline's role: start the jobs (passing the training job its own role), run the
     Evaluate and Profile steps (read the first input, the holdout, the model's artifacts, the
-    runtime code and config; write only ``evaluation/`` and ``reference/`` or ``profiles/``),
+    runtime code and config; write only ``evaluation/`` and, when the Profile step runs,
+    ``reference/`` or ``profiles/``),
     pull the images and register packages in the model's group with the approval status the
     spec sets."""
     storage = p.storage
@@ -726,7 +760,7 @@ def _grants(
         ),
         iam.s3_read(artifacts.arn, model_prefix),
         iam.s3_write(artifacts.arn, f"{model_prefix}{EVALUATION_PREFIX}/"),
-        iam.s3_write(artifacts.arn, f"{model_prefix}{_references_prefix(p.model)}/"),
+        *_reference_writes(p, profile),
         iam.s3_read(artifacts.arn, storage.code.object_key),
         iam.s3_read(artifacts.arn, pipelines.config_prefix(p.name)),
         iam.kms_use(encrypt=True),
@@ -785,6 +819,14 @@ def _scoring_job_grants(p: _Pipeline, gate: GatePlan | None) -> list[tuple[State
         iam.log_writes((log_group,)),
         (metrics,),
     ]
+
+
+def _reference_writes(p: _Pipeline, profile: ProfilePlan) -> list[tuple[Statement, ...]]:
+    """The Profile step's writes; none without a Profile step."""
+    if not profile.files:
+        return []
+    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    return [iam.s3_write(artifacts.arn, f"{model_prefix}{_references_prefix(p.model)}/")]
 
 
 def _references_prefix(model: Model) -> str:

@@ -226,11 +226,13 @@ def test_the_prediction_reference_is_what_the_profile_step_writes() -> None:
     assert training.profile.packages_uri and "predictions.json" in training.profile.files
     assert job and job.prediction_profile_uri == f"{training.profile.output_uri}/predictions.json"
     # Without a gate there is no evaluation step, so nothing to copy.
-    la = full("dev").training_for("la")
-    profile = next(s for s in json.loads(la.definition)["Steps"] if s["Name"] == "Profile")
+    drift = {"type": "data_drift", "method": "psi", "threshold": 0.2, "action": "notify"}
+    serving = {"tier": "realtime", "data_capture_percent": 10}
+    ungated = mini(monitors={"drift": drift}, serving=serving).training_for("mm")
+    profile = next(s for s in json.loads(ungated.definition)["Steps"] if s["Name"] == "Profile")
     inputs = [i["InputName"] for i in profile["Arguments"]["ProcessingInputs"]]
     assert inputs == ["code", "config", "data"]
-    copy = step_config(la, profile["Arguments"], ProfileConfig)
+    copy = step_config(ungated, profile["Arguments"], ProfileConfig)
     assert not copy.copy_predictions
 
 

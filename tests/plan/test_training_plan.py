@@ -139,11 +139,23 @@ def test_dev_auto_approval_and_regression_gate() -> None:
 
 
 def test_without_a_gate_the_candidate_is_profiled_and_registered_directly() -> None:
-    la = full().training_for("la")
-    assert la.gate is None
-    steps = json.loads(la.definition)["Steps"]
+    drift = {"type": "data_drift", "method": "psi", "threshold": 0.2, "action": "notify"}
+    watched = mini(
+        monitors={"drift": drift}, serving={"tier": "realtime", "data_capture_percent": 10}
+    ).training_for("mm")
+    assert watched.gate is None
+    steps = json.loads(watched.definition)["Steps"]
     assert [s["Name"] for s in steps] == ["Inputs", "Train", "Profile", "Lineage", "Register"]
     assert steps[2]["DependsOn"] == ["Train"]  # profiles the data of a model that trained
+
+
+def test_a_model_whose_references_no_monitor_reads_writes_none() -> None:
+    """Unserved, or served without a drift, bias or prediction-drift monitor: no Profile step
+    (the latency monitor of the minimal spec reads no reference)."""
+    for training in (full().training_for("la"), mini().training_for("mm")):
+        steps = json.loads(training.definition)["Steps"]
+        assert [s["Name"] for s in steps] == ["Inputs", "Train", "Lineage", "Register"]
+        _writes_no_reference(training)
 
 
 def test_hyperparameters_are_strings_and_multi_instance_traffic_is_encrypted() -> None:
@@ -285,6 +297,10 @@ def test_every_pipeline_writes_the_profile_the_monitoring_job_reads(
     deployment = all_plans[case]
     for training in deployment.training:
         profile = training.profile
+        # a cluster's monitoring jobs (platform: kubernetes) read the references of every model
+        if deployment.kubernetes is None and not _reads_references(deployment, training.model):
+            _writes_no_reference(training)
+            continue
         step = _steps(training.definition)["Profile"]
         args = step["Arguments"]
         config = step_config(training, args, ProfileConfig)
@@ -311,6 +327,30 @@ def test_every_pipeline_writes_the_profile_the_monitoring_job_reads(
         if job:
             assert job.profile_uri == profile.profile_uri
             assert json.loads(job.config)["profile_uri"] == profile.profile_uri
+
+
+def _reads_references(deployment: DeploymentPlan, model: str) -> bool:
+    """The model's monitoring job reads a reference: its config measures data drift or bias
+    (against profile.json) or names the reference predictions (prediction drift)."""
+    job = deployment.monitoring.model(model).job
+    if job is None:
+        return False
+    config = json.loads(job.config)
+    return bool(config["data_drift"] or config["bias"] or config["prediction_drift"])
+
+
+def _writes_no_reference(training: Any) -> None:
+    """No Profile step, no reference metadata on the package, no grant to write one."""
+    steps = _steps(training.definition)
+    assert "Profile" not in steps and training.profile.files == ()
+    metadata = steps["Register"]["Arguments"]["CustomerMetadataProperties"]
+    assert "mlops:reference" not in metadata
+    written = [
+        r for s in training.role.policy.statements if "s3:PutObject" in s.actions
+        for r in s.resources
+    ]  # fmt: skip
+    assert written and not [r for r in written if "/reference/" in r or "/profiles/" in r]
+    assert not [f for f in training.config_files if f.step == "Profile"]
 
 
 def test_profile_step_runs_the_runtime_like_the_evaluation_step() -> None:
