@@ -1,10 +1,12 @@
 """The chain of decisions about one model version: trigger -> run -> gate -> approval ->
 deploy -> rollback, from its lineage record, its package and the audit log.
 
-Links: the trigger's ``started`` record names the execution the lineage record names; the
-approval records (``mlops approve|reject``) and the deploy function's records name the package
-(``model_package_arn``, ``latest_approved``, ``rolled_back_package``). Each link is plain data,
-so any back end's audit log serves.
+Links follow ids: the trigger's ``started`` record names the execution the lineage record
+names; the approval records (``mlops approve|reject``, ``audit_id``) name the package; a deploy
+record names the approval record it acted on (``approval_id``) and the package it rolled out
+(``latest_approved``) with the endpoint config it asked for (``endpoint_config``); a rollback
+record names that config (``requested_config``) and the package (``rolled_back_package``). Each
+link is plain data, so any back end's audit log serves.
 """
 
 from __future__ import annotations
@@ -40,13 +42,35 @@ def chain(
         if arn not in {entry.get(f) for f in PACKAGE_FIELDS}:
             continue
         if entry.get("decision") == ROLLED_BACK:
-            links.append(_link("rollback", entry, reason=entry.get("reason")))
+            links.append(_rollback(entry))
         elif entry.get("decision") not in QUIET and entry.get("latest_approved") == arn:
-            links.append(_link("deploy", entry, endpoint_config=entry.get("endpoint_config")))
+            links.append(_deploy(entry))
     if not any(link["step"] == "approval" for link in links) and package.get("status"):
         links.append(_registered(package))
     run = _run_links(record, audit.get("trigger", ())) if record is not None else []
     return run + sorted(links, key=lambda link: str(link.get("at") or ""))
+
+
+def _deploy(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A rollout of the package; ``approval_id``: the approval record it acted on (absent for
+    a package the pipeline registered Approved, or a rollout an endpoint event started)."""
+    return _link(
+        "deploy",
+        entry,
+        approval_id=entry.get("approval_id"),
+        endpoint_config=entry.get("endpoint_config"),
+    )
+
+
+def _rollback(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A rollback of the rollout that asked for ``requested_config`` (a deploy link's
+    ``endpoint_config``)."""
+    return _link(
+        "rollback",
+        entry,
+        requested_config=entry.get("requested_config"),
+        reason=entry.get("reason"),
+    )
 
 
 def _link(step: str, entry: Mapping[str, Any], **details: Any) -> dict[str, Any]:

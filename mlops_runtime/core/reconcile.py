@@ -19,7 +19,9 @@ group has no Approved package (``no-approved-package``). It runs on
 Every decision is recorded in the ``AuditLog``: the rollout's outcomes (``created``,
 ``deployed``, ``already-deployed``, ``rollout-in-progress``, ``endpoint-unavailable``),
 ``superseded``, ``no-approved-package``, the autoscaling decisions, ``ignored`` and ``error``;
-each reconcile record names its ``trigger`` (``approved``, ``rejected`` or ``in-service``).
+each reconcile record names its ``trigger`` (``approved``, ``rejected`` or ``in-service``),
+and a package event's records the approval record it acts on (``approval_id``: the audit id of
+``mlops approve|reject``, which ``mlops lineage`` follows from the approval to the deploy).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops_runtime.contract.config import DeployConfig, EndpointTarget
+from mlops_runtime.contract.lineage import METADATA
 from mlops_runtime.core import audit, references, rollback
 from mlops_runtime.core.clock import iso, utcnow
 from mlops_runtime.core.ports import (
@@ -116,6 +119,7 @@ def _package_event(
     if status not in {"Approved", "Rejected"}:
         return decide("ignored", reason=f"approval status is {status!r}")
     trigger = "approved" if status == "Approved" else "rejected"
+    context.update(_approval(ports, arn, status))
     try:
         if status == "Rejected":
             return reconcile(ports, target, group, decide, trigger=trigger, now=now)
@@ -129,6 +133,20 @@ def _package_event(
         raise DeployError(
             f"reconciling {target.endpoint_name} after {arn} was {status} failed: {error}"
         ) from error
+
+
+def _approval(ports: DeployPorts, arn: str, status: str) -> dict[str, Any]:
+    """The approval record this event acts on: ``approval_id``, the audit id ``mlops approve|
+    reject`` recorded on the package (``mlops:approval.id``), while the package's status is
+    still the event's (a later decision would have replaced the id). Nothing for a package the
+    pipeline registered Approved; ``approval_unknown`` when the package cannot be read (the
+    link is left out, the deployment goes on)."""
+    try:
+        package = ports.registry.package(arn)
+    except Exception as error:
+        return {"approval_unknown": f"{type(error).__name__}: {error}"}
+    approval_id = package.metadata.get(METADATA["approval_id"])
+    return {"approval_id": approval_id} if approval_id and package.status == status else {}
 
 
 def _endpoint_event(

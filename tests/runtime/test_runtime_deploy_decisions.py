@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from mlops_runtime.contract.config import DeployConfig
-from mlops_runtime.core import rollout
+from mlops_runtime.core import approval, rollout
+from mlops_runtime.core.clock import utcnow
 from mlops_runtime.core.reconcile import DeployError, DeployPorts, process
 from mlops_runtime.memory.endpoints import MemoryEndpoints
 from mlops_runtime.memory.registry import MemoryRegistry
@@ -381,3 +382,67 @@ def test_a_package_without_references_leaves_the_current_ones() -> None:
     assert world.serving(cfg) == legacy
     assert world.current() == references_of("exec-1")
     assert world.audit.decisions("deploy", "churn").count("references-missing") == 1
+
+
+class RegistryApprovals:
+    """``Approvals`` on the in-memory registry: the status, then the approval's metadata
+    through its ``RegistryWriter``."""
+
+    def __init__(self, registry: MemoryRegistry) -> None:
+        self.registry = registry
+
+    def set_status(self, arn: str, status: str, description: str, metadata: Any) -> None:
+        self.registry.set_status(arn, status)
+        self.registry.set_metadata(arn, metadata)
+
+
+def _decide(world: World, action: str, arn: str) -> dict[str, Any]:
+    return approval.decide(
+        action,
+        package_arn=arn,
+        model="churn",
+        reason="reviewed",
+        caller=approval.Caller("arn:aws:sts::123456789012:assumed-role/ml/ana"),
+        registry=world.registry,
+        approvals=RegistryApprovals(world.registry),
+        log=world.audit,
+        now=utcnow(),
+    )
+
+
+def test_each_deploy_names_the_approval_record_it_acted_on(world: World) -> None:
+    """approve -> deploy and reject -> rollback to the previous package follow ids."""
+    cfg = config()
+    first = world.registry.register(GROUP, status="PendingManualApproval")
+    approved = _decide(world, "approve", first)
+    created = world.package_event(first, cfg)
+    assert created["decision"] == "created"
+    assert created["approval_id"] == approved["audit_id"]
+    second = world.registry.register(GROUP, status="PendingManualApproval")
+    _decide(world, "approve", second)
+    world.on(world.package_event(second, cfg)["latest_approved"], cfg)
+    rejected = _decide(world, "reject", second)
+    back = world.package_event(second, cfg)
+    assert (back["decision"], back["latest_approved"]) == ("deployed", first)
+    assert back["approval_id"] == rejected["audit_id"] != approved["audit_id"]
+
+
+def test_a_package_the_pipeline_approved_or_a_later_decision_links_no_approval(
+    world: World,
+) -> None:
+    cfg = config()
+    auto = world.registry.register(GROUP)  # registered Approved: no person decided
+    assert "approval_id" not in world.package_event(auto, cfg)
+    manual = world.registry.register(GROUP, status="PendingManualApproval")
+    _decide(world, "approve", manual)
+    _decide(world, "reject", manual)  # the approval event arrives after the rejection
+    event = {"ModelPackageGroupName": GROUP, "ModelPackageArn": manual}
+    late = process(
+        {
+            "detail-type": "SageMaker Model Package State Change",
+            "detail": {**event, "ModelApprovalStatus": "Approved"},
+        },
+        cfg,
+        world.ports,
+    )
+    assert "approval_id" not in late  # the package's id is the rejection's now

@@ -206,6 +206,9 @@ def test_an_approval_is_attributed_and_the_chain_reaches_the_served_version(
     assert trigger["audited"] and trigger["reason"] == "schedule:2026-01-05T03:00:00Z"
     approval = next(link for link in shown["chain"] if link["step"] == "approval")
     assert approval["audit_id"] == decided["audit_id"] and approval["by"] == caller
+    # the deploy names the approval it acted on: the chain follows ids, not only the package
+    deployed = next(link for link in shown["chain"] if link["step"] == "deploy")
+    assert deployed["approval_id"] == decided["audit_id"]
 
 
 def test_a_rejection_through_the_command_needs_a_reason(world: World, tmp_path: Path) -> None:
