@@ -6,7 +6,7 @@
 | ``AuditLog`` | ``audit.DynamoAudit`` | the runtime table, one item per record (TTL) |
 | ``RunStarter`` | ``pipelines.PipelineRuns`` | ``StartPipelineExecution`` |
 | ``ModelRegistry`` | ``registry.SageMakerRegistry`` | model package groups; quality reports in S3 |
-| ``RegistryWriter`` | ``registry_writes.SageMakerRegistryWriter`` | ``UpdateModelPackage`` |
+| ``RegistryWriter`` | ``registry_writes.SageMakerRegistryWriter`` (and ``registry_approvals.SageMakerApprovals``, ``mlops approve``, ``reject``) | ``UpdateModelPackage`` |
 | ``EndpointDeployer`` | ``endpoints.SageMakerEndpoints`` | Model, EndpointConfig, Endpoint; ``scaling`` (Application Auto Scaling) |
 | ``MetricsSink`` | ``cloudwatch.CloudWatchMetrics`` | ``PutMetricData`` |
 | ``Notifier`` | ``sns.SnsNotifier`` | SNS ``Publish`` |

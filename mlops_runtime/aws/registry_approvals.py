@@ -1,5 +1,6 @@
 """``Approvals`` on SageMaker: ``UpdateModelPackage`` with the approval status, its
-description and the approval's metadata (read-merge-write, as ``registry_writes``).
+description and the approval's metadata, written through the ``RegistryWriter``
+(``registry_writes``: read-merge-write of the package's metadata) in one update.
 
 Only people (``mlops approve|reject``) use it: no runtime unit's role grants
 ``sagemaker:UpdateModelPackage``.
@@ -8,25 +9,15 @@ Only people (``mlops approve|reject``) use it: no runtime unit's role grants
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from mlops_runtime.aws.registry_writes import SageMakerRegistryWriter
 from mlops_runtime.core.approval import Approvals
 
 
-class SageMakerApprovals(Approvals):
-    """Sets ``ModelApprovalStatus`` and ``ApprovalDescription`` in one update."""
-
-    def __init__(self, sagemaker: Any) -> None:
-        self.sagemaker = sagemaker
+class SageMakerApprovals(SageMakerRegistryWriter, Approvals):
+    """Sets ``ModelApprovalStatus`` and ``ApprovalDescription`` with the merged metadata."""
 
     def set_status(
         self, arn: str, status: str, description: str, metadata: Mapping[str, str]
     ) -> None:
-        described = self.sagemaker.describe_model_package(ModelPackageName=arn)
-        merged = {**(described.get("CustomerMetadataProperties") or {}), **metadata}
-        self.sagemaker.update_model_package(
-            ModelPackageArn=arn,
-            ModelApprovalStatus=status,
-            ApprovalDescription=description,
-            CustomerMetadataProperties=merged,
-        )
+        self.update(arn, metadata, ModelApprovalStatus=status, ApprovalDescription=description)

@@ -180,6 +180,7 @@ def test_an_approval_is_attributed_and_the_chain_reaches_the_served_version(
 ) -> None:
     champion = earlier_packages(world)
     _, arn = run_pipeline(world, tmp_path, champion)
+    registered = client("sagemaker").describe_model_package(ModelPackageName=arn)
     code, decided = mlops("approve", MODEL, "4", "--reason", "holdout auc 0.861, reviewed by ml")
     assert code == 0, decided
     caller = client("sts").get_caller_identity()["Arn"]
@@ -187,6 +188,11 @@ def test_an_approval_is_attributed_and_the_chain_reaches_the_served_version(
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ApprovalDescription"].startswith(f"approved by {caller}: holdout auc 0.861")
     assert package["CustomerMetadataProperties"]["mlops:approval.by"] == caller
+    # written through the RegistryWriter: the approval's keys added, the run's all kept
+    assert registered["CustomerMetadataProperties"].items() <= (
+        package["CustomerMetadataProperties"].items()
+    )
+    assert "mlops:lineage.uri" in registered["CustomerMetadataProperties"]
     assert decided["by"] == caller and decided["package_arn"] == arn
     assert decided["previous_status"] == "PendingManualApproval"
     # The deploy function acts on the approval: the endpoint is created on version 4.
