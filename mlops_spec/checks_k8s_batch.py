@@ -89,14 +89,17 @@ def _size_issues(spec: SystemSpec, loc: Loc, serving: BatchServing) -> list[Issu
 
 
 def _monitor_issues(spec: SystemSpec, model_id: str) -> list[Issue]:
-    """Job monitors of a batch model read its inputs and outputs; on Kubernetes no monitoring
-    CronJob is planned for them yet, so their alerts would never see a value."""
+    """Job monitors of a batch model read its input and outputs on AWS S3; the monitoring
+    CronJob of an S3-compatible store reaches that store instead, so it cannot read them."""
+    profile = spec.system.kubernetes
+    if profile is None or profile.object_store.kind != "s3_compatible":
+        return []
     return [
         Issue(
             ("models", model_id, "monitors", monitor_id, "type"),
-            f"a {monitor.type} monitor of a batch model is not built on Kubernetes yet (the "
-            "monitoring CronJob reads real-time capture only); monitor it on a platform aws "
-            "stack, or remove it from this stack's overlay",
+            f"a {monitor.type} monitor of a batch model reads the batch input and outputs in "
+            "the system's AWS buckets, which the monitoring CronJob of an s3_compatible object "
+            "store does not reach; use object_store kind s3, or monitor it on an aws stack",
             got=monitor.type,
         )
         for monitor_id, monitor in sorted(spec.models[model_id].monitors.items())

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from mlops_components.k8s.cluster import Cluster, ClusterArgs
 from mlops_runtime.contract.batch_job import RUN_ENV, BatchJobConfig
-from mlops_runtime.contract.config import ENV_VAR
+from mlops_runtime.contract.config import ENV_VAR, MonitorConfig
 from mlops_spec.errors import SpecError
 from mlops_spec.load import validate_file
 from mlops_spec.plan import DeploymentPlan
@@ -34,10 +34,14 @@ def _plan(stack: str, path: Path = SPEC) -> DeploymentPlan:
     return plan
 
 
-def _cronjobs(stack: str) -> dict[str, dict[str, Any]]:
+def _cronjobs(stack: str, suffix: str = "-batch") -> dict[str, dict[str, Any]]:
     cluster = _plan(stack).kubernetes
     assert cluster is not None
-    return {m.name: m.body for m in cluster.manifests if m.kind == "CronJob"}
+    return {
+        m.name: m.body
+        for m in cluster.all_manifests
+        if m.kind == "CronJob" and m.name.endswith(suffix)
+    }
 
 
 def _pod(cronjob: dict[str, Any]) -> dict[str, Any]:
@@ -145,8 +149,46 @@ def test_the_plan_says_it_needs_native_sidecars() -> None:
     assert any("native sidecar" in n and "1.29" in n for n in cluster.notes)
 
 
+def test_a_batch_model_s_job_monitors_read_its_input_like_the_aws_job() -> None:
+    for stack, suspended in (("dev", True), ("prod", False)):
+        (job,) = _cronjobs(stack, "-monitor").values()
+        assert job["metadata"]["name"] == f"ltvk-{stack}-ltv-scorer-monitor"
+        assert (job["spec"]["schedule"], job["spec"]["suspend"]) == ("0 0 * * *", suspended)
+        (container,) = _pod(job)["containers"]
+        config = MonitorConfig.from_json(
+            next(e["value"] for e in container["env"] if e["name"] == ENV_VAR)
+        )
+        assert config.source == "batch"
+        assert config.batch_input_uri == f"s3://acme-ltvk-{stack}-data-orders-eu-west-1/orders/"
+        assert (config.batch_input_format, config.batch_input_header) == ("csv", True)
+        cluster = _plan(stack).kubernetes
+        assert cluster is not None
+        rules = [m.body for m in cluster.all_manifests if m.kind == "PrometheusRule"]
+        alerts = [r["alert"] for rule in rules for g in rule["spec"]["groups"] for r in g["rules"]]
+        assert f"ltvk-{stack}-ltv-scorer-feature-drift" in alerts
+        assert harness.errors([copy.deepcopy(job), *rules]) == []
+
+
+def test_job_monitors_of_a_batch_model_need_the_aws_store(tmp_path: Path) -> None:
+    data: dict[str, Any] = YAML(typ="safe").load(SPEC.read_text())
+    data["system"]["kubernetes"]["object_store"] = {
+        "kind": "s3_compatible",
+        "endpoint": "http://minio.storage:9000",
+        "bucket": "ml",
+        "credentials_secret_name": "minio",
+    }
+    path = tmp_path / "mlops.yaml"
+    with path.open("w") as handle:
+        YAML().dump(data, handle)
+    with pytest.raises(SpecError) as caught:
+        validate_file(path, "prod")
+    (line,) = [x for x in str(caught.value).splitlines() if "feature-drift" in x]
+    assert "spec.models.ltv-scorer.monitors.feature-drift.type:" in line
+    assert "s3_compatible" in line
+
+
 def test_checkov_finds_nothing_against_the_policy() -> None:
-    found = scan(list(_cronjobs("prod").values()))
+    found = scan([*_cronjobs("prod").values(), *_cronjobs("prod", "-monitor").values()])
     assert {f.resource.split(".")[0] for f in found} == {"CronJob"}
     assert violations(found) == []
 
@@ -158,7 +200,11 @@ def test_the_components_register_the_cronjob_with_the_key_filled() -> None:
     template = build(plan, lambda ctx: Cluster("cluster", ClusterArgs(cluster, ctx.refs)))
     registered = template.of_type("kubernetes:batch/v1:CronJob")
     names = sorted(r.inputs["metadata"]["name"] for r in registered)
-    assert names[:2] == ["ltvk-prod-ltv-gpu-batch", "ltvk-prod-ltv-scorer-batch"]
+    assert names == [
+        "ltvk-prod-ltv-gpu-batch",
+        "ltvk-prod-ltv-scorer-batch",
+        "ltvk-prod-ltv-scorer-monitor",
+    ]
     scorer = next(r for r in registered if r.inputs["metadata"]["name"].endswith("scorer-batch"))
     manifest = clean({"apiVersion": "batch/v1", "kind": "CronJob", **scorer.inputs})
     assert harness.errors([manifest]) == []
@@ -201,13 +247,6 @@ def _refused(tmp_path: Path, edit: Any) -> str:
             lambda m: m["serving"].update(schedule="cron(0 3 L * ? *)"),
             "spec.models.ltv-scorer.serving.schedule",
             "no Kubernetes cron means the same",
-        ),
-        (
-            lambda m: m.update(
-                monitors={"drift": {"type": "data_drift", "method": "psi", "threshold": 0.2}}
-            ),
-            "spec.models.ltv-scorer.monitors.drift.type",
-            "not built on Kubernetes yet",
         ),
     ],
 )

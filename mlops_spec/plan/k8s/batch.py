@@ -31,13 +31,15 @@ from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.kubernetes import KubernetesProfile
 from mlops_spec.models.serving import BatchServing, PinnedVersion
 from mlops_spec.naming import Names
-from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
+from mlops_spec.plan.documents import ACCOUNT, KEY_ARN, partition_of
 from mlops_spec.plan.k8s import pod
 from mlops_spec.plan.k8s.manifests import Manifest, utc_cronjob
+from mlops_spec.plan.k8s.monitors_plan import MonitoringJobInput
 from mlops_spec.plan.k8s.names import CRONJOB_NAME_LIMIT, KubernetesNames, checked
 from mlops_spec.plan.k8s.training import JOB_NAME_LABEL, KUEUE_LABEL, hardened
+from mlops_spec.plan.monitoring_job import plan_job
 from mlops_spec.plan.policy import environment_policy
-from mlops_spec.plan.serving import batch_output
+from mlops_spec.plan.serving import batch_output, plan_serving
 from mlops_spec.plan.storage import StoragePlan
 
 CONTAINER = "batch"
@@ -251,3 +253,25 @@ def notes(resolved: ResolvedSpec, storage: StoragePlan) -> list[str]:
 def is_batch(serving: object) -> TypeGuard[BatchServing]:
     """A batch model (``plan.k8s.plan._model`` dispatches it here)."""
     return isinstance(serving, BatchServing)
+
+
+def monitoring_jobs(
+    resolved: ResolvedSpec, names: Names, storage: StoragePlan
+) -> dict[str, MonitoringJobInput]:
+    """Model -> its monitoring job, for every batch model with measured scheduled monitors:
+    exactly the AWS job's configuration (``plan_job`` on the AWS batch plan of the model),
+    which reads the batch input and (prediction drift, bias) the outputs the driver writes at
+    the AWS layout; its schedule as 5-field cron."""
+    spec = resolved.spec
+    policy = environment_policy(resolved)
+    partition = partition_of(spec.system.region)
+    jobs = {}
+    for model_id in sorted(spec.models):
+        if not is_batch(spec.models[model_id].serving):
+            continue
+        serving = plan_serving(model_id, resolved, names, policy, storage, partition)
+        job = plan_job(model_id, resolved, names, policy, storage, serving, partition)
+        if job is not None:
+            schedule = to_kubernetes_cron(job.schedule.expression)
+            jobs[model_id] = MonitoringJobInput(job.config, schedule)
+    return jobs

@@ -232,6 +232,7 @@ def _monitoring(
     workloads = {m: knames.workload(m) for m in sorted(spec.models) if spec.models[m].serving}
     capture = capture_uri(profile, storage, names)
     jobs = capture_jobs(resolved, names, storage, capture, workloads)
+    jobs |= batch.monitoring_jobs(resolved, names, storage)
     cluster = monitor_cluster(profile)
     return plan_k8s_monitoring(resolved, names, policy, cluster, workloads=workloads, jobs=jobs)
 
