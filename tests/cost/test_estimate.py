@@ -70,19 +70,20 @@ def test_ltv_prod_with_the_usage_file() -> None:
     result = estimate(plan(resolve(LTV, "prod")), PRICES, USAGE)
     # ticket-router serverless: 1,000,000 requests x 0.2 s x 3 GB x $0.00002 = 12.00
     # ticket-router training, rate(7 days): 4.345238 x (Train 2 h x 0.40 + PrepareHoldout 0.20
-    #   + ScoreHoldout 0.25 h (usage file) x 0.25 + Evaluate 0.10 + Profile 0.20
-    #   + Inputs and Lineage 2 x 0.5 h x 0.05 = 1.4125) = 6.137649
+    #   + ScoreHoldout 0.25 h (usage file) x 0.25 + Evaluate 0.10
+    #   + Inputs and Lineage 2 x 0.5 h x 0.05 = 1.2125) = 5.268601 (no Profile step: no
+    #   monitor reads its references)
     # lifetime-value batch, daily: 30.416667 x (ResolveChampion 0.25 h x 0.05
     #   + Transform 0.5 h (usage file) x 2 instances x 0.25 = 0.2625) = 7.984375
     #   + PrepareFeatures (ml.m5.xlarge, 1 h) 30.416667 x 0.20 = 6.083333
     # lifetime-value monitoring, daily: 30.416667 x 1 h x 0.20 = 6.083333
     # lifetime-value training: no schedule, 0 runs
-    # total 12 + 6.137649 + 7.984375 + 6.083333 + 6.083333 = 38.288690
-    assert result.monthly_usd == pytest.approx(38.288690, abs=1e-5)
+    # total 12 + 5.268601 + 7.984375 + 6.083333 + 6.083333 = 37.419643
+    assert result.monthly_usd == pytest.approx(37.419643, abs=1e-5)
     # new data and drift retrain lifetime-value up to 730 h / 72 h cooldown = 10.138889 runs
     #   x (Train 3 h x 0.50 + 0.20 + 0.0625 + 0.10 + 0.20 + 0.05 = 2.1125) = 21.418403;
-    #   38.288690 + 21.418403 = 59.707093
-    assert result.monthly_usd_max == pytest.approx(59.707093, abs=1e-5)
+    #   37.419643 + 21.418403 = 58.838046
+    assert result.monthly_usd_max == pytest.approx(58.838046, abs=1e-5)
     assert result.complete
     transform = _item(result, "batch pipeline: Transform")
     assert (transform.count, transform.hours_per_run) == (2, 0.5)
@@ -98,10 +99,10 @@ def test_without_usage_serverless_and_transform_are_not_priced() -> None:
     transform = _item(result, "batch pipeline: Transform")
     assert transform.usd is None
     assert any("hours_per_run.Transform" in note for note in transform.notes)
-    # the priced rest: ticket-router training without ScoreHoldout 4.345238 x 1.35 = 5.866071
+    # the priced rest: ticket-router training without ScoreHoldout 4.345238 x 1.15 = 4.997024
     #   + ResolveChampion 30.416667 x 0.0125 = 0.380208 + 6.083333
     #   + PrepareFeatures 30.416667 x 0.20 = 6.083333
-    assert result.monthly_usd == pytest.approx(18.412946, abs=1e-5)
+    assert result.monthly_usd == pytest.approx(17.543899, abs=1e-5)
 
 
 def test_a_missing_price_is_never_invented() -> None:
