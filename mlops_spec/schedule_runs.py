@@ -1,76 +1,135 @@
-"""How many times an EventBridge schedule can fire inside a window of time.
+"""When an EventBridge schedule fires: the one cron calendar of the control plane.
 
-``rate(v unit)`` fires every ``v unit``, so a window of ``w`` seconds holds at most
-``ceil(w / interval)`` runs. A ``cron(...)`` expression is laid out over three calendar
-years (one of them a leap year; or the first years its year field names) and every window is
-counted. The calendar tokens ``L``, ``W`` and ``#`` are read as "any day": that can only
-over-count, so a rule built on this count never refuses a schedule that could fire often
-enough.
+``expand`` and ``fires_on`` read a ``cron(...)`` expression's fields exactly as EventBridge
+does (names, ranges that may wrap, steps, lists; ``L``, ``LW``, ``15W`` in the day of month;
+``6L``, ``2#1`` in the day of week). Two questions are answered from them:
+
+- :func:`most_runs_in`: how many times a schedule can fire inside a window of time (the
+  load-time rule that an alarm's window can hold the runs it needs). ``rate(v unit)`` fires
+  every ``v unit``, so a window of ``w`` seconds holds at most ``ceil(w / interval)`` runs; a
+  ``cron(...)`` is laid out over three calendar years (one of them a leap year; or the first
+  years its year field names) and every window is counted.
+- ``mlops_spec.cost.frequency.runs_per_month``: how often it fires per month (costs).
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 from datetime import date
 from functools import lru_cache
 
 from mlops_spec.schedule import schedule_period_minutes
 
-_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 SAMPLE_YEARS = (2027, 2028, 2029)
 """Years a ``*`` year field is laid out over (2028 is a leap year)."""
 MAX_YEARS = 10
 
 
-def _special(part: str) -> bool:
-    """``L``, ``LW``, ``15W`` (day of month), ``6L``, ``2#1`` (day of week)."""
-    return part in ("L", "LW") or "#" in part or (part[-1:] in ("W", "L") and part[:-1].isdigit())
+def cron_fields(expression: str) -> list[str]:
+    """The six fields of ``cron(minutes hours day-of-month month day-of-week year)``."""
+    return expression[len("cron(") : -1].split()
 
 
-def _values(text: str, low: int, high: int, names: tuple[str, ...] = ()) -> set[int] | None:
-    """The values a cron field selects; None for "any" (``*``, ``?``, or a calendar token)."""
-    parts = text.upper().split(",")
-    if text in ("*", "?") or any(_special(part) for part in parts):
-        return None
-    found: set[int] = set()
-    for part in parts:
-        base, _, step = part.partition("/")
+def _number(token: str, names: list[str], low: int) -> int:
+    upper = token.upper()
+    return names.index(upper) + low if upper in names else int(token)
+
+
+def expand(text: str, low: int, high: int, names: list[str] | None = None) -> set[int]:
+    """The values a plain cron field (numbers, names, ranges, steps, lists) selects."""
+    if text in ("*", "?"):
+        return set(range(low, high + 1))
+    values: set[int] = set()
+    for part in text.split(","):
+        base, _, step_text = part.partition("/")
         if base == "*":
             first, last = low, high
         else:
             start, dash, end = base.partition("-")
-            first = _number(start, names, low)
-            last = _number(end, names, low) if dash else (high if step else first)
+            first = _number(start, names or [], low)
+            last = _number(end, names or [], low) if dash else (high if step_text else first)
         wrapped = [*range(first, high + 1), *range(low, last + 1)]  # FRI-MON
         span = list(range(first, last + 1)) if last >= first else wrapped
-        found |= set(span[:: int(step or 1)])
-    return found
+        values |= set(span[:: int(step_text or 1)])
+    return values
 
 
-def _number(token: str, names: tuple[str, ...], low: int) -> int:
-    return names.index(token) + low if token in names else int(token)
+def weekday(day: date) -> int:
+    """EventBridge's day of week: SUN=1 ... SAT=7."""
+    return (day.weekday() + 1) % 7 + 1
+
+
+def _nearest_weekday(year: int, month: int, day: int) -> int:
+    """The weekday (Mon-Fri) nearest to ``day`` within its month (cron's ``W``)."""
+    length = calendar.monthrange(year, month)[1]
+    day = min(day, length)
+    week_day = date(year, month, day).weekday()
+    if week_day == 5:  # Saturday: Friday before, or Monday after on the 1st
+        return day - 1 if day > 1 else day + 2
+    if week_day == 6:  # Sunday: Monday after, or Friday before on the last day
+        return day + 1 if day < length else day - 2
+    return day
+
+
+def _day_of_month_matches(text: str, day: date) -> bool:
+    if text in ("*", "?"):
+        return True
+    length = calendar.monthrange(day.year, day.month)[1]
+    for part in text.split(","):
+        if part == "L" and day.day == length:
+            return True
+        if part == "LW" and day.day == _nearest_weekday(day.year, day.month, length):
+            return True
+        if part.endswith("W") and part != "LW":
+            if day.day == _nearest_weekday(day.year, day.month, int(part[:-1])):
+                return True
+        elif part not in ("L", "LW") and day.day in expand(part, 1, 31):
+            return True
+    return False
+
+
+def _day_of_week_matches(text: str, day: date) -> bool:
+    if text in ("*", "?"):
+        return True
+    today = weekday(day)
+    length = calendar.monthrange(day.year, day.month)[1]
+    for part in text.split(","):
+        if "#" in part:
+            name, nth = part.split("#")
+            if today == _number(name, DAYS, 1) and (day.day - 1) // 7 + 1 == int(nth):
+                return True
+        elif part.endswith("L") and len(part) > 1:
+            if today == _number(part[:-1], DAYS, 1) and day.day + 7 > length:
+                return True
+        elif today in expand(part, 1, 7, DAYS):
+            return True
+    return False
+
+
+def fires_on(fields: list[str], day: date) -> bool:
+    """The expression fires at some time of ``day`` (its month and day fields; the year is
+    the caller's)."""
+    return (
+        day.month in expand(fields[3], 1, 12, MONTHS)
+        and _day_of_month_matches(fields[2], day)
+        and _day_of_week_matches(fields[4], day)
+    )
+
+
+def firing_days(fields: list[str], year: int) -> list[int]:
+    """Ordinals of the days of ``year`` the expression fires on."""
+    first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+    return [o for o in range(first, last + 1) if fires_on(fields, date.fromordinal(o))]
 
 
 def _days(fields: list[str]) -> list[int]:
-    """Ordinals of the days a cron expression can fire on."""
-    years = _values(fields[5], 1970, 2199)
-    sample = sorted(years)[:MAX_YEARS] if years is not None else list(SAMPLE_YEARS)
-    months = _values(fields[3], 1, 12, tuple(_MONTHS))
-    days_of_month = _values(fields[2], 1, 31)
-    weekdays = _values(fields[4], 1, 7, tuple(_DAYS))
-    found = []
-    for year in sample:
-        for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
-            day = date.fromordinal(ordinal)
-            weekday = (day.weekday() + 1) % 7 + 1  # EventBridge: SUN=1 ... SAT=7
-            if (
-                (months is None or day.month in months)
-                and (days_of_month is None or day.day in days_of_month)
-                and (weekdays is None or weekday in weekdays)
-            ):
-                found.append(ordinal)
-    return found
+    """Ordinals of the days a cron expression fires on, over its sample years."""
+    years = None if fields[5] in ("*", "?") else sorted(expand(fields[5], 1970, 2199))
+    sample = years[:MAX_YEARS] if years is not None else list(SAMPLE_YEARS)
+    return [ordinal for year in sample for ordinal in firing_days(fields, year)]
 
 
 @lru_cache(maxsize=256)
@@ -80,9 +139,8 @@ def most_runs_in(expression: str, window_seconds: int, enough: int) -> int:
     minutes = schedule_period_minutes(expression)
     if minutes is not None:
         return min(enough, math.ceil(window_seconds / (minutes * 60)))
-    fields = expression[len("cron(") : -1].split()
-    hours = _values(fields[1], 0, 23) or set(range(24))
-    minutes_of_hour = _values(fields[0], 0, 59) or set(range(60))
+    fields = cron_fields(expression)
+    hours, minutes_of_hour = expand(fields[1], 0, 23), expand(fields[0], 0, 59)
     times = sorted(hour * 3600 + minute * 60 for hour in hours for minute in minutes_of_hour)
     best, first = 0, 0
     runs: list[int] = []

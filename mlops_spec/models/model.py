@@ -1,5 +1,8 @@
 """``models.<id>``: one model's training, registry, serving, monitors and retraining policy."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import Field, StrictFloat, StrictInt
 
 from mlops_spec.enums import MonitorAction, ServingTier
@@ -70,8 +73,15 @@ class Model(SpecModel):
 
     @property
     def job_driver(self) -> tuple[str, ScheduledMonitorBase] | None:
-        """(id, monitor) whose schedule the model's monitoring job follows: the first
-        data-drift monitor, else the first scheduled monitor (ids in order)."""
-        scheduled = self.scheduled_monitors
-        drift = {k: m for k, m in scheduled.items() if isinstance(m, DataDriftMonitor)}
-        return next(iter((drift or scheduled).items()), None)
+        """(id, monitor) whose schedule the model's monitoring job follows (:func:`job_driver`
+        of its scheduled monitors)."""
+        return job_driver(self.scheduled_monitors)
+
+
+def job_driver(monitors: Mapping[str, Any]) -> tuple[str, ScheduledMonitorBase] | None:
+    """(id, monitor) whose schedule a monitoring job measuring ``monitors`` follows: the first
+    data-drift monitor, else the first scheduled monitor (ids in order); None without a
+    scheduled monitor. The load-time window rule and the planner's job both use it."""
+    scheduled = {k: m for k, m in sorted(monitors.items()) if isinstance(m, ScheduledMonitorBase)}
+    drift = {k: m for k, m in scheduled.items() if isinstance(m, DataDriftMonitor)}
+    return next(iter((drift or scheduled).items()), None)

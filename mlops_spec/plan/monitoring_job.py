@@ -28,6 +28,7 @@ from mlops_runtime.contract.config import (
 from mlops_spec.checks import model_features
 from mlops_spec.enums import FeatureKind, ServingTier
 from mlops_spec.models import ResolvedSpec, SystemSpec
+from mlops_spec.models.model import job_driver
 from mlops_spec.models.monitors import (
     SCHEDULED_MONITOR_TYPES,
     BiasMonitor,
@@ -94,11 +95,11 @@ def _first(monitors: dict[str, Any]) -> Any:
 
 
 def driver(monitors: dict[str, Any]) -> tuple[str, Any]:
-    """(id, monitor) whose schedule the job follows: the first data-drift monitor, else the
-    first scheduled monitor (ids in order)."""
-    scheduled = scheduled_monitors(monitors)
-    drift = monitors_of(scheduled, DataDriftMonitor)
-    return next(iter((drift or scheduled).items()))
+    """(id, monitor) whose schedule the job follows (``models.model.job_driver``, the rule the
+    load-time window check uses); ``monitors`` holds at least one scheduled monitor."""
+    found = job_driver(monitors)
+    assert found is not None, "a monitoring job measures at least one scheduled monitor"
+    return found
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,11 @@ HOUR, DAY = 3600, 86400
         ("cron(0 0 1 * ? *)", 28 * DAY, 1),  # monthly: 1 Feb -> 1 Mar 2027 is 28 days
         ("cron(0 0 1 * ? *)", 28 * DAY + 1, 2),
         ("cron(0 0 29 FEB ? *)", 365 * DAY, 1),  # leap days only
-        ("cron(0 0 L * ? *)", 2 * DAY, 2),  # a calendar token counts as any day: never fewer
+        ("cron(0 0 L * ? *)", 2 * DAY, 1),  # last day of the month: 31 Jan -> 28 Feb 2027
+        ("cron(0 0 L * ? *)", 28 * DAY + 1, 2),
+        ("cron(0 0 ? * 2#1 *)", 28 * DAY, 1),  # first Monday: 1 Feb -> 1 Mar 2027
+        ("cron(0 0 ? * 2#1 *)", 28 * DAY + 1, 2),
+        ("cron(0 0 LW * ? *)", 2 * DAY + 1, 1),  # last weekday: at most one per month
     ],
 )
 def test_most_runs_in_a_window(expression: str, window: int, runs: int) -> None:
