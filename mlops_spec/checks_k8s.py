@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mlops_spec.checks import Issue
 from mlops_spec.checks_k8s_batch import batch_issues
 from mlops_spec.cron_k8s import CronError, to_kubernetes_cron
-from mlops_spec.enums import MonitorAction
+from mlops_spec.enums import MonitorAction, TrainingPlatform
 from mlops_spec.models.monitors import ScheduledMonitorBase
 from mlops_spec.models.serving import BatchServing, PinnedVersion, RealtimeServing
 
@@ -18,8 +18,23 @@ if TYPE_CHECKING:
 
 Loc = tuple[str | int, ...]
 
-ISSUE_13 = "Kubernetes training, its registry and the deploy controller are issue 13 (open)"
-"""Why a spec asking for part 2 of the Kubernetes back end is refused today."""
+CLUSTER_REGISTRY = (
+    "the loop controller follows the cluster's own registry, which only models trained on the "
+    "cluster register into"
+)
+"""Why ``latest_approved`` and ``retrain`` need ``training.platform: kubernetes`` there."""
+GATE_NOT_BUILT = (
+    "a gate on a model the cluster trains is not built yet (the candidate's model server in "
+    "the training Job); train it on sagemaker, or drop the gate for now"
+)
+"""Why a cluster-trained model's ``training.gate`` is refused (until the gate is built)."""
+SAGEMAKER_TRAINING = {
+    "instance_type": "cpu",
+    "instance_count": "cpu",
+    "private_registry": "image",
+    "max_wait_minutes": "max_runtime_minutes",
+}
+"""Training fields that mean nothing on the cluster -> the field to use instead."""
 
 BUILT_ROUTERS = frozenset({"none"})
 """Traffic routers the Kubernetes planner builds (the others are refused until built)."""
@@ -64,6 +79,16 @@ def _aws_issues(spec: SystemSpec) -> list[Issue]:
             )
         )
     for model_id, model in spec.models.items():
+        if model.training.platform is TrainingPlatform.KUBERNETES:
+            issues.append(
+                Issue(
+                    ("models", model_id, "training", "platform"),
+                    "a cluster trains only on a stack with system.platform: kubernetes (and "
+                    "its system.kubernetes profile); this stack runs on aws",
+                    got="kubernetes",
+                    allowed="sagemaker",
+                )
+            )
         serving = model.serving
         if isinstance(serving, RealtimeServing | BatchServing):
             for size in _SIZES:
@@ -120,27 +145,71 @@ def _notification_issues(spec: SystemSpec) -> list[Issue]:
 
 def _model_issues(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
     serving = model.serving
+    on_cluster = model.training.platform is TrainingPlatform.KUBERNETES
     issues: list[Issue] = []
     if serving is not None:
-        issues += _serving_issues(spec, (*base, "serving"), serving)
+        issues += _serving_issues(spec, (*base, "serving"), serving, on_cluster)
+    if on_cluster:
+        issues += _training_issues(spec, (*base, "training"), model)
     for monitor_id, monitor in model.monitors.items():
         loc = (*base, "monitors", monitor_id)
         if isinstance(monitor, ScheduledMonitorBase):
             issues += _schedule_issues((*loc, "schedule"), monitor)
-        if monitor.action is MonitorAction.RETRAIN:
+        if monitor.action is MonitorAction.RETRAIN and not on_cluster:
             issues.append(
                 Issue(
                     (*loc, "action"),
-                    "on Kubernetes a retrain alert reaches the retraining controller, which is "
-                    f"not built yet: {ISSUE_13}",
+                    "on Kubernetes a retrain alert reaches the loop controller, which retrains "
+                    "only models trained on the cluster: set the model's training.platform: "
+                    "kubernetes, or action notify",
                     got="retrain",
-                    allowed="notify, rollback",
+                    allowed="notify, rollback (retrain with training.platform: kubernetes)",
                 )
             )
     return issues
 
 
-def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any) -> list[Issue]:
+def _training_issues(spec: SystemSpec, loc: Loc, model: Model) -> list[Issue]:
+    """A model the cluster trains: SageMaker-only fields, the gate, the GPU pool, the
+    schedule's cron."""
+    training = model.training
+    issues = [
+        Issue(
+            (*loc, key),
+            f"{key} is a SageMaker training setting and means nothing on the cluster "
+            "(a Job sized by cpu, memory_gib and gpu, pulling its image with the node's "
+            "credentials, stopped after max_runtime_minutes)",
+            got=getattr(training, key),
+            suggestion=instead,
+        )
+        for key, instead in SAGEMAKER_TRAINING.items()
+        if _explicit_sagemaker(training, key)
+    ]
+    if training.gate is not None:
+        issues.append(Issue((*loc, "gate"), GATE_NOT_BUILT, got="a gate"))
+    profile = spec.system.kubernetes
+    if training.gpu and profile is not None and profile.node_pools.gpu is None:
+        issues.append(
+            Issue(
+                (*loc, "gpu"),
+                "GPU training needs a GPU node pool: set system.kubernetes.node_pools.gpu",
+                got=training.gpu,
+            )
+        )
+    if training.schedule is not None:
+        issues += _schedule_issues((*loc, "schedule"), training)
+    return issues
+
+
+def _explicit_sagemaker(training: Any, key: str) -> bool:
+    if key == "instance_count":
+        return bool(training.instance_count > 1)
+    if key == "instance_type":
+        return key in training.model_fields_set and training.instance_type is not None
+    return getattr(training, key) is not None
+
+
+def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any, on_cluster: bool) -> list[Issue]:
     if serving.tier not in BUILT_TIERS:
         return [
             Issue(
@@ -173,16 +242,23 @@ def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any) -> list[Issue]:
             )
         )
     if not isinstance(serving.model_version, PinnedVersion):
-        issues.append(
-            Issue(
-                (*loc, "model_version"),
-                "on Kubernetes a served version is pinned ({pinned: N}) until the deploy "
-                f"controller follows latest_approved: {ISSUE_13}",
-                got="latest_approved",
-                allowed="{pinned: N}",
-            )
-        )
+        issues += _latest_issues((*loc, "model_version"), serving, on_cluster)
     return issues
+
+
+def _latest_issues(loc: Loc, serving: Any, on_cluster: bool) -> list[Issue]:
+    """``latest_approved`` on a cluster: the controller rolls out real-time Rollouts of the
+    models the cluster trains."""
+    if not on_cluster:
+        reason = f"{CLUSTER_REGISTRY}: set the model's training.platform: kubernetes, or pin"
+    elif not isinstance(serving, RealtimeServing):
+        reason = (
+            f"the loop controller rolls out the real-time tier's Rollouts only; a {serving.tier} "
+            "model on Kubernetes serves a pinned version"
+        )
+    else:
+        return []
+    return [Issue(loc, reason, got="latest_approved", allowed="{pinned: N}")]
 
 
 def _schedule_issues(loc: Loc, holder: Any) -> list[Issue]:

@@ -2,9 +2,10 @@
 
 In order: the namespace (when the stack creates it), a read of every CustomResourceDefinition
 the stack's custom resources need (``CustomResourceDefinition.get``: a missing operator fails
-the preview, naming the CRD), the serving objects (``KubernetesServing``) and the monitors
-(``Monitors``: alerts, their routing, the monitoring jobs). Operators are the cluster's: this
-component reads their CRDs and never installs them.
+the preview, naming the CRD), the serving objects (``KubernetesServing``), the monitors
+(``Monitors``: alerts, their routing, the monitoring jobs) and, when the cluster trains, the
+loop (``Loop``: Job and Rollout templates, schedules, the controller). Operators are the
+cluster's: this component reads their CRDs and never installs them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlops_components.k8s.loop import Loop, LoopArgs
 from mlops_components.k8s.monitors import Monitors, MonitorsArgs
 from mlops_components.k8s.serving import KubernetesServing, KubernetesServingArgs
 from mlops_components.refs import Refs
@@ -38,6 +40,8 @@ class Cluster(pulumi.ComponentResource):
     """The namespace every object lives in."""
     crds: dict[str, k8s.apiextensions.v1.CustomResourceDefinition]
     """CRD name -> its read (custom resources depend on it)."""
+    loop: Loop | None
+    """The retraining loop, when the cluster trains a model."""
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -67,9 +71,16 @@ class Cluster(pulumi.ComponentResource):
         by_kind = {m.kind: self.crds[m.crd] for m in plan.all_manifests if m.crd}
         Monitors(
             "monitors",
-            MonitorsArgs(plan.monitoring, crds=by_kind),
+            MonitorsArgs(plan.monitoring, crds=by_kind, depends_on=waits),
             pulumi.ResourceOptions(parent=self, depends_on=[*waits, serving]),
         )
+        self.loop = None
+        if plan.loop is not None:
+            self.loop = Loop(
+                "loop",
+                LoopArgs(plan.loop, refs=args.refs, depends_on=waits),
+                pulumi.ResourceOptions(parent=self, depends_on=[*waits, serving]),
+            )
         self.register_outputs({"namespace": self.namespace})
 
     def _namespace(self, plan: KubernetesPlan) -> k8s.core.v1.Namespace | None:

@@ -5,16 +5,21 @@ Role, RoleBinding, Deployment and Service, from ``mlops_spec.plan.k8s.controller
 
 Pulumi creates no training Job (the controller does, per run) and no ``latest_approved``
 Rollout (the controller creates it on the first approved version and owns its pod template).
+Manifests holding ``${account}`` / ``${key_arn}`` (an ``s3`` store's key in the controller's and
+the register container's configuration) are filled from the stack's key (``LoopArgs.refs``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mlops_components.refs import Refs
+from mlops_spec.plan.documents import PLACEHOLDERS
 from mlops_spec.plan.k8s.controller import LoopPlan, webhook_url
 
 TYPE = "mlops:k8s:Loop"
@@ -23,6 +28,11 @@ TYPE = "mlops:k8s:Loop"
 @dataclass(frozen=True)
 class LoopArgs:
     plan: LoopPlan
+    """The stack's ``KubernetesPlan.loop``."""
+    refs: Refs | None = None
+    """The account and the system key, for manifests holding placeholders (required then)."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """What every object waits for (the namespace, when the stack creates it)."""
 
 
 class Loop(pulumi.ComponentResource):
@@ -37,8 +47,15 @@ class Loop(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LoopArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        plan = args.plan
-        child = pulumi.ResourceOptions(parent=self)
+        plan, self._args = args.plan, args
+        child = self._opts()
+        for manifest in plan.service_account_manifests():
+            k8s.core.v1.ServiceAccount(
+                manifest["metadata"]["name"],
+                metadata=manifest["metadata"],
+                automount_service_account_token=False,
+                opts=child,
+            )
         templates = [self._config_map(f"{j.model}-job-template", j.config_map()) for j in plan.jobs]
         templates += [
             self._config_map(f"{m['metadata']['name']}-rollout-template", m)
@@ -58,14 +75,14 @@ class Loop(pulumi.ComponentResource):
             metadata=binding["metadata"],
             role_ref=binding["roleRef"],
             subjects=binding["subjects"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, role_resource]),
+            opts=self._opts(account, role_resource),
         )
         deployment = control.deployment()
         k8s.apps.v1.Deployment(
             "controller",
             metadata=deployment["metadata"],
-            spec=deployment["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*templates, account]),
+            spec=self._filled(deployment["spec"]),
+            opts=self._opts(*templates, account),
         )
         service = control.service()
         k8s.core.v1.Service(
@@ -97,10 +114,22 @@ class Loop(pulumi.ComponentResource):
             }
         )
 
+    def _opts(self, *waits: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=[*self._args.depends_on, *waits])
+
+    def _filled(self, section: dict[str, Any]) -> Any:
+        """``section``, or an Output of it with the placeholders filled in."""
+        text = json.dumps(section)
+        if not any(f"${{{name}}}" in text for name in PLACEHOLDERS):
+            return section
+        if self._args.refs is None:
+            raise ValueError("the loop's manifests hold placeholders: LoopArgs.refs is required")
+        return self._args.refs.render(text).apply(json.loads)
+
     def _config_map(self, name: str, manifest: dict[str, Any]) -> k8s.core.v1.ConfigMap:
         return k8s.core.v1.ConfigMap(
             name,
             metadata=manifest["metadata"],
-            data=manifest["data"],
-            opts=pulumi.ResourceOptions(parent=self),
+            data=self._filled(manifest["data"]),
+            opts=self._opts(),
         )

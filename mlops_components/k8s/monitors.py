@@ -26,6 +26,9 @@ class MonitorsArgs:
     crds: Mapping[str, pulumi.Resource] = field(default_factory=dict)
     """Kind (``PrometheusRule``, ``AlertmanagerConfig``) -> the program's read of its
     ``CustomResourceDefinition``; resources of that kind depend on it. Default: none."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """What every object waits for (the namespace, when the stack creates it; a component's
+    own ``depends_on`` does not reach its children). Default: nothing."""
 
 
 class Monitors(pulumi.ComponentResource):
@@ -46,7 +49,8 @@ class Monitors(pulumi.ComponentResource):
         rules = {r.model: self._custom(f"{r.model}-rules", r.manifest(), args) for r in plan.rules}
         config = self._custom("alertmanager-config", plan.alertmanager.manifest(), args)
         cronjobs = {
-            c.model: self._cronjob(f"{c.model}-monitoring-job", c.manifest()) for c in plan.cronjobs
+            c.model: self._cronjob(f"{c.model}-monitoring-job", c.manifest(), args)
+            for c in plan.cronjobs
         }
         # Names come from the plan; each output waits for its resource.
         self.rule_names = pulumi.Output.all(*(r.urn for r in rules.values())).apply(
@@ -68,19 +72,22 @@ class Monitors(pulumi.ComponentResource):
         self, name: str, manifest: dict[str, Any], args: MonitorsArgs
     ) -> k8s.apiextensions.CustomResource:
         crd = args.crds.get(manifest["kind"])
+        waits = [*args.depends_on, *([crd] if crd else [])]
         return k8s.apiextensions.CustomResource(
             name,
             api_version=manifest["apiVersion"],
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crd] if crd else None),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits or None),
         )
 
-    def _cronjob(self, name: str, manifest: dict[str, Any]) -> k8s.batch.v1.CronJob:
+    def _cronjob(
+        self, name: str, manifest: dict[str, Any], args: MonitorsArgs
+    ) -> k8s.batch.v1.CronJob:
         return k8s.batch.v1.CronJob(
             name,
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on) or None),
         )

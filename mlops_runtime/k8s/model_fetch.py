@@ -4,8 +4,10 @@ The init container of a model pod on Kubernetes. SageMaker hosting unpacks the p
 ``ModelDataUrl`` (a ``model.tar.gz``) into ``/opt/ml/model`` before it starts the container;
 this does the same, so an image written for SageMaker serves unchanged. The artifact is
 ``$MLOPS_MODEL_DATA_URL`` when set (the loop controller writes it for ``latest_approved``),
-else the ``ModelDataUrl`` of the SageMaker package ``$MLOPS_MODEL_PACKAGE_ARN`` (pinned
-versions). Configuration (``MLOPS_RUNTIME_CONFIG``): ``{"destination": "/opt/ml/model"}``.
+else the ``ModelDataUrl`` of the pinned package ``$MLOPS_MODEL_PACKAGE_ARN``: a SageMaker
+package's ARN, or a version of the cluster's object-store registry (its id, the folder
+``s3://<store>/registry/<model>/versions/<N>``, whose ``manifest.json`` names the artifact;
+the version must not be Rejected). Configuration (``MLOPS_RUNTIME_CONFIG``): ``{"destination": "/opt/ml/model"}``.
 Members that would land outside the destination (absolute paths, ``..``, links) are refused.
 Exit 2 on a bad configuration, 1 when the artifact cannot be fetched or unpacked.
 """
@@ -26,6 +28,7 @@ import boto3
 
 from mlops_runtime.aws.clients import split_s3_uri
 from mlops_runtime.contract.config import ENV_VAR
+from mlops_runtime.contract.controller import MANIFEST_FILE
 from mlops_runtime.core.logs import get_logger, log
 
 DATA_URL_ENV = "MLOPS_MODEL_DATA_URL"
@@ -37,15 +40,27 @@ class UnsafeArchive(ValueError):
     """An archive member that would be written outside the destination."""
 
 
-def artifact_uri(env: Mapping[str, str], sagemaker: Any) -> str:
-    """The artifact to unpack: ``MLOPS_MODEL_DATA_URL``, else the package's ModelDataUrl."""
+def artifact_uri(env: Mapping[str, str], sagemaker: Any, s3: Any = None) -> str:
+    """The artifact to unpack: ``MLOPS_MODEL_DATA_URL``, else the package's ModelDataUrl
+    (``s3``: the client reading an object-store registry's manifest)."""
     if env.get(DATA_URL_ENV):
         return env[DATA_URL_ENV]
     package = env.get(PACKAGE_ENV)
     if not package:
         raise ValueError(f"set {DATA_URL_ENV} or {PACKAGE_ENV}")
+    if package.startswith("s3://"):
+        return registry_artifact(package, s3)
     described = sagemaker.describe_model_package(ModelPackageName=package)
     return str(described["InferenceSpecification"]["Containers"][0]["ModelDataUrl"])
+
+
+def registry_artifact(version: str, s3: Any) -> str:
+    """The ``artifact_uri`` of an object-store registry version (its folder's URI)."""
+    bucket, key = split_s3_uri(f"{version.rstrip('/')}/{MANIFEST_FILE}")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    if manifest.get("status") == "Rejected":
+        raise ValueError(f"version {version} is Rejected: pin another version")
+    return str(manifest["artifact_uri"])
 
 
 def unpack(archive: Path, destination: Path) -> int:
@@ -91,8 +106,9 @@ def main() -> int:
         return 2
     session = boto3.session.Session()
     try:
-        uri = artifact_uri(os.environ, session.client("sagemaker"))
-        files = fetch(uri, destination, session.client("s3"))
+        s3 = session.client("s3")
+        uri = artifact_uri(os.environ, session.client("sagemaker"), s3)
+        files = fetch(uri, destination, s3)
     except Exception as error:
         log(
             _LOG,

@@ -153,10 +153,10 @@ def plan_job(
         return None
     region = spec.system.region
     _, lead = driver(scheduled)
-    checks = _checks(spec, model_id, storage, scheduled)
+    checks = monitor_checks(spec, model_id, storage, scheduled)
     assert serving is not None  # _measured: the job reads captured traffic or batch data
     reading, reads = _reading(spec, model_id, storage, serving, checks, partition)
-    config = _config(spec, model_id, names, storage, lead, checks, reading)
+    config = monitor_config(spec, model_id, names, storage, lead, checks, reading)
     pipeline = names.monitoring_pipeline(model_id)
     job = _Job(
         model_id,
@@ -212,9 +212,10 @@ def _measured(
     return {k: m for k, m in monitors.items() if k not in unmeasured}
 
 
-def _checks(
+def monitor_checks(
     spec: SystemSpec, model_id: str, storage: StoragePlan, scheduled: dict[str, Any]
 ) -> _Checks:
+    """What a model's monitoring job checks (the same on AWS and on a cluster)."""
     drift = monitors_of(scheduled, DataDriftMonitor)
     methods: dict[str, str] = {}
     thresholds: dict[str, float] = {}
@@ -335,7 +336,7 @@ def _reading(
     return reading, reads
 
 
-def _config(
+def monitor_config(
     spec: SystemSpec,
     model_id: str,
     names: Names,

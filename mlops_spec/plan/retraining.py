@@ -262,7 +262,9 @@ class _Triggers:
         return sorted(set(self.scheduled) | set(self.alarms.values()) | readers)
 
 
-def _triggers(spec: SystemSpec, names: Names, storage: StoragePlan) -> _Triggers:
+def retrain_triggers(spec: SystemSpec, names: Names, storage: StoragePlan) -> _Triggers:
+    """What starts each model's training automatically (the Kubernetes loop controller reads
+    the same: ``mlops_spec.plan.k8s.loop``)."""
     models = sorted(spec.models.items())
     sources = []
     for source_id, source in sorted(spec.data_sources.items()):
@@ -292,7 +294,7 @@ def plan_retraining(
     """None when no model retrains (on a schedule, alarms or data) and none follows
     latest_approved."""
     spec = resolved.spec
-    triggers = _triggers(spec, names, storage)
+    triggers = retrain_triggers(spec, names, storage)
     deployed = [
         s
         for _, s in sorted(serving.items())
@@ -348,14 +350,7 @@ def _trigger_function(
     config = TriggerConfig(
         system=spec.system.id,
         table_name=loop.table.name,
-        models={
-            m: ModelTrigger(
-                pipeline_name=training[m].pipeline_name,
-                cooldown_hours=float(spec.models[m].retraining.cooldown_hours),
-                max_runs_per_day=spec.models[m].retraining.max_runs_per_day,
-            )
-            for m in retrained
-        },
+        models={m: model_trigger(spec, m, training[m].pipeline_name) for m in retrained},
         alarms=triggers.alarms,
         data_sources=tuple(
             DataSourceTrigger(bucket=loc.bucket, prefix=loc.prefix, models=readers)
@@ -373,6 +368,17 @@ def _trigger_function(
         config,
         timeout=60,
         reserved_concurrency=TRIGGER_CONCURRENCY,
+    )
+
+
+def model_trigger(spec: SystemSpec, model_id: str, pipeline_name: str) -> ModelTrigger:
+    """How one model's runs are limited: its cooldown and daily cap from the spec (the
+    Kubernetes controller's ``LoopModel`` takes the same)."""
+    retraining = spec.models[model_id].retraining
+    return ModelTrigger(
+        pipeline_name=pipeline_name,
+        cooldown_hours=float(retraining.cooldown_hours),
+        max_runs_per_day=retraining.max_runs_per_day,
     )
 
 

@@ -319,7 +319,7 @@ def served_by_deploy_function(model: Model) -> bool:
     )
 
 
-def _profile(
+def profile_plan(
     spec_model: Model,
     model_id: str,
     resolved: ResolvedSpec,
@@ -327,6 +327,8 @@ def _profile(
     copy_predictions: bool = False,
     written: bool = True,
 ) -> ProfilePlan:
+    """The reference profile of a model's candidates (the AWS Profile step; the Kubernetes
+    training Job's register container profiles with the same configuration)."""
     source = spec_model.training.inputs[0]
     location = storage.location(source)
     profile_uri = reference_profile_uri(storage, model_id)
@@ -425,8 +427,8 @@ def plan_training(
     if training.platform != "sagemaker":
         raise PlanError(
             f"models.{model_id}.training.platform: {training.platform} training is "
-            "not built by the AWS components, and the Kubernetes back end trains nothing yet "
-            "(issue 13, open); use platform: sagemaker"
+            "not built by the AWS components: a cluster trains it on a stack with "
+            "system.platform: kubernetes; use platform: sagemaker here"
         )
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
@@ -446,7 +448,7 @@ def plan_training(
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    profile = _profile(
+    profile = profile_plan(
         spec_model,
         model_id,
         resolved,

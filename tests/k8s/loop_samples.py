@@ -92,5 +92,7 @@ def loop_plan() -> controller.LoopPlan:
         controller=plan(),
         jobs=(job(), job(name="shop-dev-ltv-train", model="ltv", gpu=0, kueue_queue=None)),
         schedules=(schedule(),),
-        rollout_templates=(("shop-dev-churn-rollout", samples.rollout("churn-classifier")),),
+        rollout_templates=(
+            ("shop-dev-churn-rollout", json.dumps(samples.rollout("churn-classifier"))),
+        ),
     )

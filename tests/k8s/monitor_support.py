@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops_spec.load import resolve
-from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.monitors import Monitor
 from mlops_spec.naming import Names
 from mlops_spec.plan import DeploymentPlan, plan
 from mlops_spec.plan.k8s import monitors_promql as q
+from mlops_spec.plan.k8s import stack
 from mlops_spec.plan.k8s.monitors import (
     AlertPlan,
     MonitorCluster,
@@ -73,13 +73,8 @@ def k8s_plan(
     return aws, plan_k8s_monitoring(resolved, names, aws.policy, cluster, jobs=jobs)
 
 
-def aws_twin(resolved: ResolvedSpec) -> ResolvedSpec:
-    """The same stack with ``platform: aws`` (serving and monitors kept), as
-    ``mlops_spec.plan.k8s.stack.aws_twin`` makes it: what a Kubernetes stack's monitors are
-    compared with."""
-    spec = resolved.spec
-    system = spec.system.model_copy(update={"platform": "aws"})
-    return resolved.model_copy(update={"spec": spec.model_copy(update={"system": system})})
+aws_twin = stack.aws_twin
+"""The same stack planned for AWS: what a Kubernetes stack's monitors are compared with."""
 
 
 def stacks_of(path: Path) -> list[str]:

@@ -45,17 +45,26 @@ def _cluster(stack: str, path: Path = SPEC) -> KubernetesPlan:
     return cluster
 
 
+def _templates(cluster: KubernetesPlan) -> list[dict[str, Any]]:
+    """The Rollouts the loop controller creates (``latest_approved``) from their templates."""
+    return [body for _, body in cluster.loop.rollouts()] if cluster.loop else []
+
+
 def _rendered(cluster: KubernetesPlan) -> list[dict[str, Any]]:
-    """The manifests as the components send them (placeholders filled)."""
-    return [json.loads(render(json.dumps(m.body), REFS)) for m in cluster.all_manifests]
+    """The manifests as the components send them (placeholders filled), and the Rollouts the
+    controller creates from their templates."""
+    bodies = [m.body for m in cluster.all_manifests] + _templates(cluster)
+    return [json.loads(render(json.dumps(b), REFS)) for b in bodies]
 
 
 def _kind(cluster: KubernetesPlan, kind: str) -> dict[str, Any]:
-    """The real-time model's object of ``kind`` (the serverless one is test_serverless_plan's)."""
+    """The real-time model's object of ``kind`` (the serverless one is test_serverless_plan's);
+    its Rollout whoever creates it (Pulumi when pinned, the controller when latest_approved)."""
     (found,) = [
-        m.body
-        for m in cluster.manifests
-        if m.kind == kind and m.body["metadata"]["labels"]["app.kubernetes.io/name"].endswith(MODEL)
+        body
+        for body in [*(m.body for m in cluster.manifests), *_templates(cluster)]
+        if body["kind"] == kind
+        and body["metadata"]["labels"]["app.kubernetes.io/name"].endswith(MODEL)
     ]
     return copy.deepcopy(dict(found))
 
@@ -69,7 +78,10 @@ def test_the_aws_side_builds_no_serving_and_no_alarms() -> None:
     deployment = _plan("prod")
     assert deployment.serving == ()
     assert all(not m.alarms for m in deployment.monitoring.models)
-    assert deployment.models == (MODEL, SERVERLESS)  # SageMaker still trains and registers them
+    assert deployment.models == (SERVERLESS,)  # SageMaker trains and registers it; the cluster
+    # trains MODEL: no package group, pipeline or schedule of it on AWS
+    assert [g.model for g in deployment.registry.groups] == [SERVERLESS]
+    assert deployment.retraining is None or not deployment.retraining.schedule_for(MODEL)
 
 
 def test_the_pod_runs_the_model_behind_the_proxy() -> None:
@@ -98,8 +110,15 @@ def test_the_pod_runs_the_model_behind_the_proxy() -> None:
     assert config.capture is not None and config.capture.sampling_percent == 25.0
     assert config.capture.destination == "s3://acme-churnk-prod-capture-eu-west-1/endpoints"
     (fetch,) = pod["initContainers"]
-    package = {e["name"]: e.get("value") for e in fetch["env"]}["MLOPS_MODEL_PACKAGE_ARN"]
-    assert package.endswith(":model-package/churnk-prod-churn-classifier/3")
+    env = {e["name"]: e.get("value") for e in fetch["env"]}
+    assert env["MLOPS_MODEL_DATA_URL"] == ""  # the controller writes the approved version's
+    assert "MLOPS_MODEL_PACKAGE_ARN" not in env
+    (dev_fetch,) = _kind(_cluster("dev"), "Rollout")["spec"]["template"]["spec"]["initContainers"]
+    pinned = {e["name"]: e.get("value") for e in dev_fetch["env"]}["MLOPS_MODEL_PACKAGE_ARN"]
+    # dev pins version 1 of the cluster's registry (the loop's state in the artifacts bucket)
+    assert pinned == (
+        "s3://acme-churnk-dev-artifacts-eu-west-1/loop/registry/churn-classifier/versions/1"
+    )
     for container in [*pod["containers"], fetch]:
         security = container["securityContext"]
         assert security["readOnlyRootFilesystem"] and not security["allowPrivilegeEscalation"]
@@ -174,9 +193,8 @@ def test_the_service_skips_await_and_the_policy_hides_the_model_port() -> None:
 def test_custom_resources_name_their_crd_and_operators_are_listed() -> None:
     cluster = _cluster("prod")
     crds = {m.kind: m.crd for m in cluster.manifests if m.crd}
-    assert crds == {
+    assert crds == {  # no Rollout: the controller creates it (its CRD is still needed)
         "Service": "services.serving.knative.dev",  # the serverless model's
-        "Rollout": "rollouts.argoproj.io",
         "AnalysisTemplate": "analysistemplates.argoproj.io",
         "ScaledObject": "scaledobjects.keda.sh",
         "ServiceMonitor": "servicemonitors.monitoring.coreos.com",
@@ -257,4 +275,6 @@ def test_checkov_finds_no_policy_violation(findings: list[Finding]) -> None:
         "Deployment.churn-ml.churnk-prod-churn-classifier",
         "Deployment.churn-ml-dev.churnk-dev-retention-offer",  # Knative Services' pods
         "Deployment.churn-ml.churnk-prod-retention-offer",
+        "Deployment.churn-ml-dev.churnk-dev-loop",  # the loop controllers
+        "Deployment.churn-ml.churnk-prod-loop",
     }

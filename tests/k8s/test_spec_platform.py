@@ -93,29 +93,65 @@ def test_aws_channels_are_refused_on_kubernetes(tmp_path: Path) -> None:
     )
 
 
-def test_kubernetes_training_points_at_issue_13(tmp_path: Path) -> None:
+def _on_sagemaker(data: dict[str, Any], model: str = "churn-classifier") -> dict[str, Any]:
+    """``model`` trained by SageMaker again (the example trains the classifier on the cluster)."""
+    training = data["models"][model]["training"]
+    for key in ("platform", "cpu", "memory_gib"):
+        training.pop(key, None)
+    training["instance_type"] = "ml.m5.xlarge"
+    return training
+
+
+def _on_cluster(data: dict[str, Any], model: str) -> dict[str, Any]:
+    training: dict[str, Any] = data["models"][model]["training"]
+    training.pop("instance_type", None)
+    training.update(platform="kubernetes", cpu=1.0, memory_gib=2.0)
+    return training
+
+
+def test_kubernetes_training_on_an_aws_stack_is_refused(tmp_path: Path) -> None:
     data = _spec()
     data["system"]["platform"] = "aws"
     del data["system"]["kubernetes"]
     del _serving(data)["cpu"], _serving(data)["memory_gib"]
-    training = data["models"]["churn-classifier"]["training"]
-    training.update(platform="kubernetes", cpu=2.0, memory_gib=4.0)
     problem = _at(_problems(tmp_path, data), "models", "churn-classifier", "training", "platform")
-    assert "issue 13" in problem.message
+    assert "system.platform: kubernetes" in problem.message
+    assert (problem.got, problem.allowed) == ("kubernetes", "sagemaker") and problem.line
 
 
-def test_latest_approved_needs_the_controller(tmp_path: Path) -> None:
+def test_the_example_trains_follows_latest_and_retrains_on_the_cluster(tmp_path: Path) -> None:
+    assert _problems(tmp_path, _spec(), "prod") == []
+    assert _problems(tmp_path, _spec(), "dev") == []
+
+
+def test_latest_approved_needs_a_model_the_cluster_trains(tmp_path: Path) -> None:
     data = _spec()
-    _serving(data)["model_version"] = "latest_approved"
+    _on_sagemaker(data)
+    data["models"]["churn-classifier"]["monitors"]["feature-drift"]["action"] = "notify"
     problem = _at(
         _problems(tmp_path, data), "models", "churn-classifier", "serving", "model_version"
     )
-    assert "issue 13" in problem.message
+    assert "cluster's own registry" in problem.message
+    assert "training.platform: kubernetes" in problem.message
+    assert (problem.got, problem.allowed) == ("latest_approved", "{pinned: N}")
 
 
-def test_retrain_alerts_need_the_controller(tmp_path: Path) -> None:
+def test_latest_approved_serverless_is_refused_even_when_the_cluster_trains(
+    tmp_path: Path,
+) -> None:
     data = _spec()
-    data["models"]["churn-classifier"]["monitors"]["feature-drift"]["action"] = "retrain"
+    _on_cluster(data, "retention-offer")
+    data["models"]["retention-offer"]["serving"]["model_version"] = "latest_approved"
+    problem = _at(
+        _problems(tmp_path, data), "models", "retention-offer", "serving", "model_version"
+    )
+    assert "real-time tier's Rollouts only" in problem.message
+
+
+def test_retrain_alerts_need_a_model_the_cluster_trains(tmp_path: Path) -> None:
+    data = _spec()
+    _on_sagemaker(data)
+    _serving(data)["model_version"] = {"pinned": 3}
     problem = _at(
         _problems(tmp_path, data),
         "models",
@@ -124,7 +160,53 @@ def test_retrain_alerts_need_the_controller(tmp_path: Path) -> None:
         "feature-drift",
         "action",
     )
-    assert "issue 13" in problem.message
+    assert "set the model's training.platform: kubernetes, or action notify" in problem.message
+    assert problem.got == "retrain"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "instead"),
+    [
+        ("instance_type", "ml.m5.xlarge", "cpu"),
+        ("instance_count", 2, "cpu"),
+        ("max_wait_minutes", 200, "max_runtime_minutes"),
+        (
+            "private_registry",
+            {"subnets": ["subnet-0123456789abcdef0"], "security_groups": ["sg-0123456789abcdef0"]},
+            "image",
+        ),
+    ],
+)
+def test_sagemaker_training_fields_are_refused_on_the_cluster(
+    tmp_path: Path, field: str, value: Any, instead: str
+) -> None:
+    data = _spec()
+    data["models"]["churn-classifier"]["training"][field] = value
+    problem = _at(_problems(tmp_path, data), "models", "churn-classifier", "training", field)
+    assert "means nothing on the cluster" in problem.message
+    assert problem.suggestion == instead and problem.line is not None
+
+
+def test_a_gate_on_cluster_training_is_refused_until_built(tmp_path: Path) -> None:
+    data = _spec()
+    data["models"]["churn-classifier"]["training"]["gate"] = {"metric": "auc", "min": 0.7}
+    problems = _problems(tmp_path, data)
+    _at(problems, "models", "churn-classifier", "training", "gate")
+    assert any("not built yet" in p.message for p in problems if p.loc[-1] == "gate")
+
+
+def test_gpu_training_needs_a_gpu_pool(tmp_path: Path) -> None:
+    data = _spec()
+    data["models"]["churn-classifier"]["training"]["gpu"] = 1
+    problem = _at(_problems(tmp_path, data), "models", "churn-classifier", "training", "gpu")
+    assert "node_pools.gpu" in problem.message
+
+
+def test_a_training_schedule_without_a_kubernetes_cron_is_refused(tmp_path: Path) -> None:
+    data = _spec()
+    data["models"]["churn-classifier"]["training"]["schedule"] = "cron(0 3 L * ? *)"
+    problem = _at(_problems(tmp_path, data), "models", "churn-classifier", "training", "schedule")
+    assert "no Kubernetes cron means the same" in problem.message
 
 
 def test_gpu_needs_a_gpu_pool(tmp_path: Path) -> None:
@@ -204,12 +286,16 @@ def test_an_overlay_may_switch_the_platform(tmp_path: Path) -> None:
     base = copy.deepcopy(data)
     base["system"]["platform"] = "aws"
     profile = base["system"].pop("kubernetes")
+    _on_sagemaker(base)
+    base["models"]["churn-classifier"]["monitors"]["feature-drift"]["action"] = "notify"
     serving = _serving(base)
     sizes = {k: serving.pop(k) for k in ("cpu", "memory_gib")}
     serving["model_version"] = "latest_approved"
     base["environments"]["dev"]["system"] = {"platform": "kubernetes", "kubernetes": profile}
     dev = base["environments"]["dev"]["models"]["churn-classifier"]["serving"]
     dev.update(sizes, model_version={"pinned": 3})
+    spot = profile["node_pools"].pop("spot")  # unused: SageMaker trains
+    assert spot
     assert _problems(tmp_path, base, "prod") == []
     assert _problems(tmp_path, base, "dev") == []
     path = tmp_path / "mlops.yaml"

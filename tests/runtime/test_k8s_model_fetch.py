@@ -11,10 +11,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from k8s_store_support import STATE_BUCKET, state_bucket
 from runtime_support import REGION, boto
 
 from mlops_runtime.contract.config import ENV_VAR
 from mlops_runtime.k8s import model_fetch
+from mlops_runtime.k8s.registry import ObjectRegistry
 from mlops_spec.plan.k8s import pod
 
 BUCKET = "acme-churnk-prod-artifacts-eu-west-1"
@@ -113,3 +115,44 @@ def test_a_bad_configuration_exits_2(aws: str) -> None:
 def test_the_planner_names_this_module_and_its_variable() -> None:
     assert model_fetch.__name__ == pod.FETCH_MODULE
     assert pod.PACKAGE_ENV == model_fetch.PACKAGE_ENV
+
+
+def _registered(members: dict[str, bytes]) -> tuple[ObjectRegistry, str]:
+    """A version of the cluster's object-store registry whose artifact holds ``members``."""
+    state = state_bucket()
+    s3 = boto("s3")
+    s3.put_object(
+        Bucket=STATE_BUCKET, Key="models/churn/training/run-1/model.tar.gz", Body=_archive(members)
+    )
+    registry = ObjectRegistry(state)
+    registry.ensure_group("churn")  # the controller does at start-up
+    version = registry.register(
+        "churn",
+        status="Approved",
+        metadata={},
+        image=IMAGE,
+        artifact_uri=f"s3://{STATE_BUCKET}/models/churn/training/run-1/model.tar.gz",
+    )
+    return registry, version
+
+
+def test_a_pinned_version_of_the_clusters_registry_is_unpacked(aws: str, tmp_path: Path) -> None:
+    """A cluster-trained model pinned in the spec: the pod's fetcher gets the version's id (its
+    folder in the store, as the planner writes it) and reads the artifact from its manifest."""
+    _, version = _registered({"model.joblib": b"cluster-trained"})
+    assert version == f"s3://{STATE_BUCKET}/mlops/registry/churn/versions/1"
+    destination = tmp_path / "opt-ml-model"
+    config = json.dumps({"destination": str(destination)})
+    done = _run({ENV_VAR: config, model_fetch.PACKAGE_ENV: version}, aws)
+    assert done.returncode == 0, done.stderr
+    assert (destination / "model.joblib").read_bytes() == b"cluster-trained"
+
+
+def test_a_rejected_version_is_not_served(aws: str, tmp_path: Path) -> None:
+    registry, version = _registered({"model.joblib": b"bad"})
+    registry.set_status(version, "Rejected", by="someone@example.com", reason="leaks labels")
+    config = json.dumps({"destination": str(tmp_path / "model")})
+    done = _run({ENV_VAR: config, model_fetch.PACKAGE_ENV: version}, aws)
+    assert done.returncode == 1
+    assert "Rejected" in done.stderr + done.stdout
+    assert not (tmp_path / "model").exists()

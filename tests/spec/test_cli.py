@@ -184,4 +184,6 @@ def test_a_planner_error_is_a_located_problem(mlops_bin: str) -> None:
         "dev",
         14,
     )
-    assert problem["message"].startswith("kubernetes training is not built by the AWS components")
+    assert problem["message"].startswith(
+        "a cluster trains only on a stack with system.platform: kubernetes"
+    )

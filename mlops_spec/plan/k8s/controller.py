@@ -79,13 +79,18 @@ class ControllerPlan:
     """The controller and its RBAC in the stack's namespace."""
 
     name: str
-    config: ControllerConfig
+    config_json: str
+    """The ``ControllerConfig`` as JSON (the plan stays plain frozen data): ``config``."""
     runtime_image: str
     env: tuple[tuple[str, str], ...] = ()
     credentials_secret: str | None = None
     """Secret with ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` of an S3-compatible store."""
     service_account_annotations: tuple[tuple[str, str], ...] = ()
     """E.g. ``eks.amazonaws.com/role-arn`` (IRSA) for an s3 store."""
+
+    @property
+    def config(self) -> ControllerConfig:
+        return ControllerConfig.from_json(self.config_json)
 
     @property
     def namespace(self) -> str:
@@ -164,7 +169,7 @@ class ControllerPlan:
             "image": self.runtime_image,
             "args": [MODULE],
             "env": [
-                {"name": ENV_VAR, "value": self.config.to_json()},
+                {"name": ENV_VAR, "value": self.config_json},
                 *({"name": k, "value": v} for k, v in self.env),
             ],
             "ports": [{"name": "http", "containerPort": self.config.port}],
@@ -192,7 +197,8 @@ def controller(
     name: str, config: ControllerConfig, runtime_image: str, **extra: Any
 ) -> ControllerPlan:
     """The controller plan; ``name``: a Kubernetes name (PlanError when too long)."""
-    return ControllerPlan(check_name(name, "controller name"), config, runtime_image, **extra)
+    name = check_name(name, "controller name")
+    return ControllerPlan(name, config.to_json(), runtime_image, **extra)
 
 
 @dataclass(frozen=True)
@@ -203,9 +209,39 @@ class LoopPlan:
     jobs: tuple[TrainingJobPlan, ...] = ()
     """Each model's training Job template (registered as its ConfigMap)."""
     schedules: tuple[ScheduleCronJobPlan, ...] = ()
-    rollout_templates: tuple[tuple[str, dict[str, Any]], ...] = ()
-    """(ConfigMap name, Rollout manifest): the ``latest_approved`` Rollouts the controller
-    creates on the first approved version (Pulumi creates only their template)."""
+    rollout_templates: tuple[tuple[str, str], ...] = ()
+    """(ConfigMap name, Rollout manifest as JSON; a dict is converted): the ``latest_approved``
+    Rollouts the controller creates on the first approved version (Pulumi creates only their
+    template)."""
+    service_accounts: tuple[str, ...] = ()
+    """ServiceAccounts of the training Jobs' pods (no token mounted: they call no Kubernetes
+    API; bound to a cloud role or given the store's Secret)."""
+
+    def __post_init__(self) -> None:
+        texts = tuple(
+            (name, body if isinstance(body, str) else json.dumps(body, sort_keys=True))
+            for name, body in self.rollout_templates
+        )
+        object.__setattr__(self, "rollout_templates", texts)
+
+    def rollouts(self) -> list[tuple[str, dict[str, Any]]]:
+        """(ConfigMap name, Rollout manifest) of every ``latest_approved`` model."""
+        return [(name, json.loads(text)) for name, text in self.rollout_templates]
+
+    def service_account_manifests(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {
+                    "name": name,
+                    "namespace": self.controller.namespace,
+                    "labels": dict(MANAGED_BY),
+                },
+                "automountServiceAccountToken": False,
+            }
+            for name in self.service_accounts
+        ]
 
     def rollout_config_maps(self) -> list[dict[str, Any]]:
         return [
@@ -217,14 +253,15 @@ class LoopPlan:
                     "namespace": self.controller.namespace,
                     "labels": dict(MANAGED_BY),
                 },
-                "data": {ROLLOUT_TEMPLATE_KEY: json.dumps(rollout, sort_keys=True)},
+                "data": {ROLLOUT_TEMPLATE_KEY: text},
             }
-            for name, rollout in self.rollout_templates
+            for name, text in self.rollout_templates
         ]
 
     def manifests(self) -> list[dict[str, Any]]:
         """Every object Pulumi creates for the loop, in creation order."""
         return [
+            *self.service_account_manifests(),
             *(job.config_map() for job in self.jobs),
             *self.rollout_config_maps(),
             *self.controller.manifests(),

@@ -11,6 +11,7 @@ checks refuse what cannot be converted).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 from mlops_spec.cron_k8s import to_kubernetes_cron
@@ -22,9 +23,9 @@ from mlops_spec.plan.k8s.monitors import MonitorCluster
 from mlops_spec.plan.k8s.monitors_plan import MonitoringJobInput
 from mlops_spec.plan.metrics import VARIANT
 from mlops_spec.plan.monitoring_job import (
-    _checks,
-    _config,
     driver,
+    monitor_checks,
+    monitor_config,
     not_measured,
     scheduled_monitors,
 )
@@ -58,9 +59,12 @@ def capture_jobs(
     storage: StoragePlan,
     capture_uri: str,
     workloads: Mapping[str, str],
+    profile_uris: Mapping[str, str] | None = None,
 ) -> dict[str, MonitoringJobInput]:
     """Model -> its monitoring job, for every capturing real-time model (``workloads``: model
-    -> its Rollout's name, the capture key's ``<endpoint>``) with scheduled monitors."""
+    -> its Rollout's name, the capture key's ``<endpoint>``) with scheduled monitors;
+    ``profile_uris``: the reference profile of each model the cluster trains (where its
+    training Job and the controller keep it)."""
     spec = resolved.spec
     jobs = {}
     for model_id in sorted(spec.models):
@@ -80,7 +84,9 @@ def capture_jobs(
             "capture_uri": capture_uri,
             "variants": (VARIANT,),  # the proxy's default variant_name
         }
-        checks = _checks(spec, model_id, storage, scheduled)
-        config = _config(spec, model_id, names, storage, lead, checks, reading)
+        checks = monitor_checks(spec, model_id, storage, scheduled)
+        config = monitor_config(spec, model_id, names, storage, lead, checks, reading)
+        if profile_uris and model_id in profile_uris:
+            config = dataclasses.replace(config, profile_uri=profile_uris[model_id])
         jobs[model_id] = MonitoringJobInput(config.to_json(), to_kubernetes_cron(lead.schedule))
     return jobs

@@ -44,6 +44,23 @@ class KubernetesNames:
         """The AnalysisTemplate of the model's rollback alerts."""
         return checked(f"{self.workload(model)}-rollback", ("models", model))
 
+    def controller(self) -> str:
+        """The loop controller's Deployment, Service, ServiceAccount, Role and binding."""
+        return checked(f"{self.names.prefix}-loop", ("system", "id"))
+
+    def training_account(self) -> str:
+        """The ServiceAccount of the training Jobs' pods (no Kubernetes API access)."""
+        return checked(f"{self.names.prefix}-training", ("system", "id"))
+
+    def job_template(self, model: str) -> str:
+        """A model's training Job template (ConfigMap) and schedule (CronJob): the SageMaker
+        pipeline's name; a run's Job adds 11 characters, so at most 52."""
+        return checked(self.names.pipeline(model), ("models", model), CRONJOB_NAME_LIMIT)
+
+    def rollout_template(self, model: str) -> str:
+        """The ConfigMap holding a ``latest_approved`` model's Rollout (the controller's)."""
+        return checked(f"{self.workload(model)}-rollout", ("models", model))
+
     def labels(self, model: str | None = None, component: str | None = None) -> dict[str, str]:
         """Labels of every object (recommended ``app.kubernetes.io`` labels)."""
         labels = {

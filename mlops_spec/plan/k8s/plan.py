@@ -1,13 +1,15 @@
 """``plan_kubernetes``: the cluster side of a ``platform: kubernetes`` stack (pure).
 
-SageMaker still trains and registers (the AWS plan of the same stack, without serving and
-monitors); the cluster serves each model's pinned package and watches it. Every object is a
-whole manifest decided here; the components only create them.
+The cluster serves and watches every model; it trains, registers and (for ``latest_approved``)
+deploys the models with ``training.platform: kubernetes`` (``loop``); SageMaker trains and
+registers the others (the AWS plan of the same stack, without serving and monitors). Every
+object is a whole manifest decided here; the components only create them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from mlops_runtime.contract.proxy import ProxyCapture, ProxyConfig
 from mlops_spec.enums import RolloutStrategy
@@ -18,16 +20,25 @@ from mlops_spec.models.monitors import LatencyMonitor
 from mlops_spec.models.serving import PinnedVersion, RealtimeServing, ServerlessServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
-from mlops_spec.plan.k8s import batch, rollout
+from mlops_spec.plan.k8s import batch, loop_notes, rollout
+from mlops_spec.plan.k8s.controller import LoopPlan, webhook_url
+from mlops_spec.plan.k8s.loop import (
+    Locations,
+    LoopInputs,
+    cluster_trained,
+    follows_latest,
+    plan_loop,
+)
 from mlops_spec.plan.k8s.manifests import Manifest
 from mlops_spec.plan.k8s.monitors_inputs import capture_jobs, monitor_cluster
 from mlops_spec.plan.k8s.monitors_plan import K8sMonitoringPlan, plan_k8s_monitoring
 from mlops_spec.plan.k8s.names import KubernetesNames
-from mlops_spec.plan.k8s.operators import Operator, needed, of_body
+from mlops_spec.plan.k8s.operators import Operator, custom, needed, of_body
 from mlops_spec.plan.k8s.realtime import RealtimeInputs, plan_realtime
 from mlops_spec.plan.k8s.serverless import ServerlessInputs, features, plan_serverless
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.storage import StoragePlan
+from mlops_spec.plan.training import PROFILE_FILE, REFERENCE_PREFIX, TRAINING_PREFIX
 
 POD_SECURITY = {
     "pod-security.kubernetes.io/enforce": "restricted",
@@ -49,11 +60,19 @@ class KubernetesPlan:
     operators: tuple[Operator, ...]
     """The operators whose CRDs the custom resources need (the cluster's, not ours)."""
     notes: tuple[str, ...]
+    loop: LoopPlan | None = None
+    """Training, the registry's controller and ``latest_approved`` deploys of the models the
+    cluster trains (``mlops_components.k8s.Loop``); None when SageMaker trains every model."""
 
     @property
     def all_manifests(self) -> tuple[Manifest, ...]:
-        """Every object of the stack's cluster side: serving, then monitoring."""
-        return (*self.manifests, *(of_body(b) for b in self.monitoring.manifests()))
+        """Every object of the stack's cluster side: serving, monitoring, then the loop."""
+        loop = self.loop.manifests() if self.loop else []
+        return (
+            *self.manifests,
+            *(of_body(b) for b in self.monitoring.manifests()),
+            *(Manifest.of(b) for b in loop),
+        )
 
     def for_model(self, model_name: str) -> tuple[Manifest, ...]:
         """The objects labelled with a workload name (``KubernetesNames.workload``)."""
@@ -122,12 +141,7 @@ def _model(
     if batch.is_batch(serving):
         return batch.plan_batch_model(resolved, names, knames, storage, partition, model_id)
     assert isinstance(serving, RealtimeServing | ServerlessServing) and profile is not None
-    assert isinstance(serving.model_version, PinnedVersion)  # latest_approved: refused
-    group = names.model_package_group(model_id)
-    package = (
-        f"arn:{partition}:sagemaker:{spec.system.region}:{ACCOUNT}:model-package/"
-        f"{group}/{serving.model_version.pinned}"
-    )
+    package = _package(resolved, names, storage, partition, model_id)
     workload = knames.workload(model_id)
     capture = capture_uri(profile, storage, names)
     proxy = _proxy(model_id, model, workload, capture, profile)
@@ -156,6 +170,27 @@ def _model(
         rollback_monitors=serving.rollout.auto_rollback and bool(model.rollback_monitors),
     )
     return plan_realtime(inputs)
+
+
+def _package(
+    resolved: ResolvedSpec, names: Names, storage: StoragePlan, partition: str, model_id: str
+) -> str:
+    """What a pinned pod's fetcher reads: the SageMaker package, or the version in the
+    cluster's registry of a model the cluster trains; "" for ``latest_approved`` (the
+    controller fills the Rollout's ``MLOPS_MODEL_DATA_URL``)."""
+    spec = resolved.spec
+    model, profile = spec.models[model_id], spec.system.kubernetes
+    serving = model.serving
+    assert serving is not None and profile is not None
+    version = serving.model_version
+    if not isinstance(version, PinnedVersion):
+        return ""  # latest_approved: only on a cluster-trained model (checks_k8s)
+    if model_id in cluster_trained(spec):
+        where = Locations(profile, names, storage)
+        return where.version(spec.system.region, model_id, version.pinned)
+    group = names.model_package_group(model_id)
+    region = spec.system.region
+    return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:model-package/{group}/{version.pinned}"
 
 
 def _share_note(model_id: str, serving: RealtimeServing) -> str | None:
@@ -189,20 +224,7 @@ def _notes(
         )
     served = sorted(m for m, model in spec.models.items() if model.serving is not None)
     if served:
-        groups = ", ".join(names.model_package_group(m) for m in served)
-        writes = (
-            f"write capture under {capture_uri(profile, storage, names)} (SSE-KMS with the "
-            "system key)"
-            if profile.object_store.kind == "s3"
-            else "reach no capture bucket (the store's Secret is used)"
-        )
-        notes.append(
-            f"system.kubernetes.service_account: bind {profile.service_account} in namespace "
-            f"{plan.namespace} to an AWS role (IRSA or EKS Pod Identity) that may "
-            f"sagemaker:DescribeModelPackage in the package groups {groups}, read their "
-            f"artifacts in s3://{storage.bucket('artifacts').name}/ (kms:Decrypt with the "
-            f"system key) and {writes}"
-        )
+        notes.append(_service_account_note(resolved, names, storage, plan, served))
     notes += batch.notes(resolved, storage)
     serverless = [m for m in served if isinstance(spec.models[m].serving, ServerlessServing)]
     if serverless:
@@ -215,7 +237,45 @@ def _notes(
         serving = spec.models[model_id].serving
         if isinstance(serving, RealtimeServing) and (note := _share_note(model_id, serving)):
             notes.append(note)
+    if plan.loop is not None:
+        notes += loop_notes.ownership_notes(spec, plan.loop)
+        notes += loop_notes.iam_notes(plan.loop, Locations(profile, names, storage))
     return notes
+
+
+def _service_account_note(
+    resolved: ResolvedSpec,
+    names: Names,
+    storage: StoragePlan,
+    plan: KubernetesPlan,
+    served: list[str],
+) -> str:
+    """What the model pods' role may do: read the served versions (SageMaker's packages or
+    the cluster's registry) and their artifacts, write capture."""
+    spec = resolved.spec
+    profile = spec.system.kubernetes
+    assert profile is not None
+    on_cluster = set(cluster_trained(spec))
+    where = Locations(profile, names, storage)
+    reads = []
+    if groups := [names.model_package_group(m) for m in served if m not in on_cluster]:
+        reads.append(
+            f"sagemaker:DescribeModelPackage in the package groups {', '.join(groups)} and "
+            f"s3:GetObject on their artifacts in s3://{storage.bucket('artifacts').name}/"
+        )
+    if ours := [m for m in served if m in on_cluster] if where.s3 else []:
+        uris = [f"{where.store(spec.system.region).uri}registry/{m}/" for m in ours]
+        uris += [where.model(m, TRAINING_PREFIX) for m in ours]
+        reads.append(f"s3:GetObject on {', '.join(loop_notes.object_arn(u) for u in uris)}")
+    if where.s3:
+        capture = capture_uri(profile, storage, names)
+        reads.append(f"write capture under {capture} (SSE-KMS); {loop_notes.KMS}")
+    else:
+        reads.append("reach no capture bucket (the store's Secret is used)")
+    return (
+        f"system.kubernetes.service_account: bind {profile.service_account} in namespace "
+        f"{plan.namespace} to an AWS role (IRSA or EKS Pod Identity) that may " + "; ".join(reads)
+    )
 
 
 def _monitoring(
@@ -225,16 +285,43 @@ def _monitoring(
     storage: StoragePlan,
     policy: EnvironmentPolicy,
 ) -> K8sMonitoringPlan:
-    """k8s-mon's monitors plan, fed with the served workloads and where they capture."""
+    """k8s-mon's monitors plan, fed with the served workloads and where they capture;
+    ``retrain`` alerts go to the loop controller's webhook when the cluster trains."""
     spec = resolved.spec
     profile = spec.system.kubernetes
     assert profile is not None
     workloads = {m: knames.workload(m) for m in sorted(spec.models) if spec.models[m].serving}
     capture = capture_uri(profile, storage, names)
-    jobs = capture_jobs(resolved, names, storage, capture, workloads)
-    jobs |= batch.monitoring_jobs(resolved, names, storage)
-    cluster = monitor_cluster(profile)
+    where = Locations(profile, names, storage)
+    references = {
+        m: f"{where.model(m, REFERENCE_PREFIX)}{PROFILE_FILE}" for m in cluster_trained(spec)
+    }
+    jobs = capture_jobs(resolved, names, storage, capture, workloads, profile_uris=references)
+    webhook = webhook_url(knames.controller(), knames.namespace) if references else None
+    cluster = monitor_cluster(profile, controller_webhook_url=webhook)
     return plan_k8s_monitoring(resolved, names, policy, cluster, workloads=workloads, jobs=jobs)
+
+
+def _serving(
+    resolved: ResolvedSpec, names: Names, storage: StoragePlan, partition: str
+) -> tuple[list[Manifest], dict[str, dict[str, Any]]]:
+    """The serving objects Pulumi creates, and the Rollouts of ``latest_approved`` models
+    (the controller creates those from their template)."""
+    spec = resolved.spec
+    profile = spec.system.kubernetes
+    assert profile is not None
+    knames = KubernetesNames(names, profile.namespace.name)
+    manifests: list[Manifest] = list(_namespace(profile, knames))
+    rollouts: dict[str, dict[str, Any]] = {}
+    for model_id in sorted(spec.models):
+        if spec.models[model_id].serving is None:
+            continue
+        planned = _model(resolved, names, knames, storage, partition, model_id)
+        if follows_latest(spec, model_id):
+            rollouts[model_id] = next(m.body for m in planned if m.kind == "Rollout")
+            planned = tuple(m for m in planned if m.kind != "Rollout")
+        manifests += planned
+    return manifests, rollouts
 
 
 def plan_kubernetes(
@@ -249,11 +336,19 @@ def plan_kubernetes(
     profile = spec.system.kubernetes
     assert profile is not None  # refused at load time (checks_k8s)
     knames = KubernetesNames(names, profile.namespace.name)
-    manifests: list[Manifest] = list(_namespace(profile, knames))
-    for model_id in sorted(spec.models):
-        if spec.models[model_id].serving is not None:
-            manifests += _model(resolved, names, knames, storage, partition, model_id)
+    manifests, rollouts = _serving(resolved, names, storage, partition)
     monitoring = _monitoring(resolved, names, knames, storage, policy)
+    loop = plan_loop(
+        LoopInputs(
+            resolved,
+            names,
+            knames,
+            storage,
+            policy,
+            alerts=monitoring.retrain_alerts,
+            rollouts=rollouts,
+        )
+    )
     plan = KubernetesPlan(
         namespace=knames.namespace,
         create_namespace=profile.namespace.create,
@@ -261,6 +356,8 @@ def plan_kubernetes(
         monitoring=monitoring,
         operators=(),
         notes=(),
+        loop=loop,
     )
-    plan = replace(plan, operators=needed(plan.all_manifests))
+    templates = [custom(body) for _, body in loop.rollouts()] if loop else []
+    plan = replace(plan, operators=needed((*plan.all_manifests, *templates)))
     return replace(plan, notes=tuple(_notes(resolved, names, storage, plan)))

@@ -1,10 +1,13 @@
 """A ``platform: kubernetes`` stack: the AWS side (storage, registry, training, retraining)
 planned as for AWS from the spec without serving and monitors, plus the cluster side.
 
-Part 1 of the Kubernetes back end (issue 12) serves and monitors on the cluster what SageMaker
-trains and registers; training, the registry and the retraining loop on the cluster are
-issue 13. Serving and monitors are taken out of the AWS plan, so no SageMaker endpoint,
-CloudWatch alarm or deploy function is planned for a model the cluster serves.
+The cluster serves and monitors every model (issue 12) and trains, registers and deploys
+those with ``training.platform: kubernetes`` (issue 13). Serving and monitors are taken out of
+the AWS plan, so no SageMaker endpoint, CloudWatch alarm or deploy function is planned for a
+model the cluster serves; a model the cluster trains is taken out of it entirely (no package
+group, pipeline, schedule, trigger or rule): AWS keeps only the system key and the buckets
+(its data sources, and with an ``s3`` object store its artifacts, references and the loop's
+state in the artifacts bucket).
 """
 
 from __future__ import annotations
@@ -13,21 +16,26 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
+from mlops_spec.enums import TrainingPlatform
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
+from mlops_spec.plan.k8s.loop import cluster_trained
 from mlops_spec.plan.k8s.plan import plan_kubernetes
 
+SAGEMAKER = TrainingPlatform.SAGEMAKER
 Plan = TypeVar("Plan")
 """``mlops_spec.plan.deployment.DeploymentPlan`` (not imported: it imports this module)."""
 
 
 def aws_side(resolved: ResolvedSpec) -> ResolvedSpec:
-    """The stack as the AWS components build it: every model trained and registered, none
-    served or monitored there."""
+    """The stack as the AWS components build it: the models SageMaker trains, trained and
+    registered, none served or monitored there; the models the cluster trains left out."""
     spec = resolved.spec
+    on_cluster = cluster_trained(spec)
     models = {
         model_id: model.model_copy(update={"serving": None, "monitors": {}})
         for model_id, model in spec.models.items()
+        if model_id not in on_cluster
     }
     system = spec.system.model_copy(update={"platform": "aws"})
     aws = spec.model_copy(update={"models": models, "system": system})
@@ -35,11 +43,18 @@ def aws_side(resolved: ResolvedSpec) -> ResolvedSpec:
 
 
 def aws_twin(resolved: ResolvedSpec) -> ResolvedSpec:
-    """The same stack planned for AWS (``platform: aws``, serving and monitors kept): what the
-    parity tests compare a Kubernetes stack's monitors with."""
+    """The same stack planned for AWS (``platform: aws``, serving and monitors kept, every
+    model trained by SageMaker): what the parity tests compare a Kubernetes stack with."""
     spec = resolved.spec
     system = spec.system.model_copy(update={"platform": "aws"})
-    return resolved.model_copy(update={"spec": spec.model_copy(update={"system": system})})
+    models = {
+        model_id: model.model_copy(
+            update={"training": model.training.model_copy(update={"platform": SAGEMAKER})}
+        )
+        for model_id, model in spec.models.items()
+    }
+    twin = spec.model_copy(update={"system": system, "models": models})
+    return resolved.model_copy(update={"spec": twin})
 
 
 def plan_on_kubernetes(resolved: ResolvedSpec, plan_aws: Callable[[ResolvedSpec], Plan]) -> Plan:
