@@ -395,7 +395,13 @@ def _batches(
     batch: list[tuple[int, bytes, bytes]] = []
     size = 0
     for number, record in records:
-        sent = plan.request(record)
+        try:
+            sent = plan.request(record)
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            raise TransformError(
+                f"line {number}: cannot apply the InputFilter to the record {_excerpt(record)} "
+                f"({type(error).__name__}: {error})"
+            ) from None
         if len(sent) + 1 > limit:
             raise TransformError(f"line {number}: the record has {len(sent)} bytes, more than "
                                  f"MaxPayloadInMB ({spec.max_payload_mb} MB)")  # fmt: skip

@@ -214,6 +214,16 @@ def test_refusals(tmp_path: Path) -> None:
         t.TransformSpec(invocations_max_retries=5)
 
 
+def test_a_record_the_filters_do_not_fit_fails_with_its_line(tmp_path: Path) -> None:
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"features": [1, 2]}\n{"label": 1}\n')
+    spec = t.TransformSpec.from_data_processing(data_processing(JSONL, 2), content_type=JSONL)
+    refused = pytest.raises(t.TransformError, match=r"line 2: cannot apply the InputFilter")
+    with serving() as (url, state), _client(url) as client, refused:
+        t.transform_file(client, spec, source, tmp_path / "a.jsonl.out")
+    assert not (tmp_path / "a.jsonl.out").exists() and state.invocations() == []
+
+
 def test_multirecord_answer_with_the_wrong_number_of_lines_fails(tmp_path: Path) -> None:
     class Short(t.ModelClient):
         def invoke(self, body: bytes, spec: t.TransformSpec) -> bytes:
