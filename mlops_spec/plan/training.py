@@ -448,14 +448,8 @@ def plan_training(
     group = names.model_package_group(model_id)
     channels = _channels(training.inputs, storage)
     gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    profile = profile_plan(
-        spec_model,
-        model_id,
-        resolved,
-        storage,
-        copy_predictions=gate is not None,
-        written=references,
-    )
+    copy = gate is not None  # the Evaluate step's predictions.json, a prediction reference
+    profile = profile_plan(spec_model, model_id, resolved, storage, copy, written=references)
     lineage_plan = _lineage(p, resolved, channels, gate, group)
     p = replace(p, lineage_plan=lineage_plan)
     steps, config_files = _steps(p, channels, gate, profile, group)
