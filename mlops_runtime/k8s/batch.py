@@ -59,6 +59,10 @@ class BatchError(RuntimeError):
     """The run cannot score its input as configured."""
 
 
+FAILURES = (TransformError, BatchError, BatchFeaturesError, ClientError, BotoCoreError, OSError)
+"""What fails a run (exit 1, one JSON log line): the model, the input, the store, the disk."""
+
+
 @dataclass(frozen=True)
 class Scored:
     """What one run wrote."""
@@ -218,7 +222,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
     try:
         with ModelClient(config.model_url) as client:
             scored = score(config, run, boto3.client("s3"), client, work)
-    except (TransformError, BatchError, BatchFeaturesError, ClientError, BotoCoreError) as error:
+    except FAILURES as error:
         log(_LOG, "batch run failed", logging.ERROR, model=config.model_id, run=run,
             error=f"{type(error).__name__}: {error}")  # fmt: skip
         return EXIT_FAILED
