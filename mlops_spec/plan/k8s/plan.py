@@ -297,6 +297,7 @@ def _monitoring(
         m: f"{where.model(m, REFERENCE_PREFIX)}{PROFILE_FILE}" for m in cluster_trained(spec)
     }
     jobs = capture_jobs(resolved, names, storage, capture, workloads, profile_uris=references)
+    jobs |= batch.monitoring_jobs(resolved, names, storage)
     webhook = webhook_url(knames.controller(), knames.namespace) if references else None
     cluster = monitor_cluster(profile, controller_webhook_url=webhook)
     return plan_k8s_monitoring(resolved, names, policy, cluster, workloads=workloads, jobs=jobs)
