@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.moves import renames, stack_names
@@ -11,8 +12,6 @@ from mlops_spec.naming import Renames
 from mlops_spec.plan import monitoring_notes, policy_size
 from mlops_spec.plan.documents import partition_of
 from mlops_spec.plan.iam import RolePlan
-from mlops_spec.plan.k8s import KubernetesPlan
-from mlops_spec.plan.k8s.stack import plan_on_kubernetes
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
 from mlops_spec.plan.registry import RegistryPlan, plan_registry
@@ -21,6 +20,9 @@ from mlops_spec.plan.schedules import SchedulePlan, scheduler_role
 from mlops_spec.plan.serving import ServingPlan, plan_serving
 from mlops_spec.plan.storage import StoragePlan, plan_storage
 from mlops_spec.plan.training import TrainingPlan, plan_training
+
+if TYPE_CHECKING:
+    from mlops_spec.plan.k8s import KubernetesPlan
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ def _notes(
 def plan(resolved: ResolvedSpec) -> DeploymentPlan:
     """The deployment plan of one stack (pure: no cloud, no Pulumi)."""
     if resolved.spec.system.platform == "kubernetes":
+        from mlops_spec.plan.k8s.stack import plan_on_kubernetes  # ~15 ms of imports: on demand
+
         return plan_on_kubernetes(resolved, _cluster_side)
     return _plan_aws(resolved)
 
