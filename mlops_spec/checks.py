@@ -165,7 +165,8 @@ def _check_endpoint_metric(spec: SystemSpec, loc: Loc, monitor: Any, model: Mode
                 allowed="realtime or serverless serving",
             )
         ]
-    if monitor.type == "resource" and model.tier is ServingTier.SERVERLESS:
+    on_aws = spec.system.platform == "aws"  # Knative's pods publish cAdvisor's series
+    if monitor.type == "resource" and model.tier is ServingTier.SERVERLESS and on_aws:
         return [
             Issue(
                 (*loc, "type"),

@@ -36,8 +36,10 @@ SAGEMAKER_TRAINING = {
 }
 """Training fields that mean nothing on the cluster -> the field to use instead."""
 
-BUILT_ROUTERS = frozenset({"none"})
+BUILT_ROUTERS = frozenset({"none", "nginx", "gateway_api", "istio"})
 """Traffic routers the Kubernetes planner builds (the others are refused until built)."""
+ROUTER_FIELDS = {"nginx": "ingress_class, domain", "gateway_api": "gateway, domain", "istio": ""}
+"""Router -> the fields its block (``system.kubernetes.<router>``) must set ("": none needed)."""
 BUILT_TIERS = frozenset({"realtime", "serverless", "batch"})
 """Serving tiers the Kubernetes planner builds (the others are refused until built)."""
 
@@ -113,12 +115,64 @@ def _profile_issues(spec: SystemSpec) -> list[Issue]:
         issues.append(
             Issue(
                 ("system", "kubernetes", "traffic_router"),
-                "only traffic_router none is built so far (the canary's share is its share of "
-                "the replicas); the others are refused until the planner builds their routes",
+                f"traffic_router {profile.traffic_router} is not built: the planner makes no "
+                "routes for it",
                 got=profile.traffic_router,
                 allowed=", ".join(sorted(BUILT_ROUTERS)),
             )
         )
+    return issues + _router_issues(spec)
+
+
+def _router_issues(spec: SystemSpec) -> list[Issue]:
+    """The chosen router's block is set (when it has required fields), no other router's
+    block is, and a routed canary's percent is whole (Argo's weights are integer percents)."""
+    profile = spec.system.kubernetes
+    assert profile is not None
+    router, base = profile.traffic_router, ("system", "kubernetes")
+    issues = []
+    if ROUTER_FIELDS.get(router) and getattr(profile, router) is None:
+        issues.append(
+            Issue(
+                (*base, "traffic_router"),
+                f"traffic_router {router} needs its routes: set system.kubernetes.{router} "
+                f"with {ROUTER_FIELDS[router]}",
+                got=router,
+            )
+        )
+    for other in ROUTER_FIELDS:
+        if other != router and getattr(profile, other) is not None:
+            issues.append(
+                Issue(
+                    (*base, other),
+                    f"{other} configures traffic_router {other}, but this stack's router is "
+                    f"{router} (remove it, or set traffic_router: {other})",
+                    got=f"a {other} block",
+                    allowed=f"traffic_router: {other}",
+                )
+            )
+    if router != "none":
+        issues += _whole_percent_issues(spec, router)
+    return issues
+
+
+def _whole_percent_issues(spec: SystemSpec, router: str) -> list[Issue]:
+    issues = []
+    for model_id, model in spec.models.items():
+        serving = model.serving
+        if (
+            isinstance(serving, RealtimeServing)
+            and not serving.rollout.traffic_percent.is_integer()
+        ):
+            issues.append(
+                Issue(
+                    ("models", model_id, "serving", "rollout", "traffic_percent"),
+                    f"with traffic_router {router} Argo Rollouts sets whole-percent weights: "
+                    "write a whole number so the canary gets exactly that share",
+                    got=serving.rollout.traffic_percent,
+                    allowed="a whole number of percent",
+                )
+            )
     return issues
 
 

@@ -29,6 +29,7 @@ BUILTIN: dict[str, Callable[..., pulumi.CustomResource]] = {
     "CronJob": k8s.batch.v1.CronJob,
     "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
+    "Ingress": k8s.networking.v1.Ingress,
 }
 """Built-in kinds the serving planner writes -> their typed class."""
 

@@ -21,11 +21,16 @@ LABEL_KEY_PATTERN = (
 LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9.\-]+(:\d+)?(/\S*)?$"
+DOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
+ISTIO_GATEWAY_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LabelKey = Annotated[str, StringConstraints(max_length=253, pattern=LABEL_KEY_PATTERN)]
 LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE_PATTERN)]
 SecretKey = Annotated[str, StringConstraints(max_length=253, pattern=SECRET_KEY_PATTERN)]
 HttpUrl = Annotated[str, StringConstraints(max_length=2048, pattern=HTTP_URL_PATTERN)]
 Labels = dict[LabelKey, LabelValue]
+Domain = Annotated[str, StringConstraints(max_length=189, pattern=DOMAIN_PATTERN)]
+"""A DNS domain the models' hosts are made under (``<workload>.<domain>``: 63 + 1 + 189 = 253)."""
+IstioGateway = Annotated[str, StringConstraints(max_length=127, pattern=ISTIO_GATEWAY_PATTERN)]
 
 PATTERN_NAMES.update(
     {
@@ -37,6 +42,9 @@ PATTERN_NAMES.update(
         "starting and ending with a letter or digit (or empty)",
         SECRET_KEY_PATTERN: "a Secret key: letters, digits, '-', '_' and '.'",
         HTTP_URL_PATTERN: "an http:// or https:// URL",
+        DOMAIN_PATTERN: "a DNS domain of two labels or more: lowercase letters, digits, '-' "
+        "and '.', e.g. ml.example.com",
+        ISTIO_GATEWAY_PATTERN: "an Istio Gateway as <namespace>/<name>, e.g. istio-ingress/public",
     }
 )
 
@@ -160,6 +168,71 @@ class NodePools(SpecModel):
 TrafficRouter = Literal["none", "gateway_api", "istio", "nginx"]
 
 
+class NginxRouting(SpecModel):
+    """`traffic_router: nginx`: each real-time model gets an Ingress for its stable Service
+    at `<workload>.<domain>`; Argo Rollouts creates the canary Ingress beside it and sets its
+    `canary-weight` at each step (ingress-nginx)."""
+
+    ingress_class: K8sName
+    """The IngressClass of the ingress-nginx controller, e.g. `nginx`."""
+    domain: Domain
+    """DNS domain the models are reached under: model `churn-classifier` of stack prod is
+    `https://churnk-prod-churn-classifier.<domain>` (a wildcard record points at the
+    controller)."""
+    tls_secret_name: K8sName | None = None
+    """Existing Secret (type kubernetes.io/tls) with a certificate for `*.<domain>`.
+    Default: unset — the Ingress terminates no TLS (the controller's default certificate,
+    if any, is served)."""
+
+
+class GatewayRef(SpecModel):
+    """The Gateway (Gateway API) the models' HTTPRoutes attach to."""
+
+    name: K8sName
+    """Gateway name."""
+    namespace: K8sName | None = None
+    """Gateway namespace. Default: unset — the stack's namespace (a Gateway elsewhere must
+    allow routes from it: `listeners[].allowedRoutes.namespaces`)."""
+    section_name: K8sName | None = None
+    """Listener of the Gateway the routes attach to. Default: unset — every listener that
+    allows them."""
+
+
+class GatewayApiRouting(SpecModel):
+    """`traffic_router: gateway_api`: each real-time model gets an HTTPRoute with its stable
+    and canary Services as weighted backends; Argo Rollouts' Gateway API plugin
+    (`argoproj-labs/gatewayAPI`) sets the weights at each step."""
+
+    gateway: GatewayRef
+    """The Gateway the HTTPRoutes attach to (`parentRefs`)."""
+    domain: Domain
+    """DNS domain the models are reached under: each HTTPRoute matches the hostname
+    `<workload>.<domain>`."""
+
+
+class IstioRouting(SpecModel):
+    """`traffic_router: istio`: each real-time model gets a VirtualService splitting its host
+    between the stable and the canary Service (host-level split, no DestinationRule);
+    Argo Rollouts sets the weights at each step."""
+
+    gateways: list[IstioGateway] = Field(default_factory=list)
+    """Istio Gateways (`<namespace>/<name>`) that also route to the models, from outside the
+    mesh. Default: none — only in-mesh clients calling the model's Service are split (the
+    `mesh` gateway)."""
+    domain: Domain | None = None
+    """DNS domain the models are reached under through `gateways`: each VirtualService also
+    matches `<workload>.<domain>`. Default: unset — required with gateways."""
+
+    @model_validator(mode="after")
+    def _domain_with_gateways(self) -> "IstioRouting":
+        if self.gateways and self.domain is None:
+            raise ValueError(
+                "gateways need a domain: the VirtualService matches <workload>.<domain> at "
+                "those gateways (set domain, e.g. ml.example.com)"
+            )
+        return self
+
+
 class KubernetesProfile(SpecModel):
     """The cluster a `platform: kubernetes` system is served on."""
 
@@ -186,8 +259,19 @@ class KubernetesProfile(SpecModel):
     """Node selectors and tolerations by purpose. Default: none — pods run on any untainted
     node; GPU and spot pools are not used."""
     traffic_router: TrafficRouter = "none"
-    """none | gateway_api | istio | nginx: how a canary's traffic share is set.
-    Default: none — the canary's share is its share of the replicas (the plan prints it)."""
+    """none | gateway_api | istio | nginx: how a canary's traffic share is set. With a router
+    the canary gets exactly each step's percent of the requests through the router (set its
+    block: `nginx`, `gateway_api` or `istio`). Default: none — the canary's share is its
+    share of the replicas (the plan prints it)."""
+    nginx: NginxRouting | None = None
+    """The ingress-nginx routes (`traffic_router: nginx` only). Default: unset — required
+    with traffic_router nginx."""
+    gateway_api: GatewayApiRouting | None = None
+    """The Gateway API routes (`traffic_router: gateway_api` only). Default: unset —
+    required with traffic_router gateway_api."""
+    istio: IstioRouting | None = None
+    """The Istio routes (`traffic_router: istio` only). Default: unset — in-mesh routing
+    only (no gateways)."""
     kueue_queue: K8sName | None = None
     """Kueue LocalQueue batch Jobs are submitted to. Default: unset — Jobs start without
     Kueue admission."""

@@ -31,6 +31,9 @@ from tests.k8s import builtin
 from tests.k8s.manifests import clean, group_version, name
 
 ROOT = Path(__file__).resolve().parents[2]
+VENDOR = Path(__file__).resolve().parent / "vendor"
+"""CRDs vendored in the repository beside the shared ones (HTTPRoute, VirtualService: see its
+README)."""
 INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
 SCHEMA_KEYS = ("items", "additionalProperties", "not")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
@@ -65,7 +68,7 @@ _Loader.add_constructor(
 def definitions() -> dict[tuple[str, str, str], dict[str, Any]]:
     """``(group, version, kind) -> openAPIV3Schema`` of every vendored CRD version."""
     found = {}
-    for path in sorted(require_crds().glob("*.yaml")):
+    for path in [*sorted(require_crds().glob("*.yaml")), *sorted(VENDOR.glob("*.yaml"))]:
         with path.open(encoding="utf-8") as handle:
             crd = yaml.load(handle, Loader=_Loader)
         if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
@@ -117,7 +120,11 @@ def _validator(group: str, version: str, kind: str, strict: bool) -> jsonschema.
     if schema is None:
         known = sorted(f"{g}/{v} {k}" for g, v, k in definitions())
         raise LookupError(f"no vendored CRD for {group}/{version} {kind}; known: {known}")
-    return jsonschema.Draft7Validator(openapi_to_jsonschema(schema, strict))
+    # The API server implies apiVersion, kind and metadata at the root of every CRD schema
+    # (Istio's schemas leave them out; the others list them).
+    implied = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {}}
+    root = {**schema, "properties": {**implied, **schema.get("properties", {})}}
+    return jsonschema.Draft7Validator(openapi_to_jsonschema(root, strict))
 
 
 def is_custom(manifest: dict[str, Any]) -> bool:

@@ -20,7 +20,9 @@ def test_every_vendored_crd_loads_including_the_bare_equals_sign():
     assert ("monitoring.coreos.com", "v1alpha1", "AlertmanagerConfig") in kinds
     assert ("argoproj.io", "v1alpha1", "Rollout") in kinds
     assert ("kueue.x-k8s.io", "v1beta2", "LocalQueue") in kinds
-    assert len({kind for _, _, kind in kinds}) == 12
+    assert ("gateway.networking.k8s.io", "v1", "HTTPRoute") in kinds  # tests/k8s/vendor
+    assert ("networking.istio.io", "v1", "VirtualService") in kinds
+    assert len({kind for _, _, kind in kinds}) == 14
     schema = crds.definitions()[("monitoring.coreos.com", "v1alpha1", "AlertmanagerConfig")]
     route = schema["properties"]["spec"]["properties"]["route"]["properties"]
     assert "=" in route["matchers"]["items"]["properties"]["matchType"]["enum"]

@@ -61,6 +61,7 @@ def test_a_serverless_model_is_a_knative_service_a_metrics_service_and_a_monitor
     objects = _objects(_cluster("prod"))
     assert sorted(objects) == [
         ("monitoring.coreos.com/v1", "ServiceMonitor"),
+        ("networking.k8s.io/v1", "NetworkPolicy"),
         ("serving.knative.dev/v1", "Service"),
         ("v1", "Service"),
     ]

@@ -247,11 +247,11 @@ def test_schedules_without_a_kubernetes_cron_are_refused(
     assert reason in problem.message
 
 
-def test_routers_not_built_are_refused(tmp_path: Path) -> None:
+def test_a_router_without_its_routes_is_refused(tmp_path: Path) -> None:
     data = _spec()
-    data["system"]["kubernetes"]["traffic_router"] = "istio"
+    data["system"]["kubernetes"]["traffic_router"] = "nginx"  # tests/k8s/test_routers.py
     problem = _at(_problems(tmp_path, data), "system", "kubernetes", "traffic_router")
-    assert problem.allowed == "none"
+    assert "set system.kubernetes.nginx with ingress_class, domain" in problem.message
 
 
 def test_s3_compatible_needs_its_endpoint_bucket_and_secret() -> None:

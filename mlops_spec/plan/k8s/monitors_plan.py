@@ -12,6 +12,7 @@ from typing import Any
 
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.models.monitors import SCHEDULED_MONITOR_TYPES
+from mlops_spec.models.serving import ServerlessServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.k8s import monitors_promql as q
 from mlops_spec.plan.k8s.alertmanager import AlertmanagerConfigPlan, plan_alertmanager
@@ -67,9 +68,16 @@ class K8sMonitoringPlan:
         ]
 
 
-def scope(names: Names, cluster: MonitorCluster, model: str, workload: str | None) -> q.Scope:
-    """Where a model's series are."""
+def scope(
+    names: Names,
+    cluster: MonitorCluster,
+    model: str,
+    workload: str | None,
+    serverless: bool = False,
+) -> q.Scope:
+    """Where a model's series are (``serverless``: a Knative Service's pods)."""
     return q.Scope(
+        serverless=serverless,
         namespace=cluster.namespace,
         model=model,
         workload=workload or names.endpoint(model),
@@ -93,7 +101,9 @@ def plan_k8s_monitoring(
     jobs = jobs or {}
     rules, cronjobs = [], []
     for model_id in sorted(resolved.spec.models):
-        where = scope(names, cluster, model_id, (workloads or {}).get(model_id))
+        serving = resolved.spec.models[model_id].serving
+        knative = isinstance(serving, ServerlessServing)
+        where = scope(names, cluster, model_id, (workloads or {}).get(model_id), knative)
         job = jobs.get(model_id)
         rule = _rule(resolved, names, policy, cluster, where, job)
         if rule is not None:

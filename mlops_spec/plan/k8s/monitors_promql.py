@@ -97,6 +97,8 @@ class Scope:
     job: str
     """The job's metric namespace: the Pushgateway ``job`` label."""
     environment: str
+    serverless: bool = False
+    """The workload is a Knative Service: its pods are its revisions' (``knative_pods``)."""
 
     @property
     def proxy(self) -> str:
@@ -106,7 +108,11 @@ class Scope:
     def pods(self) -> str:
         """The model container of the workload's pods (ReplicaSet pods: two generated
         suffixes, so ``churn`` never matches the pods of ``churn-v2``)."""
-        pod = f"{self.workload}-[a-z0-9]+-[a-z0-9]+"
+        pod = (
+            knative_pods(self.workload)
+            if self.serverless
+            else f"{self.workload}-[a-z0-9]+-[a-z0-9]+"
+        )
         return matchers(
             ("namespace", self.namespace), ("container", self.container), regex=(("pod", pod),)
         )
@@ -118,6 +124,23 @@ class Scope:
             *extra,
             (mm.ENVIRONMENT, self.environment),
         )
+
+
+def knative_pods(service: str) -> str:
+    """The pods of a Knative Service's revisions. Knative names the revision
+    ``<service>-<generation, 5+ digits>``, its Deployment ``<revision>-deployment``, each name
+    over 63 characters as ``kmeta.ChildName`` does (the parent cut to ``63 - 32 - len(suffix)``
+    characters plus its MD5 in hex: knative/serving ``configuration/resources/revision.go``,
+    ``revision/resources/names``); a pod is ``<deployment>-<ReplicaSet hash>-<suffix>``, its
+    generated part cut to 58 characters before the 5-character suffix."""
+    if len(service) <= 28:  # nothing cut (generations up to 999999): the whole shape
+        return f"{service}-[0-9]{{5,}}-deployment-[a-z0-9]+-[a-z0-9]+"
+    shapes = []
+    if len(service) <= 46:  # the Deployment's name whole (a revision of 52 at most), the pod's cut
+        shapes.append(f"{service}-[0-9]{{5,}}-d[-a-z0-9]*")
+    if len(service) >= 46:  # the Deployment's name hashed: its head, the MD5, "-deplo", a suffix
+        shapes.append(f"{service[:20]}[0-9a-f]{{32}}-deplo[a-z0-9]{{5}}")
+    return "|".join(shapes)
 
 
 def windowed(breach: str, periods: int, datapoints: int, period_seconds: int) -> str:

@@ -29,6 +29,8 @@ OPERATORS: dict[str, str] = {
     "monitoring.coreos.com": "Prometheus Operator",
     "serving.knative.dev": "Knative Serving",
     "kueue.x-k8s.io": "Kueue",
+    "gateway.networking.k8s.io": "Gateway API (a Gateway controller)",
+    "networking.istio.io": "Istio",
 }
 """API group -> the operator that serves it."""
 
@@ -40,6 +42,8 @@ PLURALS: dict[str, str] = {
     "PrometheusRule": "prometheusrules",
     "AlertmanagerConfig": "alertmanagerconfigs",
     "Service": "services",
+    "HTTPRoute": "httproutes",
+    "VirtualService": "virtualservices",
 }
 """Kind -> the plural of its CRD's name (custom kinds the planner writes)."""
 

@@ -20,7 +20,7 @@ from mlops_spec.models.monitors import LatencyMonitor
 from mlops_spec.models.serving import PinnedVersion, RealtimeServing, ServerlessServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import ACCOUNT, KEY_ARN
-from mlops_spec.plan.k8s import batch, loop_notes, rollout
+from mlops_spec.plan.k8s import batch, loop_notes, rollout, routing
 from mlops_spec.plan.k8s.controller import LoopPlan, webhook_url
 from mlops_spec.plan.k8s.loop import (
     Locations,
@@ -193,8 +193,13 @@ def _package(
     return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:model-package/{group}/{version.pinned}"
 
 
-def _share_note(model_id: str, serving: RealtimeServing) -> str | None:
+def _share_note(
+    model_id: str, serving: RealtimeServing, profile: KubernetesProfile, names: Names
+) -> str | None:
     plan = serving.rollout
+    if routing.routed(profile):  # the router's exact weights, not a share of pods
+        knames = KubernetesNames(names, profile.namespace.name)
+        return routing.weights_note(model_id, plan, profile, knames)
     if plan.strategy is RolloutStrategy.ALL_AT_ONCE:
         return None
     fleet = serving.autoscaling.min_instances
@@ -235,8 +240,12 @@ def _notes(
         )
     for model_id in served:
         serving = spec.models[model_id].serving
-        if isinstance(serving, RealtimeServing) and (note := _share_note(model_id, serving)):
+        if isinstance(serving, RealtimeServing) and (
+            note := _share_note(model_id, serving, profile, names)
+        ):
             notes.append(note)
+    if served and (needs := routing.prerequisite(profile)):
+        notes.append(needs)
     if plan.loop is not None:
         notes += loop_notes.ownership_notes(spec, plan.loop)
         notes += loop_notes.iam_notes(plan.loop, Locations(profile, names, storage))

@@ -9,6 +9,10 @@
 | ``PodDisruptionBudget`` | a node drain takes one pod at a time |
 | ``ServiceMonitor`` | Prometheus scrapes the proxy's ``/metrics`` |
 | ``NetworkPolicy`` | other pods reach the proxy and metrics ports only, never the model's 8080 |
+
+With a traffic router (``routing.py``) the ``Service`` is the stable one, a canary ``Service``
+and the router's route object join it, and Prometheus scrapes a ``<workload>-metrics``
+Service instead (Argo pins the stable and canary Services to one set of pods each).
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from mlops_runtime.contract.prometheus import MODEL_LABEL, REQUESTS
 from mlops_runtime.contract.proxy import DEFAULT_METRICS_PORT, DEFAULT_PORT, ProxyConfig
 from mlops_spec.models.kubernetes import KubernetesProfile
 from mlops_spec.models.serving import RealtimeServing
-from mlops_spec.plan.k8s import pod, rollout
+from mlops_spec.plan.k8s import pod, rollout, routing
 from mlops_spec.plan.k8s.manifests import Manifest, metadata
 from mlops_spec.plan.k8s.monitors import rollback_analysis_query
-from mlops_spec.plan.k8s.names import KubernetesNames
+from mlops_spec.plan.k8s.names import KubernetesNames, checked
 from mlops_spec.plan.k8s.operators import custom
 
 ROLLOUTS = "argoproj.io/v1alpha1"
@@ -60,7 +64,13 @@ def plan_realtime(inputs: RealtimeInputs) -> tuple[Manifest, ...]:
             "spec": rollout.analysis_template(inputs.profile.prometheus.url, query),
         }
         manifests.append(custom(body))
-    manifests += [_service(inputs), _budget(inputs), _monitor(inputs), _network_policy(inputs)]
+    names, profile = inputs.names, inputs.profile
+    if routing.routed(profile):
+        manifests += routing.plan_routes(profile, names, model)
+        manifests.append(metrics_service(names, model))
+    else:
+        manifests.append(_service(inputs))
+    manifests += [_budget(inputs), _monitor(inputs), _network_policy(inputs)]
     if inputs.serving.autoscaling.enabled:
         manifests.append(_scaler(inputs))
     return tuple(manifests)
@@ -91,6 +101,8 @@ def _rollout(inputs: RealtimeInputs, analysis: str | None) -> Manifest:
     scaling = inputs.serving.autoscaling
     replicas = None if scaling.enabled else scaling.min_instances
     strategy = rollout.canary_strategy(inputs.serving.rollout, analysis)
+    if routing.routed(profile):
+        strategy.update(routing.canary_fields(profile, names, model, inputs.serving.rollout))
     body = {
         "apiVersion": ROLLOUTS,
         "kind": "Rollout",
@@ -141,18 +153,67 @@ def _budget(inputs: RealtimeInputs) -> Manifest:
 
 
 def _monitor(inputs: RealtimeInputs) -> Manifest:
-    names, model = inputs.names, inputs.model
-    labels = {**names.labels(model, "model"), **inputs.profile.prometheus.monitor_selector_labels}
+    names, model, profile = inputs.names, inputs.model, inputs.profile
+    selector = metrics_selector(names, model) if routing.routed(profile) else None
+    return service_monitor(names, model, profile, selector)
+
+
+def service_monitor(
+    names: KubernetesNames,
+    model: str,
+    profile: KubernetesProfile,
+    selector: dict[str, str] | None = None,
+) -> Manifest:
+    """Prometheus scrapes the proxies' ``/metrics`` through the Service ``selector`` picks
+    (default: the model's Service)."""
+    labels = {**names.labels(model, "model"), **profile.prometheus.monitor_selector_labels}
     body = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
         "metadata": metadata(names.workload(model), names.namespace, labels),
         "spec": {
-            "selector": {"matchLabels": names.selector(model)},
+            "selector": {"matchLabels": selector or names.selector(model)},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
         },
     }
     return custom(body)
+
+
+def metrics_name(names: KubernetesNames, model: str) -> str:
+    """The core Service in front of the proxies' metrics port."""
+    return checked(f"{names.workload(model)}-metrics", ("models", model))
+
+
+def metrics_selector(names: KubernetesNames, model: str) -> dict[str, str]:
+    """The ServiceMonitor's selector of the metrics Service (never the model's others)."""
+    return {**names.selector(model), "app.kubernetes.io/component": "metrics"}
+
+
+def metrics_service(names: KubernetesNames, model: str) -> Manifest:
+    """The proxies' metrics port over every pod of the model (no one re-selects it)."""
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(
+            metrics_name(names, model),
+            names.namespace,
+            names.labels(model, "metrics"),
+            annotations={"pulumi.com/skipAwait": "true"},
+        ),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": names.selector(model),
+            "ports": [
+                {
+                    "name": "metrics",
+                    "port": DEFAULT_METRICS_PORT,
+                    "targetPort": DEFAULT_METRICS_PORT,
+                    "protocol": "TCP",
+                }
+            ],
+        },
+    }
+    return Manifest.of(body, skip_await=True)
 
 
 def _network_policy(inputs: RealtimeInputs) -> Manifest:

@@ -5,6 +5,7 @@
 | ``Service`` (Knative, ``serving.knative.dev/v1``) | the model pods, one request per pod at a time, scaled by Knative between min-scale and max-scale (0 when nothing is provisioned) |
 | ``Service`` (core, ``<workload>-metrics``) | the proxy's ``metrics`` port for Prometheus (Knative routes one port only) |
 | ``ServiceMonitor`` | Prometheus scrapes the proxy's ``/metrics`` |
+| ``NetworkPolicy`` | other pods reach the queue-proxy's ports and the metrics port only |
 
 The pod is the real-time tier's (``pod.py``): ``fetch-model`` puts the pinned package into
 ``/opt/ml/model``, the model serves under the SageMaker hosting contract on 8080, and
@@ -27,7 +28,7 @@ from mlops_spec.plan.k8s import pod
 from mlops_spec.plan.k8s.manifests import Manifest, metadata
 from mlops_spec.plan.k8s.names import KubernetesNames
 from mlops_spec.plan.k8s.operators import custom
-from mlops_spec.plan.k8s.realtime import SCRAPE_INTERVAL
+from mlops_spec.plan.k8s.realtime import metrics_selector, metrics_service, service_monitor
 
 KNATIVE = "serving.knative.dev/v1"
 MIN_SCALE = "autoscaling.knative.dev/min-scale"
@@ -51,6 +52,12 @@ FEATURES = (
 tolerations need ``kubernetes.podspec-nodeselector`` and ``kubernetes.podspec-tolerations``."""
 UNSUPPORTED_POD_KEYS = ("terminationGracePeriodSeconds",)
 """Pod fields the Knative Service's schema does not have."""
+QUEUE_PROXY_PORTS = (8012, 8013, 8112, 9090)
+"""Ports of the queue-proxy Knative adds to each pod that other pods reach: requests from the
+activator or the ingress (HTTP/1 8012, HTTP/2 8013, TLS 8112 with system-internal-tls) and
+the autoscaler's scrape of its stats (9090); knative/serving ``pkg/networking/constants.go``.
+Its admin port (8022) serves the pod's own preStop hook only, and 9091 (its user metrics) is
+not scraped here."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,13 @@ class ServerlessInputs:
 
 def plan_serverless(inputs: ServerlessInputs) -> tuple[Manifest, ...]:
     """Every object of one serverless model, the Knative Service first."""
-    return (_knative_service(inputs), _metrics_service(inputs), _monitor(inputs))
+    names, model = inputs.names, inputs.model
+    return (
+        _knative_service(inputs),
+        metrics_service(names, model),
+        service_monitor(names, model, inputs.profile, metrics_selector(names, model)),
+        _network_policy(inputs),
+    )
 
 
 def features(profile: KubernetesProfile) -> tuple[str, ...]:
@@ -133,53 +146,19 @@ def _knative_service(inputs: ServerlessInputs) -> Manifest:
     return custom(body)
 
 
-def metrics_name(names: KubernetesNames, model: str) -> str:
-    """The core Service in front of the proxies' metrics port."""
-    return f"{names.workload(model)}-metrics"
-
-
-def _metrics_selector(names: KubernetesNames, model: str) -> dict[str, str]:
-    return {**names.selector(model), "app.kubernetes.io/component": "metrics"}
-
-
-def _metrics_service(inputs: ServerlessInputs) -> Manifest:
-    """The proxy's metrics port (Knative's own Services expose the routed port only)."""
+def _network_policy(inputs: ServerlessInputs) -> Manifest:
+    """Other pods reach the queue-proxy and the proxy's metrics, never the proxy's 8081 or
+    the model's 8080 directly (which would bypass Knative's concurrency and the capture)."""
     names, model = inputs.names, inputs.model
+    ports = [{"protocol": "TCP", "port": p} for p in (*QUEUE_PROXY_PORTS, DEFAULT_METRICS_PORT)]
     body = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata(
-            metrics_name(names, model),
-            names.namespace,
-            names.labels(model, "metrics"),
-            annotations={"pulumi.com/skipAwait": "true"},
-        ),
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(names.workload(model), names.namespace, names.labels(model, "model")),
         "spec": {
-            "type": "ClusterIP",
-            "selector": names.selector(model),
-            "ports": [
-                {
-                    "name": "metrics",
-                    "port": DEFAULT_METRICS_PORT,
-                    "targetPort": DEFAULT_METRICS_PORT,
-                    "protocol": "TCP",
-                }
-            ],
+            "podSelector": {"matchLabels": names.selector(model)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"ports": ports}],
         },
     }
-    return Manifest.of(body, skip_await=True)
-
-
-def _monitor(inputs: ServerlessInputs) -> Manifest:
-    names, model = inputs.names, inputs.model
-    labels = {**names.labels(model, "model"), **inputs.profile.prometheus.monitor_selector_labels}
-    body = {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": metadata(names.workload(model), names.namespace, labels),
-        "spec": {
-            "selector": {"matchLabels": _metrics_selector(names, model)},
-            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
-        },
-    }
-    return custom(body)
+    return Manifest.of(body)
