@@ -13,9 +13,9 @@ planning and the components' logic cost on top of Pulumi's own per-resource regi
 Times are this process's CPU seconds (``time.process_time``, every thread: the preview runs
 the program in its own thread), so other work on a shared machine does not inflate them. Each
 cell is the best of ``--repeat`` runs; each real run validates the spec anew (the per-process
-validation cache is emptied first: a cached run would not time validation at all). The benchmark fails unless each bare program registers
-exactly the resources the real one did: the same URNs (count, types, names and parents),
-inputs and dependencies.
+validation cache is emptied first: a cached run would not time validation at all). The
+benchmark fails unless each bare program registers exactly the resources the real one did:
+the same URNs (count, types, names and parents), inputs and dependencies.
 
 Goal (issue 9): real/typed bare <= 1.2 at every size.
 
