@@ -147,6 +147,7 @@ def test_the_plan_says_it_needs_native_sidecars() -> None:
     cluster = _plan("prod").kubernetes
     assert cluster is not None
     assert any("native sidecar" in n and "1.29" in n for n in cluster.notes)
+    assert any("LocalQueue ml-batch" in n for n in cluster.notes)
 
 
 def test_a_batch_model_s_job_monitors_read_its_input_like_the_aws_job() -> None:

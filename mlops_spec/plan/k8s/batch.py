@@ -239,6 +239,13 @@ def notes(resolved: ResolvedSpec, storage: StoragePlan) -> list[str]:
     if not batch:
         return []
     found = [f"models.{batch[0]}.serving: {NATIVE_SIDECAR_NOTE}"]
+    queue = spec.system.kubernetes.kueue_queue if spec.system.kubernetes else None
+    if queue:
+        found.append(
+            f"system.kubernetes.kueue_queue: the batch Jobs start suspended in LocalQueue "
+            f"{queue}: Kueue must manage batch/v1 Jobs and the queue must exist in the "
+            "namespace, else no run ever starts"
+        )
     for model_id in batch:
         config = driver_config(resolved, storage, model_id)
         found.append(
