@@ -23,11 +23,6 @@ CLUSTER_REGISTRY = (
     "cluster register into"
 )
 """Why ``latest_approved`` and ``retrain`` need ``training.platform: kubernetes`` there."""
-GATE_NOT_BUILT = (
-    "a gate on a model the cluster trains is not built yet (the candidate's model server in "
-    "the training Job); train it on sagemaker, or drop the gate for now"
-)
-"""Why a cluster-trained model's ``training.gate`` is refused (until the gate is built)."""
 SAGEMAKER_TRAINING = {
     "instance_type": "cpu",
     "instance_count": "cpu",
@@ -224,8 +219,8 @@ def _model_issues(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
 
 
 def _training_issues(spec: SystemSpec, loc: Loc, model: Model) -> list[Issue]:
-    """A model the cluster trains: SageMaker-only fields, the gate, the GPU pool, the
-    schedule's cron."""
+    """A model the cluster trains: SageMaker-only fields (the gate's transform size too), the
+    GPU pool, the schedule's cron."""
     training = model.training
     issues = [
         Issue(
@@ -239,8 +234,16 @@ def _training_issues(spec: SystemSpec, loc: Loc, model: Model) -> list[Issue]:
         for key, instead in SAGEMAKER_TRAINING.items()
         if _explicit_sagemaker(training, key)
     ]
-    if training.gate is not None:
-        issues.append(Issue((*loc, "gate"), GATE_NOT_BUILT, got="a gate"))
+    if "instance_type" in training.evaluation.model_fields_set:
+        issues.append(
+            Issue(
+                (*loc, "evaluation", "instance_type"),
+                "evaluation.instance_type sizes SageMaker's batch transform; on the cluster the "
+                "candidate's model server runs in the training Job with the training size",
+                got=training.evaluation.instance_type,
+                suggestion="cpu",
+            )
+        )
     profile = spec.system.kubernetes
     if training.gpu and profile is not None and profile.node_pools.gpu is None:
         issues.append(

@@ -187,14 +187,6 @@ def test_sagemaker_training_fields_are_refused_on_the_cluster(
     assert problem.suggestion == instead and problem.line is not None
 
 
-def test_a_gate_on_cluster_training_is_refused_until_built(tmp_path: Path) -> None:
-    data = _spec()
-    data["models"]["churn-classifier"]["training"]["gate"] = {"metric": "auc", "min": 0.7}
-    problems = _problems(tmp_path, data)
-    _at(problems, "models", "churn-classifier", "training", "gate")
-    assert any("not built yet" in p.message for p in problems if p.loc[-1] == "gate")
-
-
 def test_gpu_training_needs_a_gpu_pool(tmp_path: Path) -> None:
     data = _spec()
     data["models"]["churn-classifier"]["training"]["gpu"] = 1

@@ -38,7 +38,7 @@ from mlops_spec.models.kubernetes import KubernetesProfile, NodePool
 from mlops_spec.models.serving import PinnedVersion, RealtimeServing
 from mlops_spec.naming import Names
 from mlops_spec.plan.documents import KEY_ARN
-from mlops_spec.plan.k8s import controller, training
+from mlops_spec.plan.k8s import controller, gate, training
 from mlops_spec.plan.k8s.names import KubernetesNames
 from mlops_spec.plan.k8s.pod import PACKAGE_ENV
 from mlops_spec.plan.policy import EnvironmentPolicy
@@ -164,10 +164,13 @@ class LoopInputs:
 
 def finish_config(inputs: LoopInputs, model_id: str) -> FinishConfig:
     """The register container's configuration: the AWS Profile step's profile, the spec's
-    approval rule for this environment, where the run's artifact and references go."""
+    approval rule for this environment, where the run's artifact and references go, the gate
+    and the lineage record (``plan.k8s.gate``: the AWS planner's, with the cluster's
+    locations)."""
     model = inputs.spec.models[model_id]
     where = inputs.where
-    profile = profile_plan(model, model_id, inputs.resolved, inputs.storage)
+    gated = model.training.gate is not None  # the holdout predictions' profile is copied too
+    profile = profile_plan(model, model_id, inputs.resolved, inputs.storage, copy_predictions=gated)
     return FinishConfig(
         model_id=model_id,
         store=where.store(inputs.region),
@@ -182,6 +185,8 @@ def finish_config(inputs: LoopInputs, model_id: str) -> FinishConfig:
             if follows_latest(inputs.spec, model_id)
             else where.model(model_id, REFERENCE_PREFIX)
         ),
+        gate=gate.finish_gate(inputs, model_id),
+        lineage=gate.finish_lineage(inputs, model_id),
     )
 
 
@@ -247,6 +252,8 @@ def training_job(inputs: LoopInputs, model_id: str) -> training.TrainingJobPlan:
         service_account=inputs.knames.training_account(),
         env=store_env(inputs),
         credentials_secret=inputs.profile.object_store.credentials_secret_name,
+        score_holdout=spec_training.gate is not None,
+        record_lineage=True,
     )
 
 

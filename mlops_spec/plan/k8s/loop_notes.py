@@ -6,6 +6,7 @@ on them that Pulumi does not write)."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from mlops_spec.models import SystemSpec
@@ -75,7 +76,28 @@ def training_grants(loop: LoopPlan, where: Locations) -> list[str]:
         )
         registry = f"{store}registry/{model}/"
         grants += [f"s3:GetObject and s3:PutObject on {object_arn(registry)}", _list(registry)]
+        grants += _gate_and_lineage_grants(job.finish_config)
     return [*dict.fromkeys(grants), KMS]
+
+
+def _gate_and_lineage_grants(finish_config: str) -> list[str]:
+    """The register container's gate (the holdout read) and the Job's lineage record (every
+    source listed with its versions, the record written)."""
+    config = json.loads(finish_config)
+    grants = []
+    if config.get("gate"):
+        holdout = config["gate"]["holdout_uri"]
+        grants += [_list(holdout), f"s3:GetObject on {object_arn(holdout)}"]
+    record = (config.get("lineage") or {}).get("config")
+    if record:
+        for source in record["sources"]:
+            parts = urlsplit(source["uri"])
+            grants.append(
+                f"s3:ListBucketVersions on arn:aws:s3:::{parts.netloc} "
+                f"(s3:prefix {parts.path.lstrip('/')}*)"
+            )
+        grants.append(f"s3:PutObject on {object_arn(record['records_uri'])}")
+    return grants
 
 
 def iam_notes(loop: LoopPlan, where: Locations) -> list[str]:
