@@ -188,6 +188,13 @@ REPLACE_ON: dict[str, tuple[str, ...]] = {
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": _K8S,
     "kubernetes:networking.istio.io/v1:VirtualService": _K8S,
     "kubernetes:batch/v1:CronJob": _K8S,
+    # the loop (issue 13): a ConfigMap's data replaces it (unless the provider's
+    # enableConfigMapMutable), a Deployment's selector and a RoleBinding's roleRef too (diff.go)
+    "kubernetes:core/v1:ConfigMap": (*_K8S, "data", "binaryData"),
+    "kubernetes:core/v1:ServiceAccount": _K8S,
+    "kubernetes:apps/v1:Deployment": (*_K8S, "spec.selector"),
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": _K8S,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": (*_K8S, "roleRef"),
     "kubernetes:argoproj.io/v1alpha1:Rollout": _K8S,
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": _K8S,
     "kubernetes:keda.sh/v1alpha1:ScaledObject": _K8S,
