@@ -36,7 +36,10 @@ def test_the_series_table_lists_exactly_the_contracts_families():
 
 
 def test_the_configuration_tables_list_every_field_with_its_default():
-    for header, config in (("| field |", ProxyConfig), ("| `capture` field |", ProxyCapture)):
+    for header, config in (
+        ("| field | default |", ProxyConfig),
+        ("| `capture` field | default |", ProxyCapture),
+    ):
         rows = _table(header)
         fields = dataclasses.fields(config)
         assert list(rows) == [spec.name for spec in fields], config.__name__
