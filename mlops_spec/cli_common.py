@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 class _LazyConsole:
     """A rich ``Console`` made on first use, so that a command printing JSON (``mlops validate
-    -f json``) never imports rich (about 20 ms of a 0.3 s command)."""
+    -f json``) never imports rich (about 20 ms of a 0.3 s command). Emoji codes are off: a
+    location such as ``mlops.yaml:100:9`` must not print as an emoji."""
 
     def __init__(self, stderr: bool) -> None:
         self._stderr = stderr
@@ -30,7 +31,9 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+            self._console = Console(
+                stderr=self._stderr, highlight=False, soft_wrap=True, emoji=False
+            )
             if not self._stderr and not self._console.is_terminal:
                 self._console.width = 160
         return getattr(self._console, name)

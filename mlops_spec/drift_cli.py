@@ -241,13 +241,13 @@ def _emit(report: DriftReport, output_format: OutputFormat, output: Path | None)
         text = ""
     if output_format is OutputFormat.text:
         if output is None:
-            console = Console(highlight=False)
+            console = Console(highlight=False, emoji=False)
             if not console.is_terminal:
-                console = Console(highlight=False, width=120)
+                console = Console(highlight=False, width=120, emoji=False)
             console.print(_table(report))
             return
         with output.open("w", encoding="utf-8") as handle:
-            Console(file=handle, width=120, highlight=False).print(_table(report))
+            Console(file=handle, width=120, highlight=False, emoji=False).print(_table(report))
     elif output is None:
         typer.echo(text, nl=False)
         return

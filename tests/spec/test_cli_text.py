@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 
 def test_explain_prints_a_table_as_text(mlops_bin: str, root: Path) -> None:
     spec = str(root / "examples/churn/mlops.yaml")
@@ -29,3 +31,12 @@ def test_validate_prints_the_summary_table_as_text(mlops_bin: str, root: Path) -
     assert result.returncode == 0, result.stderr
     assert "Resolved spec per stack" in result.stdout
     assert "churn-classifier" in result.stdout
+
+
+def test_a_location_on_line_100_prints_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """Rich reads ``:100:`` as an emoji code; the CLI's consoles must print it as text."""
+    from mlops_spec.cli_common import fail
+    from mlops_spec.errors import Problem
+
+    fail([Problem(file="mlops.yaml", line=100, column=9, loc=("system",), message="bad")])
+    assert "mlops.yaml:100:9: spec.system: bad" in capsys.readouterr().err
