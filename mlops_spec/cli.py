@@ -100,16 +100,8 @@ def _summary(stacks: dict[str, Any]) -> Table:
         env = resolved.environment
         for model_id, model in resolved.spec.models.items():
             serving = model.serving
-            capacity = "-"
-            if serving is not None and serving.tier == "realtime":
-                scale = serving.autoscaling
-                capacity = f"{serving.instance_type} x{scale.min_instances}-{scale.max_instances}"
-            elif serving is not None and serving.tier == "serverless":
-                capacity = f"{serving.memory_mb} MB, ≤{serving.max_concurrency} conc."
-            elif serving is not None:
-                capacity = f"{serving.instance_type} x{serving.instance_count}"
-            training = model.training
-            train = f"{training.instance_type or 'k8s'}{' spot' if training.spot else ''}"
+            on_cluster = resolved.spec.system.platform == "kubernetes"
+            capacity, train = _capacity(serving, on_cluster), _training(model.training)
             table.add_row(
                 name,
                 env.mode.value,
@@ -123,6 +115,36 @@ def _summary(stacks: dict[str, Any]) -> Table:
                 "on" if env.alarm_actions_enabled else "off",
             )
     return table
+
+
+def _pod(cpu: float | None, memory_gib: float | None, gpu: int) -> str:
+    """A pod's size as the spec sets it ("default": the planner's default for the tier)."""
+    size = f"{'default' if cpu is None else f'{cpu:g}'} CPU, "
+    size += f"{'default' if memory_gib is None else f'{memory_gib:g}'} GiB"
+    return size + (f", {gpu} GPU" if gpu else "")
+
+
+def _capacity(serving: Any, on_cluster: bool) -> str:
+    """The summary's capacity cell: instances on AWS, pods on a cluster."""
+    if serving is None:
+        return "-"
+    if serving.tier == "serverless":
+        return f"{serving.memory_mb} MB, ≤{serving.max_concurrency} conc."
+    if serving.tier == "realtime":
+        scale = serving.autoscaling
+        each = _pod(serving.cpu, serving.memory_gib, serving.gpu) if on_cluster else None
+        return f"{each or serving.instance_type} x{scale.min_instances}-{scale.max_instances}"
+    if on_cluster:
+        return _pod(serving.cpu, serving.memory_gib, serving.gpu)
+    return f"{serving.instance_type} x{serving.instance_count}"
+
+
+def _training(training: Any) -> str:
+    """The summary's training cell: the SageMaker instance or the Job's pod."""
+    spot = " spot" if training.spot else ""
+    if training.platform == "kubernetes":
+        return f"k8s {_pod(training.cpu, training.memory_gib, training.gpu)}{spot}"
+    return f"{training.instance_type}{spot}"
 
 
 @app.command()
