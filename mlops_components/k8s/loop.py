@@ -1,6 +1,6 @@
 """The retraining loop on Kubernetes (issue 13): the training Job templates and Rollout
-templates as ConfigMaps, the schedule CronJobs, and the controller with its ServiceAccount,
-Role, RoleBinding, Deployment and Service, from ``mlops_spec.plan.k8s.controller.LoopPlan``
+templates as ConfigMaps, the schedule CronJobs, the NetworkPolicies, and the controller with
+its ServiceAccount, Role, RoleBinding, Deployment and Service, from ``mlops_spec.plan.k8s.controller.LoopPlan``
 (the plan decides every field; this only registers them, typed).
 
 Pulumi creates no training Job (the controller does, per run) and no ``latest_approved``
@@ -101,6 +101,13 @@ class Loop(pulumi.ComponentResource):
                 f"{schedule.model}-training-schedule",
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
+                opts=child,
+            )
+        for policy in plan.network_policies():
+            k8s.networking.v1.NetworkPolicy(
+                f"{policy['metadata']['name']}-network-policy",
+                metadata=policy["metadata"],
+                spec=policy["spec"],
                 opts=child,
             )
         self.controller_name = pulumi.Output.from_input(control.name)

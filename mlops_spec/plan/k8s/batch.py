@@ -16,6 +16,8 @@ to 5-field cron in UTC (``mlops_spec.cron_k8s``), suspended where the environmen
 schedules. The Job: ``backoffLimit`` 2 (a retried pod writes the same run folder: ``<run>`` is
 the Job's name), a bad configuration (exit 2) fails it at once, disruptions (spot, drains)
 are not counted, at most a day, kept a week; a Kueue queue labels it and starts it suspended.
+A NetworkPolicy (named like the CronJob) admits no ingress to its pods: the driver reaches the
+sidecar over the pod's loopback, which no NetworkPolicy filters; egress stays open.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from mlops_spec.plan.k8s import pod
 from mlops_spec.plan.k8s.manifests import Manifest, utc_cronjob
 from mlops_spec.plan.k8s.monitors_plan import MonitoringJobInput
 from mlops_spec.plan.k8s.names import CRONJOB_NAME_LIMIT, KubernetesNames, checked
-from mlops_spec.plan.k8s.training import JOB_NAME_LABEL, KUEUE_LABEL, hardened
+from mlops_spec.plan.k8s.training import JOB_NAME_LABEL, KUEUE_LABEL, deny_ingress, hardened
 from mlops_spec.plan.monitoring_job import plan_job
 from mlops_spec.plan.policy import environment_policy
 from mlops_spec.plan.serving import batch_output, plan_serving
@@ -115,7 +117,16 @@ def plan_batch_model(
         schedule=to_kubernetes_cron(serving.schedule),
         suspend=not environment_policy(resolved).schedules_enabled,
     )
-    return (plan_batch(inputs),)
+    return (plan_batch(inputs), network_policy(inputs))
+
+
+def network_policy(inputs: BatchInputs) -> Manifest:
+    """No ingress to the batch Job's pods (the model server sidecar's 8080 included)."""
+    labels = inputs.names.labels(inputs.model, "batch")
+    selector = {k: labels[k] for k in ("app.kubernetes.io/name", "app.kubernetes.io/component")}
+    body = deny_ingress(inputs.name, inputs.names.namespace, selector)
+    body["metadata"]["labels"] = labels
+    return Manifest.of(body)
 
 
 def driver_config(resolved: ResolvedSpec, storage: StoragePlan, model_id: str) -> BatchJobConfig:

@@ -11,6 +11,12 @@ The Role lists the controller's calls and nothing else (no ClusterRole, no wildc
 of its template ConfigMaps (by name), ``create`` of Jobs, ``get`` / ``patch`` of its Rollouts
 (by name) and ``create`` of Rollouts (RBAC cannot limit ``create`` by name). It reads no Pods:
 a Rollout's status says what its pods serve.
+
+Its NetworkPolicy admits ingress on the http port only, from the schedule CronJobs' pods of
+its namespace and from Alertmanager. The profile does not say where Alertmanager runs (nor
+which labels its pods carry: they depend on how it was installed), so the port is open to
+the pods of every namespace; every other port, and every source outside the pod network
+but the node, is closed. Egress stays open (the object store, the API server).
 """
 
 from __future__ import annotations
@@ -104,6 +110,24 @@ class ControllerPlan:
             self.deployment(),
             self.service(),
         ]
+
+    def network_policy(self, schedules: tuple[ScheduleCronJobPlan, ...]) -> dict[str, Any]:
+        """Ingress on the http port only: from ``schedules``' pods (this namespace) and from
+        Alertmanager, whose namespace the profile does not give: any namespace's pods."""
+        peers: list[dict[str, Any]] = [
+            {"podSelector": {"matchLabels": s.selector()}} for s in schedules
+        ]
+        peers.append({"namespaceSelector": {}})  # Alertmanager, wherever it runs
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": self._meta(),
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": self.name}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": "http"}]}],
+            },
+        }
 
     def _meta(self, **extra: Any) -> dict[str, Any]:
         labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name}
@@ -266,4 +290,12 @@ class LoopPlan:
             *self.rollout_config_maps(),
             *self.controller.manifests(),
             *(schedule.manifest() for schedule in self.schedules),
+            *self.network_policies(),
+        ]
+
+    def network_policies(self) -> list[dict[str, Any]]:
+        """The controller's, and one per training Job template (no ingress to a run)."""
+        return [
+            self.controller.network_policy(self.schedules),
+            *(job.network_policy() for job in self.jobs),
         ]

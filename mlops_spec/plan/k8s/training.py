@@ -28,6 +28,8 @@ Kueue queue the Job carries its queue label and starts suspended for Kueue to ad
 
 A schedule is a ``CronJob`` that asks the controller to start a run (``POST /schedule``), so
 cooldown and the daily cap apply to scheduled runs as on AWS.
+
+A NetworkPolicy per template admits no ingress to the run's pods (``network_policy``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,24 @@ KUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 JOB_NAME_LABEL = "metadata.labels['batch.kubernetes.io/job-name']"
 """The pod's Job name, through the downward API (the label the Job controller sets, 1.27+)."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": "mlops-spec"}
+COMPONENT = "app.kubernetes.io/component"
+TRAINING_COMPONENT = "training"
+SCHEDULE_COMPONENT = "schedule"
+"""The component label of a training run's pods and of a schedule CronJob's pods."""
+
+
+def deny_ingress(name: str, namespace: str, selector: dict[str, str]) -> dict[str, Any]:
+    """A NetworkPolicy admitting no ingress to the selected pods (egress untouched)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED_BY)},
+        "spec": {
+            "podSelector": {"matchLabels": dict(selector)},
+            "policyTypes": ["Ingress"],
+            "ingress": [],
+        },
+    }
 
 
 def hardened() -> dict[str, Any]:
@@ -119,7 +139,7 @@ class TrainingJobPlan:
     """With a lineage record: ``lineage-inputs`` lists the inputs before ``fetch-inputs``."""
 
     def manifest(self) -> dict[str, Any]:
-        labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name, "mlops.dev/model": self.model}
+        labels = self.pod_labels()
         job_labels = dict(labels)
         if self.kueue_queue:
             job_labels[KUEUE_LABEL] = self.kueue_queue
@@ -153,6 +173,21 @@ class TrainingJobPlan:
             "metadata": {"name": self.name, "namespace": self.namespace, "labels": job_labels},
             "spec": spec,
         }
+
+    def pod_labels(self) -> dict[str, str]:
+        """The run's pods' labels (the Job controller adds its own)."""
+        return {**MANAGED_BY, **self.selector(), "mlops.dev/model": self.model}
+
+    def selector(self) -> dict[str, str]:
+        """Labels selecting this template's run pods only (the model's schedule CronJob has
+        the same name: the component tells them apart)."""
+        return {"app.kubernetes.io/name": self.name, COMPONENT: TRAINING_COMPONENT}
+
+    def network_policy(self) -> dict[str, Any]:
+        """No ingress to the run's pods: ``register`` reaches the model server sidecar over
+        the pod's own loopback, which no NetworkPolicy filters; egress stays open (the
+        object store, the image registry)."""
+        return deny_ingress(self.name, self.namespace, self.selector())
 
     def config_map(self) -> dict[str, Any]:
         """The ConfigMap the controller reads the template from (key ``job.json``)."""
@@ -316,8 +351,15 @@ class ScheduleCronJobPlan:
     controller_url: str
     """The controller's ``/schedule`` endpoint."""
 
+    def pod_labels(self) -> dict[str, str]:
+        return {**MANAGED_BY, **self.selector(), "mlops.dev/model": self.model}
+
+    def selector(self) -> dict[str, str]:
+        """Labels selecting this schedule's pods (the controller admits them)."""
+        return {"app.kubernetes.io/name": self.name, COMPONENT: SCHEDULE_COMPONENT}
+
     def manifest(self) -> dict[str, Any]:
-        labels = {**MANAGED_BY, "app.kubernetes.io/name": self.name, "mlops.dev/model": self.model}
+        labels = self.pod_labels()
         container = {
             "name": "start-training",
             "image": self.runtime_image,
