@@ -8,7 +8,7 @@ values come from the plan and are known at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 import pulumi
@@ -62,6 +62,70 @@ class RetrainingOutputs:
     """The deploy function (``latest_approved`` endpoints); None when it is not deployed."""
 
 
+@dataclass(frozen=True)
+class KubernetesServingOutputs:
+    """How applications reach a model the cluster serves (all known from the plan)."""
+
+    tier: str
+    """``realtime`` (an Argo Rollout behind a Service), ``serverless`` (a Knative Service)
+    or ``batch`` (a CronJob)."""
+    url: str | None
+    """The in-cluster URL to ``POST`` requests to (``/invocations``, through the mlops-proxy);
+    None for the batch tier."""
+    workload: str
+    """The Rollout, the Knative Service or the batch CronJob."""
+    owner: str
+    """``pulumi`` (this stack creates the workload) or ``controller`` (``latest_approved``:
+    the loop controller creates the Rollout at the first approved version; the Service, and so
+    the URL, exist before)."""
+    batch_output: str | None
+    """Where the batch CronJob's runs write (``<output>/<run>/``); None for other tiers."""
+
+
+@dataclass(frozen=True)
+class KubernetesTrainingOutputs:
+    """Where a model the cluster trains is registered and how its runs start."""
+
+    registry: str
+    """The model's registry in the object store (``s3://.../registry/<model>/``)."""
+    job_template: str
+    """The ConfigMap holding the training Job template the controller starts runs from."""
+    schedule: str | None
+    """The CronJob asking the controller for a scheduled run; None without a schedule."""
+
+
+@dataclass(frozen=True)
+class KubernetesModelOutputs:
+    """One model's cluster side (either part may be None)."""
+
+    serving: KubernetesServingOutputs | None
+    """How to call it; None when the cluster does not serve it."""
+    training: KubernetesTrainingOutputs | None
+    """Its registry and training; None when SageMaker trains it (``models.<id>``)."""
+
+
+@dataclass(frozen=True)
+class ControllerOutputs:
+    """The loop controller (present when the cluster trains a model)."""
+
+    name: str
+    """Its Deployment and Service."""
+    webhook_url: str
+    """Alertmanager's receiver of ``retrain`` alerts."""
+
+
+@dataclass(frozen=True)
+class KubernetesOutputs:
+    """The cluster side of a ``system.platform: kubernetes`` stack."""
+
+    namespace: str
+    """The namespace of every object of the stack."""
+    models: dict[str, KubernetesModelOutputs]
+    """Per model id the cluster serves or trains."""
+    controller: ControllerOutputs | None
+    """The loop controller; None when SageMaker trains every model."""
+
+
 def stack_outputs(
     *,
     system: str,
@@ -72,6 +136,7 @@ def stack_outputs(
     buckets: Mapping[str, pulumi.Output[str]],
     models: Mapping[str, ModelOutputs],
     retraining: RetrainingOutputs | None,
+    kubernetes: KubernetesOutputs | None = None,
 ) -> dict[str, Any]:
     """The stack outputs contract (version ``CONTRACT_VERSION``): top-level name -> value."""
     return {
@@ -84,8 +149,14 @@ def stack_outputs(
         "buckets": dict(buckets),
         "models": {model: _fields(outputs) for model, outputs in models.items()},
         "retraining": _fields(retraining) if retraining is not None else None,
+        "kubernetes": _fields(kubernetes) if kubernetes is not None else None,
     }
 
 
-def _fields(outputs: ModelOutputs | RetrainingOutputs) -> dict[str, Any]:
-    return {name: getattr(outputs, name) for name in outputs.__dataclass_fields__}
+def _fields(outputs: Any) -> Any:
+    """A dataclass as a dict (nested dataclasses and dicts of them too)."""
+    if isinstance(outputs, dict):
+        return {key: _fields(value) for key, value in outputs.items()}
+    if is_dataclass(outputs) and not isinstance(outputs, type):
+        return {f.name: _fields(getattr(outputs, f.name)) for f in fields(outputs)}
+    return outputs

@@ -30,7 +30,12 @@ import pulumi
 from mlops_components.monitoring import Monitoring, MonitoringArgs
 from mlops_components.monitoring_job import FORMER_TYPES as MONITORING_JOB_FORMER_TYPES
 from mlops_components.monitoring_job import MonitoringJob, MonitoringJobArgs
-from mlops_components.outputs import ModelOutputs, RetrainingOutputs, stack_outputs
+from mlops_components.outputs import (
+    KubernetesOutputs,
+    ModelOutputs,
+    RetrainingOutputs,
+    stack_outputs,
+)
 from mlops_components.registry import Registry, RegistryArgs
 from mlops_components.renames import with_renames
 from mlops_components.retraining import Retraining, RetrainingArgs
@@ -104,6 +109,9 @@ class MlSystem(pulumi.ComponentResource):
     retraining: RetrainingOutputs | None
     """The retraining and deploy loop's table, dead-letter queue and functions; None when
     nothing retrains and no endpoint follows ``latest_approved``."""
+    kubernetes: KubernetesOutputs | None
+    """On ``system.platform: kubernetes``: the namespace, what the cluster serves (URLs) and
+    trains (registry, Job templates), and the loop controller; None on an AWS stack."""
     stack_outputs: dict[str, Any]
     """The stack outputs contract (docs/outputs.md), ready for ``pulumi.export``: the values
     above under their contract names, plus ``contract_version``."""
@@ -129,6 +137,7 @@ class MlSystem(pulumi.ComponentResource):
             model: _model_outputs(deployment, parts, model) for model in deployment.models
         }
         self.retraining = _retraining_outputs(parts.retraining)
+        self.kubernetes = _kubernetes_outputs(deployment)
         self.stack_outputs = stack_outputs(
             system=self.system_id,
             environment=self.environment,
@@ -138,6 +147,7 @@ class MlSystem(pulumi.ComponentResource):
             buckets=self.bucket_names,
             models=self.models,
             retraining=self.retraining,
+            kubernetes=self.kubernetes,
         )
         self.register_outputs(self.stack_outputs)
 
@@ -271,6 +281,14 @@ def _model_outputs(deployment: DeploymentPlan, parts: _Parts, model: str) -> Mod
         endpoint_owner=endpoint.owner if endpoint else None,
         batch_pipeline=served.batch_pipeline_name if served else None,
     )
+
+
+def _kubernetes_outputs(deployment: DeploymentPlan) -> KubernetesOutputs | None:
+    if deployment.kubernetes is None:
+        return None
+    from mlops_components.outputs_k8s import kubernetes_outputs  # on demand, as the Cluster
+
+    return kubernetes_outputs(deployment)
 
 
 def _retraining_outputs(retraining: Retraining | None) -> RetrainingOutputs | None:

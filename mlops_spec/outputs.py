@@ -2,7 +2,8 @@
 
 Applications (CI jobs, clients calling the endpoint, dashboards) read these instead of
 re-deriving names. The keys below are written by the program (``MlSystem.stack_outputs``,
-exported by ``infra/__main__.py``) and documented in docs/outputs.md; ``CONTRACT_VERSION`` changes when a key is removed or changes meaning.
+exported by ``infra/__main__.py``) and documented in docs/outputs.md; ``CONTRACT_VERSION`` changes when a key is removed or changes
+meaning (an added key, such as ``kubernetes``, does not change it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,59 @@ class RetrainingOutputs:
 
 
 @dataclass(frozen=True)
+class KubernetesServingOutputs:
+    tier: str
+    """realtime, serverless or batch."""
+    url: str | None
+    """The in-cluster URL to POST requests to (``.../invocations``); None for batch."""
+    workload: str
+    """The Rollout (realtime), Knative Service (serverless) or CronJob (batch)."""
+    owner: str
+    """pulumi, or controller (latest_approved: the Rollout exists after the first approval)."""
+    batch_output: str | None
+    """Where the batch runs write (``<batch_output><run>/``); None for other tiers."""
+
+
+@dataclass(frozen=True)
+class KubernetesTrainingOutputs:
+    registry: str
+    """The model's registry in the object store (``s3://.../registry/<model>/``)."""
+    job_template: str
+    """The ConfigMap holding the training Job template."""
+    schedule: str | None
+    """The schedule CronJob; None without a schedule."""
+
+
+@dataclass(frozen=True)
+class KubernetesModelOutputs:
+    serving: KubernetesServingOutputs | None
+    training: KubernetesTrainingOutputs | None
+    """None when SageMaker trains the model (its registry is ``models.<id>``)."""
+
+
+@dataclass(frozen=True)
+class ControllerOutputs:
+    name: str
+    webhook_url: str
+
+
+@dataclass(frozen=True)
+class KubernetesOutputs:
+    namespace: str
+    models: dict[str, KubernetesModelOutputs]
+    controller: ControllerOutputs | None
+
+    def model(self, model_id: str) -> KubernetesModelOutputs:
+        try:
+            return self.models[model_id]
+        except KeyError:
+            raise OutputsError(
+                f"the cluster serves and trains no model {model_id!r}; "
+                f"models: {', '.join(sorted(self.models)) or '(none)'}"
+            ) from None
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     contract_version: int
     system: str
@@ -59,6 +113,9 @@ class StackOutputs:
     """artifacts, capture, reports, logs and data-<source> -> bucket name."""
     models: dict[str, ModelOutputs]
     retraining: RetrainingOutputs | None
+    kubernetes: KubernetesOutputs | None = None
+    """The cluster side of a ``system.platform: kubernetes`` stack; None on AWS (and in the
+    outputs of a stack deployed before the key existed)."""
 
     def model(self, model_id: str) -> ModelOutputs:
         try:
@@ -111,6 +168,67 @@ def _model(data: Any, path: str) -> ModelOutputs:
     )
 
 
+def _object(data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
+    value: Mapping[str, Any] | None = _get(data, key, path, dict, optional=True)
+    return value
+
+
+def _serving(data: Mapping[str, Any] | None, path: str) -> KubernetesServingOutputs | None:
+    if data is None:
+        return None
+    return KubernetesServingOutputs(
+        tier=_get(data, "tier", path, str),
+        url=_get(data, "url", path, str, optional=True),
+        workload=_get(data, "workload", path, str),
+        owner=_get(data, "owner", path, str),
+        batch_output=_get(data, "batch_output", path, str, optional=True),
+    )
+
+
+def _training(data: Mapping[str, Any] | None, path: str) -> KubernetesTrainingOutputs | None:
+    if data is None:
+        return None
+    return KubernetesTrainingOutputs(
+        registry=_get(data, "registry", path, str),
+        job_template=_get(data, "job_template", path, str),
+        schedule=_get(data, "schedule", path, str, optional=True),
+    )
+
+
+def _kubernetes_model(data: Any, path: str) -> KubernetesModelOutputs:
+    if not isinstance(data, Mapping):
+        raise OutputsError(f"stack outputs: {path.rstrip('.')} should be an object")
+    return KubernetesModelOutputs(
+        serving=_serving(_object(data, "serving", path), f"{path}serving."),
+        training=_training(_object(data, "training", path), f"{path}training."),
+    )
+
+
+def _kubernetes(data: Mapping[str, Any]) -> KubernetesOutputs | None:
+    """``kubernetes``; absent (Pulumi exports no top-level None; or a stack deployed before
+    the key was added) reads as None."""
+    section = data.get("kubernetes")
+    if section is None:
+        return None
+    path = "kubernetes."
+    if not isinstance(section, Mapping):
+        raise OutputsError("stack outputs: kubernetes should be an object or null")
+    models = _get(section, "models", path, dict)
+    controller = _object(section, "controller", path)
+    return KubernetesOutputs(
+        namespace=_get(section, "namespace", path, str),
+        models={
+            str(k): _kubernetes_model(v, f"{path}models.{k}.") for k, v in sorted(models.items())
+        },
+        controller=None
+        if controller is None
+        else ControllerOutputs(
+            name=_get(controller, "name", f"{path}controller.", str),
+            webhook_url=_get(controller, "webhook_url", f"{path}controller.", str),
+        ),
+    )
+
+
 def parse(data: Mapping[str, Any]) -> StackOutputs:
     """Check and type the outputs of one stack (the object ``pulumi stack output --json``
     prints)."""
@@ -121,7 +239,8 @@ def parse(data: Mapping[str, Any]) -> StackOutputs:
             f"understands {CONTRACT_VERSION}"
         )
     models = _get(data, "models", "", dict)
-    retraining = _get(data, "retraining", "", dict, optional=True)
+    # Pulumi exports no top-level None: a null section is absent from the outputs
+    retraining = _get(data, "retraining", "", dict, optional=True) if "retraining" in data else None
     return StackOutputs(
         contract_version=version,
         system=_get(data, "system", "", str),
@@ -141,6 +260,7 @@ def parse(data: Mapping[str, Any]) -> StackOutputs:
             ),
             deploy_function=_get(retraining, "deploy_function", "retraining.", str, optional=True),
         ),
+        kubernetes=_kubernetes(data),
     )
 
 

@@ -65,6 +65,9 @@ def test_component_doc_snippets_plan(snippet: str) -> None:
 
 
 def test_outputs_doc_example_follows_the_contract() -> None:
-    (example,) = _blocks("outputs.md", "json")
+    example, k8s_example = _blocks("outputs.md", "json")
     outputs = loads(example)
     assert outputs.model("churn-classifier").endpoint_owner == "deploy-function"
+    cluster = loads(k8s_example).kubernetes
+    assert cluster and cluster.model("churn-classifier").serving
+    assert outputs.kubernetes is None
