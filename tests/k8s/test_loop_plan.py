@@ -136,7 +136,10 @@ def test_the_job_is_the_specs_training_on_the_spot_pool() -> None:
     manifest = job.manifest()
     pod = manifest["spec"]["template"]["spec"]
     train = next(c for c in pod["initContainers"] if c["name"] == "train")
-    assert train["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-train:1.4.0"
+    assert train["image"] == (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-train@"
+        "sha256:4f1c3b8a9d2e7f60a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2"
+    )
     assert train["resources"]["requests"] == {"cpu": "2", "memory": "8Gi"}
     assert manifest["spec"]["activeDeadlineSeconds"] == 90 * 60
     assert job.channels == (

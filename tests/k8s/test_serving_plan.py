@@ -93,7 +93,9 @@ def test_the_pod_runs_the_model_behind_the_proxy() -> None:
         ["serve"],
         8080,
     )
-    assert model["image"].endswith("/churn-train:1.4.0")  # the package serves its training image
+    assert model["image"].endswith(
+        "/churn-train@sha256:4f1c3b8a9d2e7f60a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2"
+    )  # the package serves its training image
     assert (
         model["resources"]["requests"]
         == model["resources"]["limits"]

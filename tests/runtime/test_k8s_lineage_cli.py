@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from ruamel.yaml import YAML
 from runtime_support import boto
 from typer.testing import CliRunner
 
@@ -65,12 +66,23 @@ def put_events(bucket: str, key: str, frame: pd.DataFrame) -> None:
     boto("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
 
 
+def ungated(folder: Path) -> Path:
+    """The example without its gate (this run registers without a model server to score)."""
+    data: dict[str, Any] = YAML(typ="safe").load(SPEC.read_text())
+    del data["models"][MODEL]["training"]["gate"]
+    folder.mkdir()
+    path = folder / "mlops.yaml"
+    with path.open("w") as handle:
+        YAML().dump(data, handle)
+    return path
+
+
 @pytest.fixture
 def registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FinishConfig, str, str]:
     """A run of the planned Job registered: (its configuration, the version, the data URI)."""
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    loop = plan(resolve(SPEC, STACK)).kubernetes.loop
+    loop = plan(resolve(ungated(tmp_path / "spec"), STACK)).kubernetes.loop
     (job,) = [j for j in loop.jobs if j.model == MODEL]
     planned = json.loads(job.finish_config)
     config = FinishConfig.from_dict({**planned, "root": str(tmp_path)})
@@ -115,7 +127,12 @@ def test_approve_lineage_and_verify_a_cluster_trained_version(
     record = shown["record"]
     assert record["stack"] == STACK and record["run"]["training_job"] == RUN
     assert record["data"][0]["uri"] == data_uri and record["data"][0]["count"] == 1
-    assert record["image"]["unresolved"]  # the example's image is a tag: not pinned
+    image = record["image"]  # the example pins its image by digest: the record names it
+    assert (
+        image["digest"]
+        == "sha256:" + "4f1c3b8a9d2e7f60a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2"
+    )
+    assert image["unresolved"] is None
     assert [link["step"] for link in shown["chain"]] == ["trigger", "run", "approval"]
 
     code, verified = mlops("lineage", MODEL, "1", "--verify")
