@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlops_spec.checks import Issue
-from mlops_spec.checks_k8s_batch import batch_issues
+from mlops_spec.checks_k8s_batch import batch_issues, gpu_pool_issues
 from mlops_spec.cron_k8s import CronError, to_kubernetes_cron
 from mlops_spec.enums import MonitorAction, TrainingPlatform
 from mlops_spec.models.monitors import ScheduledMonitorBase
@@ -244,15 +244,7 @@ def _training_issues(spec: SystemSpec, loc: Loc, model: Model) -> list[Issue]:
                 suggestion="cpu",
             )
         )
-    profile = spec.system.kubernetes
-    if training.gpu and profile is not None and profile.node_pools.gpu is None:
-        issues.append(
-            Issue(
-                (*loc, "gpu"),
-                "GPU training needs a GPU node pool: set system.kubernetes.node_pools.gpu",
-                got=training.gpu,
-            )
-        )
+    issues += gpu_pool_issues(spec, loc, training.gpu, "GPU training Jobs")
     if training.schedule is not None:
         issues += _schedule_issues((*loc, "schedule"), training)
     return issues
@@ -289,15 +281,7 @@ def _serving_issues(spec: SystemSpec, loc: Loc, serving: Any, on_cluster: bool) 
                     suggestion=instead,
                 )
             )
-    profile = spec.system.kubernetes
-    if getattr(serving, "gpu", 0) and profile is not None and profile.node_pools.gpu is None:
-        issues.append(
-            Issue(
-                (*loc, "gpu"),
-                "GPU pods need a GPU node pool: set system.kubernetes.node_pools.gpu",
-                got=serving.gpu,
-            )
-        )
+    issues += gpu_pool_issues(spec, loc, getattr(serving, "gpu", 0), "GPU pods")
     if not isinstance(serving.model_version, PinnedVersion):
         issues += _latest_issues((*loc, "model_version"), serving, on_cluster)
     return issues

@@ -76,15 +76,7 @@ def _size_issues(spec: SystemSpec, loc: Loc, serving: BatchServing) -> list[Issu
                 suggestion="cpu",
             )
         )
-    profile = spec.system.kubernetes
-    if serving.gpu and profile is not None and profile.node_pools.gpu is None:
-        issues.append(
-            Issue(
-                (*loc, "gpu"),
-                "GPU pods need a GPU node pool: set system.kubernetes.node_pools.gpu",
-                got=serving.gpu,
-            )
-        )
+    issues += gpu_pool_issues(spec, loc, serving.gpu, "GPU pods")
     return issues
 
 
@@ -105,3 +97,12 @@ def _monitor_issues(spec: SystemSpec, model_id: str) -> list[Issue]:
         for monitor_id, monitor in sorted(spec.models[model_id].monitors.items())
         if isinstance(monitor, JOB_MONITORS)
     ]
+
+
+def gpu_pool_issues(spec: SystemSpec, loc: Loc, gpu: int, what: str) -> list[Issue]:
+    """``what`` (pods asking for ``gpu`` GPUs) needs the profile's GPU node pool."""
+    profile = spec.system.kubernetes
+    if not gpu or profile is None or profile.node_pools.gpu is not None:
+        return []
+    message = f"{what} need a GPU node pool: set system.kubernetes.node_pools.gpu"
+    return [Issue((*loc, "gpu"), message, got=gpu)]
