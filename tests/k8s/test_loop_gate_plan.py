@@ -112,7 +112,8 @@ def test_the_lineage_facts_come_from_the_planner(planned: tuple[Any, Any]) -> No
 
 def test_an_ungated_cluster_model_scores_nothing_but_records_its_lineage(tmp_path: Path) -> None:
     data: dict[str, Any] = YAML(typ="safe").load(SPEC.read_text())
-    del data["models"][MODEL]["training"]["gate"]
+    for key in ("gate", "evaluation"):  # evaluation says how the gate scores
+        del data["models"][MODEL]["training"][key]
     path = tmp_path / "mlops.yaml"
     with path.open("w") as handle:
         YAML().dump(data, handle)

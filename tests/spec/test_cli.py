@@ -89,7 +89,7 @@ def test_explain_names_the_source_of_each_value(mlops_bin: str, root: Path) -> N
     origins = {o["path"]: o for o in json.loads(result.stdout)}
     prefix = "models.churn-classifier.serving."
     assert origins[prefix + "instance_type"]["source"] == "base"
-    assert origins[prefix + "instance_type"]["line"] == 75
+    assert origins[prefix + "instance_type"]["line"] == 77
     assert origins[prefix + "data_capture_percent"]["source"] == "overlay:dev"
     assert origins[prefix + "autoscaling.max_instances"]["source"] == "preset:development"
     assert origins[prefix + "rollout.termination_wait_minutes"]["source"] == "default"
@@ -170,7 +170,7 @@ def test_validate_json_carries_notes_and_problems_as_data(mlops_bin: str, root: 
     assert report["valid"] is True and report["problems"] == []
     paths = {note["path"]: note for note in report["notes"]}
     quality = paths["models.churn-classifier.monitors.quality"]
-    assert quality["stacks"] == ["dev", "prod", "staging"] and quality["line"] == 120
+    assert quality["stacks"] == ["dev", "prod", "staging"] and quality["line"] == 122
     assert "clients must pass InferenceId" in quality["message"]
 
 
