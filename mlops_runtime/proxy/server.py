@@ -1,20 +1,25 @@
-"""The proxy: an aiohttp server forwarding to the model over pooled keep-alive connections.
+"""The proxy: aiohttp's low-level server in front of a lean keep-alive client to the model.
 
 ``/invocations`` (POST) is timed, counted and maybe captured; every other path (``/ping``,
 ``/execution-parameters``, ...) is forwarded unmeasured. ``/metrics`` is served on its own port,
 never on the clients'. Bodies are buffered whole (SageMaker's payloads are at most 6 MB), so
 the latency observed is the model's: from the first byte forwarded to the last byte read.
+
+It is on every request's path, so the client port is served by ``aiohttp.web.Server`` (no
+application, router or middleware chain: one handler) and the model is called through
+``upstream.UpstreamPool`` (headers pass through as the bytes received); see docs/kubernetes.md,
+"Added latency", for what was measured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import aiohttp
 from aiohttp import web
+from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
 
 from mlops_runtime.contract.prometheus import DROP_QUEUE_FULL
@@ -22,29 +27,45 @@ from mlops_runtime.contract.proxy import INFERENCE_ID_HEADER, ProxyConfig
 from mlops_runtime.proxy.capture import CaptureWriter, Exchange, Put, Sampler
 from mlops_runtime.proxy.metrics import CONTENT_TYPE, ProxyMetrics
 from mlops_runtime.proxy.store import S3Store
+from mlops_runtime.proxy.upstream import RawHeaders, UpstreamError, UpstreamPool
 
 INVOCATIONS = "/invocations"
-# RFC 9110 section 7.6.1 hop-by-hop fields, plus those aiohttp sets itself.
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
+        # RFC 9110 section 7.6.1, plus the proxy-* fields of older agents.
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        # Set again for the next hop: by the client (Host) and by the framing (Content-Length).
+        b"host",
+        b"content-length",
     }
 )
-SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+"""Header fields (lower case) never forwarded, in either direction."""
 
 
-def _forwarded(headers: Any) -> CIMultiDict[str]:
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in HOP_BY_HOP)
+def end_to_end(raw: Iterable[tuple[bytes, bytes]]) -> RawHeaders:
+    """The header fields to forward: all but the hop-by-hop ones and those ``Connection``
+    names (RFC 9110 section 7.6.1), in their order and spelling."""
+    headers = list(raw)
+    drop = HOP_BY_HOP
+    for name, value in headers:
+        if name.lower() == b"connection":
+            drop = drop | {token.strip().lower() for token in value.split(b",")}
+    return [(name, value) for name, value in headers if name.lower() not in drop]
+
+
+def _text(raw: RawHeaders) -> CIMultiDict[str]:
+    return CIMultiDict(
+        (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+        for name, value in raw
+    )
 
 
 class Proxy:
@@ -71,30 +92,35 @@ class Proxy:
                 capture, config.endpoint_name, config.variant_name, store_put, self.metrics
             )
             self._sample = sampler or Sampler(capture.sampling_percent, capture.seed)
-        self._upstream = config.upstream.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
-        self._runners: list[web.AppRunner] = []
+        self._upstream = UpstreamPool(config.upstream, config.upstream_timeout_seconds)
+        self._runners: list[web.BaseRunner] = []
         self.port = 0
         self.metrics_port = 0
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60),
-            timeout=aiohttp.ClientTimeout(total=self.config.upstream_timeout_seconds),
-            auto_decompress=False,
-            skip_auto_headers=SKIP_AUTO_HEADERS,
-        )
-        app = web.Application(client_max_size=self.config.max_payload_bytes)
-        app.router.add_route("*", "/{tail:.*}", self._forward)
+        loop = asyncio.get_running_loop()
+        limit = self.config.max_payload_bytes
+
+        def request(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> BaseRequest:
+            return BaseRequest(
+                message, payload, protocol, writer, task, loop, client_max_size=limit
+            )
+
+        server = web.Server(self._forward, request_factory=request, access_log=None)
         metrics = web.Application()
         metrics.router.add_get("/metrics", self._metrics)
-        self.port = await self._serve(app, self.config.port)
-        self.metrics_port = await self._serve(metrics, self.config.metrics_port)
+        self.port = await self._serve(
+            web.ServerRunner(server, handle_signals=False), self.config.port
+        )
+        self.metrics_port = await self._serve(
+            web.AppRunner(metrics, access_log=None, handle_signals=False), self.config.metrics_port
+        )
         if self.writer is not None:
             self.writer.start()
 
-    async def _serve(self, app: web.Application, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    async def _serve(self, runner: web.BaseRunner, port: int) -> int:
         await runner.setup()
         site = web.TCPSite(runner, "0.0.0.0", port, reuse_address=True)
         await site.start()
@@ -105,16 +131,15 @@ class Proxy:
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
-        if self._session is not None:
-            await self._session.close()
+        self._upstream.close()
         if self.writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.writer.stop)
 
-    async def _metrics(self, request: web.Request) -> web.Response:
+    async def _metrics(self, request: BaseRequest) -> web.Response:
         body = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
-    async def _forward(self, request: web.Request) -> web.StreamResponse:
+    async def _forward(self, request: BaseRequest) -> web.StreamResponse:
         if request.path != INVOCATIONS or request.method != "POST":
             response, _, _ = await self._relay(request, measured=False)
             return response
@@ -132,7 +157,7 @@ class Proxy:
     def _capture(
         self,
         writer: CaptureWriter,
-        request: web.Request,
+        request: BaseRequest,
         arrived: float,
         body: bytes,
         answer: bytes,
@@ -155,7 +180,7 @@ class Proxy:
             self.metrics.dropped(DROP_QUEUE_FULL)
 
     async def _relay(
-        self, request: web.Request, measured: bool
+        self, request: BaseRequest, measured: bool
     ) -> tuple[web.Response, bytes, bytes]:
         """The client's response, the request body and the model's answer."""
         try:
@@ -164,8 +189,13 @@ class Proxy:
             return web.Response(status=413, text=error.text), b"", b""
         started = time.perf_counter()
         try:
-            status, headers, answer = await self._call(request, body)
-        except (TimeoutError, aiohttp.ClientError) as error:
+            answer = await self._upstream.request(
+                request.method.encode("ascii"),
+                request.raw_path.encode("utf-8", "surrogateescape"),
+                end_to_end(request.raw_headers),
+                body,
+            )
+        except (TimeoutError, UpstreamError) as error:
             if measured:
                 self.metrics.upstream_errors.inc()
             if isinstance(error, TimeoutError):
@@ -173,16 +203,9 @@ class Proxy:
             return web.Response(status=502, text=f"the model is unreachable: {error}"), body, b""
         if measured:
             self.metrics.duration.observe(time.perf_counter() - started)
-        return web.Response(status=status, headers=headers, body=answer), body, answer
-
-    async def _call(self, request: web.Request, body: bytes) -> tuple[int, CIMultiDict[str], bytes]:
-        assert self._session is not None
-        async with self._session.request(
-            request.method,
-            self._upstream + request.rel_url.raw_path_qs,
-            headers=_forwarded(request.headers),
-            data=body,
-            allow_redirects=False,
-        ) as upstream:
-            answer = await upstream.read()
-            return upstream.status, _forwarded(upstream.headers), answer
+        headers = _text(end_to_end(answer.headers))
+        return (
+            web.Response(status=answer.status, headers=headers, body=answer.body),
+            body,
+            answer.body,
+        )

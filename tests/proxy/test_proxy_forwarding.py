@@ -1,0 +1,73 @@
+"""What the proxy forwards each way: end-to-end header fields, never hop-by-hop ones."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mlops_runtime.contract.proxy import ProxyConfig
+from mlops_runtime.proxy.server import Proxy, end_to_end
+from tests.proxy.origin import Origin, ok, run
+from tests.proxy.support import invoke
+
+
+def test_hop_by_hop_fields_and_those_connection_names_are_dropped_in_order():
+    raw = [
+        (b"Content-Type", b"text/csv"),
+        (b"Connection", b"keep-alive, X-Hop"),
+        (b"x-hop", b"1"),
+        (b"Keep-Alive", b"timeout=5"),
+        (b"TE", b"trailers"),
+        (b"Host", b"client.example"),
+        (b"Content-Length", b"4"),
+        (b"X-Trace", b"7"),
+        (b"x-trace", b"8"),
+    ]
+    assert end_to_end(raw) == [
+        (b"Content-Type", b"text/csv"),
+        (b"X-Trace", b"7"),
+        (b"x-trace", b"8"),
+    ]
+
+
+def test_the_model_sees_end_to_end_fields_and_the_client_sees_the_models():
+    answer = ok(
+        b"0.5\n",
+        "Connection: keep-alive, X-Internal",
+        "X-Internal: secret",
+        "Keep-Alive: timeout=5",
+        "X-Model: m1",
+    )
+
+    async def play():
+        async with Origin([answer]) as origin:
+            values = {"model_id": "m", "endpoint_name": "e", "port": 0, "metrics_port": 0}
+            proxy = Proxy(ProxyConfig.from_dict({**values, "upstream": origin.url + "/prefix"}))
+            await proxy.start()
+            try:
+                got = await asyncio.get_running_loop().run_in_executor(
+                    None,
+                    lambda: invoke(
+                        f"http://127.0.0.1:{proxy.port}",
+                        b"1,2\n",
+                        path="/invocations?model=a",
+                        Connection="keep-alive, X-Hop",
+                        X_Hop="1",
+                        TE="trailers",
+                        Proxy_Authorization="Basic eDp5",
+                        X_Trace="7",
+                    ),
+                )
+            finally:
+                await proxy.stop()
+            return got, origin.requests[0][1], origin.url
+
+    (status, headers, body), sent, url = run(play())
+    assert (status, body) == (200, b"0.5\n")
+    assert headers["X-Model"] == "m1" and headers["Content-Type"] == "text/csv"
+    assert "X-Internal" not in headers and "Keep-Alive" not in headers
+    head = sent.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0] == b"POST /prefix/invocations?model=a HTTP/1.1"
+    fields = {line.split(b": ", 1)[0].lower(): line.split(b": ", 1)[1] for line in head[1:]}
+    assert fields[b"host"] == url.removeprefix("http://").encode()
+    assert fields[b"x-trace"] == b"7" and fields[b"content-length"] == b"4"
+    assert not {b"connection", b"x-hop", b"te", b"proxy-authorization"} & set(fields)
