@@ -2,11 +2,17 @@
 
 One run, loopback only, bounded in count and time, stops by itself. Three targets, each its own
 process: the stub model server (``tests.proxy.stub_model``), a proxy with capture off, and a
-proxy capturing 100% of requests into an S3 bucket of a local ``moto_server``. This process
-sends CSV invocations over one keep-alive connection per target at ``--rate`` requests per
-second, paced (a request that is late delays the next; no request overlaps another). The
-targets take turns in rounds of one second, so a burst of load from elsewhere on the machine
-hits all three alike. "added" is the proxy's percentile minus the direct call's.
+proxy capturing 100% of requests into an S3 bucket of a local ``moto_server``; with
+``--baseline DIR`` a fourth, the proxy of another checkout (e.g. a ``git worktree`` of an older
+commit) with capture off, for an A/B comparison in the same run. This process sends CSV
+invocations over one keep-alive connection per target at ``--rate`` requests per second, paced
+(a request that is late delays the next; no request overlaps another), so each target sees what
+a pod at that rate sees: one request, then idle until the next. The targets take turns in short
+rounds (``--round`` requests, 0.1 s at the defaults) in a rotating order, so a burst of load
+from elsewhere on the machine hits all of them alike; every request goes to the same stub, so
+its own cost is in every figure. "added" is the proxy's percentile minus the direct call's; "CPU
+us/req" is the CPU time of the target's process per request while measured (the stub's for the
+direct call, per request it answered; Linux only).
 
 Goal (issue 12): at most 1 ms added at the median and 3 ms at p99, at 200 requests per second.
 """
@@ -51,7 +57,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
@@ -61,17 +67,19 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> No
 
 
 @contextmanager
-def _process(args: list[str], ready: str, env: dict[str, str] | None = None) -> Iterator[None]:
+def _process(
+    args: list[str], ready: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> Iterator[int]:
     process = subprocess.Popen(
         args,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **ENV, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _wait(ready, process)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -81,7 +89,9 @@ def _process(args: list[str], ready: str, env: dict[str, str] | None = None) -> 
             process.wait()
 
 
-def _proxy(model_port: int, capture: dict[str, object] | None) -> tuple[list[str], dict, int, int]:
+def _proxy(
+    model_port: int, capture: dict[str, object] | None, checkout: Path = ROOT
+) -> tuple[list[str], dict, int, int]:
     port, metrics_port = _free_port(), _free_port()
     config = {
         "model_id": "bench",
@@ -93,7 +103,8 @@ def _proxy(model_port: int, capture: dict[str, object] | None) -> tuple[list[str
         "capture": capture,
     }
     args = [sys.executable, "-m", "mlops_runtime.proxy"]
-    return args, {"MLOPS_RUNTIME_CONFIG": json.dumps(config)}, port, metrics_port
+    env = {"MLOPS_RUNTIME_CONFIG": json.dumps(config), "PYTHONPATH": str(checkout)}
+    return args, env, port, metrics_port
 
 
 def _create_bucket(url: str) -> None:
@@ -116,25 +127,43 @@ def _send(connection: http.client.HTTPConnection) -> float:
     return elapsed * 1000
 
 
-def _measure(ports: dict[str, int], requests: int, rate: float, budget: float) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a running process (0 where /proc is not there)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
+    ports: dict[str, int], pids: dict[str, int], options: argparse.Namespace
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies (ms) by target, and CPU seconds per request of each target's process."""
     connections = {name: http.client.HTTPConnection("127.0.0.1", p) for name, p in ports.items()}
     samples: dict[str, list[float]] = {name: [] for name in ports}
     for connection in connections.values():  # warm up: connections, code paths
-        for _ in range(50):
+        for _ in range(200):
             _send(connection)
-    interval, round_size = 1.0 / rate, max(1, int(rate))
-    deadline = time.monotonic() + budget
-    while min(len(s) for s in samples.values()) < requests and time.monotonic() < deadline:
-        for name, connection in connections.items():
+    names, interval = list(ports), 1.0 / options.rate
+    cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+    deadline = time.monotonic() + options.budget
+    turn = 0
+    while min(map(len, samples.values())) < options.requests and time.monotonic() < deadline:
+        for name in names[turn:] + names[:turn]:  # each round in another order
             start = time.perf_counter()
-            for i in range(min(round_size, requests - len(samples[name]))):
+            for i in range(min(options.round, options.requests - len(samples[name]))):
                 pause = start + i * interval - time.perf_counter()
                 if pause > 0:
                     time.sleep(pause)
-                samples[name].append(_send(connection))
+                samples[name].append(_send(connections[name]))
+        turn = (turn + 1) % len(names)
+    served = {name: len(values) for name, values in samples.items()}
+    served["direct"] = sum(served.values())  # the stub answers every target's requests
+    used = {name: (_cpu_seconds(pid) - cpu[name]) / served[name] for name, pid in pids.items()}
     for connection in connections.values():
         connection.close()
-    return samples
+    return samples, used
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -149,12 +178,12 @@ def _series(metrics_port: int, name: str) -> float:
     )
 
 
-def _table(samples: dict[str, list[float]]) -> None:
+def _table(samples: dict[str, list[float]], cpu: dict[str, float]) -> None:
     direct = samples["direct"]
     base = (statistics.median(direct), _percentile(direct, 0.99))
     print(
-        f"{'target':<28} {'requests':>8} {'median ms':>10} {'p99 ms':>8} "
-        f"{'added median':>13} {'added p99':>10}  goal (<= 1 / 3 ms)"
+        f"{'target':<32} {'requests':>8} {'median ms':>10} {'p99 ms':>8} "
+        f"{'added median':>13} {'added p99':>10} {'CPU us/req':>11}  goal (<= 1 / 3 ms)"
     )
     for name, values in samples.items():
         median, p99 = statistics.median(values), _percentile(values, 0.99)
@@ -165,14 +194,23 @@ def _table(samples: dict[str, list[float]]) -> None:
             added = f"{extra[0]:>13.3f} {extra[1]:>10.3f}"
             met = extra[0] <= GOAL_MEDIAN_MS and extra[1] <= GOAL_P99_MS
             verdict = "met" if met else "NOT met"
-        print(f"{name:<28} {len(values):>8} {median:>10.3f} {p99:>8.3f} {added}  {verdict}")
+        print(
+            f"{name:<32} {len(values):>8} {median:>10.3f} {p99:>8.3f} {added} "
+            f"{cpu[name] * 1e6:>11.0f}  {verdict}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500, help="per target (default 1500)")
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
-    parser.add_argument("--budget", type=float, default=90.0, help="seconds of sending at most")
+    parser.add_argument(
+        "--round", type=int, default=20, help="requests to one target before the next (default 20)"
+    )
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds of sending at most")
+    parser.add_argument(
+        "--baseline", type=Path, help="a checkout whose proxy (capture off) runs as a fourth target"
+    )
     options = parser.parse_args()
     python = sys.executable
     model_port, moto_port = _free_port(), _free_port()
@@ -186,12 +224,14 @@ def main() -> None:
     off_args, off_env, off_port, _ = _proxy(model_port, None)
     on_args, on_env, on_port, on_metrics = _proxy(model_port, capture)
     with ExitStack() as stack:
-        stack.enter_context(
-            _process(
-                [python, "-m", "tests.proxy.stub_model", "--port", str(model_port)],
-                f"http://127.0.0.1:{model_port}/ping",
+        pids = {
+            "direct": stack.enter_context(
+                _process(
+                    [python, "-m", "tests.proxy.stub_model", "--port", str(model_port)],
+                    f"http://127.0.0.1:{model_port}/ping",
+                )
             )
-        )
+        }
         moto = str(Path(python).with_name("moto_server"))
         stack.enter_context(
             _process(
@@ -199,22 +239,32 @@ def main() -> None:
             )
         )
         _create_bucket(moto_url)
-        stack.enter_context(_process(off_args, f"http://127.0.0.1:{off_port}/ping", off_env))
-        stack.enter_context(_process(on_args, f"http://127.0.0.1:{on_port}/ping", on_env))
         ports = {
             "direct": model_port,
             "proxy, capture off": off_port,
             "proxy, capture 100%": on_port,
         }
+        targets = {
+            "proxy, capture off": (off_args, off_env),
+            "proxy, capture 100%": (on_args, on_env),
+        }
+        checkouts = {"proxy, capture off": ROOT, "proxy, capture 100%": ROOT}
+        if options.baseline is not None:
+            name = "baseline proxy, capture off"
+            base_args, base_env, ports[name], _ = _proxy(model_port, None, options.baseline)
+            targets[name], checkouts[name] = (base_args, base_env), options.baseline.resolve()
+        for name, (args, env) in targets.items():
+            ready = f"http://127.0.0.1:{ports[name]}/ping"
+            pids[name] = stack.enter_context(_process(args, ready, env, checkouts[name]))
         print(
             f"{options.requests} requests per target at {options.rate:g}/s, {os.cpu_count()} "
             f"cores, load average {os.getloadavg()[0]:.2f}"
         )
-        samples = _measure(ports, options.requests, options.rate, options.budget)
+        samples, cpu = _measure(ports, pids, options)
         time.sleep(2.5)  # the writer's last flush (flush_seconds 1)
         written = _series(on_metrics, "mlops_proxy_capture_records_total")
         dropped = _series(on_metrics, "mlops_proxy_capture_dropped_total")
-    _table(samples)
+    _table(samples, cpu)
     print(
         f"capture: {written:.0f} records written, {dropped:.0f} dropped; "
         f"load average after {os.getloadavg()[0]:.2f}"
