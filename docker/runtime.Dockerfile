@@ -25,7 +25,6 @@ RUN pip install --no-cache-dir \
         "scikit-learn>=1.4" \
         "aiohttp>=3.9,<4" \
         "httptools>=0.6" \
-        "uvloop>=0.19" \
         "prometheus-client>=0.20" \
     && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin mlops
 

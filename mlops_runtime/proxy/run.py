@@ -1,9 +1,4 @@
-"""Running a proxy: in the foreground until SIGTERM (the container), or in a thread (tests).
-
-Both run on uvloop (libuv's event loop, about a tenth less CPU per forwarded request here than
-asyncio's own: docs/kubernetes.md, "Added latency"), or on asyncio's loop where uvloop is not
-installed (Windows).
-"""
+"""Running a proxy: in the foreground until SIGTERM (the container), or in a thread (tests)."""
 
 from __future__ import annotations
 
@@ -20,17 +15,7 @@ from mlops_runtime.core.logs import get_logger, log
 from mlops_runtime.proxy.capture import Put
 from mlops_runtime.proxy.server import Proxy
 
-try:
-    import uvloop
-except ImportError:  # pragma: no cover - uvloop is a dependency wherever it builds
-    uvloop = None  # type: ignore[assignment]
-
 _LOG = get_logger("proxy")
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """The loop the proxy runs on: uvloop's when installed, else asyncio's."""
-    return uvloop.new_event_loop() if uvloop is not None else asyncio.new_event_loop()
 
 
 async def serve(config: ProxyConfig) -> None:
@@ -61,8 +46,7 @@ def main() -> int:
     except ValueError as error:
         log(_LOG, "invalid proxy configuration", logging.ERROR, error=str(error))
         return 2
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        runner.run(serve(config))
+    asyncio.run(serve(config))
     return 0
 
 
@@ -76,7 +60,7 @@ class ProxyThread:
         sampler: Callable[[], bool] | None = None,
     ) -> None:
         self.proxy = Proxy(config, put=put, sampler=sampler)
-        self._loop = new_event_loop()
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def start(self) -> ProxyThread:

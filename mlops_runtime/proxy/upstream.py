@@ -71,7 +71,7 @@ class _Connection(asyncio.Protocol):
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport = cast(asyncio.Transport, transport)  # a TCP connection's
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None or self._waiter.done():

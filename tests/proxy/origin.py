@@ -8,8 +8,6 @@ import re
 from collections.abc import Coroutine
 from typing import Any
 
-from mlops_runtime.proxy.run import new_event_loop
-
 CONTENT_LENGTH = re.compile(rb"(?im)^content-length:\s*(\d+)\s*$")
 
 
@@ -82,6 +80,5 @@ class Origin:
 
 
 def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run ``coroutine`` on the loop the proxy runs on."""
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(coroutine)
+    """Run ``coroutine`` on a new event loop."""
+    return asyncio.run(coroutine)
