@@ -8,46 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
+from typing import TYPE_CHECKING, Any
 
 from mlops_spec.errors import Problem, SpecError, file_error
+from mlops_spec.yaml_document import MAX_BYTES, MAX_DEPTH, MAX_NODES, Document, Loc, Position
 
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 32
-MAX_NODES = 100_000
+if TYPE_CHECKING:
+    from ruamel.yaml.reader import ReaderError
 
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a value was written (1-based), and by which layer."""
-
-    file: str
-    line: int
-    column: int
-    layer: str = "base"
-
-
-@dataclass
-class Document:
-    """A YAML document as plain values, with positions keyed by spec path."""
-
-    file: str
-    data: Any
-    values: dict[Loc, Position] = field(default_factory=dict)
-    keys: dict[Loc, Position] = field(default_factory=dict)
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "Document", "Loc", "Position", "parse", "read"]
 
 
 class _Walker:
     def __init__(self, file: str) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        self.mapping, self.sequence = CommentedMap, CommentedSeq
         self.file = file
         self.nodes = 0
         self.values: dict[Loc, Position] = {}
@@ -86,7 +63,7 @@ class _Walker:
                     )
                 ]
             )
-        if isinstance(node, CommentedMap):
+        if isinstance(node, self.mapping):
             out: dict[str, Any] = {}
             for key in node:
                 child = (*loc, str(key))
@@ -99,7 +76,7 @@ class _Walker:
                     pass
                 out[str(key)] = self.walk(node[key], child)
             return out
-        if isinstance(node, CommentedSeq):
+        if isinstance(node, self.sequence):
             items = []
             for index, item in enumerate(node):
                 child = (*loc, index)
@@ -192,7 +169,10 @@ def _flow_depth_position(text: str) -> tuple[int | None, int | None]:
 
 
 def parse(text: str, file: str) -> Document:
-    """Parse YAML text; raise SpecError with a position for any syntax problem."""
+    """Parse YAML text; raise SpecError with a position for any syntax problem.
+
+    Plain specs take libyaml's C parser (:mod:`mlops_spec.yaml_fast`, about ten times
+    faster); anything it declines, every error included, takes ruamel's round-trip reader."""
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -208,6 +188,18 @@ def parse(text: str, file: str) -> Document:
                 )
             ]
         )
+    from mlops_spec import yaml_fast  # PyYAML, imported when a file is read
+
+    return yaml_fast.load(text, file) or _parse_round_trip(text, file)
+
+
+def _parse_round_trip(text: str, file: str) -> Document:
+    """Parse YAML text with ruamel's round-trip reader (every error message, every rule)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
