@@ -35,6 +35,7 @@ _TRAINING = """\
       inputs: [events]
       holdout: events-holdout
       gate: {{metric: auc, min: 0.7}}
+      evaluation: {{output: probability}}
 """
 
 _REALTIME = """\

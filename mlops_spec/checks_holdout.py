@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 Loc = tuple[str | int, ...]
 
+# Gate metrics computed only from predicted probabilities (mlops_runtime.jobs.metrics).
+_NEEDS_PROBABILITIES = frozenset({"auc"})
+
 
 def _readers(base: Loc, model: Model) -> list[tuple[Loc, str, str]]:
     """(where, data source id, what reads it) for every use of a data source by a reader
@@ -56,8 +59,9 @@ def headerless_only_as_holdout(spec: SystemSpec, base: Loc, model: Model) -> lis
 
 
 def evaluation_fits_gate(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
-    """``training.evaluation`` is written only with a gate, and a regression gate scores one
-    predicted value per row (``output: label``)."""
+    """``training.evaluation`` is written only with a gate, an auc gate reads probabilities
+    (with labels no candidate has an auc), and a regression gate scores one predicted value
+    per row (``output: label``)."""
     training = model.training
     where = (*base, "training", "evaluation")
     if training.gate is None:
@@ -74,7 +78,23 @@ def evaluation_fits_gate(spec: SystemSpec, base: Loc, model: Model) -> list[Issu
             )
         ]
     output = training.evaluation.output
-    if metric_task(training.gate.metric) == "regression" and output != "label":
+    metric = training.gate.metric
+    if metric in _NEEDS_PROBABILITIES and output == "label":
+        default = "" if "output" in training.evaluation.model_fields_set else ", the default"
+        return [
+            Issue(
+                (*where, "output"),
+                f"the gate's metric {metric} ranks candidates by predicted probabilities, but "
+                f"the container is read as answering labels (output: label{default}), so "
+                f"no candidate ever has an {metric} score and the gate rejects every one; have "
+                "the container answer probability (binary) or probabilities (one per class), "
+                "or gate on accuracy, f1, precision or recall",
+                got=output,
+                allowed="probability, probabilities",
+                suggestion="probability",
+            )
+        ]
+    if metric_task(metric) == "regression" and output != "label":
         return [
             Issue(
                 (*where, "output"),

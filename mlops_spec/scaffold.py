@@ -57,6 +57,8 @@ models:
       gate:
         metric: auc
         min: 0.7
+      evaluation:
+        output: probability    # the container answers the positive class's probability (auc needs it)
     registry:
       approval: manual         # auto: approve every candidate that passes the gate
 $serving

@@ -142,7 +142,13 @@ def test_without_a_gate_there_is_no_evaluation(dev: Template) -> None:
 
 
 def test_a_gate_evaluates_then_registers_only_candidates_that_pass() -> None:
-    template = training(mini(training=training_spec(gate={"metric": "auc", "min": 0.7})))
+    template = training(
+        mini(
+            training=training_spec(
+                gate={"metric": "auc", "min": 0.7}, evaluation={"output": "probability"}
+            )
+        )
+    )
     top = json.loads(template.has_resource_properties(PIPELINE, {}).inputs["pipelineDefinition"])
     assert [s["Name"] for s in top["Steps"]] == [
         "Inputs",

@@ -19,7 +19,9 @@ HOLDOUT = {"prefix": "holdout/", "features": {"x": "numeric", "c": "categorical"
 def _spec(**training: Any) -> dict[str, Any]:
     data = copy.deepcopy(MINIMAL)
     data["data_sources"]["ds-holdout"] = copy.deepcopy(HOLDOUT)
-    data["models"]["mm"]["training"].update(gate=GATE, **training)
+    data["models"]["mm"]["training"].update(
+        gate=GATE, evaluation={"output": "probability"}, **training
+    )
     return data
 
 

@@ -127,7 +127,7 @@ def test_the_holdout_is_listed_and_a_holdout_that_is_an_input_once() -> None:
         ("customer-events", ("train",)),
         ("customer-events-holdout", ("holdout",)),
     ]
-    gated = mini(training={**_mini_training(), "gate": {"metric": "auc", "min": 0.5}})
+    gated = mini(training={**_mini_training(), "gate": {"metric": "accuracy", "min": 0.5}})
     sources = gated.training_for("mm").lineage
     assert sources is not None
     assert [(s.name, s.roles) for s in sources.sources] == [("ds", ("train", "holdout"))]

@@ -233,7 +233,7 @@ def test_kubernetes_training_is_refused_with_the_spec_path() -> None:
 
 def test_a_gate_needs_a_labelled_holdout_when_the_spec_is_loaded() -> None:
     unlabelled = {"data_sources": {"ds": {"features": {"x": "numeric"}}}}
-    training = {"image": IMAGE, "inputs": ["ds"], "gate": {"metric": "auc", "min": 0.5}}
+    training = {"image": IMAGE, "inputs": ["ds"], "gate": {"metric": "accuracy", "min": 0.5}}
     with pytest.raises(ValidationError, match="has no label column"):
         mini(unlabelled, training=training, settings=PROD)
 
@@ -256,6 +256,7 @@ def test_the_gate_scores_the_holdout_source() -> None:
         "inputs": ["ds"],
         "holdout": "hold",
         "gate": {"metric": "auc", "min": 0.5},
+        "evaluation": {"output": "probability"},
     }
     plan = mini(_two_sources(), training=training).training_for("mm")
     assert plan.gate and (plan.gate.holdout, plan.gate.label) == ("hold", "y")

@@ -173,7 +173,7 @@ models:
       image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1
       inputs: [ds]
       holdout: hold
-      gate: {metric: auc, min: 0.7}
+      gate: {metric: accuracy, min: 0.7}
     serving: {tier: realtime, model_version: {pinned: 1}}
     monitors:
       lat: {type: latency, threshold_ms: 100, action: rollback}

@@ -73,6 +73,7 @@ def test_a_headerless_holdout_and_the_container_contract_are_accepted() -> None:
 def test_the_defaults_are_a_scikit_learn_containers_contract() -> None:
     def default(data: dict[str, Any]) -> None:
         del data["models"]["mm"]["training"]["evaluation"]
+        data["models"]["mm"]["training"]["gate"] = {"metric": "accuracy", "min": 0.7}
 
     evaluation = _validate(default).models["mm"].training.evaluation
     assert (evaluation.content_type, evaluation.output, evaluation.instance_type) == (
