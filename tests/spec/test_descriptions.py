@@ -1,7 +1,8 @@
 """Every spec field documents itself where users read it: the committed JSON Schema.
 
-Fields are documented by attribute docstrings (``SpecModel`` sets ``use_attribute_docstrings``);
-a description on an ``Annotated`` type would silently replace them, so types carry none. An
+Fields are documented by attribute docstrings (``SpecModel`` reads them as pydantic's
+``use_attribute_docstrings`` does); a description on an ``Annotated`` type would silently
+replace them, so types carry none. An
 optional field's description says what happens when it is left out, in the form
 ``Default: <value> — <what that does>`` (aws-cdk's "@default - the bucket will be orphaned").
 """
