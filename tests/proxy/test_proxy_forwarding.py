@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from mlops_runtime.contract.proxy import ProxyConfig
 from mlops_runtime.proxy.server import Proxy, end_to_end
+from tests.proxy.conftest import StubModel, config
 from tests.proxy.origin import Origin, ok, run
 from tests.proxy.support import invoke
 
@@ -71,3 +73,25 @@ def test_the_model_sees_end_to_end_fields_and_the_client_sees_the_models():
     assert fields[b"host"] == url.removeprefix("http://").encode()
     assert fields[b"x-trace"] == b"7" and fields[b"content-length"] == b"4"
     assert not {b"connection", b"x-hop", b"te", b"proxy-authorization"} & set(fields)
+
+
+def test_concurrent_invocations_each_get_their_own_answer(model: StubModel, proxy):
+    running = proxy(config(model))
+
+    def one(rows: int) -> tuple[int, bytes]:
+        status, _, body = invoke(running.url, b"1,a\n" * rows, X_Stub_Delay_Ms="20")
+        return status, body
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, range(1, 33)))
+    for rows, (status, body) in enumerate(results, start=1):
+        assert status == 200
+        assert body == "".join(f"{i}.5\n" for i in range(rows)).encode()
+
+
+def test_a_body_of_megabytes_goes_through_whole_both_ways(model: StubModel, proxy):
+    running = proxy(config(model))
+    rows = 400_000  # about 2.4 MB in, 3.3 MB back
+    status, _, body = invoke(running.url, b"1,a,3\n" * rows)
+    assert status == 200
+    assert body.count(b"\n") == rows and body.endswith(f"{rows - 1}.5\n".encode())
