@@ -12,16 +12,18 @@ Two forms, for ``benchmarks/plan.py``:
 
 Both register every resource with its recorded name, parent, dependencies, protect,
 retain-on-delete, ignore-changes, delete-before-replace and aliases (what it depends on
-first); components as ``pulumi.ComponentResource``. The inputs are the recorded values, with
-assets and archives revived as such, so the bare program does no ``apply``/``Output`` wiring
-of its own.
+first); components as ``pulumi.ComponentResource``, each registering its recorded outputs
+once its children are registered (``register_outputs``, as a component does), and export the
+recorded stack outputs (``pulumi.export``, as the program of the outputs contract does). The
+inputs and outputs are the recorded values, with assets and archives revived as such, so the
+bare program does no ``apply``/``Output`` wiring of its own.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pulumi
@@ -171,23 +173,35 @@ def factories(resources: Iterable[PlannedResource], typed: bool) -> list[Factory
     return made
 
 
-def bare_program(resources: tuple[PlannedResource, ...], typed: bool) -> Callable[[], None]:
-    """A program registering ``resources`` (typed or untyped) and nothing else. The classes
-    are resolved (their modules imported) and the inputs revived here, before it runs."""
+def bare_program(
+    resources: tuple[PlannedResource, ...],
+    typed: bool,
+    outputs: Mapping[str, Any] | None = None,
+) -> Callable[[], None]:
+    """A program registering ``resources`` (typed or untyped), their components' outputs and
+    the stack ``outputs``, and nothing else. The classes are resolved (their modules imported)
+    and the inputs revived here, before it runs."""
     ordered = dependencies_first(resources)
     steps = list(
         zip(ordered, factories(ordered, typed), [revive(r.inputs) for r in ordered], strict=True)
     )
+    exports = dict(outputs or {})
 
     def program() -> None:
         created: dict[str, pulumi.Resource] = {}
+        components: list[tuple[pulumi.ComponentResource, dict[str, Any]]] = []
         for resource, factory, inputs in steps:
             opts = _options(resource, created)
             if factory is None:
-                created[resource.urn] = pulumi.ComponentResource(
-                    resource.type, resource.name, None, opts=opts
-                )
+                component = pulumi.ComponentResource(resource.type, resource.name, None, opts=opts)
+                created[resource.urn] = component
+                if resource.outputs:
+                    components.append((component, resource.outputs))
             else:
                 created[resource.urn] = factory(resource.name, dict(inputs), opts)
+        for component, registered in components:  # after their children, as components do
+            component.register_outputs(registered)
+        for name, value in exports.items():
+            pulumi.export(name, value)
 
     return program
