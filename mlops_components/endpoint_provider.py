@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -48,28 +48,20 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime.rpc import UNKNOWN
 
-from mlops_components.endpoint_admin import EndpointAdmin, aws_backends
 from mlops_runtime.contract.config import ConfigError, DeployConfig, EndpointTarget
 from mlops_runtime.core.clock import utcnow
-from mlops_runtime.core.ports import EndpointDeployer, EndpointState, Release
-from mlops_runtime.core.rollout import (
-    ALREADY_DEPLOYED,
-    BUSY,
-    CREATED,
-    DEPLOYED,
-    POLL_SECONDS,
-    ROLLED_BACK,
-    SCALING_PENDING,
-    Rollout,
-    RolloutResult,
-)
+
+if TYPE_CHECKING:  # the rollout's modules are imported by the provider's calls, not the program
+    from mlops_components.endpoint_admin import EndpointAdmin
+    from mlops_runtime.core.ports import EndpointDeployer, EndpointState, Release
+    from mlops_runtime.core.rollout import Rollout, RolloutResult
+
+    Backends = Callable[[str], tuple[EndpointDeployer, EndpointAdmin]]
 
 TYPE = "pulumi-python:dynamic/mlops:Endpoint"
 INPUTS = ("endpointName", "region", "packageArn", "target", "waitMinutes")
 REPLACED_BY = ("endpointName", "region")
 """The inputs whose change replaces the endpoint (a new name, or another region)."""
-
-Backends = Callable[[str], tuple[EndpointDeployer, EndpointAdmin]]
 
 
 class RolloutError(RuntimeError):
@@ -122,7 +114,9 @@ class EndpointProvider(ResourceProvider):
     """Creates, updates and deletes one pinned endpoint through the one rollout.
 
     ``backends`` (default: boto3 in the input's region), ``now``, ``sleep`` and
-    ``poll_seconds`` are injected by tests; the pickled provider carries none of them.
+    ``poll_seconds`` (default: the rollout's) are injected by tests; the pickled provider
+    carries none of them. The rollout's modules (and boto3) are imported by the calls that
+    run it, not with this module: a Pulumi program registering the resource never needs them.
     """
 
     serialize_as_secret_always = False  # it captures no secret: keep the state readable
@@ -133,7 +127,7 @@ class EndpointProvider(ResourceProvider):
         *,
         now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
-        poll_seconds: float = POLL_SECONDS,
+        poll_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.backends = backends
@@ -170,14 +164,18 @@ class EndpointProvider(ResourceProvider):
         _Run(self, inputs).delete(*created)
 
     def rollout(self, endpoints: EndpointDeployer) -> Rollout:
+        from mlops_runtime.core.rollout import POLL_SECONDS, Rollout
+
         return Rollout(
             endpoints,
             now=self.now or utcnow,
             sleep=self.sleep or time.sleep,
-            poll_seconds=self.poll_seconds,
+            poll_seconds=POLL_SECONDS if self.poll_seconds is None else self.poll_seconds,
         )
 
     def connect(self, region: str) -> tuple[EndpointDeployer, EndpointAdmin]:
+        from mlops_components.endpoint_admin import aws_backends
+
         return (self.backends or aws_backends)(region)
 
 
@@ -207,6 +205,8 @@ class _Run:
 
     def deploy(self) -> dict[str, Any]:
         """Bring the endpoint onto the release and verify it; the outputs to record."""
+        from mlops_runtime.core.rollout import DEPLOYED
+
         state = self._settled()
         if state is not None:  # adopted, or ours already: Pulumi's from now on
             self.admin.tag_endpoint(self.inputs.endpoint, self.inputs.target.tags)
@@ -239,6 +239,8 @@ class _Run:
     def _settled(self) -> EndpointState | None:
         """The endpoint's state once no rollout runs on it (an interrupted ``pulumi up`` or a
         deployment started elsewhere), waiting at most the input's wait."""
+        from mlops_runtime.core.rollout import BUSY
+
         deadline = self.rollout.now() + self.inputs.wait
         state = self.endpoints.describe(self.inputs.endpoint)
         while state is not None and state.status in BUSY and self.rollout.now() < deadline:
@@ -264,6 +266,8 @@ class _Run:
 
     def _require_served(self, result: RolloutResult) -> None:
         """Pass only when the endpoint serves the release; else say why and what was kept."""
+        from mlops_runtime.core.rollout import ALREADY_DEPLOYED, CREATED, DEPLOYED, ROLLED_BACK
+
         if result.outcome == ALREADY_DEPLOYED or (
             result.outcome in (CREATED, DEPLOYED) and result.verified
         ):
@@ -307,6 +311,8 @@ class _Run:
     def _scale(self, result: RolloutResult) -> None:
         """Register the variant's scaling once the endpoint serves the release (after a
         create, or an update that had to deregister it); remove it when the spec has none."""
+        from mlops_runtime.core.rollout import SCALING_PENDING
+
         release, scaling = self.release, self.inputs.target.autoscaling
         if release.instance_type is None:
             return  # serverless: nothing to scale

@@ -19,18 +19,19 @@ it is unprotected. Its diff never replaces it (a replacement would run the delet
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from mlops_components.endpoint_admin import EndpointAdmin, aws_backends
-from mlops_runtime.core.ports import EndpointDeployer
+if TYPE_CHECKING:  # boto3 and the SageMaker adapters are imported by the delete that uses them
+    from mlops_components.endpoint_admin import EndpointAdmin
+    from mlops_runtime.core.ports import EndpointDeployer
+
+    Backends = Callable[[str], tuple[EndpointDeployer, EndpointAdmin]]
 
 TYPE = "pulumi-python:dynamic/mlops:EndpointTeardown"
 INPUTS = ("region", "prefix", "tags", "endpoints")
-
-Backends = Callable[[str], tuple[EndpointDeployer, EndpointAdmin]]
 
 
 class TeardownProvider(ResourceProvider):
@@ -53,6 +54,8 @@ class TeardownProvider(ResourceProvider):
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        from mlops_components.endpoint_admin import aws_backends
+
         _, admin = (self.backends or aws_backends)(str(props["region"]))
         owned = admin.owned(str(props["prefix"]), dict(props["tags"]))
         for endpoint in owned.endpoints:
