@@ -1,6 +1,7 @@
 """Load-time rules of the gate's holdout and of how the candidate's container scores it
-(``training.evaluation``): only a holdout may be headerless CSV, and what the container returns
-fits the gate's task. One function per rule, run per model by ``mlops_spec.checks_ml``."""
+(``training.evaluation``): only a holdout may be headerless CSV, what the container returns
+fits the gate's task and metric, and an auc quality monitor reads the scores the container
+answers. One function per rule, run per model by ``mlops_spec.checks_ml``."""
 
 from __future__ import annotations
 
@@ -106,3 +107,25 @@ def evaluation_fits_gate(spec: SystemSpec, base: Loc, model: Model) -> list[Issu
             )
         ]
     return []
+
+
+def quality_auc_reads_scores(spec: SystemSpec, base: Loc, model: Model) -> list[Issue]:
+    """A ``model_quality`` monitor on auc needs the served container to answer scores; a gated
+    model whose container answers labels (``training.evaluation.output: label``) never has one."""
+    training = model.training
+    if training.gate is None or training.evaluation.output != "label":
+        return []
+    return [
+        Issue(
+            (*base, "monitors", monitor_id, "metric"),
+            "auc is computed from the scores the endpoint answers, but training.evaluation."
+            "output says the model's container answers labels: the monitoring job finds no auc "
+            "on any run and the alarm never receives data",
+            got="auc",
+            allowed="accuracy, f1, precision or recall (or have the container answer a "
+            "probability and set training.evaluation.output: probability)",
+            suggestion="accuracy",
+        )
+        for monitor_id, monitor in model.monitors.items()
+        if isinstance(monitor, ModelQualityMonitor) and monitor.metric == "auc"
+    ]

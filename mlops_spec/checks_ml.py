@@ -11,7 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, get_args
 
 from mlops_spec.checks import Issue
-from mlops_spec.checks_holdout import evaluation_fits_gate, headerless_only_as_holdout
+from mlops_spec.checks_holdout import (
+    evaluation_fits_gate,
+    headerless_only_as_holdout,
+    quality_auc_reads_scores,
+)
 from mlops_spec.enums import ServingTier
 from mlops_spec.models.monitors import (
     MAX_WINDOW_SECONDS,
@@ -303,6 +307,7 @@ _MODEL_RULES = (
     _window_holds_runs,
     headerless_only_as_holdout,
     evaluation_fits_gate,
+    quality_auc_reads_scores,
 )
 """One function per rule, in the order their issues are reported."""
 
