@@ -935,6 +935,8 @@ def _kind(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):  # leaves first: most values
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):

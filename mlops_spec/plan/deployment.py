@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mlops_spec.models import ResolvedSpec
@@ -57,10 +58,27 @@ class DeploymentPlan:
         return tuple(t.model for t in self.training)
 
     def training_for(self, model: str) -> TrainingPlan:
-        return next(t for t in self.training if t.model == model)
+        found = self._training_by_model.get(model)
+        return found if found is not None else next(t for t in self.training if t.model == model)
 
     def serving_for(self, model: str) -> ServingPlan | None:
-        return next((s for s in self.serving if s.model == model), None)
+        return self._serving_by_model.get(model)
+
+    @cached_property
+    def _training_by_model(self) -> dict[str, TrainingPlan]:
+        """The first training plan of each model (one look-up per call)."""
+        index: dict[str, TrainingPlan] = {}
+        for plan in self.training:
+            index.setdefault(plan.model, plan)
+        return index
+
+    @cached_property
+    def _serving_by_model(self) -> dict[str, ServingPlan]:
+        """The first serving plan of each model (one look-up per call)."""
+        index: dict[str, ServingPlan] = {}
+        for plan in self.serving:
+            index.setdefault(plan.model, plan)
+        return index
 
     def schedules_for(self, model: str) -> tuple[SchedulePlan, ...]:
         """Every schedule of a model: retraining (via the trigger), batch, monitoring job."""

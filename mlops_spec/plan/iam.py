@@ -123,10 +123,12 @@ def role(
         for statement in group:
             count = seen.get(statement.sid, 0)
             seen[statement.sid] = count + 1
-            sid = statement.sid if count == 0 else f"{statement.sid}{count + 1}"
+            if count == 0 and not statement.principals:
+                statements.append(statement)  # the copy below would equal it
+                continue
             statements.append(
                 Statement(
-                    sid=sid,
+                    sid=statement.sid if count == 0 else f"{statement.sid}{count + 1}",
                     actions=statement.actions,
                     resources=statement.resources,
                     effect=statement.effect,

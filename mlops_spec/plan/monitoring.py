@@ -6,6 +6,7 @@ topic (``mlops_spec.plan.pipeline_failures``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
@@ -67,7 +68,16 @@ class MonitoringPlan:
     """Delivers the topic's notifications to the chat webhook (when the spec names one)."""
 
     def model(self, model: str) -> ModelMonitoringPlan:
-        return next(m for m in self.models if m.model == model)
+        found = self._by_model.get(model)
+        return found if found is not None else next(m for m in self.models if m.model == model)
+
+    @cached_property
+    def _by_model(self) -> dict[str, ModelMonitoringPlan]:
+        """The first plan of each model (one look-up per call, not a scan of every model)."""
+        index: dict[str, ModelMonitoringPlan] = {}
+        for plan in self.models:
+            index.setdefault(plan.model, plan)
+        return index
 
     @property
     def alarms(self) -> tuple[AlarmPlan, ...]:

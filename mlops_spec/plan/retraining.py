@@ -18,6 +18,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from mlops_runtime.contract.config import (
     DataSourceTrigger,
@@ -148,7 +149,15 @@ class RetrainingPlan:
         return next((f for f in self.functions if f.key == key), None)
 
     def schedule_for(self, model: str) -> SchedulePlan | None:
-        return next((s for s in self.schedules if s.model == model), None)
+        return self._schedules_by_model.get(model)
+
+    @cached_property
+    def _schedules_by_model(self) -> dict[str, SchedulePlan]:
+        """The first schedule of each model (one look-up per call)."""
+        index: dict[str, SchedulePlan] = {}
+        for schedule in self.schedules:
+            index.setdefault(schedule.model, schedule)
+        return index
 
 
 def _arn(partition: str, region: str, service: str, resource: str) -> str:
