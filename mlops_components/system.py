@@ -44,8 +44,8 @@ from mlops_components.storage import Storage, StorageArgs
 from mlops_components.teardown import EndpointTeardown
 from mlops_components.training import Training, TrainingArgs
 from mlops_spec.errors import SpecError
-from mlops_spec.load import resolve
-from mlops_spec.plan import DeploymentPlan, PlanError, plan
+from mlops_spec.load import validate_file
+from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.lineage import COMMIT_ENV, stamp_commit
 from mlops_spec.plan.serving import ENDPOINT_OWNER_TAG
 
@@ -161,12 +161,17 @@ def spec_path(spec: str | os.PathLike[str]) -> Path:
 
 
 def _load(args: MlSystemArgs) -> DeploymentPlan:
-    """Validate and plan the spec for the stack; user errors become ``RunError``s."""
+    """Validate and plan the spec for the stack; user errors become ``RunError``s.
+
+    The plan is the validation's own (validation plans every stack it checks: one verdict),
+    so ``mlops plan``, which validated the file before running this program, plans it once.
+    """
     path, stack = spec_path(args.spec), args.stack or pulumi.get_stack()
     try:  # a bad spec is the user's input, not a bug: report it without a traceback
-        deployment = plan(resolve(path, stack))
-    except (SpecError, PlanError) as error:
+        deployment = validate_file(path, stack).stacks[stack].plan
+    except SpecError as error:
         raise pulumi.RunError(str(error)) from None
+    assert deployment is not None  # a stack that validates has its plan
     region = pulumi.Config("aws").get("region")
     if region and region != deployment.region:
         raise pulumi.RunError(f"aws:region is {region}; {path} deploys to {deployment.region}")
