@@ -63,6 +63,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self, head: bool) -> None:
         self._head = head
         self._started = False
+        self._headers_done = False
         self._headers: RawHeaders = []
         self._body: list[bytes] = []
         self._framed = False  # Content-Length or Transfer-Encoding: not delimited by the close
@@ -88,7 +89,7 @@ class _Connection(asyncio.Protocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        if self._started and not self._framed and self._parser.get_status_code():
+        if self._headers_done and not self._framed:
             self._complete()  # an answer delimited by the close of the connection
             return
         reason = f": {exc}" if exc else ""
@@ -107,6 +108,7 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._headers_done = True
         if self._head and not 100 <= self._parser.get_status_code() < 200:
             self._complete()  # llhttp cannot be told a HEAD answer has no body
             self._close()

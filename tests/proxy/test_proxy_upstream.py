@@ -115,8 +115,9 @@ def test_a_reused_connection_closed_before_answering_is_retried_once_only_when_i
         (Closing(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0.5"), "closed the connection"),
         (b"HTTP/1.1 2x0 OK\r\n\r\n", "malformed"),
         (Closing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n0.5"), "closed"),
+        (Closing(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nX-Cut"), "closed"),
     ],
-    ids=["cut-short", "malformed", "chunk-cut-short"],
+    ids=["cut-short", "malformed", "chunk-cut-short", "head-cut-short"],
 )
 def test_a_cut_or_malformed_answer_is_an_upstream_error_and_the_next_request_still_works(
     answer: bytes, message: str
