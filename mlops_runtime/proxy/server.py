@@ -177,7 +177,7 @@ class Proxy:
         try:
             answer = await self._upstream.request(
                 request.method.encode("ascii"),
-                request.raw_path.encode("utf-8", "surrogateescape"),
+                request.rel_url.raw_path_qs.encode("utf-8", "surrogateescape"),
                 end_to_end(request.raw_headers),
                 body,
             )

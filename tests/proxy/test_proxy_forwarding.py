@@ -95,3 +95,26 @@ def test_a_body_of_megabytes_goes_through_whole_both_ways(model: StubModel, prox
     status, _, body = invoke(running.url, b"1,a,3\n" * rows)
     assert status == 200
     assert body.count(b"\n") == rows and body.endswith(f"{rows - 1}.5\n".encode())
+
+
+def test_an_absolute_form_target_reaches_the_model_as_its_path_and_query():
+    async def play():
+        async with Origin([ok()]) as origin:
+            values = {"model_id": "m", "endpoint_name": "e", "port": 0, "metrics_port": 0}
+            proxy = Proxy(ProxyConfig.from_dict({**values, "upstream": origin.url}))
+            await proxy.start()
+            try:
+                got = await asyncio.get_running_loop().run_in_executor(
+                    None,
+                    lambda: invoke(
+                        f"http://127.0.0.1:{proxy.port}",
+                        path="http://churn.example/invocations?model=a",
+                    ),
+                )
+            finally:
+                await proxy.stop()
+            return got[0], origin.requests[0][1]
+
+    status, sent = run(play())
+    assert status == 200
+    assert sent.startswith(b"POST /invocations?model=a HTTP/1.1\r\n")
