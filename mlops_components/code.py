@@ -3,6 +3,7 @@ Processing steps' configuration files."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,19 +20,30 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 def source_archive(packages: tuple[str, ...]) -> pulumi.AssetArchive:
     """The ``.py`` files of ``packages`` (paths relative to the repository root), plus the
     ``__init__.py`` of each parent package so that imports resolve."""
-    files: dict[str, pulumi.Asset | pulumi.Archive] = {}
+    files = _source_files(packages, os.getcwd())
+    return pulumi.AssetArchive({name: pulumi.FileAsset(path) for name, path in files})
+
+
+@functools.cache
+def _source_files(packages: tuple[str, ...], cwd: str) -> tuple[tuple[str, str], ...]:
+    """(name in the archive, asset path) of each file, sorted by name. Walked once per process
+    (the storage, the notifier and the loop's functions ship the same code; ``pulumi up`` runs
+    the program once, the offline preview imports its modules anew for each run); ``cwd`` keys
+    the asset paths, which are relative to it."""
+    del cwd  # part of the cache key only: _path reads the working directory
+    files: dict[str, str] = {}
     for package in packages:
         top = REPOSITORY_ROOT / package
         parent = top.parent
         while parent != REPOSITORY_ROOT:
             init = parent / "__init__.py"
             if init.is_file():
-                files[init.relative_to(REPOSITORY_ROOT).as_posix()] = pulumi.FileAsset(_path(init))
+                files[init.relative_to(REPOSITORY_ROOT).as_posix()] = _path(init)
             parent = parent.parent
         for path in sorted(top.rglob("*.py")):
             if "__pycache__" not in path.parts:
-                files[path.relative_to(REPOSITORY_ROOT).as_posix()] = pulumi.FileAsset(_path(path))
-    return pulumi.AssetArchive(dict(sorted(files.items())))
+                files[path.relative_to(REPOSITORY_ROOT).as_posix()] = _path(path)
+    return tuple(sorted(files.items()))
 
 
 def _path(path: Path) -> str:
