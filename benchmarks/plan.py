@@ -17,10 +17,11 @@ validation cache is emptied first: a cached run would not time validation at all
 program's modules, which the preview drops after each run as a new process would not have
 them, are imported from compiled bytecode, as an installed package's are (pip compiles them
 at install; here a throw-away cache, as ``benchmarks/validate.py`` does). Every timed run
-starts from a collected heap (``gc.collect()`` before it, untimed): a full collection walks
-every object of this process, the benchmark's own included (~0.2 s here), and one falling by
-chance inside one run and not another swung a ratio by more than the goal's margin. The
-benchmark fails unless each bare program registers exactly the resources the real one did:
+starts from a collected heap whose objects are then frozen (``gc.collect()``, ``gc.freeze()``,
+untimed): the collector still runs as the run allocates, but its full collections walk the
+objects the run made, not the ~250,000 this process held before it (the benchmark's own
+records among them: ~0.2 s a walk here, which fell by chance into one run and not another
+and, landing in both, diluted the ratio). The benchmark fails unless each bare program registers exactly the resources the real one did:
 the same URNs (count, types, names and parents), inputs, dependencies and outputs (the
 components' registered outputs, the stack's exports).
 
@@ -39,7 +40,7 @@ import contextlib
 import gc
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from time import process_time
 from typing import Any
@@ -57,22 +58,32 @@ GOAL = 1.2
 PROGRAM = ROOT / "infra"
 
 
+@contextlib.contextmanager
+def _own_heap() -> Iterator[None]:
+    """A timed run's collections walk only what the run allocates (module docstring)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def plan_real(spec: Path) -> tuple[float, PlanDocument]:
     """Seconds taken by the ``mlops plan`` code path (validate + the real ``infra/`` program
     under the offline preview), and the plan it recorded."""
     forget_validations()  # each run validates, as each `mlops plan` process does
-    gc.collect()  # each run starts from a collected heap (module docstring)
-    start = process_time()
-    doc = run_plan(spec, "prod", ROOT)
-    return process_time() - start, doc
+    with _own_heap():
+        start = process_time()
+        doc = run_plan(spec, "prod", ROOT)
+        return process_time() - start, doc
 
 
 def plan_bare(doc: PlanDocument, typed: bool) -> float:
     """Seconds to preview the bare program replaying ``doc``; raises unless it registers
     exactly ``doc``'s resources."""
     program = bare_program(doc.resources, typed, doc.outputs)
-    with contextlib.chdir(PROGRAM):  # asset paths are relative to the program's directory
-        gc.collect()
+    with contextlib.chdir(PROGRAM), _own_heap():  # asset paths: relative to the program
         start = process_time()
         replayed = preview(program, project=doc.project, stack=doc.stack)
         elapsed = process_time() - start

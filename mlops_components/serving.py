@@ -22,7 +22,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from mlops_components.endpoint_provider import PinnedEndpoint, target_data
 from mlops_components.functions import create_log_group
 from mlops_components.pipelines import create_pipeline
 from mlops_components.refs import StackContext, child
@@ -106,6 +105,8 @@ class Serving(pulumi.ComponentResource):
             self.endpoint_name = pulumi.Output.from_input(plan.name)
             self.endpoint_arn = context.refs.render(plan.arn)
             return
+        from mlops_components.endpoint_provider import PinnedEndpoint  # pinned versions only
+
         endpoint = PinnedEndpoint(
             f"{name}-endpoint",
             endpoint_inputs(args.plan, context),
@@ -124,6 +125,8 @@ class Serving(pulumi.ComponentResource):
 def endpoint_inputs(plan: ServingPlan, context: StackContext) -> dict[str, pulumi.Input[Any]]:
     """A pinned endpoint's inputs: its name, region, package, the rendered ``EndpointTarget``
     (role and key ARNs filled in) and how long ``pulumi up`` waits for its rollout."""
+    from mlops_components.endpoint_provider import target_data
+
     endpoint = plan.endpoint
     assert endpoint is not None and endpoint.package_arn and endpoint.wait_minutes
     target = endpoint_target(plan, context.policy, partition_of(endpoint.region))
