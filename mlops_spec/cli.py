@@ -1,474 +1,107 @@
-"""The ``mlops`` command line (typer + rich). Exit codes: 0 ok, 1 invalid input, 2 usage."""
+"""The ``mlops`` command line's entry point; the typer app and its commands are in
+``mlops_spec.cli_app`` (``app`` and the other names of that module are read through this one
+too). Exit codes: 0 ok, 1 invalid input, 2 usage.
+
+A plain ``mlops validate SPEC [--stack|-s STACK] [--format|-f text|json]`` runs without typer,
+whose import and command building are ~25 ms of a 0.3 s command: :func:`main` reads exactly that
+form and runs the command's work (``mlops_spec.cli_validate``) itself. Any other command line
+(help, other commands, ``--option=value``, repeated or unknown options, values starting with
+'-', an unreadable SPEC, shell completion) goes through typer, and whatever the work raises (the
+exit of an invalid spec, an interrupt, a broken pipe) is finished by typer as if its command had
+raised it, so both paths print and exit alike."""
 
 from __future__ import annotations
 
 import gc
-import json
+import os
 import sys
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any, NoReturn
 
-import typer
-
-from mlops_spec.cli_common import (
-    Format,
-    FormatOpt,
-    SpecArg,
-    StackOpt,
-    err,
-    fail,
-    out,
-    print_json,
-    print_notes,
-    write_output,
-)
-from mlops_spec.errors import Problem, SpecError
-
-if TYPE_CHECKING:
-    from rich.table import Table
-
-
-class _App(typer.Typer):
-    """The ``mlops`` app. The commands other modules add (plan, review, cost, check, lineage)
-    are mounted when typer first reads the app's commands, and :func:`main` mounts only the
-    ones the command line names: `mlops validate` imports none of their modules."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.pending: list[Callable[[], None]] = []
-        self._mounting = False
-        super().__init__(**kwargs)
-
-    def mount_pending(self) -> None:
-        if self._mounting:
-            return
-        self._mounting = True
-        try:
-            while self.pending:
-                self.pending.pop(0)()
-        finally:
-            self._mounting = False
-
-    @property  # type: ignore[override]
-    def registered_commands(self) -> list[Any]:
-        self.mount_pending()
-        return self._commands
-
-    @registered_commands.setter
-    def registered_commands(self, value: list[Any]) -> None:
-        self._commands = value
-
-    @property  # type: ignore[override]
-    def registered_groups(self) -> list[Any]:
-        self.mount_pending()
-        return self._groups
-
-    @registered_groups.setter
-    def registered_groups(self, value: list[Any]) -> None:
-        self._groups = value
-
-
-app = _App(
-    name="mlops",
-    help="Declarative infrastructure for ML systems: validate, explain and plan a spec.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _summary(stacks: dict[str, Any]) -> Table:
-    from rich.table import Table
-
-    table = Table(title="Resolved spec per stack", show_lines=False)
-    for column in (
-        "stack",
-        "mode",
-        "model",
-        "serving",
-        "capacity",
-        "training",
-        "monitors",
-        "protect",
-        "schedules",
-        "paging",
-    ):
-        table.add_column(column)
-    for name, resolution in stacks.items():
-        resolved = resolution.resolved
-        env = resolved.environment
-        for model_id, model in resolved.spec.models.items():
-            serving = model.serving
-            on_cluster = resolved.spec.system.platform == "kubernetes"
-            capacity, train = _capacity(serving, on_cluster), _training(model.training)
-            table.add_row(
-                name,
-                env.mode.value,
-                model_id,
-                serving.tier if serving else "-",
-                capacity,
-                train,
-                str(len(model.monitors)),
-                "yes" if env.protect else "no",
-                "on" if env.schedules_enabled else "paused",
-                "on" if env.alarm_actions_enabled else "off",
-            )
-    return table
-
-
-def _pod(cpu: float | None, memory_gib: float | None, gpu: int) -> str:
-    """A pod's size as the spec sets it ("default": the planner's default for the tier)."""
-    size = f"{'default' if cpu is None else f'{cpu:g}'} CPU, "
-    size += f"{'default' if memory_gib is None else f'{memory_gib:g}'} GiB"
-    return size + (f", {gpu} GPU" if gpu else "")
-
-
-def _capacity(serving: Any, on_cluster: bool) -> str:
-    """The summary's capacity cell: instances on AWS, pods on a cluster."""
-    if serving is None:
-        return "-"
-    if serving.tier == "serverless":
-        return f"{serving.memory_mb} MB, ≤{serving.max_concurrency} conc."
-    if serving.tier == "realtime":
-        scale = serving.autoscaling
-        each = _pod(serving.cpu, serving.memory_gib, serving.gpu) if on_cluster else None
-        return f"{each or serving.instance_type} x{scale.min_instances}-{scale.max_instances}"
-    if on_cluster:
-        return _pod(serving.cpu, serving.memory_gib, serving.gpu)
-    return f"{serving.instance_type} x{serving.instance_count}"
-
-
-def _training(training: Any) -> str:
-    """The summary's training cell: the SageMaker instance or the Job's pod."""
-    spot = " spot" if training.spot else ""
-    if training.platform == "kubernetes":
-        return f"k8s {_pod(training.cpu, training.memory_gib, training.gpu)}{spot}"
-    return f"{training.instance_type}{spot}"
-
-
-@app.command()
-def validate(spec: SpecArg, stack: StackOpt = None, format: FormatOpt = Format.TEXT) -> None:
-    """Validate SPEC and every environment overlay (or only --stack), and plan each stack:
-    every check `mlops plan` runs. Exit 1 if invalid."""
-    from mlops_spec.load import validate_file
-
-    try:
-        result = validate_file(spec, stack)
-    except SpecError as error:
-        raise fail(error.problems, format) from None
-    notes = result.notes
-    if format is Format.JSON:
-        print_json(
-            {
-                "valid": True,
-                "file": str(spec),
-                "problems": [],
-                "notes": [note.to_dict() for note in notes],
-                "stacks": {
-                    name: {
-                        "environment": r.spec.environment.model_dump(mode="json"),
-                        "spec": r.spec.spec.model_dump(mode="json"),
-                    }
-                    for name, r in result.stacks.items()
-                },
-            }
-        )
-        return
-    names = ", ".join(result.stacks) or "no environments declared"
-    out.print(f"[green]✓[/green] {spec} is valid ({names})")
-    if result.stacks:
-        out.print(_summary(result.stacks))
-    print_notes(notes)
-
-
-@app.command()
-def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
-) -> None:
-    """Print the JSON Schema of spec files (for editors and CI)."""
-    from mlops_spec.schema import render
-
-    text = render()
-    if output:
-        write_output(output, text)
-        err.print(f"wrote {output}")
-    else:
-        sys.stdout.write(text)
-
-
-@app.command()
-def explain(
-    spec: SpecArg,
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) name.")],
-    path: Annotated[
-        str | None, typer.Argument(help="Dotted spec path, e.g. models.churn.serving.")
-    ] = None,
-    format: FormatOpt = Format.TEXT,
-) -> None:
-    """Show resolved values under PATH and where each came from (default/base/preset/overlay)."""
-    from rich.table import Table
-
-    from mlops_spec.explain import explain as explain_values
-    from mlops_spec.load import validate_file
-
-    try:
-        result = validate_file(spec, stack)
-    except SpecError as error:
-        raise fail(error.problems, format) from None
-    try:
-        origins = explain_values(result.stacks[stack], path)
-    except KeyError:
-        raise fail(
-            [
-                Problem(
-                    str(spec),
-                    None,
-                    None,
-                    (),
-                    f"no value at {path!r} in stack {stack!r}",
-                    hint="paths look like models.<id>.serving.instance_type",
-                )
-            ],
-            format,
-        ) from None
-    if format is Format.JSON:
-        print_json([o.to_dict() for o in origins])
-        return
-    table = Table(title=f"{spec} [{stack}]")
-    table.add_column("path")
-    table.add_column("value")
-    table.add_column("from")
-    for origin in origins:
-        table.add_row(origin.path, json.dumps(origin.value, default=str), origin.describe())
-    out.print(table)
-
-
-class Tier(StrEnum):
-    REALTIME = "realtime"
-    SERVERLESS = "serverless"
-    BATCH = "batch"
-
-
-_INIT_OPTIONS = {
-    ("system", "id"): "--system",
-    ("system", "owner"): "--owner",
-    ("system", "region"): "--region",
-    ("models",): "--model",
-}
-
-
-@app.command()
-def init(
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write the spec alone here ('-' for stdout).",
-            show_default="mlops.yaml",
-        ),
-    ] = None,
-    project: Annotated[
-        Path | None,
-        typer.Option(
-            help="Scaffold a whole repository here: Pulumi project, stacks, spec, CI workflow.",
-            file_okay=False,
-        ),
-    ] = None,
-    system: Annotated[str, typer.Option(help="System id (lowercase).")] = "my-system",
-    owner: Annotated[str, typer.Option(help="Owner e-mail.")] = "team@example.com",
-    region: Annotated[str, typer.Option(help="AWS region.")] = "us-east-1",
-    model: Annotated[str, typer.Option(help="First model's id.")] = "my-model",
-    tier: Annotated[Tier, typer.Option(help="Serving tier of the first model.")] = Tier.REALTIME,
-    schema: Annotated[
-        bool, typer.Option(help="Also write the JSON Schema beside the spec for editors.")
-    ] = True,
-    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
-) -> None:
-    """Scaffold a commented, valid spec, or with --project a repository to commit."""
-    from mlops_spec.scaffold import render_spec
-
-    if output is not None and project is not None:
-        raise typer.BadParameter("give --output (a spec alone) or --project, not both")
-    output = Path("mlops.yaml") if output is None and project is None else output
-    to_stdout = str(output) == "-"
-    if output is not None and not to_stdout and output.exists() and not force:
-        raise fail(
-            [Problem(str(output), None, None, (), "file exists", hint="pass --force to overwrite")]
-        )
-    filename = "mlops.yaml" if output is None or to_stdout else output.name
-    text = render_spec(
-        system_id=system,
-        owner=owner,
-        region=region,
-        model_id=model,
-        tier=tier.value,
-        filename=filename,
-        schema=schema and not to_stdout,
-    )
-    _check_starter_spec(text, filename)
-    if project is not None:
-        _init_project(project, text, system=system, region=region, schema=schema, force=force)
-    elif to_stdout:
-        sys.stdout.write(text)
-    else:
-        assert output is not None
-        _write_spec(output, text, schema)
-
-
-def _check_starter_spec(text: str, filename: str) -> None:
-    """The options made an invalid spec: report it as a usage error naming the option."""
-    from mlops_spec.load import validate_document
-    from mlops_spec.yamlio import parse
-
-    try:
-        validate_document(parse(text, filename))
-    except SpecError as error:
-        for problem in error.problems:
-            for prefix, option in _INIT_OPTIONS.items():
-                if problem.loc[: len(prefix)] == prefix:
-                    detail = (
-                        f" (got {problem.got!r}; allowed {problem.allowed})"
-                        if (problem.allowed)
-                        else f" (got {problem.got!r})"
-                    )
-                    raise typer.BadParameter(problem.message + detail, param_hint=option) from None
-        raise fail(error.problems) from None
-
-
-def _write_spec(output: Path, text: str, schema: bool) -> None:
-    from mlops_spec.scaffold import SCHEMA_FILE
-    from mlops_spec.schema import render as render_schema
-
-    write_output(output, text)
-    if schema:
-        (output.parent / SCHEMA_FILE).parent.mkdir(parents=True, exist_ok=True)
-        write_output(output.parent / SCHEMA_FILE, render_schema())
-    out.print(f"[green]✓[/green] wrote {output}; next: mlops validate {output}")
-
-
-def _init_project(
-    directory: Path, spec_text: str, *, system: str, region: str, schema: bool, force: bool
-) -> None:
-    """Write every file of a new repository; refuse to overwrite any unless ``force``."""
-    from importlib.metadata import version
-
-    from mlops_spec.scaffold import project_files
-    from mlops_spec.schema import render as render_schema
-
-    files = project_files(
-        spec_text=spec_text,
-        schema_text=render_schema() if schema else None,
-        system_id=system,
-        region=region,
-        version=version("mlops-spec"),
-    )
-    existing = [directory / f.path for f in files if (directory / f.path).exists()]
-    if existing and not force:
-        raise fail(
-            [
-                Problem(str(path), None, None, (), "file exists", hint="pass --force to overwrite")
-                for path in existing
-            ]
-        )
-    for file in files:
-        path = directory / file.path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            problem = Problem(str(path.parent), None, None, (), f"cannot create: {error.strerror}")
-            raise fail([problem]) from None
-        write_output(path, file.text)
-    out.print(f"[green]✓[/green] scaffolded {directory} ({len(files)} files); next:")
-    out.print(
-        f"  cd {directory} && python -m venv .venv && .venv/bin/pip install -r requirements.txt"
-    )
-    out.print("  mlops validate mlops.yaml && mlops plan mlops.yaml --stack dev")
-
-
-def _mount_plan() -> None:
-    from mlops_spec.plan_cli import register
-
-    register(app)
-
-
-def _mount_review() -> None:
-    """Add `mlops review` and `mlops graph`; the review plans spec files with `run_plan`."""
-    from mlops_spec.plan_cli import run_plan
-    from mlops_spec.review.command import register
-
-    register(app, run_plan)
-
-
-def _mount_cost_and_check() -> None:
-    """Add `mlops cost`, `mlops prices fetch` and `mlops check` (typer only at import: the
-    planner, the estimator, boto3 and the rules load inside the commands)."""
-    from mlops_spec.cost.cli import register as register_cost
-    from mlops_spec.guardrails.cli import register as register_check
-
-    register_cost(app)
-    register_check(app)
-
-
-def _mount_lineage() -> None:
-    """Add `mlops approve`, `mlops reject` and `mlops lineage` (typer only at import: the
-    planner and boto3 load inside the commands)."""
-    from mlops_spec.lineage_cli import register
-
-    register(app)
-
-
-def _mount_drift() -> None:
-    """Add `mlops drift` (numpy, scipy, pandas: about 1 s of imports, so only when asked)."""
-    from mlops_spec.drift_cli import app as drift_app
-
-    app.add_typer(drift_app, name="drift", help="Data drift: profiles and comparisons.")
-
-
-MOUNTS: dict[str, Callable[[], None]] = {
-    "plan": _mount_plan,
-    "diff": _mount_plan,
-    "review": _mount_review,
-    "graph": _mount_review,
-    "cost": _mount_cost_and_check,
-    "prices": _mount_cost_and_check,
-    "check": _mount_cost_and_check,
-    "approve": _mount_lineage,
-    "reject": _mount_lineage,
-    "lineage": _mount_lineage,
-}
-"""The commands other modules add, by name, and what mounts each."""
-app.pending = list(dict.fromkeys(MOUNTS.values()))  # importers (tests) see every command
-BUILT_IN = ("validate", "schema", "explain", "init")
 GC_THRESHOLD = (100_000, 50, 100)
 """The cyclic garbage collector's thresholds for the command's process: a command allocates
 hundreds of thousands of long-lived objects (modules, models, plans) and frees them when it
 exits, so the default (700, 10, 10) spends about a sixth of a 200-model validation in
 collections that find nothing to free."""
 
+_VALIDATE_OPTIONS = {"--stack": "stack", "-s": "stack", "--format": "format", "-f": "format"}
+_FORMATS = ("text", "json")
+_COMPLETE_VAR = "_MLOPS_COMPLETE"
+"""Typer's shell-completion variable for the program ``mlops``."""
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` and the rest of :mod:`mlops_spec.cli_app` (importing it imports typer)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from mlops_spec import cli_app
+
+    return getattr(cli_app, name)
+
+
+def plain_validate(args: list[str]) -> tuple[Path, str | None, str] | None:
+    """``(spec, stack, format)`` when ``args`` is a plain `validate` command line that typer would
+    accept as it is, else None (typer then reads it)."""
+    if not args or args[0] != "validate" or _COMPLETE_VAR in os.environ:
+        return None
+    spec: str | None = None
+    values: dict[str, str] = {}
+    rest, index = args[1:], 0
+    while index < len(rest):
+        token, name = rest[index], _VALIDATE_OPTIONS.get(rest[index])
+        if name is None:
+            if spec is not None or not token or token.startswith("-"):
+                return None
+            spec, index = token, index + 1
+        elif name in values or index + 1 == len(rest) or rest[index + 1].startswith("-"):
+            return None
+        else:
+            values[name], index = rest[index + 1], index + 2
+    if spec is None or values.get("format", "text") not in _FORMATS or not _readable(spec):
+        return None
+    return Path(spec), values.get("stack"), values.get("format", "text")
+
+
+def _readable(spec: str) -> bool:
+    """False for an existing path typer would refuse as not readable (a usage error)."""
+    return not os.path.exists(spec) or os.access(spec, os.R_OK)
+
+
+def _finish_as_typer(error: BaseException) -> NoReturn:
+    """End the process as typer does when its command raises ``error``: the exit code of an
+    exit, 130 for an interrupt, "Aborted" for an end of input, quiet exit 1 on a broken pipe,
+    and any other exception raised on."""
+    import typer
+
+    def command() -> None:
+        raise error
+
+    finisher = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    finisher.command()(command)
+    finisher(args=[], prog_name="mlops")
+    raise error  # typer always exits or raises; this line is never reached
+
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: mounts only what the command needs (all of it for help or
-    an unknown command, whose message lists every command)."""
+    """Console-script entry point: the plain `validate` command line without typer, anything
+    else with typer (``mlops_spec.cli_app.run``)."""
     gc.set_threshold(*GC_THRESHOLD)
-    args = sys.argv[1:] if argv is None else argv
-    command = args[0] if args else None
-    if command in BUILT_IN:
-        app.pending = []
-    elif command in MOUNTS:
-        app.pending = [MOUNTS[command]]
-    if (
-        command is None
-        or command in ("drift", "--help", "-h")
-        or command
-        not in (
-            *BUILT_IN,
-            *MOUNTS,
-        )
-    ):
-        _mount_drift()
-    app(args=args)
+    args = sys.argv[1:] if argv is None else list(argv)
+    plain = plain_validate(args)
+    if plain is None:
+        from mlops_spec.cli_app import run
+
+        run(args)
+        return
+    from mlops_spec.cli_common import Format
+    from mlops_spec.cli_validate import run as validate
+
+    spec, stack, format = plain
+    try:
+        validate(spec, stack, Format(format))
+    except (Exception, KeyboardInterrupt) as error:
+        _finish_as_typer(error)
+    sys.exit(0)  # as typer ends a command that returns
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
-import typer
-
 from mlops_spec.errors import Problem
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
 
     from mlops_spec.verdict import Note
@@ -50,13 +49,33 @@ class Format(StrEnum):
     JSON = "json"
 
 
-SpecArg = Annotated[
-    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
-]
-StackOpt = Annotated[
-    str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+def _parameters() -> dict[str, Any]:
+    """The commands' shared typer parameters, made when a command module first names one:
+    `mlops validate`'s plain path (``mlops_spec.cli``) never imports typer."""
+    import typer
+
+    return {
+        "SpecArg": Annotated[
+            Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
+        ],
+        "StackOpt": Annotated[
+            str | None, typer.Option("--stack", "-s", help="Stack (environment) name, e.g. dev.")
+        ],
+        "FormatOpt": Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
+    }
+
+
+if TYPE_CHECKING:
+    SpecArg = Path
+    StackOpt = str | None
+    FormatOpt = Format
+
+
+def __getattr__(name: str) -> Any:
+    if name not in ("SpecArg", "StackOpt", "FormatOpt"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals().update(_parameters())
+    return globals()[name]
 
 
 def print_json(value: Any) -> None:
@@ -71,6 +90,8 @@ def print_notes(notes: list[Note]) -> None:
 
 def fail(problems: list[Problem], fmt: Format = Format.TEXT) -> typer.Exit:
     """Report problems (stderr for text, stdout JSON for machines); exit code 1."""
+    import typer
+
     if fmt is Format.JSON:
         print_json({"valid": False, "problems": [p.to_dict() for p in problems]})
     else:
