@@ -12,8 +12,10 @@ planning and the components' logic cost on top of Pulumi's own per-resource regi
 
 Times are this process's CPU seconds (``time.process_time``, every thread: the preview runs
 the program in its own thread), so other work on a shared machine does not inflate them. Each
-cell is the best of ``--repeat`` runs; each real run validates the spec anew (the per-process
-validation cache is emptied first: a cached run would not time validation at all). The
+cell is the best of ``--repeat`` runs, the real, typed and untyped programs taking turns (a
+change in the machine's load then falls on every column); each real run validates the spec
+anew (the per-process validation cache is emptied first: a cached run would not time
+validation at all). The
 program's modules, which the preview drops after each run as a new process would not have
 them, are imported from compiled bytecode, as an installed package's are (pip compiles them
 at install; here a throw-away cache, as ``benchmarks/validate.py`` does). Every timed run
@@ -116,13 +118,17 @@ def _same(real: PlanDocument, bare: PlanDocument, kind: str) -> None:
 
 
 def row(spec: Path, n_models: int, repeat: int) -> list[str]:
-    real = [plan_real(spec) for _ in range(repeat)]
-    real_s = min(seconds for seconds, _ in real)
-    doc = real[0][1]
+    """One size's cells. The three programs take turns, run after run, so that a change in
+    the machine's load falls on all of them rather than on one column's runs."""
+    first, doc = plan_real(spec)
     if not doc.resources:
         raise RuntimeError(f"{spec}: the real program registered no resources")
-    typed_s = min(plan_bare(doc, typed=True) for _ in range(repeat))
-    untyped_s = min(plan_bare(doc, typed=False) for _ in range(repeat))
+    real, typed, untyped = [first], [plan_bare(doc, typed=True)], [plan_bare(doc, typed=False)]
+    for _ in range(repeat - 1):
+        real.append(plan_real(spec)[0])
+        typed.append(plan_bare(doc, typed=True))
+        untyped.append(plan_bare(doc, typed=False))
+    real_s, typed_s, untyped_s = min(real), min(typed), min(untyped)
     n = len(doc.resources)
     return [
         str(n_models),
