@@ -265,7 +265,9 @@ def validate_file(path: Path, stack: str | None = None) -> Validation:
     """Read, overlay and validate ``path``; raise SpecError listing every problem.
 
     Results are cached per (file, size, modification time, stack) within a process, so
-    `mlops plan` validating first and the Pulumi program resolving again cost one parse.
+    `mlops plan` validating first and the Pulumi program resolving again cost one parse,
+    however each names the file (the CLI as typed, the program absolute). Errors are never
+    cached: their messages name the file as this call names it.
     """
     path = Path(path)
     try:
@@ -274,7 +276,12 @@ def validate_file(path: Path, stack: str | None = None) -> Validation:
         return validate_document(read(path), stack)  # read() reports the problem
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     _exit_without_collecting()
-    return _validate_cached(str(path), key, stack)
+    cached = _VALIDATIONS.get((key, stack))
+    if cached is None:
+        cached = _VALIDATIONS[(key, stack)] = validate_document(read(path), stack)
+        while len(_VALIDATIONS) > _KEEP:
+            del _VALIDATIONS[next(iter(_VALIDATIONS))]  # the oldest first
+    return cached
 
 
 @functools.cache
@@ -290,13 +297,13 @@ def _exit_without_collecting() -> None:
 def forget_validations() -> None:
     """Empty :func:`validate_file`'s per-process cache (a benchmark times each run as the
     fresh process it stands for)."""
-    _validate_cached.cache_clear()
+    _VALIDATIONS.clear()
 
 
-@functools.lru_cache(maxsize=16)
-def _validate_cached(shown: str, key: tuple[str, int, int], stack: str | None) -> Validation:
-    del key  # (absolute path, size, mtime): part of the cache key only
-    return validate_document(read(Path(shown)), stack)
+_KEEP = 16
+"""Validations :func:`validate_file` keeps per process."""
+_VALIDATIONS: dict[tuple[tuple[str, int, int], str | None], Validation] = {}
+"""(absolute path, size, modification time), stack -> its validation."""
 
 
 def resolve(path: Path, stack: str) -> ResolvedSpec:

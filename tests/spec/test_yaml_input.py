@@ -113,3 +113,28 @@ def test_an_edited_file_is_validated_again(tmp_path: Path) -> None:
     os.utime(path, ns=(1, 1))  # even with an old modification time, the size differs
     with pytest.raises(SpecError):
         validate_file(path)
+
+
+def test_one_file_named_two_ways_is_validated_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mlops plan mlops.yaml` validates the file as typed, then its Pulumi program resolves
+    it by absolute path: the second is the first's validation, not a second parse."""
+    from tests.conftest import EXAMPLES
+
+    path = tmp_path / "mlops.yaml"
+    path.write_text(EXAMPLES[0].read_text().replace("../../schema/", ""))
+    monkeypatch.chdir(tmp_path)
+    assert validate_file(Path("mlops.yaml"), "prod") is validate_file(path, "prod")
+
+
+def test_errors_name_the_file_as_each_call_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mlops.yaml"
+    path.write_text("spec_version: 7\n")
+    monkeypatch.chdir(tmp_path)
+    for named in (Path("mlops.yaml"), path):
+        with pytest.raises(SpecError) as caught:
+            validate_file(named)
+        assert str(caught.value).startswith(f"{named}:")
