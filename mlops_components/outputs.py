@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from mlops_spec.outputs import CONTRACT_VERSION
+from mlops_spec.outputs_version import CONTRACT_VERSION
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Applications (CI jobs, clients calling the endpoint, dashboards) read these instead of
 re-deriving names. The keys below are written by the program (``MlSystem.stack_outputs``,
-exported by ``infra/__main__.py``) and documented in docs/outputs.md; ``CONTRACT_VERSION`` changes when a key is removed or changes
-meaning (an added key, such as ``kubernetes``, does not change it).
+exported by ``infra/__main__.py``) and documented in docs/outputs.md; ``CONTRACT_VERSION``
+(``mlops_spec.outputs_version``) changes when a key is removed or changes meaning (an added
+key, such as ``kubernetes``, does not change it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CONTRACT_VERSION = 1
+from mlops_spec.outputs_version import CONTRACT_VERSION as CONTRACT_VERSION
 
 
 class OutputsError(ValueError):
