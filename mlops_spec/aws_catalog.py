@@ -1,7 +1,8 @@
 """Facts about AWS taken from the service model botocore ships (read offline, no network).
 
 The SageMaker model is read straight from botocore's data directory (about 25 ms) rather
-than through ``botocore.session`` (about 150 ms of imports), to keep `mlops validate` quick.
+than through ``botocore.session`` (about 150 ms of imports), and what is read from it is kept
+between commands (``mlops_spec.botocore_cache``), to keep `mlops validate` quick.
 """
 
 from __future__ import annotations
@@ -13,21 +14,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlops_spec.botocore_cache import cached
+
 
 @cache
-def _sagemaker_text() -> str:
-    """The SageMaker service model's JSON text."""
+def _sagemaker_path() -> Path:
+    """The installed botocore's newest SageMaker service model file."""
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("botocore is not installed; it ships the SageMaker service model")
     root = Path(next(iter(spec.submodule_search_locations))) / "data" / "sagemaker"
     latest = max(p for p in root.iterdir() if p.is_dir())
     for name in ("service-2.json.gz", "service-2.json"):
-        path = latest / name
-        if path.exists():
-            raw = path.read_bytes()
-            return (gzip.decompress(raw) if name.endswith(".gz") else raw).decode()
+        if (latest / name).exists():
+            return latest / name
     raise RuntimeError(f"no SageMaker service model under {latest}")
+
+
+@cache
+def _sagemaker_text() -> str:
+    """The SageMaker service model's JSON text."""
+    path = _sagemaker_path()
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode()
 
 
 def _sagemaker_model() -> dict[str, Any]:
@@ -56,8 +65,14 @@ def _enum_shape(text: str, shape: str) -> list[str] | None:
 
 @cache
 def _sagemaker_enum(shape: str) -> frozenset[str]:
+    """A string shape's values, kept between commands (``mlops_spec.botocore_cache``)."""
+    return frozenset(cached(_sagemaker_path(), f"enum:{shape}", lambda: _read_enum(shape)))
+
+
+def _read_enum(shape: str) -> list[str]:
     values = _enum_shape(_sagemaker_text(), shape)
-    return frozenset(values if values is not None else _sagemaker_model()["shapes"][shape]["enum"])
+    enum: list[str] = values if values is not None else _sagemaker_model()["shapes"][shape]["enum"]
+    return enum
 
 
 def training_instance_types() -> frozenset[str]:

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mlops_spec.botocore_cache import cached
+
 ENDPOINT_PREFIX = "api.sagemaker"
 """SageMaker's ``endpointPrefix`` in its service model: the key of its endpoints."""
 
@@ -46,14 +48,20 @@ def _endpoints() -> dict[str, Any]:
 
 @cache
 def sagemaker_regions() -> dict[str, Partition]:
-    """Every region with a SageMaker endpoint, and its partition."""
-    regions: dict[str, Partition] = {}
+    """Every region with a SageMaker endpoint, and its partition (kept between commands:
+    ``mlops_spec.botocore_cache``)."""
+    found = cached(_botocore_data() / "endpoints.json", "sagemaker-regions", _read_regions)
+    return {name: Partition(*where) for name, where in found.items()}
+
+
+def _read_regions() -> dict[str, list[str]]:
+    """Region -> [partition, DNS suffix], read from the endpoint data."""
+    regions: dict[str, list[str]] = {}
     for partition in _endpoints()["partitions"]:
         service = partition["services"].get(ENDPOINT_PREFIX, {})
-        where = Partition(partition["partition"], partition["dnsSuffix"])
         for name in service.get("endpoints", {}):
             if name in partition["regions"]:
-                regions[name] = where
+                regions[name] = [partition["partition"], partition["dnsSuffix"]]
     return regions
 
 
