@@ -13,6 +13,7 @@ from mlops_spec.naming import Renames
 from mlops_spec.plan import monitoring_notes, policy_size
 from mlops_spec.plan.documents import partition_of
 from mlops_spec.plan.iam import RolePlan
+from mlops_spec.plan.lookup import first_per_model
 from mlops_spec.plan.monitoring import MonitoringPlan, plan_monitoring
 from mlops_spec.plan.policy import EnvironmentPolicy, environment_policy
 from mlops_spec.plan.registry import RegistryPlan, plan_registry
@@ -66,19 +67,11 @@ class DeploymentPlan:
 
     @cached_property
     def _training_by_model(self) -> dict[str, TrainingPlan]:
-        """The first training plan of each model (one look-up per call)."""
-        index: dict[str, TrainingPlan] = {}
-        for plan in self.training:
-            index.setdefault(plan.model, plan)
-        return index
+        return first_per_model(self.training)
 
     @cached_property
     def _serving_by_model(self) -> dict[str, ServingPlan]:
-        """The first serving plan of each model (one look-up per call)."""
-        index: dict[str, ServingPlan] = {}
-        for plan in self.serving:
-            index.setdefault(plan.model, plan)
-        return index
+        return first_per_model(self.serving)
 
     def schedules_for(self, model: str) -> tuple[SchedulePlan, ...]:
         """Every schedule of a model: retraining (via the trigger), batch, monitoring job."""

@@ -13,6 +13,7 @@ from mlops_spec.naming import Names
 from mlops_spec.plan.alarms import AlarmPlan, build_alarm
 from mlops_spec.plan.dashboard import dashboard_body
 from mlops_spec.plan.documents import ACCOUNT, Condition, PolicyDocument, Statement
+from mlops_spec.plan.lookup import first_per_model
 from mlops_spec.plan.monitoring_job import MonitoringJobPlan, plan_job
 from mlops_spec.plan.notifier import NotifierPlan, plan_notifier
 from mlops_spec.plan.pipeline_failures import FailureRulePlan, plan_failure_rule
@@ -73,11 +74,7 @@ class MonitoringPlan:
 
     @cached_property
     def _by_model(self) -> dict[str, ModelMonitoringPlan]:
-        """The first plan of each model (one look-up per call, not a scan of every model)."""
-        index: dict[str, ModelMonitoringPlan] = {}
-        for plan in self.models:
-            index.setdefault(plan.model, plan)
-        return index
+        return first_per_model(self.models)
 
     @property
     def alarms(self) -> tuple[AlarmPlan, ...]:

@@ -44,6 +44,7 @@ from mlops_spec.plan.documents import (
 )
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.function_config import function_config, read_config_grant
+from mlops_spec.plan.lookup import first_per_model
 from mlops_spec.plan.pipeline_failures import EVENT_PATTERN_LIMIT
 from mlops_spec.plan.pipelines import ConfigFile
 from mlops_spec.plan.policy import EnvironmentPolicy
@@ -153,11 +154,7 @@ class RetrainingPlan:
 
     @cached_property
     def _schedules_by_model(self) -> dict[str, SchedulePlan]:
-        """The first schedule of each model (one look-up per call)."""
-        index: dict[str, SchedulePlan] = {}
-        for schedule in self.schedules:
-            index.setdefault(schedule.model, schedule)
-        return index
+        return first_per_model(self.schedules)
 
 
 def _arn(partition: str, region: str, service: str, resource: str) -> str:
