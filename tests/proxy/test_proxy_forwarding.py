@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from mlops_runtime.contract.proxy import ProxyConfig
 from mlops_runtime.proxy.server import Proxy, end_to_end
 from tests.proxy.conftest import StubModel, config
 from tests.proxy.origin import Origin, ok, run
 from tests.proxy.support import invoke
+
+
+async def _through_proxy(
+    upstream: str, *args: Any, **request: Any
+) -> tuple[int, dict[str, str], bytes]:
+    """``invoke`` through a proxy of ``upstream`` started (and stopped) on this loop."""
+    values = {"model_id": "m", "endpoint_name": "e", "port": 0, "metrics_port": 0}
+    proxy = Proxy(ProxyConfig.from_dict({**values, "upstream": upstream}))
+    await proxy.start()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: invoke(f"http://127.0.0.1:{proxy.port}", *args, **request)
+        )
+    finally:
+        await proxy.stop()
 
 
 def test_hop_by_hop_fields_and_those_connection_names_are_dropped_in_order():
@@ -42,25 +58,16 @@ def test_the_model_sees_end_to_end_fields_and_the_client_sees_the_models():
 
     async def play():
         async with Origin([answer]) as origin:
-            values = {"model_id": "m", "endpoint_name": "e", "port": 0, "metrics_port": 0}
-            proxy = Proxy(ProxyConfig.from_dict({**values, "upstream": origin.url + "/prefix"}))
-            await proxy.start()
-            try:
-                got = await asyncio.get_running_loop().run_in_executor(
-                    None,
-                    lambda: invoke(
-                        f"http://127.0.0.1:{proxy.port}",
-                        b"1,2\n",
-                        path="/invocations?model=a",
-                        Connection="keep-alive, X-Hop",
-                        X_Hop="1",
-                        TE="trailers",
-                        Proxy_Authorization="Basic eDp5",
-                        X_Trace="7",
-                    ),
-                )
-            finally:
-                await proxy.stop()
+            got = await _through_proxy(
+                origin.url + "/prefix",
+                b"1,2\n",
+                path="/invocations?model=a",
+                Connection="keep-alive, X-Hop",
+                X_Hop="1",
+                TE="trailers",
+                Proxy_Authorization="Basic eDp5",
+                X_Trace="7",
+            )
             return got, origin.requests[0][1], origin.url
 
     (status, headers, body), sent, url = run(play())
@@ -100,19 +107,7 @@ def test_a_body_of_megabytes_goes_through_whole_both_ways(model: StubModel, prox
 def test_an_absolute_form_target_reaches_the_model_as_its_path_and_query():
     async def play():
         async with Origin([ok()]) as origin:
-            values = {"model_id": "m", "endpoint_name": "e", "port": 0, "metrics_port": 0}
-            proxy = Proxy(ProxyConfig.from_dict({**values, "upstream": origin.url}))
-            await proxy.start()
-            try:
-                got = await asyncio.get_running_loop().run_in_executor(
-                    None,
-                    lambda: invoke(
-                        f"http://127.0.0.1:{proxy.port}",
-                        path="http://churn.example/invocations?model=a",
-                    ),
-                )
-            finally:
-                await proxy.stop()
+            got = await _through_proxy(origin.url, path="http://churn.example/invocations?model=a")
             return got[0], origin.requests[0][1]
 
     status, sent = run(play())
