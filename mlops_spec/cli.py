@@ -12,6 +12,7 @@ raised it, so both paths print and exit alike."""
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -82,10 +83,21 @@ def _finish_as_typer(error: BaseException) -> NoReturn:
     raise error  # typer always exits or raises; this line is never reached
 
 
+def _exit_without_collecting() -> None:
+    """At exit, freeze the collector's objects (``gc.freeze``), so the interpreter's last
+    collections do not walk what the command built: the validations and plans live until the
+    process ends, and at 200 models x 3 stacks walking their millions of objects once more was a
+    quarter of a `mlops validate` process's CPU time (~0.1 s of the churn example's). Only the
+    command's own process does this; a program importing the library (the Pulumi program, a
+    user's script) keeps Python's exit as it is."""
+    atexit.register(gc.freeze)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the plain `validate` command line without typer, anything
     else with typer (``mlops_spec.cli_app.run``)."""
     gc.set_threshold(*GC_THRESHOLD)
+    _exit_without_collecting()
     args = sys.argv[1:] if argv is None else list(argv)
     plain = plain_validate(args)
     if plain is None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
-import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -275,23 +272,12 @@ def validate_file(path: Path, stack: str | None = None) -> Validation:
     except OSError:
         return validate_document(read(path), stack)  # read() reports the problem
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    _exit_without_collecting()
     cached = _VALIDATIONS.get((key, stack))
     if cached is None:
         cached = _VALIDATIONS[(key, stack)] = validate_document(read(path), stack)
         while len(_VALIDATIONS) > _KEEP:
             del _VALIDATIONS[next(iter(_VALIDATIONS))]  # the oldest first
     return cached
-
-
-@functools.cache
-def _exit_without_collecting() -> None:
-    """At exit, freeze the cyclic garbage collector's objects (``gc.freeze``), so the
-    interpreter's last collections do not traverse what the process built: the cached
-    validations live until the process ends, and at 200 models x 3 stacks walking their
-    millions of objects once more was a quarter of a `mlops validate` process's CPU time.
-    Registered once, on the first validation; exit handlers registered later run before it."""
-    atexit.register(gc.freeze)
 
 
 def forget_validations() -> None:
