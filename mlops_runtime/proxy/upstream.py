@@ -66,7 +66,7 @@ class _Connection(asyncio.Protocol):
         self._headers_done = False
         self._headers: RawHeaders = []
         self._body: list[bytes] = []
-        self._framed = False  # Content-Length or Transfer-Encoding: not delimited by the close
+        self._framed = False  # Content-Length or chunked last: not delimited by the close
         self._keep_alive = False
 
     # asyncio.Protocol
@@ -103,8 +103,10 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         lowered = name.lower()
-        if lowered in (b"content-length", b"transfer-encoding"):
+        if lowered == b"content-length":
             self._framed = True
+        elif lowered == b"transfer-encoding":  # framed only when its last coding is chunked
+            self._framed = value.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:

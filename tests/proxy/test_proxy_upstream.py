@@ -57,17 +57,19 @@ def test_a_kept_alive_connection_is_reused_and_one_the_model_closes_is_not():
 def test_chunked_and_close_delimited_answers_are_read_whole():
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n0.5\n\r\n4\r\n1.5\n\r\n0\r\n\r\n"
     until_close = Closing(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\n0.5\n2.5\n")
+    # RFC 9112 6.3: a transfer coding that does not end in chunked is read until the close
+    coded = Closing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc")
 
     async def play():
-        async with Origin([chunked, until_close, ok()]) as origin:
+        async with Origin([chunked, until_close, coded, ok()]) as origin:
             pool = UpstreamPool(origin.url, timeout=5)
-            answers = [await _post(pool) for _ in range(3)]
+            answers = [await _post(pool) for _ in range(4)]
             pool.close()
             return [a.body for a in answers], [number for number, _ in origin.requests]
 
     bodies, connections = run(play())
-    assert bodies == [b"0.5\n1.5\n", b"0.5\n2.5\n", b"0.5\n"]
-    assert connections == [1, 1, 2]  # the close-delimited answer used its connection up
+    assert bodies == [b"0.5\n1.5\n", b"0.5\n2.5\n", b"abc", b"0.5\n"]
+    assert connections == [1, 1, 2, 3]  # a close-delimited answer uses its connection up
 
 
 def test_an_interim_100_is_skipped_and_a_head_answer_has_no_body():
