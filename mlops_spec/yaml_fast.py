@@ -192,6 +192,12 @@ def _events(text: str) -> Any:
         parser.dispose()
 
 
+def _opens_with_brace(text: str, mark: Any) -> bool:
+    """Whether the flow mapping starting at ``mark`` is written with a ``{`` (libyaml's marks
+    index the text by character)."""
+    return text[mark.index : mark.index + 1] == "{"
+
+
 def load(text: str, file: str) -> Document | None:
     """The document ``text`` holds, as :func:`mlops_spec.yamlio.parse` would return it, or
     None when only the round-trip reader can say (see the module's docstring)."""
@@ -205,6 +211,8 @@ def load(text: str, file: str) -> Document | None:
             if kind is yaml.ScalarEvent:
                 builder.node(builder.position(event), _scalar(event))
             elif kind is yaml.MappingStartEvent:
+                if event.flow_style and not _opens_with_brace(text, event.start_mark):
+                    return None  # ["k":v]: a one-pair mapping to libyaml, an error to ruamel
                 builder.open(event, {})
             elif kind is yaml.SequenceStartEvent:
                 builder.open(event, [])

@@ -53,6 +53,9 @@ EDGE_CASES = [
     *("'a b': 1\n\"c\": 2\n", "a: 'x' # c\n", "a:\n  -\n  - x\n", "a: [a,]\n", "a: !!map {b: 1}\n"),
     *("a: x\n...\n---\nb: 1\n", "k" * 1100 + ": 1\n", "a: " + "[" * 40 + "]" * 40 + "\n"),
     *("a: \x00\n", "a: \ufeffx\n", "a: \u00a0x\n", "a:  1  \nb:   'x'   # c\n", "a: - b\n"),
+    # a one-pair mapping in a flow sequence, its key quoted and no space after ':' (ruamel
+    # refuses what libyaml reads)
+    *('tags: ["team":"ml"]\n', 'x: ["b":[1]]\n', 'x: ["x","y":"z"]\n', "x: ['b' :1]\n"),
 ]
 
 
