@@ -66,7 +66,13 @@ def _enum_shape(text: str, shape: str) -> list[str] | None:
 @cache
 def _sagemaker_enum(shape: str) -> frozenset[str]:
     """A string shape's values, kept between commands (``mlops_spec.botocore_cache``)."""
-    return frozenset(cached(_sagemaker_path(), f"enum:{shape}", lambda: _read_enum(shape)))
+    return frozenset(
+        cached(_sagemaker_path(), f"enum:{shape}", lambda: _read_enum(shape), _strings)
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def _read_enum(shape: str) -> list[str]:

@@ -7,7 +7,8 @@ data file's facts are kept in one JSON file under the user's cache directory
 (``$XDG_CACHE_HOME/mlops-spec``, else ``~/.cache/mlops-spec``), named by the data file's path,
 size and modification time, so an upgraded or different botocore gets its own entries and a
 newer botocore still brings its regions and instance types along. The cache is only ever a
-copy: an unreadable, corrupt or unwritable cache means the facts are computed again.
+copy: an unreadable, corrupt, wrongly shaped or unwritable cache means the facts are computed
+again.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ def cache_dir() -> Path:
     return Path(base) / "mlops-spec"
 
 
-def cached(source: Path, name: str, compute: Callable[[], T]) -> T:
+def cached(source: Path, name: str, compute: Callable[[], T], fits: Callable[[Any], bool]) -> T:
     """``compute()``, a JSON value derived from the data file ``source``, from the disk cache
-    when it holds it for this very file, else computed and stored there."""
+    when it holds one for this very file that ``fits`` (the shape ``compute`` returns), else
+    computed and stored there."""
     path = _entry_file(source)
     entries = _entries(path)
-    if name in entries:
+    if name in entries and fits(entries[name]):
         value: T = entries[name]
         return value
     value = compute()

@@ -50,8 +50,17 @@ def _endpoints() -> dict[str, Any]:
 def sagemaker_regions() -> dict[str, Partition]:
     """Every region with a SageMaker endpoint, and its partition (kept between commands:
     ``mlops_spec.botocore_cache``)."""
-    found = cached(_botocore_data() / "endpoints.json", "sagemaker-regions", _read_regions)
+    endpoints = _botocore_data() / "endpoints.json"
+    found = cached(endpoints, "sagemaker-regions", _read_regions, _region_table)
     return {name: Partition(*where) for name, where in found.items()}
+
+
+def _region_table(value: Any) -> bool:
+    """Whether a cached value is what :func:`_read_regions` returns."""
+    return isinstance(value, dict) and all(
+        isinstance(where, list) and len(where) == 2 and all(isinstance(s, str) for s in where)
+        for where in value.values()
+    )
 
 
 def _read_regions() -> dict[str, list[str]]:

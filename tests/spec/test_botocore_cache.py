@@ -73,6 +73,18 @@ def test_a_corrupt_cache_is_recomputed_and_rewritten(cache_home: Path) -> None:
         assert isinstance(json.loads(path.read_text()), dict)
 
 
+def test_a_cache_of_the_wrong_shape_is_recomputed(cache_home: Path) -> None:
+    """Valid JSON that is not what the facts look like (a hand edit, another version's file)."""
+    expected = _ours()
+    for path in cache_home.iterdir():
+        path.write_text(
+            '{"enum:TrainingInstanceType": "ml.m5.xlarge", '
+            '"enum:ProductionVariantInstanceType": [1, 2], "sagemaker-regions": ["us-east-1"]}'
+        )
+    _forget()
+    assert _ours() == expected
+
+
 def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
@@ -87,9 +99,13 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_changed_data_file_gets_its_own_entries(cache_home: Path, tmp_path: Path) -> None:
     source = tmp_path / "service-2.json"
     source.write_text("{}")
-    assert botocore_cache.cached(source, "answer", lambda: 1) == 1
-    assert botocore_cache.cached(source, "answer", lambda: 2) == 1  # stored
+
+    def number(value: object) -> bool:
+        return isinstance(value, int)
+
+    assert botocore_cache.cached(source, "answer", lambda: 1, number) == 1
+    assert botocore_cache.cached(source, "answer", lambda: 2, number) == 1  # stored
     source.write_text('{"changed": true}')
     os.utime(source, ns=(1, 1))
-    assert botocore_cache.cached(source, "answer", lambda: 3) == 3
+    assert botocore_cache.cached(source, "answer", lambda: 3, number) == 3
     assert len(list(cache_home.glob("botocore-service-*.json"))) == 2
