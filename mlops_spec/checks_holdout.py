@@ -115,6 +115,8 @@ def quality_auc_reads_scores(spec: SystemSpec, base: Loc, model: Model) -> list[
     training = model.training
     if training.gate is None or training.evaluation.output != "label":
         return []
+    if metric_task(training.gate.metric) == "regression":
+        return []  # auc on a regression model is the task rule's (checks_ml._task_fit)
     return [
         Issue(
             (*base, "monitors", monitor_id, "metric"),
@@ -127,5 +129,5 @@ def quality_auc_reads_scores(spec: SystemSpec, base: Loc, model: Model) -> list[
             suggestion="accuracy",
         )
         for monitor_id, monitor in model.monitors.items()
-        if isinstance(monitor, ModelQualityMonitor) and monitor.metric == "auc"
+        if isinstance(monitor, ModelQualityMonitor) and monitor.metric in _NEEDS_PROBABILITIES
     ]

@@ -196,3 +196,36 @@ environments:
         17,
     )
     assert validate_file(spec, "prod").stacks["prod"].plan is not None
+
+
+def test_auc_on_a_regression_model_is_reported_once_by_the_task_rule(tmp_path: Any) -> None:
+    """A regression gate (output: label) and an auc quality monitor: the task rule names the
+    mistake; the scores rule (auc needs scores) would only say the same thing again."""
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(
+        """\
+spec_version: 1
+system: {id: shop, owner: o@example.com, region: eu-west-1, bucket_namespace: acme}
+notifications: {emails: [o@example.com]}
+data_sources:
+  ds: {prefix: events/, features: {x: numeric}, label: y}
+  labels: {kind: ground_truth, prefix: labels/, label: y}
+models:
+  mm:
+    training:
+      image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/m:1
+      inputs: [ds]
+      gate: {metric: rmse, max: 3}
+    serving: {tier: realtime, model_version: {pinned: 1}}
+    monitors:
+      lat: {type: latency, threshold_ms: 100, action: rollback}
+      quality: {type: model_quality, metric: auc, min: 0.7, ground_truth: {data_source: labels}}
+"""
+    )
+    from mlops_spec.errors import SpecError
+
+    with pytest.raises(SpecError) as caught:
+        validate_file(spec)
+    (problem,) = caught.value.problems
+    assert problem.path == "models.mm.monitors.quality.metric"
+    assert "is for classification, but gate metric rmse is for regression" in problem.message
