@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
@@ -134,17 +134,18 @@ def _allowed_keys(model: type[BaseModel] | None) -> list[str]:
 
 
 def position_of(
-    path: Loc, values: dict[Loc, Position], keys: dict[Loc, Position], prefer_key: bool = False
+    path: Loc,
+    values: Mapping[Loc, Position],
+    keys: Mapping[Loc, Position],
+    prefer_key: bool = False,
 ) -> Position | None:
     """Where ``path`` is written: its value (or key), else the nearest written ancestor key."""
-    table = keys if prefer_key else values
-    if path in table:
-        return table[path]
-    for size in range(len(path) - 1, -1, -1):
-        parent = path[:size]
-        if parent in keys:
-            return keys[parent]
-    return None
+    found = (keys if prefer_key else values).get(path)
+    size = len(path)
+    while found is None and size > 0:
+        size -= 1
+        found = keys.get(path[:size])
+    return found
 
 
 def _expected_values(ctx: dict[str, Any]) -> list[str]:
@@ -278,8 +279,8 @@ def to_problems(
     *,
     root: type[BaseModel],
     data: Any,
-    values: dict[Loc, Position],
-    keys: dict[Loc, Position],
+    values: Mapping[Loc, Position],
+    keys: Mapping[Loc, Position],
     file: str,
     environment: str | None = None,
     loc_prefix: Loc = (),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from mlops_spec.errors import Problem, SpecError
 from mlops_spec.image_checks import image_issues
 from mlops_spec.models.environment import Environment, EnvironmentSettings
 from mlops_spec.models.spec import ResolvedSpec, SpecFile, SystemSpec
-from mlops_spec.overlay import lookup, merge, merge_positions, replaced, reroot, resolve_nulls
+from mlops_spec.overlay import MergedPositions, lookup, merge, replaced, resolve_nulls
 from mlops_spec.presets import preset_layer, settings_for
 from mlops_spec.secrets import find_secrets
 from mlops_spec.types import suggest
@@ -37,8 +37,9 @@ class Resolution:
 
     stack: str
     data: dict[str, Any]
-    positions: dict[Loc, Position]
-    keys: dict[Loc, Position]
+    positions: Mapping[Loc, Position]
+    """Where each path of ``data`` is written (its value), looked up when asked."""
+    keys: Mapping[Loc, Position]
     settings: EnvironmentSettings
     resolved: ResolvedSpec | None = None
     preset_paths: frozenset[Loc] = frozenset()
@@ -121,12 +122,9 @@ def _resolve_data(document: Document, stack: str, environment: Environment) -> R
     layered = merge(base, preset, lower_nulls_win=True)  # a null in the file beats the preset
     merged = merge(layered, overlay_data)
     prefix: Loc = ("environments", stack)
-    overlay_values = reroot(document.values, prefix, f"overlay:{stack}")
-    overlay_keys = reroot(document.keys, prefix, f"overlay:{stack}")
-    base_values = {k: v for k, v in document.values.items() if k[:1] != ("environments",)}
-    base_keys = {k: v for k, v in document.keys.items() if k[:1] != ("environments",)}
-    values = merge_positions(base_values, overlay_data, overlay_values, merged)
-    keys = merge_positions(base_keys, overlay_data, overlay_keys, merged)
+    layer = f"overlay:{stack}"
+    values = MergedPositions(document.values, prefix, layer, overlay_data, merged)
+    keys = MergedPositions(document.keys, prefix, layer, overlay_data, merged)
     data, nulled = resolve_nulls(merged, _nullable(SystemSpec, merged))
     preset_paths = frozenset(
         loc

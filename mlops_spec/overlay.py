@@ -19,7 +19,7 @@ and an entry of a mapping of ids (a model, a monitor, a tag) is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mlops_spec.yamlio import Loc, Position
@@ -114,7 +114,59 @@ def merge_positions(
     return result
 
 
-def reroot(positions: dict[Loc, Position], prefix: Loc, layer: str) -> dict[Loc, Position]:
+class MergedPositions(Mapping[Loc, Position]):
+    """:func:`merge_positions` of one stack, looked up path by path.
+
+    ``source`` holds the file's positions (the base at the root, the stack's overlay under
+    ``prefix``). A look-up answers what ``merge_positions`` of the base (the source outside
+    ``environments``), the overlay (``reroot(source, prefix, layer)``) and ``merged`` holds
+    at that path, walking only that path; the whole mapping is built only when iterated (most
+    stacks ask for a few positions: an error's, a note's).
+    """
+
+    def __init__(
+        self,
+        source: Mapping[Loc, Position],
+        prefix: Loc,
+        layer: str,
+        overlay_data: Any,
+        merged: Any,
+    ) -> None:
+        self._source, self._prefix, self._layer = source, prefix, layer
+        self._overlay_data, self._merged = overlay_data, merged
+        self._all: dict[Loc, Position] | None = None
+
+    def __getitem__(self, loc: Loc) -> Position:
+        if loc:
+            written = self._source.get((*self._prefix, *loc))
+            if written is not None and _exists(self._merged, loc):
+                return Position(written.file, written.line, written.column, self._layer)
+            if loc[0] == "environments":
+                raise KeyError(loc)
+        written = self._source.get(loc)
+        if (
+            written is not None
+            and _exists(self._merged, loc)
+            and not replaced(self._overlay_data, loc)
+        ):
+            return written
+        raise KeyError(loc)
+
+    def _materialized(self) -> dict[Loc, Position]:
+        if self._all is None:
+            base = {k: v for k, v in self._source.items() if k[:1] != ("environments",)}
+            overlay = reroot(self._source, self._prefix, self._layer)
+            self._all = merge_positions(base, self._overlay_data, overlay, self._merged)
+        return self._all
+
+    def __iter__(self) -> Iterator[Loc]:
+        return iter(self._materialized())
+
+    def __len__(self) -> int:
+        return len(self._materialized())
+
+
+def reroot(positions: Mapping[Loc, Position], prefix: Loc, layer: str) -> dict[Loc, Position]:
     """Positions under ``prefix`` re-keyed relative to it and tagged with ``layer``."""
     size = len(prefix)
     return {

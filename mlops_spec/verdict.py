@@ -8,6 +8,7 @@ hold in. ``validate`` and ``plan`` print them with the same ``render``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,8 @@ class Located:
 
     file: str
     stack: str
-    positions: dict[Loc, Position]
-    keys: dict[Loc, Position]
+    positions: Mapping[Loc, Position]
+    keys: Mapping[Loc, Position]
     fallback: Position | None
 
     def position(self, loc: Loc) -> Position | None:
