@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from json.encoder import encode_basestring_ascii
 
-from mlops_spec.plan.documents import Statement
+from mlops_spec.plan.documents import Condition, PolicyDocument, Statement
 from mlops_spec.plan.errors import PlanError
 from mlops_spec.plan.iam import RolePlan
 
@@ -28,12 +29,106 @@ _LONGEST = {
 def policy_size(role: RolePlan) -> int:
     """Characters IAM counts for ``role``'s inline policy (its name included).
 
-    Counted, not rewritten: the JSON text escapes every control and non-ASCII character, so
-    its only whitespace is the space, and the longest values hold none."""
-    text = role.policy.to_json()
-    size = len(text) - text.count(" ") + len(role.key)
+    Counted from the statements, not encoded (see :func:`json_length`): the JSON text escapes
+    every control and non-ASCII character, so its only whitespace is the space, which only its
+    strings hold, and the longest values hold none."""
+    try:
+        length, strings = json_length(role.policy)
+    except (TypeError, ValueError):  # not what the types say: as the encoder counts it
+        strings = role.policy.to_json()
+        length = len(strings)
+    size = length - strings.count(" ") + len(role.key)
     for placeholder, longest in _LONGEST.items():
-        size += text.count(placeholder) * (len(longest) - len(placeholder))
+        size += strings.count(placeholder) * (len(longest) - len(placeholder))
+    return size
+
+
+def json_length(policy: PolicyDocument) -> tuple[int, str]:
+    """``len(policy.to_json())`` without building it, and the policy's strings joined by ','.
+
+    The canonical text is the strings (each quoted and escaped by the encoder's own
+    ``encode_basestring_ascii``, which maps each character independently, so the escaped
+    strings' lengths add up in their join) and fixed punctuation: the keys, ':' and ',' with
+    no spaces, a list's brackets unless ``Statement.to_dict`` collapses its one element. A
+    placeholder holds no ',', '"' nor '\\' and is never part of an escape, so each string's
+    placeholders and spaces are counted alike in the join. Raises ValueError for what
+    ``to_dict`` cannot write (no action, a condition without values), TypeError for non-text.
+    """
+    statements = policy.statements
+    strings: list[str] = []
+    size = _POLICY + max(len(statements) - 1, 0)
+    for statement in statements:
+        size += _statement(statement, strings)
+    if not strings:
+        return size, ""
+    joined = ",".join(strings)
+    # each string is 2 quotes + its escaped text; the join adds len(strings) - 1 commas
+    return size + len(strings) + len(encode_basestring_ascii(joined)) - 1, joined
+
+
+_POLICY = len('{"Statement":[],"Version":"2012-10-17"}')
+_STATEMENT = len('{"Sid":,"Effect":,"Action":}')
+_RESOURCE = len(',"Resource":')
+_PRINCIPAL = len(',"Principal":')
+_CONDITION = len(',"Condition":{}')
+
+
+def _list(count: int) -> int:
+    """Brackets and commas of a list of ``count`` strings (one is written alone)."""
+    return count + 1 if count > 1 else 0
+
+
+def _statement(statement: Statement, strings: list[str]) -> int:
+    """Characters of ``statement``'s JSON outside its strings' quotes; its strings are
+    appended to ``strings`` (the values ``Statement.to_dict`` writes, in any order)."""
+    actions, resources = statement.actions, statement.resources
+    if not actions:
+        raise ValueError("a statement without actions")
+    strings.append(statement.sid)
+    strings.append(statement.effect)
+    strings += actions
+    size = _STATEMENT + _list(len(actions))
+    if resources:
+        strings += resources
+        size += _RESOURCE + _list(len(resources))
+    if statement.principals:
+        size += _PRINCIPAL + _principals(statement.principals, strings)
+    if statement.conditions:
+        size += _CONDITION + _conditions(statement.conditions, strings)
+    return size
+
+
+def _principals(principals: tuple[tuple[str, str], ...], strings: list[str]) -> int:
+    if principals == (("*", "*"),):
+        strings.append("*")
+        return 0
+    grouped: dict[str, list[str]] = {}
+    for kind, value in principals:
+        grouped.setdefault(kind, []).append(value)
+    size = len(grouped) + 1  # braces, commas between kinds
+    for kind, values in grouped.items():
+        strings.append(kind)
+        strings += values
+        size += 1 + _list(len(values))  # ':'
+    return size
+
+
+def _conditions(conditions: tuple[Condition, ...], strings: list[str]) -> int:
+    """As ``to_dict`` groups them: by operator, a later condition of the same key replacing
+    an earlier one's values."""
+    block: dict[str, dict[str, tuple[str, ...]]] = {}
+    for condition in conditions:
+        if not condition.values:
+            raise ValueError("a condition without values")
+        block.setdefault(condition.operator, {})[condition.key] = condition.values
+    size = len(block) - 1  # commas between operators
+    for operator, keys in block.items():
+        strings.append(operator)
+        size += len(keys) + 2  # ':', braces, commas between keys
+        for key, values in keys.items():
+            strings.append(key)
+            strings += values
+            size += 1 + _list(len(values))  # ':'
     return size
 
 
