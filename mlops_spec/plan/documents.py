@@ -8,10 +8,11 @@ Every ARN the planner cannot know (the account id, the KMS key's ARN) is written
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from string import Template
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from mlops_spec import regions
 
@@ -24,6 +25,16 @@ KEY_ARN = "${key_arn}"
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 """``json.dumps(value, sort_keys=True, separators=(",", ":"))``, its encoder built once (the
 planner writes thousands of documents per stack)."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def shared(builder: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``builder`` memoised, for builders of immutable values (frozen statements in tuples)
+    the planner asks for again and again with the same arguments (the same trust, key and
+    bucket grants for role after role): equal results, built once and shared."""
+    return cast("Callable[_P, _R]", lru_cache(maxsize=4096)(builder))
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,7 @@ def render(template: str, refs: Mapping[str, str]) -> str:
     return Template(template).substitute({k: refs[k] for k in PLACEHOLDERS})
 
 
+@shared
 def trust_policy(
     service: str, *, source_account: bool = False, source_arn: str | None = None
 ) -> PolicyDocument:

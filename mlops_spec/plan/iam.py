@@ -3,6 +3,10 @@
 Every grant names exact resources. The few statements AWS only accepts with ``Resource: "*"``
 are built here and listed in :data:`UNSCOPABLE_ACTIONS` with the reason; those that can only be
 scoped to the account and region (``...:alarm:*``) are in :data:`REGION_WIDE_ACTIONS`.
+
+Grants are tuples of frozen statements; those asked for again and again with the same
+arguments (role after role reads the same prefixes, uses the same key) are built once and
+shared (``documents.shared``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from mlops_spec.plan.documents import (
     Condition,
     PolicyDocument,
     Statement,
+    shared,
     trust_policy,
 )
 
@@ -171,6 +176,7 @@ def sagemaker_role(
 
 
 # -- grants ------------------------------------------------------------------------------------
+@shared
 def kms_grant() -> tuple[Statement, ...]:
     """``kms:CreateGrant`` on the system key for AWS resources only: SageMaker creates a grant
     for the jobs (``VolumeKmsKeyId``, output ``KmsKeyId``) and endpoints the caller starts."""
@@ -184,6 +190,7 @@ def kms_grant() -> tuple[Statement, ...]:
     )
 
 
+@shared
 def kms_use(*, encrypt: bool) -> tuple[Statement, ...]:
     actions: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
     if encrypt:
@@ -191,6 +198,7 @@ def kms_use(*, encrypt: bool) -> tuple[Statement, ...]:
     return (Statement(sid="UseSystemKey", actions=actions, resources=(KEY_ARN,)),)
 
 
+@shared
 def s3_read(bucket_arn: str, prefix: str) -> tuple[Statement, ...]:
     """List and read objects under ``prefix`` (ListBucket limited by ``s3:prefix``)."""
     list_statement = Statement(
@@ -217,6 +225,7 @@ def s3_write(bucket_arn: str, prefix: str) -> tuple[Statement, ...]:
     )
 
 
+@shared
 def ecr_pull(repository_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     if not repository_arns:
         return ()
@@ -234,6 +243,7 @@ def ecr_pull(repository_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     )
 
 
+@shared
 def log_writes(log_group_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     """Create streams and put events in exactly these log groups."""
     return (
@@ -250,6 +260,7 @@ def log_writes(log_group_arns: tuple[str, ...]) -> tuple[Statement, ...]:
     )
 
 
+@shared
 def put_metrics(namespace: str) -> tuple[Statement, ...]:
     return (
         Statement(
