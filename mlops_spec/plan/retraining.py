@@ -206,24 +206,18 @@ class _Loop:
         matcher = [{"prefix": f"{self.names.prefix}-"}]
         return {**pattern, "detail": {**pattern["detail"], field: matcher}}
 
-    def function(
-        self,
-        key: str,
-        purpose: str,
-        handler: str,
-        description: str,
-        grants: list,
-        config: RuntimeConfig,
-        *,
-        timeout: int,
-        reserved_concurrency: int,
-    ) -> FunctionPlan:
-        """Function ``<prefix>-<purpose>``: its role may also read its configuration object,
-        use the table, the system key, its log group and the dead-letter queue."""
-        name = self.names.function(purpose)
-        config_file = function_config(self.artifacts, name, key, config)
+    def config_file(self, key: str, purpose: str, config: RuntimeConfig) -> ConfigFile:
+        """The configuration object of function ``<prefix>-<purpose>`` (plan key ``key``)."""
+        return function_config(self.artifacts, self.names.function(purpose), key, config)
+
+    def role(
+        self, key: str, purpose: str, description: str, grants: list, config_file: ConfigFile
+    ) -> iam.RolePlan:
+        """The role of function ``<prefix>-<purpose>``: ``grants``, and reading its
+        configuration object, the table, the system key, its log group and the dead-letter
+        queue."""
         log_group = self.names.lambda_log_group(purpose)
-        role = iam.role(
+        return iam.role(
             key,
             self.names.role(purpose),
             "lambda.amazonaws.com",
@@ -235,14 +229,29 @@ class _Loop:
             iam.log_writes((self.arn("logs", f"log-group:{log_group}"),)),
             iam.send_messages(self.queue_arn),
         )
+
+    def function(
+        self,
+        key: str,
+        purpose: str,
+        handler: str,
+        role: iam.RolePlan,
+        config_file: ConfigFile,
+        *,
+        timeout: int,
+        reserved_concurrency: int,
+    ) -> FunctionPlan:
+        """Function ``<prefix>-<purpose>`` with ``role`` (:meth:`role`) and ``config_file``
+        (:meth:`config_file`); its description is its role's."""
+        name = self.names.function(purpose)
         return FunctionPlan(
             key=key,
             name=name,
             arn=function_arn(self.partition, self.region, name),
             handler=handler,
-            description=description,
+            description=role.description,
             role=role,
-            log_group=log_group,
+            log_group=self.names.lambda_log_group(purpose),
             timeout_seconds=timeout,
             memory_mb=256,
             config_file=config_file,
@@ -365,13 +374,17 @@ def _trigger_function(
         audit_ttl_days=loop.policy.log_retention_days,
     )
     pipelines = tuple(sorted(training[m].pipeline_arn for m in retrained))
+    config_file = loop.config_file("trigger", "retrain-trigger", config)
+    description = f"{loop.names.prefix}: start retraining on schedules, drift alarms and new data"
+    role = loop.role(
+        "trigger", "retrain-trigger", description, [iam.start_pipelines(pipelines)], config_file
+    )
     return loop.function(
         "trigger",
         "retrain-trigger",
         "mlops_runtime.trigger.handler",
-        f"{loop.names.prefix}: start retraining on schedules, drift alarms and new data",
-        [iam.start_pipelines(pipelines)],
-        config,
+        role,
+        config_file,
         timeout=60,
         reserved_concurrency=TRIGGER_CONCURRENCY,
     )
@@ -467,28 +480,36 @@ def _deploy_function(
         notification_topic_arn=topic,
     )
 
-    def function(by_prefix: bool) -> FunctionPlan:
+    config_file = loop.config_file("deploy", "deploy", config)
+
+    def role(by_prefix: bool) -> iam.RolePlan:
         grants = [
             *_deploy_grants(deployed, loop.names, loop.partition, loop.region, by_prefix),
             *_promotion_grants(topic, profiles.values(), storage, by_prefix),
         ]
-        return loop.function(
+        return loop.role(
             "deploy",
             "deploy",
-            "mlops_runtime.deploy.handler",
             f"{loop.names.prefix}: roll endpoints onto newly approved packages",
             [policy_size.merge_statements(s for group in grants for s in group)],
-            config,
-            timeout=120,
-            reserved_concurrency=DEPLOY_CONCURRENCY,
+            config_file,
         )
 
-    # Each endpoint by name while the role's policy fits IAM's limit, else by the stack prefix.
-    plan = function(by_prefix=False)
-    if not policy_size.fits(plan.role):
-        plan = function(by_prefix=True)
-    policy_size.check_role(plan.role, ("models",), DEPLOY_FIX)
-    return plan
+    # Each endpoint by name while the role's policy fits IAM's limit, else by the stack prefix
+    # (the configuration, the same either way, is written once).
+    deploy_role = role(by_prefix=False)
+    if not policy_size.fits(deploy_role):
+        deploy_role = role(by_prefix=True)
+    policy_size.check_role(deploy_role, ("models",), DEPLOY_FIX)
+    return loop.function(
+        "deploy",
+        "deploy",
+        "mlops_runtime.deploy.handler",
+        deploy_role,
+        config_file,
+        timeout=120,
+        reserved_concurrency=DEPLOY_CONCURRENCY,
+    )
 
 
 def _references(profile: ProfilePlan | None) -> ReferencePromotion | None:
