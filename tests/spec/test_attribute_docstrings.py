@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_spec.models.base import SpecModel, attribute_docstrings
+from mlops_spec.models.base import SpecModel
+from mlops_spec.models.docstrings import attribute_docstrings
 from mlops_spec.models.spec import SpecFile
 
 
