@@ -17,13 +17,23 @@ import re
 from typing import Any
 
 import yaml
+from yaml import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 try:
     from yaml._yaml import CParser
 except ImportError:  # PyYAML built without libyaml: ruamel reads every file
     CParser = None
 
-from mlops_spec.yaml_document import MAX_DEPTH, MAX_NODES, Document, Loc, Position
+from mlops_spec.yaml_document import MAX_DEPTH, MAX_NODES, Document, Loc, Position, position_at
 
 _DECLINED = re.compile(r"[\t\r\\\x85\u2028\u2029\ufeff]|^%", re.MULTILINE)
 """Characters and lines the fast path leaves to ruamel: tabs (ruamel's messages about them),
@@ -105,7 +115,7 @@ class _Builder:
 
     def position(self, event: Any) -> Position:
         mark = event.start_mark
-        return Position(self.file, mark.line + 1, mark.column + 1)
+        return position_at(self.file, mark.line + 1, mark.column + 1)
 
     def _count(self, loc: Loc) -> None:
         self.nodes += 1
@@ -129,7 +139,9 @@ class _Builder:
                 return child
             frame[2] = None
             self.values[pending] = position
-            self._count(pending)
+            self.nodes += 1
+            if self.nodes > MAX_NODES or len(pending) > MAX_DEPTH:
+                raise _Declined  # ruamel's walker reports it
             self.log.append((pending, self.keys[pending], position))
             container[pending[-1]] = value
             return pending
@@ -180,18 +192,6 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _events(text: str) -> Any:
-    parser = CParser(text)
-    try:
-        while True:
-            event = parser.get_event()
-            yield event
-            if isinstance(event, yaml.StreamEndEvent):
-                return
-    finally:
-        parser.dispose()
-
-
 def _opens_with_brace(text: str, mark: Any) -> bool:
     """Whether the flow mapping starting at ``mark`` is written with a ``{`` (libyaml's marks
     index the text by character)."""
@@ -204,28 +204,38 @@ def load(text: str, file: str) -> Document | None:
     if CParser is None or _DECLINED.search(text):
         return None
     builder = _Builder(file)
+    node = builder.node
     documents = 0
+    parser = None
     try:
-        for event in _events(text):
+        parser = CParser(text)
+        while True:
+            event = parser.get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                builder.node(builder.position(event), _scalar(event))
-            elif kind is yaml.MappingStartEvent:
+            if kind is ScalarEvent:
+                mark = event.start_mark
+                node(position_at(file, mark.line + 1, mark.column + 1), _scalar(event))
+            elif kind is MappingStartEvent:
                 if event.flow_style and not _opens_with_brace(text, event.start_mark):
                     return None  # ["k":v]: a one-pair mapping to libyaml, an error to ruamel
                 builder.open(event, {})
-            elif kind is yaml.SequenceStartEvent:
+            elif kind is SequenceStartEvent:
                 builder.open(event, [])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 builder.close()
-            elif kind is yaml.DocumentStartEvent:
+            elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1 or event.version is not None or event.tags:
                     return None
-            elif kind is yaml.AliasEvent:
+            elif kind is AliasEvent:
                 builder.alias(event)
+            elif kind is StreamEndEvent:
+                break
     except (_Declined, yaml.YAMLError, ValueError, UnicodeError):
         return None
+    finally:
+        if parser is not None:
+            parser.dispose()
     if not isinstance(builder.root, dict):
         return None
     return Document(file, builder.root, builder.values, builder.keys)

@@ -7,6 +7,7 @@ reject the text."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from benchmarks.specgen import generate
 from mlops_spec import yaml_fast
 from mlops_spec.errors import SpecError
+from mlops_spec.yaml_document import Position, position_at
 from mlops_spec.yamlio import Document, _parse_round_trip, parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,3 +120,16 @@ def test_parse_falls_back_to_ruamel_for_the_error() -> None:
     with pytest.raises(SpecError) as caught:
         parse("a: 1\na: 2\n", "spec.yaml")
     assert "duplicate key" in caught.value.problems[0].message
+
+
+def test_position_at_builds_the_same_position_as_the_constructor() -> None:
+    """The reader's cheap constructor: equal, same hash and repr, still frozen, and
+    ``dataclasses.replace`` still works on what it builds."""
+    fast, slow = position_at("spec.yaml", 3, 7), Position("spec.yaml", 3, 7)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert type(fast) is Position and vars(fast) == vars(slow)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.line = 4  # type: ignore[misc]
+    assert dataclasses.replace(fast, layer="overlay:prod") == Position(
+        "spec.yaml", 3, 7, "overlay:prod"
+    )
