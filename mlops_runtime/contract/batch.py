@@ -4,11 +4,10 @@ like every Processing job's: a JSON file named by ``MLOPS_RUNTIME_CONFIG_FILE``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mlops_runtime.contract.config import RuntimeConfig, _field, check_model_input
+from mlops_runtime.contract.config import RuntimeConfig, _field, check_model_input, compact_json
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,4 +30,4 @@ class BatchFeaturesConfig(RuntimeConfig):
 
     def to_json(self) -> str:
         """Compact JSON keeping ``features`` in order (the column order of every line)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return compact_json(self.to_dict())

@@ -9,11 +9,16 @@ against the model server beside it (a native sidecar), writing
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mlops_runtime.contract.config import RuntimeConfig, _field, _require, check_model_input
+from mlops_runtime.contract.config import (
+    RuntimeConfig,
+    _field,
+    _require,
+    check_model_input,
+    compact_json,
+)
 
 RUN_ENV = "MLOPS_RUN"
 """The run's name (the Job's, through the downward API): the output folder, like the AWS
@@ -65,4 +70,4 @@ class BatchJobConfig(RuntimeConfig):
 
     def to_json(self) -> str:
         """Compact JSON keeping ``features`` in order (the column order of every line)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return compact_json(self.to_dict())

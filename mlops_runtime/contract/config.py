@@ -100,7 +100,7 @@ class RuntimeConfig:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no whitespace."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return _CANONICAL.encode(self.to_dict())
 
     def to_env(self) -> dict[str, str]:
         """The environment entry to give the Lambda function or Processing job."""
@@ -828,7 +828,7 @@ class ProfileConfig(RuntimeConfig):
     def to_json(self) -> str:
         """Compact JSON keeping ``features`` in order (not sorted: the order is the model's
         input order, which the monitor reads headerless CSV captures in)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return compact_json(self.to_dict())
 
 
 # --- alarm notifier (chat webhook) ---------------------------------------------------------
@@ -934,11 +934,53 @@ def _kind(value: Any) -> str:
     return names.get(type(value), repr(value))
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""``json.dumps(data, sort_keys=True, separators=(",", ":"))``, built once (``dumps`` builds an
+encoder per call when given options)."""
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+"""Types ``_plain`` returns as they are, by exact type (subclasses take the general path,
+which returns them as they are too)."""
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Each dataclass's field names, read once per class (``dataclasses.fields`` per value was
+most of ``to_dict``)."""
+
+
+def compact_json(data: Any) -> str:
+    """``json.dumps(data, separators=(",", ":"))``: no whitespace, keys in their order."""
+    return _COMPACT.encode(data)
+
+
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):  # leaves first: most values
+    """Plain JSON data: a dataclass as a dict of its fields, a mapping as a dict with text
+    keys, a list or tuple as a list, anything else as it is. The common exact types first;
+    ``_plain_other`` decides the rest (and learns each dataclass's fields)."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        data = {}
+        for name in names:
+            item = getattr(value, name)
+            data[name] = item if type(item) in _LEAVES else _plain(item)
+        return data
+    if kind is dict:
+        return {str(k): v if type(v) in _LEAVES else _plain(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [v if type(v) in _LEAVES else _plain(v) for v in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
+    """``_plain`` of any value, in the order of precedence (a ``str`` subclass is a leaf even
+    if it is also a dataclass; a dataclass even if it is also a mapping)."""
+    if value is None or isinstance(value, str | int | float):
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        return _plain(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -11,7 +11,6 @@ and the audit log; training runs are ``batch/v1`` Jobs; ``latest_approved`` serv
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from mlops_runtime.contract.config import (
     TriggerConfig,
     _field,
     _require,
+    compact_json,
 )
 from mlops_runtime.contract.holdout import HoldoutConfig
 from mlops_runtime.contract.lineage import UNKNOWN, LineageConfig
@@ -292,7 +292,7 @@ class FinishConfig(RuntimeConfig):
     def to_json(self) -> str:
         """Compact JSON keeping the holdout's features in order (the column order of every
         line sent to the model server)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return compact_json(self.to_dict())
 
     def __post_init__(self) -> None:
         _require(bool(self.model_id), "model_id must not be empty")

@@ -10,11 +10,16 @@ one fact, used by the planner and read back by the evaluation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mlops_runtime.contract.config import RuntimeConfig, _field, _require, check_model_input
+from mlops_runtime.contract.config import (
+    RuntimeConfig,
+    _field,
+    _require,
+    check_model_input,
+    compact_json,
+)
 
 CSV = "text/csv"
 JSONL = "application/jsonlines"
@@ -85,4 +90,4 @@ class HoldoutConfig(RuntimeConfig):
 
     def to_json(self) -> str:
         """Compact JSON keeping ``features`` in order (the column order of every line)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return compact_json(self.to_dict())

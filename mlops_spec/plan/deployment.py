@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from mlops_spec.models import ResolvedSpec
+from mlops_spec.models import ResolvedSpec, SystemSpec
+from mlops_spec.models.monitors import BiasMonitor, DataDriftMonitor, PredictionDriftMonitor
 from mlops_spec.moves import renames, stack_names
 from mlops_spec.naming import Renames
 from mlops_spec.plan import monitoring_notes, policy_size
@@ -25,6 +25,10 @@ from mlops_spec.plan.training import TrainingPlan, plan_training
 
 if TYPE_CHECKING:
     from mlops_spec.plan.k8s import KubernetesPlan
+
+REFERENCE_READERS = (DataDriftMonitor, BiasMonitor, PredictionDriftMonitor)
+"""Monitors whose checks read the references: data drift and bias the reference profile
+(``MonitorConfig.data_drift``, ``bias``), prediction drift the reference predictions."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def _plan_aws(resolved: ResolvedSpec, every_reference: bool = False) -> Deployme
             names,
             storage,
             partition,
-            references=every_reference or reads_references(monitoring, m),
+            references=every_reference or reads_references(spec, monitoring, m),
         )
         for m in sorted(spec.models)
     }
@@ -201,15 +205,15 @@ def _plan_aws(resolved: ResolvedSpec, every_reference: bool = False) -> Deployme
     return deployment
 
 
-def reads_references(monitoring: MonitoringPlan, model: str) -> bool:
+def reads_references(spec: SystemSpec, monitoring: MonitoringPlan, model: str) -> bool:
     """The model's monitoring job reads its drift references: the reference profile (data
     drift, bias) or the reference predictions (prediction drift). Nothing else does, so a model
     without such a monitor (unserved, or served without one) writes none."""
     job = monitoring.model(model).job
     if job is None:
         return False
-    config = json.loads(job.config)
-    return bool(config.get("data_drift") or config.get("bias") or job.prediction_profile_uri)
+    monitors = spec.models[model].monitors  # the job's are the ones it measures
+    return any(isinstance(monitors[monitor], REFERENCE_READERS) for monitor in job.monitors)
 
 
 def _roles(deployment: DeploymentPlan) -> list[tuple[str | None, RolePlan]]:

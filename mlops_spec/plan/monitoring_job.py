@@ -168,8 +168,9 @@ def plan_job(
         names.role("monitor", model_id),
         sklearn_image(region, partition),
     )
+    text = config.to_json()
     config_file = pipelines.config_file(
-        storage.bucket("artifacts").name, pipeline, STEP_NAME, "MonitorConfig", config.to_json()
+        storage.bucket("artifacts").name, pipeline, STEP_NAME, "MonitorConfig", text
     )
     return MonitoringJobPlan(
         model=model_id,
@@ -189,7 +190,7 @@ def plan_job(
         ),
         monitors=tuple(scheduled),
         profile_uri=config.profile_uri,
-        config=config.to_json(),
+        config=text,
         definition=_definition(job, config_file),
         prediction_profile_uri=checks.prediction_profile_uri,
         ground_truth=checks.ground_truth,
