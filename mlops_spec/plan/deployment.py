@@ -194,7 +194,7 @@ def _plan_aws(resolved: ResolvedSpec, every_reference: bool = False) -> Deployme
         renames=renames(spec),
     )
     roles = {
-        model: replace(plan_, scheduler_role=scheduler_role(model, names, schedules))
+        model: plan_.with_scheduler_role(scheduler_role(model, names, schedules))
         for model, plan_ in training.items()
         if (schedules := deployment.schedules_for(model))
     }

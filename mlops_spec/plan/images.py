@@ -8,6 +8,7 @@ a region without that image (``mlops_spec.image_checks``), so planning never mee
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mlops_spec.images import (
@@ -53,8 +54,10 @@ class Image:
     repository_arn: str | None
 
 
+@lru_cache(maxsize=1024)
 def image(uri: str, partition: str) -> Image:
-    """Parse ``uri``; non-ECR registries get no repository ARN (nothing to grant)."""
+    """Parse ``uri``; non-ECR registries get no repository ARN (nothing to grant). Cached: a
+    stack asks for each model's image several times (steps, roles, lineage)."""
     ecr = ecr_image(uri)
     if ecr is None:
         return Image(uri, None)
@@ -62,6 +65,7 @@ def image(uri: str, partition: str) -> Image:
     return Image(uri, arn)
 
 
+@lru_cache(maxsize=64)
 def sklearn_image(region: str, partition: str) -> Image:
     """AWS's scikit-learn image, which runs the evaluation, profile, batch-feature and
     monitoring jobs. A region without it is refused when the spec loads; reaching here with

@@ -332,28 +332,35 @@ def sources(
     return tuple(LineageSource(name=n, uri=u, roles=tuple(r)) for n, (u, r) in found.items())
 
 
-def with_steps(
-    plan: LineagePlan,
-    steps: Sequence[dict[str, Any]],
-    config_files: tuple[pipelines.ConfigFile, ...],
-    *,
-    processing: Any,
-    artifacts_bucket: str,
-    pipeline_name: str,
-) -> tuple[list[dict[str, Any]], tuple[pipelines.ConfigFile, ...]]:
-    """The pipeline's steps with Inputs first and Lineage right before Register (at the top
-    level, or inside the gate's condition with Register), and the steps' config files (one
-    ``LineageConfig`` document, one file per step)."""
+def config_files(
+    plan: LineagePlan, artifacts_bucket: str, pipeline_name: str
+) -> tuple[pipelines.ConfigFile, pipelines.ConfigFile]:
+    """The Inputs and Lineage steps' config files: one ``LineageConfig`` document, one file
+    per step."""
     inputs_config, record_config = (
         pipelines.config_file(artifacts_bucket, pipeline_name, step, "LineageConfig", plan.config)
         for step in (INPUTS_STEP, LINEAGE_STEP)
     )
+    return inputs_config, record_config
+
+
+def with_steps(
+    plan: LineagePlan,
+    steps: Sequence[dict[str, Any]],
+    inputs_config: pipelines.ConfigFile,
+    record_config: pipelines.ConfigFile,
+    *,
+    processing: Any,
+) -> list[dict[str, Any]]:
+    """The pipeline's steps with Inputs first and Lineage right before Register (at the top
+    level, or inside the gate's condition with Register); ``inputs_config``,
+    ``record_config``: their config files (:func:`config_files`)."""
     gated = any(step["Name"] == "Evaluate" for step in steps)
     record = lineage_step(plan, processing, record_config, gated)
     placed = [inputs_step(plan, processing, inputs_config), *_before_register(steps, record)]
     if sum(_count_register(step) for step in placed) != 1:
         raise AssertionError("the training pipeline has no single Register step")
-    return placed, (*config_files, inputs_config, record_config)
+    return placed
 
 
 def _before_register(steps: Sequence[dict[str, Any]], record: dict[str, Any]) -> list[dict]:

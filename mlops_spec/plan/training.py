@@ -4,8 +4,10 @@ retraining goes through the trigger function (see the retraining plan)."""
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
@@ -31,7 +33,12 @@ from mlops_spec.plan.images import (
     training_image_access,
 )
 from mlops_spec.plan.schedules import pipeline_arn
-from mlops_spec.plan.storage import HOLDOUT_COPY_PREFIX, PREDICTIONS_PREFIX, StoragePlan
+from mlops_spec.plan.storage import (
+    HOLDOUT_COPY_PREFIX,
+    PREDICTIONS_PREFIX,
+    BucketPlan,
+    StoragePlan,
+)
 
 EVALUATION_INSTANCE_TYPE = "ml.m5.large"
 HOLDOUT_INSTANCE_TYPE = "ml.m5.xlarge"
@@ -163,8 +170,9 @@ class TrainingPlan:
     approval_status: str
     gate: GatePlan | None
     profile: ProfilePlan
-    definition: str
-    """Pipeline definition JSON with ``${account}``/``${key_arn}`` placeholders."""
+    definition: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
+    """Pipeline definition JSON with ``${account}``/``${key_arn}`` placeholders (built when
+    first read: validation reads none)."""
     scheduler_role: iam.RolePlan | None = None
     """The role every schedule of this model (train, batch, monitor) assumes."""
     config_files: tuple[pipelines.ConfigFile, ...] = ()
@@ -172,6 +180,13 @@ class TrainingPlan:
     objects the component uploads and the steps read as their ``config`` input."""
     lineage: lineage.LineagePlan | None = None
     """The Inputs and Lineage steps: the run's lineage record (``docs/lineage.md``)."""
+
+    def with_scheduler_role(self, role: iam.RolePlan | None) -> TrainingPlan:
+        """This plan with ``scheduler_role`` set, its definition still unbuilt if it was
+        (``dataclasses.replace`` would read, and so build, it)."""
+        plan = copy.copy(self)
+        object.__setattr__(plan, "scheduler_role", role)
+        return plan
 
 
 def _value(value: object) -> str:
@@ -182,12 +197,14 @@ def _sagemaker_arn(partition: str, region: str, resource: str) -> str:
     return f"arn:{partition}:sagemaker:{region}:{ACCOUNT}:{resource}"
 
 
+@cache
 def job_grants(
     partition: str, region: str, kinds: tuple[str, ...], run_as: tuple[str, ...] | None = None
 ) -> tuple[Statement, ...]:
     """Run pipeline-created jobs (``pipelines-*``) of ``kinds`` with the system key on their
     volumes and outputs (``kms:CreateGrant`` for AWS resources), and write the logs and
-    metrics of the jobs of ``run_as`` (default: ``kinds``) that run with this role."""
+    metrics of the jobs of ``run_as`` (default: ``kinds``) that run with this role. The same
+    for every model of a region (cached: the statements are frozen)."""
     run_as = kinds if run_as is None else run_as
     resources = tuple(
         _sagemaker_arn(partition, region, f"{kind}-job/pipelines-*") for kind in kinds
@@ -381,6 +398,9 @@ class _Pipeline:
     """The training job's role."""
     base: str
     """``s3://<artifacts>/models/<model>``."""
+    artifacts: BucketPlan
+    model_prefix: str
+    """``models/<model>/`` (``storage.model_prefix``)."""
     eval_image: Image
     """The scikit-learn image of the Processing steps (evaluate, profile)."""
     lineage_plan: lineage.LineagePlan | None = None
@@ -433,6 +453,14 @@ def plan_training(
     region = resolved.spec.system.region
     name, role_name = names.pipeline(model_id), names.role("train", model_id)
     job_role_name = names.role("trainer", model_id)
+    artifacts, model_prefix = storage.bucket("artifacts"), storage.model_prefix(model_id)
+    base = f"s3://{artifacts.name}/{model_prefix[:-1]}"
+    group = names.model_package_group(model_id)
+    channels = _channels(training.inputs, storage)
+    gate = _gate(spec_model, model_id, resolved, storage, group, f"{base}/{EVALUATION_PREFIX}")
+    copy = gate is not None  # the Evaluate step's predictions.json, a prediction reference
+    profile = profile_plan(spec_model, model_id, resolved, storage, copy, written=references)
+    lineage_plan = _lineage(resolved, model_id, name, base, channels, gate, group)
     p = _Pipeline(
         model_id=model_id,
         model=spec_model,
@@ -442,25 +470,13 @@ def plan_training(
         name=name,
         role_arn=iam.role_arn(partition, role_name),
         job_role_arn=iam.role_arn(partition, job_role_name),
-        base=f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)[:-1]}",
+        base=base,
+        artifacts=artifacts,
+        model_prefix=model_prefix,
         eval_image=sklearn_image(region, partition),
+        lineage_plan=lineage_plan,
     )
-    group = names.model_package_group(model_id)
-    channels = _channels(training.inputs, storage)
-    gate = _gate(spec_model, model_id, resolved, storage, group, f"{p.base}/{EVALUATION_PREFIX}")
-    copy = gate is not None  # the Evaluate step's predictions.json, a prediction reference
-    profile = profile_plan(spec_model, model_id, resolved, storage, copy, written=references)
-    lineage_plan = _lineage(p, resolved, channels, gate, group)
-    p = replace(p, lineage_plan=lineage_plan)
-    steps, config_files = _steps(p, channels, gate, profile, group)
-    steps, config_files = lineage.with_steps(
-        lineage_plan,
-        steps,
-        config_files,
-        processing=p.processing,
-        artifacts_bucket=storage.bucket("artifacts").name,
-        pipeline_name=name,
-    )
+    files = _config_files(p, gate, profile)
     max_wait = training.effective_max_wait_minutes
     return TrainingPlan(
         model=model_id,
@@ -485,8 +501,8 @@ def plan_training(
         approval_status=APPROVAL_STATUS[spec_model.registry.approval],
         gate=gate,
         profile=profile,
-        definition=pipelines.definition(steps, lineage.parameters(lineage_plan)),
-        config_files=config_files,
+        definition=partial(_definition, p, channels, gate, profile, group, files),
+        config_files=files.ordered(),
         lineage=lineage_plan,
     )
 
@@ -528,20 +544,79 @@ def _job_role(
 
 def _channels(sources: list[str], storage: StoragePlan) -> tuple[Channel, ...]:
     """One input channel per training input, named after its data source."""
+    locations = [storage.location(source) for source in sources]
     return tuple(
-        Channel(
-            source,
-            storage.location(source).uri,
-            storage.location(source).content_type,
-            storage.location(source).bucket_arn,
-            storage.location(source).prefix,
-        )
-        for source in sources
+        Channel(source, at.uri, at.content_type, at.bucket_arn, at.prefix)
+        for source, at in zip(sources, locations, strict=True)
     )
 
 
 def _hyperparameters(model: Model) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, _value(v)) for k, v in model.training.hyperparameters.items()))
+
+
+@dataclass(frozen=True)
+class _ConfigFiles:
+    """The runtime configuration files of one pipeline's steps."""
+
+    inputs: pipelines.ConfigFile
+    record: pipelines.ConfigFile
+    """The Inputs and Lineage steps' (``LineageConfig``)."""
+    holdout: pipelines.ConfigFile | None
+    evaluate: pipelines.ConfigFile | None
+    """With a gate: the PrepareHoldout and Evaluate steps'."""
+    profile: pipelines.ConfigFile | None
+    """With a Profile step: its ``ProfileConfig``."""
+
+    def ordered(self) -> tuple[pipelines.ConfigFile, ...]:
+        """As ``TrainingPlan.config_files`` lists them: the gate's, the profile's, the
+        lineage's."""
+        files = (self.holdout, self.evaluate, self.profile, self.inputs, self.record)
+        return tuple(file for file in files if file is not None)
+
+
+def _config_files(p: _Pipeline, gate: GatePlan | None, profile: ProfilePlan) -> _ConfigFiles:
+    """Every step's configuration file (the plan lists them; the steps name them)."""
+    assert p.lineage_plan is not None
+
+    def file(step: str, runtime_class: str, content: str) -> pipelines.ConfigFile:
+        return pipelines.config_file(p.artifacts.name, p.name, step, runtime_class, content)
+
+    inputs, record = lineage.config_files(p.lineage_plan, p.artifacts.name, p.name)
+    return _ConfigFiles(
+        inputs=inputs,
+        record=record,
+        holdout=(
+            file(pipelines.PREPARE_HOLDOUT_STEP, "HoldoutConfig", gate.holdout_config)
+            if gate
+            else None
+        ),
+        evaluate=file("Evaluate", "EvaluateConfig", gate.config) if gate else None,
+        profile=(
+            file(pipelines.PROFILE_STEP, "ProfileConfig", profile.config) if profile.files else None
+        ),
+    )
+
+
+def _definition(
+    p: _Pipeline,
+    channels: tuple[Channel, ...],
+    gate: GatePlan | None,
+    profile: ProfilePlan,
+    group: str,
+    files: _ConfigFiles,
+) -> str:
+    """The pipeline definition: the steps, the Inputs and Lineage steps placed among them
+    (``TrainingPlan.definition`` builds it when first read)."""
+    assert p.lineage_plan is not None
+    steps = lineage.with_steps(
+        p.lineage_plan,
+        _steps(p, channels, gate, profile, group, files),
+        files.inputs,
+        files.record,
+        processing=p.processing,
+    )
+    return pipelines.definition(steps, lineage.parameters(p.lineage_plan))
 
 
 def _steps(
@@ -550,22 +625,21 @@ def _steps(
     gate: GatePlan | None,
     profile: ProfilePlan,
     group: str,
-) -> tuple[list[dict], tuple[pipelines.ConfigFile, ...]]:
-    """(steps, their config files): Train, then Profile (when a monitor reads the references)
-    and Register, behind the holdout's scoring, the Evaluate step and its condition when the
-    model has a gate."""
+    files: _ConfigFiles,
+) -> list[dict]:
+    """Train, then Profile (when a monitor reads the references) and Register, behind the
+    holdout's scoring, the Evaluate step and its condition when the model has a gate."""
     register = _register_step(p, channels, gate, profile, group)
     steps: list[dict] = [_train_step(p, channels)]
-    profiling = [_profile_step(p, profile, gate)] if profile.files else []
-    files = tuple(file for file, _ in profiling)
+    profiling = [_profile_step(p, profile, gate, files.profile)] if files.profile else []
     if gate is None:
-        passed = [{**step, "DependsOn": ["Train"]} for _, step in profiling]
-        return [*steps, *passed, register], files
-    holdout_file, scoring = _scoring_steps(p, gate)
-    evaluate_file, evaluate_step = _evaluate_step(p, gate)
-    passed = [step for _, step in profiling]
-    steps += [*scoring, evaluate_step, pipelines.gate_steps([*passed, register], p.model_id)]
-    return steps, (holdout_file, evaluate_file, *files)
+        passed = [{**step, "DependsOn": ["Train"]} for step in profiling]
+        return [*steps, *passed, register]
+    assert files.holdout is not None and files.evaluate is not None
+    scoring = _scoring_steps(p, gate, files.holdout)
+    evaluate_step = _evaluate_step(p, gate, files.evaluate)
+    steps += [*scoring, evaluate_step, pipelines.gate_steps([*profiling, register], p.model_id)]
+    return steps
 
 
 def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
@@ -591,13 +665,10 @@ def _train_step(p: _Pipeline, channels: tuple[Channel, ...]) -> dict:
     )
 
 
-def _scoring_steps(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, list[dict]]:
-    """PrepareHoldout (the holdout as label-first lines), CandidateModel (the serving
-    container, with the training job's role) and ScoreHoldout (its batch transform of them)."""
-    artifacts = p.storage.bucket("artifacts").name
-    config = pipelines.config_file(
-        artifacts, p.name, pipelines.PREPARE_HOLDOUT_STEP, "HoldoutConfig", gate.holdout_config
-    )
+def _scoring_steps(p: _Pipeline, gate: GatePlan, config: pipelines.ConfigFile) -> list[dict]:
+    """PrepareHoldout (the holdout as label-first lines, ``config``: its HoldoutConfig),
+    CandidateModel (the serving container, with the training job's role) and ScoreHoldout
+    (its batch transform of them)."""
     prepare = pipelines.processing_step(
         pipelines.PREPARE_HOLDOUT_STEP,
         image=p.eval_image.uri,
@@ -631,14 +702,12 @@ def _scoring_steps(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, 
         data_processing=data_processing(gate.content_type, gate.feature_count),
     )
     model = pipelines.candidate_model_step(p.job_role_arn, p.image)
-    return config, [prepare, model, transform]
+    return [prepare, model, transform]
 
 
-def _evaluate_step(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, dict]:
+def _evaluate_step(p: _Pipeline, gate: GatePlan, config: pipelines.ConfigFile) -> dict:
     """Scores the candidate's predictions of the holdout; its report feeds the gate."""
-    artifacts = p.storage.bucket("artifacts").name
-    config = pipelines.config_file(artifacts, p.name, "Evaluate", "EvaluateConfig", gate.config)
-    step = p.processing(
+    return p.processing(
         "Evaluate",
         EVALUATION_INSTANCE_TYPE,
         "mlops_runtime.evaluate",
@@ -666,12 +735,11 @@ def _evaluate_step(p: _Pipeline, gate: GatePlan) -> tuple[pipelines.ConfigFile, 
         # the CandidateModel's model, which the step deletes (the transform is over)
         environment={CANDIDATE_MODEL_ENV: pipelines.CANDIDATE_MODEL_NAME},
     )
-    return config, step
 
 
 def _profile_step(
-    p: _Pipeline, profile: ProfilePlan, gate: GatePlan | None
-) -> tuple[pipelines.ConfigFile, dict]:
+    p: _Pipeline, profile: ProfilePlan, gate: GatePlan | None, config: pipelines.ConfigFile
+) -> dict:
     """Profiles the training data (and, with a gate, copies the evaluation's predictions)."""
     inputs = [pipelines.s3_input("data", profile.input_uri, pipelines.PROFILE_INPUT)]
     if gate:  # the evaluation output: the Profile step copies its predictions.json
@@ -680,11 +748,7 @@ def _profile_step(
                 "evaluation", pipelines.EVALUATION_OUTPUT_URI, pipelines.PROFILE_EVALUATION_INPUT
             )
         )
-    artifacts = p.storage.bucket("artifacts").name
-    config = pipelines.config_file(
-        artifacts, p.name, pipelines.PROFILE_STEP, "ProfileConfig", profile.config
-    )
-    step = p.processing(
+    return p.processing(
         pipelines.PROFILE_STEP,
         PROFILE_INSTANCE_TYPE,
         "mlops_runtime.profile_job",
@@ -692,7 +756,6 @@ def _profile_step(
         inputs=inputs,
         outputs=[("profile", _profile_destination(profile), pipelines.PROFILE_OUTPUT)],
     )
-    return config, step
 
 
 def _profile_destination(profile: ProfilePlan) -> Any:
@@ -743,17 +806,15 @@ def _grants(
     pull the images and register packages in the model's group with the approval status the
     spec sets."""
     storage = p.storage
-    model_prefix, artifacts = storage.model_prefix(p.model_id), storage.bucket("artifacts")
+    model_prefix, artifacts = p.model_prefix, p.artifacts
     read_sources = [channels[0].name]  # the Profile step's data
     if gate and gate.holdout not in read_sources:
         read_sources.append(gate.holdout)
     images = (image(p.model.training.image, p.partition), p.eval_image)
     repositories = {i.repository_arn for i in images if i.repository_arn}
+    locations = [storage.location(s) for s in read_sources]
     return [
-        *(
-            iam.s3_read(storage.location(s).bucket_arn, storage.location(s).prefix)
-            for s in read_sources
-        ),
+        *(iam.s3_read(at.bucket_arn, at.prefix) for at in locations),
         iam.s3_read(artifacts.arn, model_prefix),
         iam.s3_write(artifacts.arn, f"{model_prefix}{EVALUATION_PREFIX}/"),
         *_reference_writes(p, profile),
@@ -773,17 +834,12 @@ def _job_kinds(gate: GatePlan | None) -> tuple[str, ...]:
     return ("training", "processing", "transform") if gate else ("training", "processing")
 
 
-def _model_prefix(p: _Pipeline) -> str:
-    """The model's key prefix in the artifacts bucket (``p.base`` without the bucket)."""
-    return p.base.removeprefix(f"s3://{p.storage.bucket('artifacts').name}/") + "/"
-
-
 def _scoring_grants(p: _Pipeline) -> list[tuple[Statement, ...]]:
     """With a gate: write the prepared holdout, create the candidate's model and delete it once
     scored (the Evaluate step). Pipeline-created models are named ``pipelines-*`` by SageMaker
     (a Model step takes no name), so that is the tightest scope the ARN allows: the account's
     and region's pipeline-created models."""
-    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    artifacts, model_prefix = p.artifacts, p.model_prefix
     actions = ("AddTags", "CreateModel", "DeleteModel", "DescribeModel")
     create_models = Statement(
         sid="CandidateModels",
@@ -799,7 +855,7 @@ def _scoring_job_grants(p: _Pipeline, gate: GatePlan | None) -> list[tuple[State
     write the transform's logs and metrics."""
     if gate is None:
         return []
-    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    artifacts, model_prefix = p.artifacts, p.model_prefix
     namespace = "/aws/sagemaker/TransformJobs"
     log_group = f"arn:{p.partition}:logs:{p.region}:{ACCOUNT}:log-group:{namespace}"
     metrics = Statement(
@@ -821,7 +877,7 @@ def _reference_writes(p: _Pipeline, profile: ProfilePlan) -> list[tuple[Statemen
     """The Profile step's writes; none without a Profile step."""
     if not profile.files:
         return []
-    artifacts, model_prefix = p.storage.bucket("artifacts"), _model_prefix(p)
+    artifacts, model_prefix = p.artifacts, p.model_prefix
     return [iam.s3_write(artifacts.arn, f"{model_prefix}{_references_prefix(p.model)}/")]
 
 
@@ -858,8 +914,7 @@ def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[State
     the model under ``training/``, use the key, pull the training image, write its logs and
     metrics. No registry, no job, no role to pass, no write to ``evaluation/`` or
     ``reference/`` (what the gate and the monitoring job trust)."""
-    storage = p.storage
-    model_prefix, artifacts = storage.model_prefix(p.model_id), storage.bucket("artifacts")
+    model_prefix, artifacts = p.model_prefix, p.artifacts
     training_image = image(p.model.training.image, p.partition)
     checkpoints = f"{model_prefix}{CHECKPOINT_PREFIX}/"
     log_group = f"arn:{p.partition}:logs:{p.region}:{ACCOUNT}:log-group:/aws/sagemaker/TrainingJobs"
@@ -877,19 +932,22 @@ def _job_grants(p: _Pipeline, channels: tuple[Channel, ...]) -> list[tuple[State
 
 
 def _lineage(
-    p: _Pipeline,
     resolved: ResolvedSpec,
+    model_id: str,
+    name: str,
+    base: str,
     channels: tuple[Channel, ...],
     gate: GatePlan | None,
     group: str,
 ) -> lineage.LineagePlan:
-    """The lineage steps: every channel and the holdout are listed."""
+    """The lineage steps (``base``: ``s3://<artifacts>/models/<model>``): every channel and
+    the holdout are listed."""
     return lineage.plan_lineage(
         resolved,
-        p.model_id,
-        pipeline_name=p.name,
+        model_id,
+        pipeline_name=name,
         package_group=group,
-        model_uri=p.base,
+        model_uri=base,
         data=(
             [(c.name, c.uri) for c in channels],
             (gate.holdout, gate.holdout_uri) if gate else None,
@@ -900,8 +958,6 @@ def _lineage(
 def _lineage_grants(p: _Pipeline) -> tuple[Statement, ...]:
     """List the versions under every source the lineage records; write the records."""
     assert p.lineage_plan is not None
-    locations = {
-        s.name: (p.storage.location(s.name).bucket_arn, p.storage.location(s.name).prefix)
-        for s in p.lineage_plan.sources
-    }
-    return lineage.grants(p.lineage_plan, locations, p.storage.bucket("artifacts").arn)
+    located = ((s.name, p.storage.location(s.name)) for s in p.lineage_plan.sources)
+    locations = {name: (at.bucket_arn, at.prefix) for name, at in located}
+    return lineage.grants(p.lineage_plan, locations, p.artifacts.arn)
