@@ -409,6 +409,10 @@ class Renames:
         )
 
 
+_MATCHERS = {key: re.compile(limit.pattern).match for key, limit in LIMITS.items() if limit.pattern}
+"""Each limit's pattern, compiled once (a spec derives thousands of names per stack)."""
+
+
 def check_name(name: str, limit_key: str) -> str | None:
     """A message if ``name`` breaks the AWS rule ``limit_key``, else None."""
     limit = LIMITS[limit_key]
@@ -422,6 +426,6 @@ def check_name(name: str, limit_key: str) -> str | None:
             f"derived {limit.kind} {name!r} is {len(name)} characters; {allowed}. Shorten the "
             "ids it is made of"
         )
-    if limit.pattern and not re.match(limit.pattern, name):
+    if limit.pattern and not _MATCHERS[limit_key](name):
         return f"derived {limit.kind} {name!r} does not match AWS's rule {limit.pattern}"
     return None

@@ -54,13 +54,15 @@ def resolve_nulls(data: Any, nullable: Callable[[Loc], bool]) -> tuple[Any, list
             return value
         result: dict[str, Any] = {}
         for key, child in value.items():
-            path = (*loc, key)
             if child is None:
+                path = (*loc, key)
                 nulled.append(path)
                 if nullable(path):
                     result[key] = None
+            elif isinstance(child, dict):
+                result[key] = walk(child, (*loc, key))
             else:
-                result[key] = walk(child, path)
+                result[key] = child
         return result
 
     return walk(data, ()), nulled

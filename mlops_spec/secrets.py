@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 Loc = tuple[str | int, ...]
@@ -56,6 +57,8 @@ def _mixed(token: str) -> bool:
 
 def _high_entropy(value: str) -> str | None:
     """What a value looks like by its shape and randomness alone, whatever its key."""
+    if len(value) < _SHORTEST_TOKEN:
+        return None  # both shapes are runs of at least that many characters
     for match in _AWS_SECRET_KEY.finditer(value):
         token = match.group()
         if _mixed(token) and entropy(token) > AWS_SECRET_MIN_ENTROPY:
@@ -67,32 +70,53 @@ def _high_entropy(value: str) -> str | None:
     return None
 
 
-def _walk(value: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
+_SHORTEST_TOKEN = 32
+"""The fewest characters ``_AWS_SECRET_KEY`` (40) or ``_TOKEN`` (32) matches."""
+_VALUE_PATTERN_LITERALS = re.compile(
+    r"AKIA|ASIA|PRIVATE KEY|://|xox|gh[posu]_|github_pat_|[sr]k[-_]|eyJ"
+)
+"""A literal every match of one of ``_VALUE_PATTERNS`` contains (each pattern's in their
+order): a value holding none matches none of them and is not searched pattern by pattern."""
+
+
+def _strings(value: Any, loc: Loc, found: list[tuple[Loc, str]]) -> None:
+    """Every string of ``value`` with its path, in document order, appended to ``found``."""
     if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _walk(child, (*loc, key))
+        items: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _walk(child, (*loc, index))
+        items = enumerate(value)
     else:
-        yield loc, value
+        return
+    for key, child in items:
+        if isinstance(child, str):
+            found.append(((*loc, key), child))
+        elif isinstance(child, (dict, list)):
+            _strings(child, (*loc, key), found)
+
+
+@functools.cache
+def _secret_key(key: str) -> bool:
+    """``key`` names a secret (and not where one is kept)."""
+    return bool(_SECRET_KEY.search(key)) and not _REFERENCE_KEY.search(key)
 
 
 def find_secrets(data: Any) -> list[tuple[Loc, str]]:
     """(spec path, what it looks like) for every value that looks like a secret."""
     found: list[tuple[Loc, str]] = []
-    for loc, value in _walk(data, ()):
-        if not isinstance(value, str):
-            continue
+    strings: list[tuple[Loc, str]] = []
+    if isinstance(data, str):
+        strings.append(((), data))
+    _strings(data, (), strings)
+    for loc, value in strings:
         key = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
-        for what, pattern in _VALUE_PATTERNS:
-            if pattern.search(value):
+        if _VALUE_PATTERN_LITERALS.search(value):
+            what = next((w for w, pattern in _VALUE_PATTERNS if pattern.search(value)), None)
+            if what:
                 found.append((loc, what))
-                break
-        else:
-            shape = _high_entropy(value)
-            if shape:
-                found.append((loc, shape))
-            elif key and _SECRET_KEY.search(key) and not _REFERENCE_KEY.search(key) and value:
-                found.append((loc, f"a literal value for {key!r}"))
+                continue
+        shape = _high_entropy(value)
+        if shape:
+            found.append((loc, shape))
+        elif key and value and _secret_key(key):
+            found.append((loc, f"a literal value for {key!r}"))
     return found
