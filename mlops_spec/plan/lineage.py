@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from mlops_runtime.contract.lineage import (
@@ -189,7 +190,7 @@ def plan_lineage(
         model_id=model_id,
         pipeline_name=pipeline_name,
         image=training.image,
-        sources=sources(*data),
+        sources=sources(tuple(data[0]), data[1]),
         records_uri=records_uri,
         instance_type=str(training.instance_type),
         instance_count=training.instance_count,
@@ -320,11 +321,12 @@ def _prefix_condition(prefix: str) -> tuple[Condition, ...]:
     return (Condition("StringLike", "s3:prefix", (f"{prefix}*",)),) if prefix else ()
 
 
+@lru_cache(maxsize=1024)
 def sources(
-    channels: Sequence[tuple[str, str]], holdout: tuple[str, str] | None
+    channels: tuple[tuple[str, str], ...], holdout: tuple[str, str] | None
 ) -> tuple[LineageSource, ...]:
     """One source per channel (``train``) and the holdout (``holdout``; both roles when the
-    holdout is also an input)."""
+    holdout is also an input). The models reading the same data share them (cached)."""
     found = {name: (uri, ["train"]) for name, uri in channels}
     if holdout:
         name, uri = holdout

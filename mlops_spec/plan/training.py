@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from mlops_runtime.contract.config import EvaluateConfig, GateConfig, ProfileConfig
@@ -278,13 +278,13 @@ def _gate(
     kinds = model_features(resolved.spec, spec_model)
     features = tuple(kinds)
     evaluation = spec_model.training.evaluation
-    holdout_config = HoldoutConfig(
-        model_id=model_id,
-        features={name: str(kind) for name, kind in kinds.items()},
-        label=source.label,
-        format=str(source.format),
-        columns=None if source.header else tuple(source.columns or ()),
-        content_type=evaluation.content_type,
+    holdout_config = _holdout_config(
+        model_id,
+        tuple((name, str(kind)) for name, kind in kinds.items()),
+        source.label,
+        str(source.format),
+        None if source.header else tuple(source.columns or ()),
+        evaluation.content_type,
     )
     config = EvaluateConfig(
         model_id=model_id,
@@ -315,7 +315,7 @@ def _gate(
         holdout_uri=storage.location(holdout).uri,
         evaluation_uri=evaluation_uri,
         config=config.to_json(),
-        holdout_config=holdout_config.to_json(),
+        holdout_config=holdout_config,
         prepared_uri=f"{base}/{HOLDOUT_PREFIX}",
         predictions_uri=f"{base}/{PREDICTIONS_PREFIX}",
         content_type=evaluation.content_type,
@@ -324,6 +324,44 @@ def _gate(
         max_payload_mb=evaluation.max_payload_mb,
         feature_count=len(features),
     )
+
+
+@lru_cache(maxsize=4096)
+def _holdout_config(
+    model_id: str,
+    features: tuple[tuple[str, str], ...],
+    label: str,
+    data_format: str,
+    columns: tuple[str, ...] | None,
+    content_type: str,
+) -> str:
+    """``HoldoutConfig`` JSON (``features``: (name, kind) in input order): a model's is the
+    same in every stack, built once."""
+    return HoldoutConfig(
+        model_id=model_id,
+        features=dict(features),
+        label=label,
+        format=data_format,
+        columns=columns,
+        content_type=content_type,
+    ).to_json()
+
+
+@lru_cache(maxsize=4096)
+def _profile_config(
+    model_id: str, features: tuple[tuple[str, str], ...], data_format: str, copy_predictions: bool
+) -> str:
+    """``ProfileConfig`` JSON (``features``: (name, kind) in input order): a model's is the
+    same in every stack, built once."""
+    config = ProfileConfig(
+        model_id=model_id,
+        features=dict(features),
+        format=data_format,
+        copy_predictions=copy_predictions,
+    )
+    # Not config.to_json(): its sorted keys would lose the features' order, which is the
+    # column order of CSV captures the monitoring job reads against the profile.
+    return json.dumps(config.to_dict(), separators=(",", ":"))
 
 
 def served_by_deploy_function(model: Model) -> bool:
@@ -349,22 +387,19 @@ def profile_plan(
     source = spec_model.training.inputs[0]
     location = storage.location(source)
     profile_uri = reference_profile_uri(storage, model_id)
-    config = ProfileConfig(
-        model_id=model_id,
-        features={
-            name: str(kind) for name, kind in model_features(resolved.spec, spec_model).items()
-        },
-        format=location.format,
-        copy_predictions=copy_predictions,
+    features = model_features(resolved.spec, spec_model).items()
+    config = _profile_config(
+        model_id,
+        tuple((name, str(kind)) for name, kind in features),
+        location.format,
+        copy_predictions,
     )
     return ProfilePlan(
         source=source,
         input_uri=location.uri,
         output_uri=profile_uri.rsplit("/", 1)[0],
         profile_uri=profile_uri,
-        # Not config.to_json(): its sorted keys would lose the features' order, which is the
-        # column order of CSV captures the monitoring job reads against the profile.
-        config=json.dumps(config.to_dict(), separators=(",", ":")),
+        config=config,
         packages_uri=(
             f"s3://{storage.bucket('artifacts').name}/{storage.model_prefix(model_id)}"
             f"{PACKAGE_REFERENCES_PREFIX}/"
