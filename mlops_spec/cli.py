@@ -93,6 +93,15 @@ def _exit_without_collecting() -> None:
     atexit.register(gc.freeze)
 
 
+def _compile_once(name: str) -> None:
+    """The methods ``dataclasses`` generates are compiled once and kept between commands
+    (``mlops_spec.cli_codecache``: ~55 ms of a 0.3 s `mlops validate`), in one cache per kind of
+    command (``name``). Only the command's own process does this, as with :func:`gc.freeze`."""
+    from mlops_spec.cli_codecache import install
+
+    install(name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: the plain `validate` command line without typer, anything
     else with typer (``mlops_spec.cli_app.run``)."""
@@ -100,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     _exit_without_collecting()
     args = sys.argv[1:] if argv is None else list(argv)
     plain = plain_validate(args)
+    _compile_once("validate" if plain else "cli")
     if plain is None:
         from mlops_spec.cli_app import run
 
