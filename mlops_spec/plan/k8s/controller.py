@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from mlops_runtime.contract.config import ENV_VAR
@@ -94,8 +95,9 @@ class ControllerPlan:
     service_account_annotations: tuple[tuple[str, str], ...] = ()
     """E.g. ``eks.amazonaws.com/role-arn`` (IRSA) for an s3 store."""
 
-    @property
+    @cached_property
     def config(self) -> ControllerConfig:
+        """Parsed once per plan: the manifests read it a dozen times."""
         return ControllerConfig.from_json(self.config_json)
 
     @property
