@@ -6,7 +6,7 @@ topic (``mlops_spec.plan.pipeline_failures``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from mlops_spec.models import ResolvedSpec
 from mlops_spec.naming import Names
@@ -17,6 +17,7 @@ from mlops_spec.plan.lookup import first_per_model
 from mlops_spec.plan.monitoring_job import MonitoringJobPlan, plan_job
 from mlops_spec.plan.notifier import NotifierPlan, plan_notifier
 from mlops_spec.plan.pipeline_failures import FailureRulePlan, plan_failure_rule
+from mlops_spec.plan.pipelines import Deferred
 from mlops_spec.plan.policy import EnvironmentPolicy
 from mlops_spec.plan.schedules import pipeline_arn
 from mlops_spec.plan.serving import ServingPlan
@@ -51,8 +52,11 @@ class ModelMonitoringPlan:
     alarms: tuple[AlarmPlan, ...]
     health: HealthAlarmPlan | None
     dashboard_name: str
-    dashboard_body: str
-    job: MonitoringJobPlan | None
+    dashboard_body: Deferred = Deferred()  # noqa: RUF009 - a descriptor
+    """The dashboard's JSON body (``${account}`` placeholders), built when first read:
+    validation reads none (``pipelines.Deferred``)."""
+    job: MonitoringJobPlan | None = None
+    """The scheduled monitoring job (None: the model has none)."""
 
     def alarm(self, monitor: str) -> AlarmPlan:
         return next(a for a in self.alarms if a.monitor == monitor)
@@ -219,7 +223,8 @@ def _model(
         alarms=alarms,
         health=health,
         dashboard_name=names.dashboard(model_id),
-        dashboard_body=dashboard_body(
+        dashboard_body=partial(
+            dashboard_body,
             model=model_id,
             description=spec_model.description or "",
             region=resolved.spec.system.region,

@@ -17,6 +17,7 @@ alarm applies its own). The job runs on the schedule of the model's first data-d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from mlops_runtime.contract.config import (
@@ -70,7 +71,9 @@ class MonitoringJobPlan:
     """Reference profile the job compares with (written by the training pipeline's Profile
     step whenever a candidate passes the gate)."""
     config: str
-    definition: str
+    definition: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
+    """Pipeline definition JSON (``${account}``/``${key_arn}`` placeholders), built when first
+    read: validation reads none."""
     prediction_profile_uri: str | None = None
     """Reference predictions (``predictions.json``, copied by the Profile step from the
     evaluation step), when the model has prediction-drift monitors."""
@@ -191,7 +194,7 @@ def plan_job(
         monitors=tuple(scheduled),
         profile_uri=config.profile_uri,
         config=text,
-        definition=_definition(job, config_file),
+        definition=partial(_definition, job, config_file),
         prediction_profile_uri=checks.prediction_profile_uri,
         ground_truth=checks.ground_truth,
         config_files=(config_file,),

@@ -25,6 +25,7 @@ Batch runs a pipeline [ResolveChampion] -> CreateModel -> Transform on a schedul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from math import ceil
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -148,7 +149,9 @@ class BatchPlan:
     max_payload_mb: int
     package_version: int | None
     """None: the pipeline resolves the group's latest Approved package at run time."""
-    definition: str
+    definition: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
+    """Pipeline definition JSON (``${account}``/``${key_arn}`` placeholders), encoded when first
+    read: validation reads none."""
     config_files: tuple[pipelines.ConfigFile, ...] = ()
     """The PrepareFeatures step's configuration (a data-source input), uploaded by the
     component."""
@@ -422,7 +425,7 @@ def _batch(
         instance_count=serving.instance_count,
         max_payload_mb=serving.max_payload_mb,
         package_version=pinned.pinned if pinned else None,
-        definition=pipelines.definition(steps),
+        definition=partial(pipelines.definition, tuple(steps)),
         config_files=(prepared.config_file,) if prepared else (),
         features_uri=prepared.prefix_uri if prepared else None,
     )

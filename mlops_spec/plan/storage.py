@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TypeVar
 
 from mlops_spec.models import ResolvedSpec, SystemSpec
 from mlops_spec.models.serving import BatchServing
@@ -16,6 +19,8 @@ from mlops_spec.plan.documents import (
     partition_of,
 )
 from mlops_spec.plan.policy import EnvironmentPolicy
+
+T = TypeVar("T")
 
 RUNTIME_CODE_KEY = "code/mlops_runtime.zip"
 """Key of the runtime code archive in the artifacts bucket (evaluation and monitoring jobs)."""
@@ -133,16 +138,40 @@ class StoragePlan:
     """(model id, moved_from): a moved model's artifacts stay under its former id."""
 
     def bucket(self, key: str) -> BucketPlan:
-        return next(b for b in self.buckets if b.key == key)
+        found = self._buckets.get(key)
+        return found if found is not None else next(b for b in self.buckets if b.key == key)
 
     def model_prefix(self, model_id: str) -> str:
         """``models/<id>/`` in the artifacts bucket: a model's training output, evaluations
         and reference profiles. A moved model keeps its former id's prefix, where the model
         data of its registered packages lies."""
-        return f"models/{dict(self.moved_models).get(model_id, model_id)}/"
+        return f"models/{self._moved.get(model_id, model_id)}/"
 
     def location(self, source: str) -> DataLocation:
-        return next(d for d in self.data if d.source == source)
+        found = self._locations.get(source)
+        return found if found is not None else next(d for d in self.data if d.source == source)
+
+    # Indexes of the look-ups above, built on first use (thousands of calls per plan); an
+    # unknown key falls back to the scan, which raises StopIteration as it always did.
+    @cached_property
+    def _buckets(self) -> dict[str, BucketPlan]:
+        return _first_by(self.buckets, lambda b: b.key)
+
+    @cached_property
+    def _locations(self) -> dict[str, DataLocation]:
+        return _first_by(self.data, lambda d: d.source)
+
+    @cached_property
+    def _moved(self) -> dict[str, str]:
+        return dict(self.moved_models)
+
+
+def _first_by(items: tuple[T, ...], key: Callable[[T], str]) -> dict[str, T]:
+    """Each key's first item (what a scan for it finds)."""
+    index: dict[str, T] = {}
+    for item in items:
+        index.setdefault(key(item), item)
+    return index
 
 
 def bucket_arn(partition: str, name: str) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from mlops_spec.plan.alarms import AlarmPlan
 from mlops_spec.plan.metrics import (
     ENDPOINT_INSTANCE_NAMESPACE,
     SAGEMAKER_NAMESPACE,
+    MetricDescriptor,
     gpus,
     vcpus,
 )
@@ -141,3 +144,11 @@ def test_monitoring_job_config() -> None:
     assert (
         job.schedule.expression == "rate(6 hours)" and job.schedule.name == "full-prod-rt-monitor"
     )
+
+
+def test_with_statistic_changes_the_statistic_only() -> None:
+    """Every field kept (one added later included), the statistic replaced."""
+    values = {f.name: f"value of {f.name}" for f in dataclasses.fields(MetricDescriptor)}
+    metric = MetricDescriptor(**values)  # type: ignore[arg-type]
+    assert metric.with_statistic("p99") == dataclasses.replace(metric, statistic="p99")
+    assert metric.with_statistic("p99").statistic == "p99" != metric.statistic
