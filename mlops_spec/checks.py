@@ -418,7 +418,8 @@ def _check_rollouts(spec: SystemSpec) -> list[Issue]:
     return issues
 
 
-def _check_environment(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
+def environment_issues(spec: SystemSpec, settings: EnvironmentSettings) -> list[Issue]:
+    """The cross-object problems of one stack: its mode's rules and its derived names."""
     issues: list[Issue] = _check_bucket_namespace(spec)
     issues += _check_rollouts(spec)
     if settings.production:
@@ -495,8 +496,8 @@ UNIQUE_NAME_KINDS = frozenset(
 RESERVED_MONITOR_IDS = frozenset({"health"})
 
 
-def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> list[Issue]:
-    """All cross-object problems; environment rules only when ``settings`` is given."""
+def spec_issues(spec: SystemSpec) -> list[Issue]:
+    """The cross-object problems every stack shares (those of the spec alone)."""
     issues: list[Issue] = []
     for model_id, model in spec.models.items():
         issues += _check_model(spec, model_id, model)
@@ -504,8 +505,14 @@ def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> l
     issues += [
         Issue(p.loc, p.message, p.got, p.allowed, p.suggestion) for p in batch_output.problems(spec)
     ]
+    return issues
+
+
+def semantic_issues(spec: SystemSpec, settings: EnvironmentSettings | None) -> list[Issue]:
+    """All cross-object problems; environment rules only when ``settings`` is given."""
+    issues = spec_issues(spec)
     if settings is not None:
-        issues += _check_environment(spec, settings)
+        issues += environment_issues(spec, settings)
     return issues
 
 

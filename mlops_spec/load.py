@@ -10,12 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from mlops_spec.checks import raise_issues, semantic_issues
-from mlops_spec.checks_k8s import platform_issues
-from mlops_spec.checks_ml import ml_issues
+from mlops_spec.checks_shared import Checked, SharedChecks, check_file, check_system
 from mlops_spec.diagnostics import accepts_null, to_problems
 from mlops_spec.errors import Problem, SpecError
-from mlops_spec.image_checks import image_issues
 from mlops_spec.models.environment import Environment, EnvironmentSettings
 from mlops_spec.models.spec import ResolvedSpec, SpecFile, SystemSpec
 from mlops_spec.overlay import MergedPositions, lookup, merge, replaced, resolve_nulls
@@ -92,7 +89,11 @@ def _secret_problems(document: Document) -> list[Problem]:
 
 
 def _base(document: Document) -> dict[str, Any]:
-    return {k: v for k, v in document.data.items() if k != "environments"}
+    return _without_environments(document.data)
+
+
+def _without_environments(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "environments"}
 
 
 def _resolve_base_nulls(document: Document) -> tuple[dict[str, Any], dict[Loc, Position]]:
@@ -145,11 +146,7 @@ def validate_system(data: Any, settings: EnvironmentSettings | None) -> SystemSp
     """The system of one stack: field validation, then the cross-object rules of
     ``mlops_spec.checks`` and ``mlops_spec.checks_ml`` (both raise pydantic's
     ValidationError, with every problem)."""
-    spec = SystemSpec.model_validate(data)
-    platform = platform_issues(spec) if settings is not None else []
-    images = image_issues(spec, settings)
-    raise_issues(semantic_issues(spec, settings) + ml_issues(spec, settings) + platform + images)
-    return spec
+    return check_system(Checked(data), settings)
 
 
 def _required_after_null(problems: list[Problem], unset: dict[Loc, Position]) -> list[Problem]:
@@ -162,17 +159,12 @@ def _required_after_null(problems: list[Problem], unset: dict[Loc, Position]) ->
     ]
 
 
-def _validate_base(document: Document, result: Validation) -> list[Problem]:
+def _validate_base(document: Document, result: Validation, shared: SharedChecks) -> list[Problem]:
     """The file as written (nulls resolved), environments' overlays unmerged."""
     data, unset = _resolve_base_nulls(document)
     try:
         result.spec_file = SpecFile.model_validate(data)
-        spec_file = result.spec_file
-        raise_issues(
-            semantic_issues(spec_file, None)
-            + ml_issues(spec_file, None)
-            + image_issues(spec_file, None)
-        )
+        check_file(shared.checked(_without_environments(data)), result.spec_file)
     except ValidationError as error:
         problems = to_problems(
             error,
@@ -201,7 +193,9 @@ def _unknown_stack(document: Document, stack: str, declared: Any) -> Problem:
     )
 
 
-def _validate_stack(document: Document, name: str, environment: Environment) -> Resolution:
+def _validate_stack(
+    document: Document, name: str, environment: Environment, shared: SharedChecks
+) -> Resolution:
     """One stack: overlay, field and cross-object rules, then the planner (one verdict)."""
     resolution = _resolve_data(document, name, environment)
     where = Located(
@@ -212,7 +206,7 @@ def _validate_stack(document: Document, name: str, environment: Environment) -> 
         document.keys.get(("environments", name)),
     )
     try:
-        spec = validate_system(resolution.data, resolution.settings)
+        spec = check_system(shared.checked(resolution.data), resolution.settings)
     except ValidationError as error:
         problems = to_problems(
             error,
@@ -238,7 +232,8 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
     """Validate the base and the chosen stack (or every declared stack), and plan each
     stack; raise SpecError with every problem."""
     result = Validation(document, None)
-    problems = _secret_problems(document) + _validate_base(document, result)
+    shared = SharedChecks()
+    problems = _secret_problems(document) + _validate_base(document, result, shared)
     raw_envs = document.data.get("environments")
     environments: dict[str, Environment] = {}
     if isinstance(raw_envs, dict):
@@ -249,7 +244,8 @@ def validate_document(document: Document, stack: str | None = None) -> Validatio
         problems.append(_unknown_stack(document, stack, raw_envs))
     for name in [stack] if stack is not None else sorted(environments):
         if name in environments:
-            result.stacks[name] = resolution = _validate_stack(document, name, environments[name])
+            resolution = _validate_stack(document, name, environments[name], shared)
+            result.stacks[name] = resolution
             problems += resolution.problems
     if problems:
         raise SpecError(problems)

@@ -45,27 +45,32 @@ def resolve_nulls(data: Any, nullable: Callable[[Loc], bool]) -> tuple[Any, list
     """``data`` with every null of its mappings resolved, and the paths that were null.
 
     ``nullable(loc)`` says whether the field at ``loc`` accepts null: such a null is kept;
-    any other key holding null is removed. Lists are kept as written.
+    any other key holding null is removed. Lists are kept as written. A mapping nothing under
+    which is removed is returned as it is (shared, not copied); ``data`` is not modified.
     """
     nulled: list[Loc] = []
 
-    def walk(value: Any, loc: Loc) -> Any:
-        if not isinstance(value, dict):
-            return value
-        result: dict[str, Any] = {}
+    def walk(value: dict[str, Any], loc: Loc) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
         for key, child in value.items():
             if child is None:
                 path = (*loc, key)
                 nulled.append(path)
-                if nullable(path):
-                    result[key] = None
+                if not nullable(path):
+                    changes[key] = _REMOVED
             elif isinstance(child, dict):
-                result[key] = walk(child, (*loc, key))
-            else:
-                result[key] = child
-        return result
+                resolved = walk(child, (*loc, key))
+                if resolved is not child:
+                    changes[key] = resolved
+        if not changes:
+            return value
+        result = {key: changes.get(key, child) for key, child in value.items()}
+        return {key: child for key, child in result.items() if child is not _REMOVED}
 
-    return walk(data, ()), nulled
+    return (walk(data, ()) if isinstance(data, dict) else data), nulled
+
+
+_REMOVED = object()
 
 
 def strip_nulls(value: Any) -> Any:
