@@ -35,10 +35,21 @@ except ImportError:  # PyYAML built without libyaml: ruamel reads every file
 
 from mlops_spec.yaml_document import MAX_DEPTH, MAX_NODES, Document, Loc, Position, position_at
 
-_DECLINED = re.compile(r"[\t\r\\\x85\u2028\u2029\ufeff]|^%", re.MULTILINE)
-"""Characters and lines the fast path leaves to ruamel: tabs (ruamel's messages about them),
-carriage returns and Unicode line breaks (line numbering), backslashes (escapes), a BOM inside
-the text, and directives (``%YAML 1.1`` changes the resolution rules)."""
+_DECLINED_CHARACTERS = "\t\r\\\x85\u2028\u2029\ufeff"
+"""Characters the fast path leaves to ruamel: tabs (ruamel's messages about them), carriage
+returns and Unicode line breaks (line numbering), backslashes (escapes), a BOM inside the
+text."""
+
+
+def _declined(text: str) -> bool:
+    """``text`` holds one of ``_DECLINED_CHARACTERS`` or a directive (a line starting with
+    ``%``: ``%YAML 1.1`` changes the resolution rules)."""
+    return (
+        any(character in text for character in _DECLINED_CHARACTERS)
+        or text.startswith("%")
+        or "\n%" in text
+    )
+
 
 _NUMERIC = re.compile(
     r"""[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+
@@ -105,7 +116,10 @@ class _Builder:
         self.values: dict[Loc, Position] = {}
         self.keys: dict[Loc, Position] = {}
         self.log: list[tuple[Loc, Position, Position]] = []
-        """Every placed node in document order: (loc, key position, value position)."""
+        """Every node placed inside an anchored collection, in document order: (loc, key
+        position, value position) -- what an alias of it copies."""
+        self.anchored = 0
+        """How many anchored collections are open (nodes are logged while any is)."""
         self.nodes = 0
         self.stack: list[list[Any]] = []
         """Each open collection: [container, loc, pending key's loc, anchor, log index,
@@ -142,13 +156,15 @@ class _Builder:
             self.nodes += 1
             if self.nodes > MAX_NODES or len(pending) > MAX_DEPTH:
                 raise _Declined  # ruamel's walker reports it
-            self.log.append((pending, self.keys[pending], position))
+            if self.anchored:
+                self.log.append((pending, self.keys[pending], position))
             container[pending[-1]] = value
             return pending
         child = (*loc, len(container))
         self.values[child] = self.keys[child] = position
         self._count(child)
-        self.log.append((child, position, position))
+        if self.anchored:
+            self.log.append((child, position, position))
         container.append(value)
         return child
 
@@ -160,10 +176,13 @@ class _Builder:
         position = self.position(event)
         loc = self.node(position, container)
         self.stack.append([container, loc, None, event.anchor, len(self.log), position])
+        if event.anchor is not None:
+            self.anchored += 1
 
     def close(self) -> None:
         container, loc, _, anchor, start, position = self.stack.pop()
         if anchor is not None:
+            self.anchored -= 1
             if anchor in self.anchors:
                 raise _Declined  # an anchor defined again
             self.anchors[anchor] = (loc, container, position, self.log[start:])
@@ -181,7 +200,8 @@ class _Builder:
             self._count(child)
             self.keys[child] = key_position
             self.values[child] = value_position
-            self.log.append((child, key_position, value_position))
+            if self.anchored:
+                self.log.append((child, key_position, value_position))
 
 
 def _copy(value: Any) -> Any:
@@ -201,7 +221,7 @@ def _opens_with_brace(text: str, mark: Any) -> bool:
 def load(text: str, file: str) -> Document | None:
     """The document ``text`` holds, as :func:`mlops_spec.yamlio.parse` would return it, or
     None when only the round-trip reader can say (see the module's docstring)."""
-    if CParser is None or _DECLINED.search(text):
+    if CParser is None or _declined(text):
         return None
     builder = _Builder(file)
     node = builder.node

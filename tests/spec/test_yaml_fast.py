@@ -8,6 +8,7 @@ reject the text."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,15 @@ def test_position_at_builds_the_same_position_as_the_constructor() -> None:
     assert dataclasses.replace(fast, layer="overlay:prod") == Position(
         "spec.yaml", 3, 7, "overlay:prod"
     )
+
+
+_DIRECTIVES = ["%YAML 1.1\na: 1\n", "a: 1\n%TAG ! x\n", "a: '%x'\n", "a: 1 %\n", " %a: 1\n", "%"]
+
+
+@pytest.mark.parametrize(
+    "text", [*EDGE_CASES, *_DIRECTIVES, "a: b\u2028\n", "a: \x85\n", "\ufeffa: 1\n"]
+)
+def test_the_declined_characters_are_those_of_the_pattern(text: str) -> None:
+    """``_declined`` (substring tests) is the regular expression it replaced."""
+    pattern = re.compile(r"[\t\r\\\x85\u2028\u2029\ufeff]|^%", re.MULTILINE)
+    assert yaml_fast._declined(text) == bool(pattern.search(text))
