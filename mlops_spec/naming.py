@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 BucketPurpose = Literal["data", "artifacts", "capture", "reports", "logs"]
@@ -87,17 +88,27 @@ class Names:
     moved_sources: tuple[tuple[str, str], ...] = ()
     """(data source id, the id it was moved from): a moved source keeps its bucket's name."""
 
-    @property
+    @cached_property
     def prefix(self) -> str:
+        """``<system>-<environment>``, every derived name's start (kept once computed: the
+        planner derives thousands of names per stack)."""
         return f"{self.system}-{self.environment}"
+
+    @cached_property
+    def _kept_models(self) -> dict[str, str]:
+        return dict(self.moved_models)
+
+    @cached_property
+    def _kept_sources(self) -> dict[str, str]:
+        return dict(self.moved_sources)
 
     def kept_model(self, model: str) -> str:
         """The id a model's stateful names come from: its ``moved_from``, else its own."""
-        return dict(self.moved_models).get(model, model)
+        return self._kept_models.get(model, model)
 
     def kept_source(self, source: str) -> str:
         """The id a data source's bucket name comes from: its ``moved_from``, else its own."""
-        return dict(self.moved_sources).get(source, source)
+        return self._kept_sources.get(source, source)
 
     # -- system-wide -------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
@@ -132,7 +143,10 @@ class Names:
         return f"MLOps/{self.system}"
 
     def role(self, purpose: str, model: str | None = None) -> str:
-        return "-".join(p for p in (self.prefix, model, purpose) if p)
+        name = self.prefix  # never empty: the parts written are joined by '-'
+        if model:
+            name = f"{name}-{model}"
+        return f"{name}-{purpose}" if purpose else name
 
     def log_group(self, kind: str, name: str) -> str:
         return f"/mlops/{self.prefix}/{kind}/{name}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import re
 from pathlib import Path
 
@@ -133,6 +135,33 @@ def test_check_name_explains_the_limit() -> None:
     message = check_name("x" * 70, "sagemaker")
     assert message and "70 characters; AWS allows 63" in message
     assert check_name("Upper_Case", "bucket") and re.search("rule", check_name("A_B", "bucket"))
+
+
+_IDS = st.text(alphabet="ab-1", max_size=4)
+
+
+@given(_IDS, st.one_of(st.none(), _IDS), st.sampled_from(["dev", "prod"]))
+def test_role_names_join_the_written_parts(purpose: str, model: str | None, env: str) -> None:
+    names = Names("sys", env, "eu-west-1")
+    assert names.role(purpose, model) == "-".join(p for p in (f"sys-{env}", model, purpose) if p)
+
+
+def test_names_keep_their_prefix_and_moves_without_changing_equality() -> None:
+    """The prefix and the moved-id tables are kept once computed: equality, hashing, repr,
+    copies and ``replace`` still see the fields only."""
+    moved = (("new", "old"),)
+    names = Names("sys", "dev", "eu-west-1", "acme", moved, (("src", "was"),))
+    assert (names.prefix, names.endpoint("new"), names.data_bucket("src")) == (
+        "sys-dev",
+        "sys-dev-old",
+        "acme-sys-dev-data-was-eu-west-1",
+    )
+    twin = Names("sys", "dev", "eu-west-1", "acme", moved, (("src", "was"),))
+    assert names == twin and hash(names) == hash(twin) and repr(names) == repr(twin)
+    assert dataclasses.asdict(names) == dataclasses.asdict(twin)
+    assert pickle.loads(pickle.dumps(names)) == names
+    other = dataclasses.replace(names, environment="prod", moved_models=())
+    assert (other.prefix, other.endpoint("new")) == ("sys-prod", "sys-prod-new")
 
 
 if __name__ == "__main__":
