@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from mlops_runtime.contract.lineage import (
@@ -63,12 +63,13 @@ class LineagePlan:
     """``s3://<artifacts>/models/<model>/lineage/``."""
     config: str
     """``LineageConfig`` JSON (the steps' config file)."""
-    spec_sha256: str
-    """Default of the ``SpecSha256`` parameter: :func:`spec_sha256` of the stack's spec."""
     stack: str
     sources: tuple[LineageSource, ...]
     image: str
     """The training image as the spec writes it."""
+    spec_sha256: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
+    """Default of the ``SpecSha256`` parameter: :func:`spec_sha256` of the stack's spec
+    (computed when first read: validation reads none)."""
 
     @property
     def resolves_image(self) -> bool:
@@ -204,7 +205,7 @@ def plan_lineage(
     return LineagePlan(
         records_uri=records_uri,
         config=config.to_json(),
-        spec_sha256=spec_sha256(resolved),
+        spec_sha256=partial(spec_sha256, resolved),
         stack=resolved.environment.name,
         sources=config.sources,
         image=training.image,

@@ -1,5 +1,6 @@
-"""A training plan's pipeline definition is built when first read (``pipelines.Deferred``):
-validation builds none, and every way of reading or copying the plan sees the same text."""
+"""A training plan's pipeline definition and its lineage's spec hash are computed when first
+read (``pipelines.Deferred``): validation computes neither, and every way of reading or
+copying the plan sees the same text."""
 
 from __future__ import annotations
 
@@ -13,21 +14,23 @@ from typing import Any
 import pytest
 
 from mlops_spec.load import validate_document
-from mlops_spec.plan import DeploymentPlan, pipelines, training
+from mlops_spec.plan import DeploymentPlan, lineage, pipelines, training
 from mlops_spec.plan.documents import canonical_json
 from mlops_spec.yamlio import read
 from tests.conftest import EXAMPLES
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def _counting(
+    monkeypatch: pytest.MonkeyPatch, module: Any = training, name: str = "_definition"
+) -> list[int]:
     built: list[int] = []
-    build = training._definition
+    build = getattr(module, name)
 
     def counted(*args: Any) -> str:
         built.append(1)
-        return build(*args)
+        return str(build(*args))
 
-    monkeypatch.setattr(training, "_definition", counted)
+    monkeypatch.setattr(module, name, counted)
     return built
 
 
@@ -36,11 +39,17 @@ def test_validation_builds_no_definition_and_a_read_builds_it_once(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built = _counting(monkeypatch)
+    hashed = _counting(monkeypatch, lineage, "spec_sha256")
     validation = validate_document(read(path))
-    plans = [t for s in validation.stacks.values() if s.plan for t in s.plan.training]
-    assert plans and not built  # scheduled models' plans were copied with their role too
-    texts = [t.definition for t in plans]
-    assert len(built) == len(plans)
+    stacks = [s.plan for s in validation.stacks.values() if s.plan]
+    plans = [t for plan in stacks for t in plan.training]
+    assert plans
+    assert not built  # scheduled models' plans were copied with their role too
+    if all(p.kubernetes is None for p in stacks):  # a cluster's Jobs' lineage config holds it
+        assert not hashed
+    before = len(hashed)
+    texts = [t.definition for t in plans]  # each holds the spec hash
+    assert len(built) == len(plans) and len(hashed) == before + len(plans)
     assert [t.definition for t in plans] == texts and len(built) == len(plans)
     assert all(json.loads(text)["Steps"][0]["Name"] == "Inputs" for text in texts)
 
