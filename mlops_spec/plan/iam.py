@@ -140,13 +140,13 @@ def role(
                     statement.conditions,
                 )
             )
-    return RolePlan(
-        key=key,
-        name=name,
-        service=service,
-        description=description,
-        trust=trust_policy(service, source_account=source_account, source_arn=source_arn),
-        policy=PolicyDocument(tuple(statements)),
+    return RolePlan(  # (key, name, service, description, trust, policy)
+        key,
+        name,
+        service,
+        description,
+        trust_policy(service, source_account=source_account, source_arn=source_arn),
+        PolicyDocument(tuple(statements)),
     )
 
 

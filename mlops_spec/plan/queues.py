@@ -53,6 +53,9 @@ def dead_letter_alarm(names: Names, purpose: str, queue_name: str, description: 
     )
 
 
+_INSECURE = (Condition("Bool", "aws:SecureTransport", ("false",)),)
+
+
 def tls_only(arn: str, *senders: Statement) -> PolicyDocument:
     """The queue policy: ``senders``, and a Deny of sending or receiving without TLS."""
     return PolicyDocument(
@@ -64,7 +67,7 @@ def tls_only(arn: str, *senders: Statement) -> PolicyDocument:
                 principals=(("*", "*"),),
                 actions=("sqs:SendMessage", "sqs:ReceiveMessage"),
                 resources=(arn,),
-                conditions=(Condition("Bool", "aws:SecureTransport", ("false",)),),
+                conditions=_INSECURE,
             ),
         )
     )

@@ -464,14 +464,16 @@ def _deploy_function(
     """The function that rolls ``latest_approved`` endpoints onto approved packages, remembers
     rolled-back packages, tells the alarm topic, and promotes the served package's drift
     references."""
-    profiles = {p.model: training[p.model].profile for p in deployed if p.model in training}
+    references = {
+        p.model: _references(training[p.model].profile) for p in deployed if p.model in training
+    }
     topic = loop.arn("sns", loop.names.topic())
     config = DeployConfig(
         system=spec.system.id,
         endpoints={
             p.package_group: dataclasses.replace(
                 _deploy_target(p, loop.partition, loop.policy),
-                references=_references(profiles.get(p.model)),
+                references=references.get(p.model),
             )
             for p in deployed
         },
@@ -485,7 +487,7 @@ def _deploy_function(
     def role(by_prefix: bool) -> iam.RolePlan:
         grants = [
             *_deploy_grants(deployed, loop.names, loop.partition, loop.region, by_prefix),
-            *_promotion_grants(topic, profiles.values(), storage, by_prefix),
+            *_promotion_grants(topic, references.values(), storage, by_prefix),
         ]
         return loop.role(
             "deploy",
@@ -526,18 +528,21 @@ def _references(profile: ProfilePlan | None) -> ReferencePromotion | None:
 
 
 def _promotion_grants(
-    topic: str, profiles: Iterable[ProfilePlan], storage: StoragePlan, by_prefix: bool
+    topic: str,
+    promotions: Iterable[ReferencePromotion | None],
+    storage: StoragePlan,
+    by_prefix: bool,
 ) -> list[tuple[Statement, ...]]:
     """Publish rollbacks to the alarm topic (encrypted with the system key, which every
     function's role may use); copy each model's package references (``profiles/``) to its
-    current ones (``reference/``), with ``by_prefix`` those of any model of the stack
-    (``models/*/...`` in its artifacts bucket)."""
+    current ones (``reference/``) as ``promotions`` (:func:`_references`) say, with
+    ``by_prefix`` those of any model of the stack (``models/*/...`` in its artifacts
+    bucket)."""
     grants: list[tuple[Statement, ...]] = [
         (Statement(sid="AnnounceRollbacks", actions=("sns:Publish",), resources=(topic,)),)
     ]
     artifacts = storage.bucket("artifacts")
-    for profile in profiles:
-        references = _references(profile)
+    for references in promotions:
         if references is None:
             continue
         bucket = f"s3://{artifacts.name}/"
