@@ -121,7 +121,7 @@ def _notes(
                 f"models.{model_id}.training: the reference profile is computed from the first "
                 f"input, {inputs[0]!r}, only"
             )
-    notes += monitoring_notes.notes(spec, monitoring.models)
+    notes += monitoring_notes.notes(spec, monitoring.models, storage)
     notifier = monitoring.notifier
     if notifier is not None:
         notes.append(

@@ -30,7 +30,7 @@ def function_config(
         runtime_class=type(config).__name__,
         bucket=artifacts.name,
         key=f"{FUNCTIONS_PREFIX}{function}.json",
-        content=config.to_json(),
+        content=config.to_json,  # encoded when first read (validation reads none)
     )
 
 

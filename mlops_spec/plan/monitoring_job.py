@@ -70,7 +70,9 @@ class MonitoringJobPlan:
     profile_uri: str
     """Reference profile the job compares with (written by the training pipeline's Profile
     step whenever a candidate passes the gate)."""
-    config: str
+    config: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
+    """The job's ``MonitorConfig`` JSON (also its config file's content), encoded when first
+    read: validation reads none."""
     definition: pipelines.Deferred = pipelines.Deferred()  # noqa: RUF009 - a descriptor
     """Pipeline definition JSON (``${account}``/``${key_arn}`` placeholders), built when first
     read: validation reads none."""
@@ -171,9 +173,8 @@ def plan_job(
         names.role("monitor", model_id),
         sklearn_image(region, partition),
     )
-    text = config.to_json()
-    config_file = pipelines.config_file(
-        storage.bucket("artifacts").name, pipeline, STEP_NAME, "MonitorConfig", text
+    config_file = pipelines.config_file(  # the JSON encoded when first read
+        storage.bucket("artifacts").name, pipeline, STEP_NAME, "MonitorConfig", config.to_json
     )
     return MonitoringJobPlan(
         model=model_id,
@@ -193,7 +194,7 @@ def plan_job(
         ),
         monitors=tuple(scheduled),
         profile_uri=config.profile_uri,
-        config=text,
+        config=config.to_json,
         definition=partial(_definition, job, config_file),
         prediction_profile_uri=checks.prediction_profile_uri,
         ground_truth=checks.ground_truth,
@@ -235,7 +236,7 @@ def monitor_checks(
     prediction_check, prediction_uri = _prediction_check(
         monitors_of(scheduled, PredictionDriftMonitor), storage, model_id
     )
-    quality_check, ground_truth = _quality_check(
+    quality, ground_truth = quality_check(
         monitors_of(scheduled, ModelQualityMonitor), spec, storage, model_id
     )
     return _Checks(
@@ -245,7 +246,7 @@ def monitor_checks(
         prediction_drift=prediction_check,
         prediction_profile_uri=prediction_uri,
         bias=_bias_check(monitors_of(scheduled, BiasMonitor), spec, model_id),
-        model_quality=quality_check,
+        model_quality=quality,
         ground_truth=ground_truth,
     )
 
@@ -278,7 +279,7 @@ def _bias_check(bias: dict[str, Any], spec: SystemSpec, model_id: str) -> BiasCh
     )
 
 
-def _quality_check(
+def quality_check(
     quality: dict[str, Any], spec: SystemSpec, storage: StoragePlan, model_id: str
 ) -> tuple[QualityCheck | None, str | None]:
     """(check, ground-truth data source), both None without model-quality monitors."""

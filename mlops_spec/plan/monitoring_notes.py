@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mlops_runtime.contract.config import MonitorConfig
 from mlops_spec.models import SystemSpec
 from mlops_spec.models.monitors import ModelQualityMonitor
 from mlops_spec.plan.monitoring import ModelMonitoringPlan
-from mlops_spec.plan.monitoring_job import monitors_of, scheduled_monitors
+from mlops_spec.plan.monitoring_job import monitors_of, quality_check, scheduled_monitors
+from mlops_spec.plan.storage import StoragePlan
 
 
-def notes(spec: SystemSpec, models: Iterable[ModelMonitoringPlan]) -> list[str]:
-    """Per model with a quality monitor: how labels must arrive to be joined."""
+def notes(
+    spec: SystemSpec, models: Iterable[ModelMonitoringPlan], storage: StoragePlan
+) -> list[str]:
+    """Per model with a quality monitor: how labels must arrive to be joined (the job's
+    ``MonitorConfig.model_quality``, computed as the job's is, not parsed back from its
+    JSON)."""
     found = []
     for model in models:
         if model.job is None:
@@ -28,14 +32,14 @@ def notes(spec: SystemSpec, models: Iterable[ModelMonitoringPlan]) -> list[str]:
         )
         if not quality:
             continue
-        config = MonitorConfig.from_json(model.job.config)
-        assert config.model_quality is not None
+        check, _ = quality_check(quality, spec, storage, model.model)
+        assert check is not None
         found.append(
             f"models.{model.model}.monitors.{next(iter(quality))}: clients must pass "
             "InferenceId to InvokeEndpoint, and labels must land under "
-            f"{config.model_quality.ground_truth_uri} (column "
-            f"{config.model_quality.inference_id_column!r} = that id) within the "
-            f"{config.model_quality.window_hours} h window; requests without an id are not "
+            f"{check.ground_truth_uri} (column "
+            f"{check.inference_id_column!r} = that id) within the "
+            f"{check.window_hours} h window; requests without an id are not "
             "joined"
         )
     return found

@@ -124,7 +124,7 @@ class ConfigFile:
     """The dataclass of ``mlops_runtime.contract.config`` it holds, e.g. ``EvaluateConfig``."""
     bucket: str
     key: str
-    content: str
+    content: Deferred = Deferred()  # the text, or a function building it when first read
 
     @property
     def uri(self) -> str:
@@ -142,7 +142,7 @@ def config_prefix(pipeline: str) -> str:
 
 
 def config_file(
-    bucket: str, pipeline: str, step: str, runtime_class: str, content: str
+    bucket: str, pipeline: str, step: str, runtime_class: str, content: str | Callable[[], str]
 ) -> ConfigFile:
     """``s3://<bucket>/code/config/<pipeline>/<step>.json``."""
     return ConfigFile(step, runtime_class, bucket, f"{config_prefix(pipeline)}{step}.json", content)
