@@ -60,7 +60,7 @@ def _entries(path: Path) -> dict[str, Any]:
     """The entries stored for one data file (read once per process); {} when none can be read."""
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: deeply nested garbage
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -4,7 +4,7 @@ module's source with one ``ast`` parse, and kept on disk between commands.
 Parsing the model modules is ~7 ms of every command, for answers that change only when the
 source does: each module's docstrings are kept in one JSON file under the user's cache
 directory (``mlops_spec.botocore_cache.cache_dir``), named by a digest of the module's source
-bytes, so an edited or upgraded module gets its own entry. The cache is only ever a copy: an
+bytes and the Python version, so an edited or upgraded module gets its own entry. The cache is only ever a copy: an
 unreadable, corrupt, wrongly shaped or unwritable entry means the source is parsed again.
 """
 
@@ -93,7 +93,8 @@ def _entry_file(module: str) -> Path | None:
             content = stream.read()
     except OSError:
         return None
-    identity = hashlib.sha256(f"{FORMAT}|{module}|".encode() + content).hexdigest()[:24]
+    python = "{}.{}".format(*sys.version_info[:2])  # inspect.cleandoc differs by version
+    identity = hashlib.sha256(f"{FORMAT}|{python}|{module}|".encode() + content).hexdigest()[:24]
     return cache_dir() / f"docstrings-{module}-{identity}.json"
 
 
@@ -102,7 +103,7 @@ def _read(path: Path) -> Docstrings | None:
     returns, else None."""
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: deeply nested garbage
         return None
     return data if _fits(data) else None
 

@@ -63,10 +63,15 @@ def test_a_warm_cache_answers_what_botocore_says(cache_home: Path) -> None:
     assert _ours() == expected  # read back from the files
 
 
-def test_a_corrupt_cache_is_recomputed_and_rewritten(cache_home: Path) -> None:
+@pytest.mark.parametrize(
+    "garbage",
+    ['{"enum:TrainingInstanceType": ["ml.fake"], "sagemaker-regions"', "[" * 100_000],
+    ids=["cut", "deeply-nested"],
+)
+def test_a_corrupt_cache_is_recomputed_and_rewritten(cache_home: Path, garbage: str) -> None:
     expected = _ours()
     for path in cache_home.iterdir():
-        path.write_text('{"enum:TrainingInstanceType": ["ml.fake"], "sagemaker-regions"')
+        path.write_text(garbage)
     _forget()
     assert _ours() == expected
     for path in cache_home.iterdir():

@@ -72,7 +72,8 @@ def test_the_cache_is_read_not_reparsed(cache_home: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize(
-    "content", [b"{not json", b"[]", b'{"Probe": {"size": 3}}', b'{"Probe": []}']
+    "content",
+    [b"{not json", b"[]", b'{"Probe": {"size": 3}}', b'{"Probe": []}', b"[" * 100_000],
 )
 def test_a_corrupt_or_misshapen_entry_is_parsed_again(
     cache_home: Path, probe: Path, content: bytes
