@@ -66,17 +66,22 @@ def _entries(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, entries: dict[str, Any]) -> None:
-    """Store ``entries`` atomically (a rename); a cache that cannot be written is skipped."""
+    write_atomically(path, json.dumps(entries, sort_keys=True).encode())
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Store ``content`` at ``path`` atomically (a rename); a cache that cannot be written is
+    skipped."""
     import tempfile  # only when an entry is missing
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     except OSError:
         return
     try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(entries, stream, sort_keys=True)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -11,18 +11,16 @@ unreadable, corrupt, wrongly shaped or unwritable entry means the source is pars
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import hashlib
 import inspect
 import itertools
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from mlops_spec.botocore_cache import cache_dir
+from mlops_spec.botocore_cache import cache_dir, write_atomically
 
 FORMAT = 1
 """Bumped when what an entry holds (or how the source is read) changes."""
@@ -117,18 +115,4 @@ def _fits(data: Any) -> bool:
 
 
 def _write(path: Path, found: Docstrings) -> None:
-    """Store ``found`` atomically (a rename); a cache that cannot be written is skipped."""
-    import tempfile  # only when an entry is missing
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(found, stream)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    write_atomically(path, json.dumps(found).encode())
