@@ -44,7 +44,6 @@ import argparse
 import atexit
 import contextlib
 import gc
-import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -173,17 +172,17 @@ def _compiled_bytecode(cache: Path) -> None:
     sys.pycache_prefix = str(cache)
 
 
-def _command_process(cache: Path) -> CodeCache:
+def _command_process() -> CodeCache:
     """This process as the `mlops` command sets its own up (``mlops_spec.cli.main``): the
     collector's thresholds, and the code the standard modules compile from generated text
-    kept in a cache (``mlops_spec.cli_codecache``, here a throw-away one, warmed by the
-    untimed first run as a user's first command warms theirs)."""
+    kept in a cache (``mlops_spec.cli_codecache``, beside the bytecode: here under the
+    throw-away ``sys.pycache_prefix`` of :func:`_compiled_bytecode`, warmed by the untimed
+    first run as a user's first command warms theirs)."""
     from mlops_spec.cli import GC_THRESHOLD
     from mlops_spec.cli_codecache import install
 
-    os.environ["XDG_CACHE_HOME"] = str(cache)
     gc.set_threshold(*GC_THRESHOLD)
-    return install("cli")
+    return install("plan")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -194,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
         _compiled_bytecode(Path(tmp) / "pycache")
-        atexit.unregister(_command_process(Path(tmp)).save)  # the directory goes first
+        atexit.unregister(_command_process().save)  # the directory goes first
         warm = plan_real(write(Path(tmp), 1))[1]  # warm-up: imports of the program's modules
         plan_bare(warm, typed=True)  # and of the provider classes
         for n_models in args.models:
