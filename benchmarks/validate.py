@@ -6,9 +6,11 @@ and planning of every stack), with ``-f json`` and as text: its CPU time (user +
 ``getrusage``: what a busy, shared machine does not inflate) and, for JSON, its wall time,
 medians of ``--repeat`` runs. The processes run as an installed package does, from compiled
 bytecode (pip compiles it at install; here a throw-away ``PYTHONPYCACHEPREFIX``, warmed by one
-untimed run per format, which also writes the command's own caches, kept as a user's first
-command keeps them, under a throw-away ``XDG_CACHE_HOME``): with ``PYTHONDONTWRITEBYTECODE`` set, as on some CI machines, every run compiles
-every module again, which costs about 0.15 s more and is not what a user's command costs.
+untimed run per format, which also writes the command's own caches as a user's first command
+does: its compiled code beside the bytecode, the botocore facts and model descriptions under a
+throw-away ``XDG_CACHE_HOME``): with ``PYTHONDONTWRITEBYTECODE`` set, as on some CI machines,
+every run compiles every module and the generated code again, which costs about 0.2 s more and
+is not what a user's command costs.
 "in-process" is reading and validating the file in this process WITHOUT the per-process cache
 (``validate_document(read(path))``), CPU seconds, median of ``--repeat`` runs. Every run must
 succeed and say the spec is valid, and each in-process run must build a new result (a cached
@@ -67,8 +69,9 @@ def _children_cpu() -> float:
 
 def _environment(cache: Path) -> dict[str, str]:
     """This environment, with bytecode written to and read from ``cache``, and the command's
-    own caches (botocore's facts, the models' docstrings, the generated code:
-    ``$XDG_CACHE_HOME/mlops-spec``) under it too, so every run starts from the same state."""
+    own caches under it too (the generated code beside the bytecode, botocore's facts and the
+    models' docstrings in ``$XDG_CACHE_HOME/mlops-spec``), so every run starts from the same
+    state."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cache)
     env["XDG_CACHE_HOME"] = str(cache / "xdg")
