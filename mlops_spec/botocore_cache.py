@@ -69,8 +69,9 @@ def _write(path: Path, entries: dict[str, Any]) -> None:
     write_atomically(path, json.dumps(entries, sort_keys=True).encode())
 
 
-def write_atomically(path: Path, content: bytes) -> None:
-    """Store ``content`` at ``path`` atomically (a rename); a cache that cannot be written is
+def write_atomically(path: Path, content: bytes, mode: int | None = None) -> None:
+    """Store ``content`` at ``path`` atomically (a rename), with permissions ``mode`` when
+    given (else those of a private temporary file); a cache that cannot be written is
     skipped."""
     import tempfile  # only when an entry is missing
 
@@ -82,6 +83,8 @@ def write_atomically(path: Path, content: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):

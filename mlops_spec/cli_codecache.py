@@ -37,7 +37,6 @@ library keeps these modules as they are.
 
 import atexit
 import builtins
-import contextlib
 import hashlib
 import marshal
 import os
@@ -125,12 +124,7 @@ class CodeCache:
 
     def exec(self, source: Any, globals: Any = None, locals: Any = None, /, **kwargs: Any) -> None:
         """The builtin ``exec``, with a ``str`` text compiled through the cache."""
-        if globals is None:
-            frame = sys._getframe(1)
-            globals = frame.f_globals
-            if locals is None:
-                locals = frame.f_locals
-            del frame
+        globals, locals = _namespaces(globals, locals)
         if type(source) is str and not kwargs:
             source = self.compiled(source, "exec")
         builtins.exec(source, globals, locals, **kwargs)
@@ -138,12 +132,7 @@ class CodeCache:
     def eval(self, source: Any, globals: Any = None, locals: Any = None, /) -> Any:
         """The builtin ``eval``, with a ``str`` text (without its leading spaces and tabs, as
         the builtin strips them) compiled through the cache."""
-        if globals is None:
-            frame = sys._getframe(1)
-            globals = frame.f_globals
-            if locals is None:
-                locals = frame.f_locals
-            del frame
+        globals, locals = _namespaces(globals, locals)
         if type(source) is str:
             source = self.compiled(source.lstrip(" \t"), "eval")
         return builtins.eval(source, globals, locals)
@@ -229,22 +218,25 @@ def _load(path: Path) -> dict[str, CodeType]:
     return data
 
 
+def _namespaces(globals: Any, locals: Any) -> tuple[Any, Any]:
+    """``exec``'s and ``eval``'s namespaces as the builtins take them: without ``globals``,
+    those of the frame that called the :class:`CodeCache` method."""
+    if globals is None:
+        frame = sys._getframe(2)
+        globals = frame.f_globals
+        if locals is None:
+            locals = frame.f_locals
+        del frame
+    return globals, locals
+
+
 def _write(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename, with the mode Python
-    gives the bytecode of this module; nothing when the directory is not writable."""
-    import tempfile  # only when the cache is written
+    """Write ``content`` to ``path`` atomically, with the mode Python gives the bytecode of this
+    module; nothing when the directory is not writable."""
+    from mlops_spec.botocore_cache import write_atomically  # only when the cache is written
 
     try:
         mode = (os.stat(__file__).st_mode | 0o200) & 0o666
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
     except OSError:
         return
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    write_atomically(path, content, mode)

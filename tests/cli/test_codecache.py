@@ -406,8 +406,8 @@ def test_other_sources_compile_as_the_builtins_do(tmp_path: Path) -> None:
         assert space["f"].__annotations__ == {"x": int, "return": list[int]}
     assert cache.eval(Text("[int]"), {}) == [int]
     assert cache.used == {}
-    for source in (" 1+1", "\t 1+1", " \t[x]"):
-        assert cache.eval(source, {"x": 1}) == eval(source, {"x": 1})
+    for text in (" 1+1", "\t 1+1", " \t[x]"):
+        assert cache.eval(text, {"x": 1}) == eval(text, {"x": 1})
     assert cache.eval(b"  2*3", {}) == eval(b"  2*3", {}) == 6
     with pytest.raises(SyntaxError) as ours:
         cache.compile(" 1", "<string>", "eval")
@@ -473,3 +473,13 @@ def test_the_command_writes_no_cache_when_python_writes_no_bytecode(tmp_path: Pa
     schema = _mlops(["schema"], tmp_path)
     assert schema.returncode == 0
     assert [f.name.split(".")[0] for f in tmp_path.rglob("codecache-*")] == ["codecache-schema"]
+
+
+def test_without_namespaces_exec_and_eval_use_the_callers_as_the_builtins_do() -> None:
+    cache = CodeCache(None)
+    local_value = 2  # noqa: F841 (read by the texts)
+    assert cache.eval("local_value + 40") == eval("local_value + 40") == 42
+    assert cache.eval("__name__") == eval("__name__") == __name__ != "mlops_spec.cli_codecache"
+    namespace: dict[str, Any] = {}
+    cache.exec("made = __name__", None, namespace)
+    assert namespace == {"made": __name__}
