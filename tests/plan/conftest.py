@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +18,7 @@ from mlops_spec.plan.documents import render
 from tests.conftest import EXAMPLES, ROOT
 
 T = TypeVar("T", bound=RuntimeConfig)
+Kind = TypeVar("Kind")
 FULL_SPEC = ROOT / "tests/components/specs/full.yaml"
 SPECS = [*EXAMPLES, FULL_SPEC]
 
@@ -114,3 +117,19 @@ def step_config(owner: Any, arguments: dict[str, Any], cls: type[T]) -> T:
     (file,) = [f for f in owner.config_files if f.uri == source and f.local_path == path]
     assert file.runtime_class == cls.__name__
     return cls.from_json(render(file.content, REFS))
+
+
+def instances(value: Any, kind: type[Kind]) -> Iterator[Kind]:
+    """Every ``kind`` held in a plan value (dataclass fields, lists, tuples, dict values),
+    depth first."""
+    if isinstance(value, kind):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from instances(getattr(value, field.name), kind)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from instances(item, kind)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from instances(item, kind)

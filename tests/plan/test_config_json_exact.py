@@ -30,7 +30,7 @@ from mlops_runtime.contract.config import (
 )
 from mlops_spec.plan import DeploymentPlan
 from mlops_spec.plan.pipelines import ConfigFile
-from tests.plan.conftest import CASE_IDS
+from tests.plan.conftest import CASE_IDS, instances
 
 
 def reference_plain(value: Any) -> Any:
@@ -65,17 +65,6 @@ def reference_json(config: RuntimeConfig) -> str:
     return json.dumps(reference_plain(config), sort_keys=sort, separators=(",", ":"))
 
 
-def _config_files(value: Any) -> Iterator[ConfigFile]:
-    if isinstance(value, ConfigFile):
-        yield value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for spec in dataclasses.fields(value):
-            yield from _config_files(getattr(value, spec.name))
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _config_files(item)
-
-
 def _runtime_classes() -> dict[str, type[RuntimeConfig]]:
     found: dict[str, type[RuntimeConfig]] = {}
     pending: list[type[RuntimeConfig]] = [RuntimeConfig]
@@ -92,7 +81,7 @@ def test_every_planned_config_converts_as_before(
     all_plans: dict[str, DeploymentPlan], case: str
 ) -> None:
     classes = _runtime_classes()
-    files = list(_config_files(all_plans[case]))
+    files = list(instances(all_plans[case], ConfigFile))
     assert files, "every stack plans configuration files"
     for file in files:
         config = classes[file.runtime_class].from_json(file.content)
@@ -106,7 +95,7 @@ def test_the_plans_hold_every_kind_of_config() -> None:
     from mlops_spec.plan import plan
     from tests.plan.conftest import FULL_SPEC
 
-    kinds = {f.runtime_class for f in _config_files(plan(resolve(FULL_SPEC, "prod")))}
+    kinds = {f.runtime_class for f in instances(plan(resolve(FULL_SPEC, "prod")), ConfigFile)}
     assert {"DeployConfig", "TriggerConfig", "MonitorConfig", "EvaluateConfig"} <= kinds
     assert {"ProfileConfig", "HoldoutConfig", "LineageConfig", "BatchFeaturesConfig"} <= kinds
 

@@ -6,11 +6,8 @@ placeholders, principals and conditions grouped as ``Statement.to_dict`` groups 
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +20,7 @@ from mlops_spec.plan.deployment import _roles
 from mlops_spec.plan.documents import Condition, PolicyDocument, Statement
 from mlops_spec.plan.iam import RolePlan, role
 from tests.conftest import ROOT
+from tests.plan.conftest import instances
 
 ACCOUNT_ID = "123456789012"
 KEY_ARN = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/" + "0" * 36
@@ -45,28 +43,12 @@ def encoded_length(policy: PolicyDocument) -> int:
     return len(json.dumps(policy.to_dict(), sort_keys=True, separators=(",", ":")))
 
 
-def _documents(value: Any) -> Iterator[PolicyDocument]:
-    """Every policy document in a plan (roles' trust and inline policies, bucket, key and
-    queue policies...)."""
-    if isinstance(value, PolicyDocument):
-        yield value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            yield from _documents(getattr(value, field.name))
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _documents(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _documents(item)
-
-
 def _check_plan(deployment: DeploymentPlan) -> int:
     roles = [r for _, r in _roles(deployment)]
     assert roles
     for r in roles:
         assert policy_size.policy_size(r) == encoded_size(r), r.name
-    documents = list(_documents(deployment))
+    documents = list(instances(deployment, PolicyDocument))
     for document in documents:
         assert policy_size.json_length(document)[0] == encoded_length(document)
     return len(documents)
